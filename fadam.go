@@ -1,0 +1,63 @@
+// Package fadam implements FAdam and FAdafactor, the natural-gradient corrections of Adam and
+// Adafactor from "FAdam: Adam is a natural gradient optimizer using diagonal empirical Fisher
+// information" (Hwang, 2024), over plain float32 parameter buffers.
+//
+// The semantics the paper leaves open (the zero-denominator rule, FAdafactor on tensors of rank
+// other than 2, precision and determinism) follow the project's DESIGN.md §2.
+package fadam
+
+// Variant selects which published form of the algorithm an optimizer follows.
+type Variant int
+
+const (
+	// Paper follows Algorithm 1 / Algorithm 2 of the paper exactly (the default).
+	Paper Variant = iota
+	// PyTorchReference reproduces the public PyTorch FAdam code: ε̂ = ε·max(1, RMS(g)),
+	// d = f^ρ + ε̂, and clipping x ← x / (max(1, RMS(x))/c).
+	PyTorchReference
+)
+
+// Config holds the hyperparameters of Algorithm 1 (and of the baselines, which read the fields
+// they need). JSON field names are the Go field names.
+type Config struct {
+	LR          float64 // learning rate η
+	Beta1       float64 // momentum EMA coefficient β₁
+	Beta2       float64 // Fisher EMA coefficient β₂
+	Eps         float64 // ε, the ceiling of the adaptive epsilon
+	Eps2        float64 // ε₂, the multiplier of RMS(g) in the adaptive epsilon
+	Clip        float64 // c, the RMS clipping threshold
+	WeightDecay float64 // λ
+	Rho         float64 // ρ, the exponent of the Fisher information
+	Variant     Variant // Paper (default) or PyTorchReference
+	Maximize    bool    // ascend the objective instead of descending it
+}
+
+// Defaults returns the values of Algorithm 1, line 1, with a learning rate of 1e-3.
+func Defaults() Config {
+	return Config{
+		LR:          1e-3,
+		Beta1:       0.9,
+		Beta2:       0.999,
+		Eps:         1e-8,
+		Eps2:        0.01,
+		Clip:        1,
+		WeightDecay: 0.001,
+		Rho:         0.5,
+	}
+}
+
+// Param is one parameter tensor handed to an optimizer: its values, updated in place by Step, and
+// the gradient of the loss with respect to them. Shape gives the tensor's dimensions (row-major);
+// the product of Shape must equal len(Value) and len(Grad).
+type Param struct {
+	Name  string
+	Shape []int
+	Value []float32
+	Grad  []float32
+}
+
+// Stepper is what every optimizer in this module implements: one update of all parameters from
+// their gradients.
+type Stepper interface {
+	Step(params []Param) error
+}
