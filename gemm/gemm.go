@@ -4,7 +4,6 @@ package gemm
 
 import (
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
@@ -37,4 +36,3 @@ func (Gonum) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 // Default is the kernel the substrate uses.
 var Default Kernel = Gonum{}
 
-var _ = blas32.Implementation

@@ -1,0 +1,33 @@
+package gradcheck
+
+import "testing"
+
+func TestCheckFindsCorrectAndWrongGradients(t *testing.T) {
+	x := []float32{0.5, -1.25, 2}
+	loss := func() float64 { // Σ x³
+		s := 0.0
+		for _, v := range x {
+			s += float64(v) * float64(v) * float64(v)
+		}
+		return s
+	}
+	good := []float32{3 * 0.25, 3 * 1.5625, 3 * 4}
+	r, err := Check(loss, x, good, 1e-3, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.MaxRelErr > 1e-4 {
+		t.Fatalf("correct gradient rejected: %+v", r)
+	}
+	bad := []float32{3 * 0.25, 3 * 1.5625, 2 * 4}
+	r, _ = Check(loss, x, bad, 1e-3, 0, 1)
+	if r.MaxRelErr < 0.1 || r.Index != 2 {
+		t.Fatalf("wrong gradient not found: %+v", r)
+	}
+	if x[0] != 0.5 || x[1] != -1.25 || x[2] != 2 {
+		t.Fatalf("x not restored: %v", x)
+	}
+	if _, err := Check(loss, x, good[:2], 1e-3, 0, 1); err == nil {
+		t.Fatal("length mismatch accepted")
+	}
+}
