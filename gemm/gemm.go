@@ -35,4 +35,3 @@ func (Gonum) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 
 // Default is the kernel the substrate uses.
 var Default Kernel = Gonum{}
-
