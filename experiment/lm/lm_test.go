@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fadam-go/fadam"
@@ -51,7 +52,10 @@ func tinyConfig() Config {
 
 func sgdFactory(poison int) (OptimizerFactory, *[]float64) {
 	wds := new([]float64)
+	var mu sync.Mutex // Sweep calls the factory from several goroutines
 	return func(c fadam.Config) (fadam.Stepper, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		*wds = append(*wds, c.WeightDecay)
 		return &sgd{wd: c.WeightDecay, poison: poison}, nil
 	}, wds
