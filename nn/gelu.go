@@ -2,15 +2,14 @@ package nn
 
 import (
 	"math"
-	"sync"
 )
 
 // GELU is the tanh approximation of the Gaussian error linear unit used by GPT-2:
 // gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))). It has no parameters; the struct only
 // carries the state that lets it split work across goroutines without allocating.
 type GELU struct {
-	job geluJob
-	wg  sync.WaitGroup
+	job   geluJob
+	split chunkSplitter
 }
 
 const (
@@ -23,13 +22,13 @@ const (
 // Forward sets y = gelu(x) element-wise; y and x have the same length and may be the same slice.
 func (g *GELU) Forward(y, x []float32) {
 	g.job = geluJob{y: y, x: x}
-	runChunks(&g.job, len(x), geluMinElems, &g.wg)
+	runChunks(&g.job, len(x), geluMinElems, &g.split)
 }
 
 // Backward adds dy·gelu′(x) to dx.
 func (g *GELU) Backward(dx, dy, x []float32) {
 	g.job = geluJob{backward: true, y: dx, dy: dy, x: x}
-	runChunks(&g.job, len(x), geluMinElems, &g.wg)
+	runChunks(&g.job, len(x), geluMinElems, &g.split)
 }
 
 type geluJob struct {
