@@ -4,6 +4,8 @@ go 1.26
 
 require github.com/fadam-go/fadam v0.0.0
 
+require github.com/google/uuid v1.6.0 // indirect
+
 require (
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect
