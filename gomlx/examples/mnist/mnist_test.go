@@ -21,7 +21,8 @@ func TestTrainMLPSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backend, err := simplego.New("")
+	// ops_sequential: see goBackend in the fadamgomlx tests (a data race in GoMLX's parallel scheduler).
+	backend, err := simplego.New("ops_sequential")
 	if err != nil {
 		t.Fatal(err)
 	}
