@@ -24,6 +24,9 @@ type microKernel struct {
 	// pack, if set, packs one panel (see packPanel) and reports whether it could; the
 	// portable loops run otherwise.
 	pack func(dst, src *float32, kb, ps, rs, rows, w int) bool
+	// fmaLoop runs n iterations of independent FMAs worth fmaLoopFlops each (see PeakGFLOPS).
+	fmaLoop      func(n int)
+	fmaLoopFlops int
 }
 
 // Cache blocking, chosen by measurement on the target (Sapphire Rapids, 48 KiB L1d, 2 MiB L2

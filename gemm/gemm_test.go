@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // kernelsUnderTest lists every kernel this build can run: gonum, Fast with each assembly
@@ -295,4 +296,20 @@ func ExampleFast() {
 	Fast{}.Sgemm(false, true, 2, 2, 3, 1, a, 3, b, 3, 0, c, 2)
 	fmt.Println(c)
 	// Output: [4 2 10 5]
+}
+
+func TestPeakGFLOPS(t *testing.T) {
+	p := PeakGFLOPS(20 * time.Millisecond)
+	if len(asmKernels()) == 0 {
+		if p != 0 {
+			t.Errorf("PeakGFLOPS = %g without assembly kernels, want 0", p)
+		}
+		return
+	}
+	// Any machine with AVX2 does well over 1 GFLOP/s per core; a broken loop or timing
+	// (zero, NaN, absurd) fails.
+	if !(p > 1 && p < 1e5) {
+		t.Errorf("PeakGFLOPS = %g, want a plausible figure", p)
+	}
+	t.Logf("PeakGFLOPS = %.1f (%s, GOMAXPROCS=%d)", p, Name(Default), runtime.GOMAXPROCS(0))
 }

@@ -17,8 +17,8 @@ func kernelAVX512(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha
 func kernelAVX2(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 var (
-	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, pack: packAVX512, directA: true}
-	avx2Kernel   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, directA: true}
+	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, pack: packAVX512, directA: true, fmaLoop: fmaLoopAVX512, fmaLoopFlops: 768}
+	avx2Kernel   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, directA: true, fmaLoop: fmaLoopAVX2, fmaLoopFlops: 192}
 )
 
 // asmKernels lists the assembly micro-kernels this CPU can run, fastest first.
@@ -58,3 +58,13 @@ func packAVX512(dst, src *float32, kb, ps, rs, rows, w int) bool {
 	}
 	return true
 }
+
+// fmaLoopAVX512 runs n iterations of 24 independent 16-lane FMAs.
+//
+//go:noescape
+func fmaLoopAVX512(n int)
+
+// fmaLoopAVX2 runs n iterations of 12 independent 8-lane FMAs.
+//
+//go:noescape
+func fmaLoopAVX2(n int)
