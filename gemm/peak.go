@@ -16,6 +16,7 @@ func PeakGFLOPS(d time.Duration) float64 {
 	if mk.fmaLoop == nil {
 		return 0
 	}
+	d = max(d, time.Millisecond)
 	// Calibrate the iteration count on one goroutine.
 	n := 1 << 14
 	for {
