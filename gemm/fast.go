@@ -41,7 +41,7 @@ const (
 // tiny products skip packing altogether.
 const (
 	parallelMinFlops = 1 << 21
-	naiveMaxFlops    = 1 << 12
+	naiveMaxFlops    = 1 << 8
 )
 
 // Fast is the packed, cache-blocked, multi-goroutine kernel. Its zero value uses the fastest
