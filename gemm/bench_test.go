@@ -89,3 +89,28 @@ func BenchmarkSmall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAttentionScores times the GPT's score products S = Q·Kᵀ for 32 sequences × 4
+// heads (ctx 128, head size 32): one Sgemm per item versus one SgemmBatched call.
+func BenchmarkAttentionScores(b *testing.B) {
+	const seqs, ctx, heads, dh = 32, 128, 4, 32
+	q, kk, offQ, offK, offS := attentionBatch(seqs, ctx, heads, dh)
+	s := make([]float32, seqs*heads*ctx*ctx)
+	flops := 2.0 * ctx * ctx * dh * seqs * heads
+	for _, kern := range []Kernel{Gonum{}, Fast{}} {
+		b.Run("mode=loop/kernel="+Name(kern), func(b *testing.B) {
+			for b.Loop() {
+				for i := range offQ {
+					kern.Sgemm(false, true, ctx, ctx, dh, 1, q[offQ[i]:], heads*dh, kk[offK[i]:], heads*dh, 0, s[offS[i]:], ctx)
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run("mode=batched/kernel="+Name(kern), func(b *testing.B) {
+			for b.Loop() {
+				SgemmBatched(kern, false, true, ctx, ctx, dh, 1, q, heads*dh, offQ, kk, heads*dh, offK, 0, s, ctx, offS)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -213,6 +213,8 @@ type task struct {
 	lda, ldb, ldc  int
 	splitM         bool
 	bsize, nblocks int
+	offA, offB     []int // batch item offsets (SgemmBatched), nil for one product
+	offC           []int
 	next           atomic.Int64
 	wg             sync.WaitGroup
 }
@@ -231,15 +233,31 @@ func (t *task) split(nw int) {
 	t.nblocks = (dim + t.bsize - 1) / t.bsize
 }
 
-// block computes block i of C with the blocked loop: for each column block jc and depth block
-// pc, pack B once, then for each row block ic pack A and sweep the micro-kernel over it.
+// block computes block i of C, or batch item i.
 func (t *task) block(i int, ws *workspace) {
+	if t.offA != nil {
+		// Batch item i: a whole product on this goroutine.
+		a, b, c := t.a[t.offA[i]:], t.b[t.offB[i]:], t.c[t.offC[i]:]
+		if 2*t.m*t.n*t.k <= naiveMaxFlops {
+			naive(t.transA, t.transB, t.m, t.n, t.k, t.alpha, a, t.lda, b, t.ldb, t.beta, c, t.ldc)
+			return
+		}
+		t.gemm(a, b, c, 0, t.m, 0, t.n, ws)
+		return
+	}
 	i0, i1, j0, j1 := 0, t.m, 0, t.n
 	if t.splitM {
 		i0, i1 = i*t.bsize, min((i+1)*t.bsize, t.m)
 	} else {
 		j0, j1 = i*t.bsize, min((i+1)*t.bsize, t.n)
 	}
+	t.gemm(t.a, t.b, t.c, i0, i1, j0, j1, ws)
+}
+
+// gemm computes rows i0:i1 and columns j0:j1 of C with the blocked loop: for each column block
+// jc and depth block pc, pack B once, then for each row block ic pack A and sweep the
+// micro-kernel over it.
+func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 	mk := t.mk
 	mr, nr := mk.mr, mk.nr
 	mc := roundUp(blockM, mr)
@@ -252,16 +270,16 @@ func (t *task) block(i int, ws *workspace) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(mk, t.transB, t.b, t.ldb, pc, kb, jc, nb, ws.bp)
+			packB(mk, t.transB, b, t.ldb, pc, kb, jc, nb, ws.bp)
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
 				direct := mk.directA && !t.transA
 				if !direct {
-					packA(mk, t.transA, t.a, t.lda, ic, mb, pc, kb, ws.ap)
+					packA(mk, t.transA, a, t.lda, ic, mb, pc, kb, ws.ap)
 				} else if tail := mb % mr; tail != 0 {
 					// Full panels are read in place; the partial one is packed (zero rows
 					// added) so the kernel never reads past A.
-					packA(mk, false, t.a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[(mb-tail)*kb:])
+					packA(mk, false, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[(mb-tail)*kb:])
 				}
 				for jr := 0; jr < nb; jr += nr {
 					bpan := &ws.bp[jr*kb]
@@ -270,11 +288,11 @@ func (t *task) block(i int, ws *workspace) {
 						mrb := min(mr, mb-ir)
 						apan, rsa, csa := &ws.ap[ir*kb], mr, 1
 						if direct && mrb == mr {
-							apan, rsa, csa = &t.a[(ic+ir)*t.lda+pc], 1, t.lda
+							apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
 						}
 						ci := (ic+ir)*t.ldc + jc + jr
 						if mrb == mr && nrb == nr {
-							mk.fn(kb, apan, rsa, csa, bpan, &t.c[ci], t.ldc, t.alpha, beta)
+							mk.fn(kb, apan, rsa, csa, bpan, &c[ci], t.ldc, t.alpha, beta)
 							continue
 						}
 						// Partial tile: run the same kernel on a staging copy so edge
@@ -282,12 +300,12 @@ func (t *task) block(i int, ws *workspace) {
 						e := ws.edge
 						if beta != 0 {
 							for r := 0; r < mrb; r++ {
-								copy(e[r*nr:r*nr+nrb], t.c[ci+r*t.ldc:ci+r*t.ldc+nrb])
+								copy(e[r*nr:r*nr+nrb], c[ci+r*t.ldc:ci+r*t.ldc+nrb])
 							}
 						}
 						mk.fn(kb, apan, rsa, csa, bpan, &e[0], nr, t.alpha, beta)
 						for r := 0; r < mrb; r++ {
-							copy(t.c[ci+r*t.ldc:ci+r*t.ldc+nrb], e[r*nr:r*nr+nrb])
+							copy(c[ci+r*t.ldc:ci+r*t.ldc+nrb], e[r*nr:r*nr+nrb])
 						}
 					}
 				}
