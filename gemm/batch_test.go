@@ -55,9 +55,15 @@ func TestSgemmBatchedMatchesSgemm(t *testing.T) {
 func TestSgemmBatchedPanics(t *testing.T) {
 	a := make([]float32, 16)
 	for name, call := range map[string]func(){
-		"lengths":    func() { SgemmBatched(Fast{}, false, false, 2, 2, 2, 1, a, 2, []int{0}, a, 2, []int{0, 4}, 0, a, 2, []int{0}) },
-		"offset":     func() { SgemmBatched(Fast{}, false, false, 2, 2, 2, 1, a, 2, []int{17}, a, 2, []int{0}, 0, a, 2, []int{0}) },
-		"item short": func() { SgemmBatched(Fast{}, false, false, 2, 2, 2, 1, a, 2, []int{14}, a, 2, []int{0}, 0, a, 2, []int{0}) },
+		"lengths": func() {
+			SgemmBatched(Fast{}, false, false, 2, 2, 2, 1, a, 2, []int{0}, a, 2, []int{0, 4}, 0, a, 2, []int{0})
+		},
+		"offset": func() {
+			SgemmBatched(Fast{}, false, false, 2, 2, 2, 1, a, 2, []int{17}, a, 2, []int{0}, 0, a, 2, []int{0})
+		},
+		"item short": func() {
+			SgemmBatched(Fast{}, false, false, 2, 2, 2, 1, a, 2, []int{14}, a, 2, []int{0}, 0, a, 2, []int{0})
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
