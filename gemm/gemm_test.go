@@ -295,16 +295,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func ExampleFast() {
-	// C = A·Bᵀ for A 2×3 and B 2×3, both row-major.
-	a := []float32{1, 2, 3, 4, 5, 6}
-	b := []float32{1, 0, 1, 0, 1, 0}
-	c := make([]float32, 4)
-	Fast{}.Sgemm(false, true, 2, 2, 3, 1, a, 3, b, 3, 0, c, 2)
-	fmt.Println(c)
-	// Output: [4 2 10 5]
-}
-
 func TestPeakGFLOPS(t *testing.T) {
 	p := PeakGFLOPS(20 * time.Millisecond)
 	if len(asmKernels()) == 0 {
