@@ -3,6 +3,7 @@ package mnistcls
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -49,6 +50,14 @@ func TestGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Nonzero biases, as after training: with zero biases every all-zero input window sits
+	// exactly on the ReLU kink.
+	brng := rand.New(rand.NewPCG(8, 9))
+	for _, p := range m.Params() {
+		if len(p.Shape) == 1 {
+			nn.InitNormal(p.Value, 0.1, brng)
+		}
+	}
 	set := clsTestSet(3, 2)
 	x := make([]float32, 3*Pixels)
 	Pixels01(x, set.Images)
@@ -64,24 +73,38 @@ func TestGradients(t *testing.T) {
 	m.Backward()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, p := range m.Params() {
-		var diff2, num2 float64
-		for range 10 {
+		bad, worst := 0, ""
+		const probes = 20
+		for range probes {
 			i := rng.IntN(len(p.Value))
-			orig := p.Value[i]
-			const h = 3e-4
-			p.Value[i] = orig + h
-			up := float64(p.Value[i] - orig)
-			lp := loss()
-			p.Value[i] = orig - h
-			down := float64(orig - p.Value[i])
-			lm := loss()
-			p.Value[i] = orig
-			num := (lp - lm) / (up + down)
-			d := float64(p.Grad[i]) - num
-			diff2, num2 = diff2+d*d, num2+num*num
+			// Three step sizes: a large one is bent by ReLU inputs crossing zero, a small one by
+			// float32 rounding; a correct gradient matches at least one of them.
+			ana := float64(p.Grad[i])
+			ok, num := false, 0.0
+			for _, h := range []float32{1e-3, 1e-4, 3e-5} {
+				if ok {
+					break
+				}
+				orig := p.Value[i]
+				p.Value[i] = orig + h
+				up := float64(p.Value[i] - orig)
+				lp := loss()
+				p.Value[i] = orig - h
+				down := float64(orig - p.Value[i])
+				lm := loss()
+				p.Value[i] = orig
+				num = (lp - lm) / (up + down)
+				ok = ok || math.Abs(ana-num) <= 0.02*math.Max(math.Abs(ana)+math.Abs(num), 1e-3)
+			}
+			if !ok {
+				bad++
+				worst = fmt.Sprintf("[%d] analytic %.6g numeric %.6g", i, ana, num)
+			}
 		}
-		if math.Sqrt(diff2) > 0.03*math.Sqrt(num2)+1e-6 {
-			t.Errorf("%s: ‖analytic − numeric‖ = %.3g, ‖numeric‖ = %.3g", p.Name, math.Sqrt(diff2), math.Sqrt(num2))
+		// Allow a quarter of the probes to be bent every way (thousands of ReLU kinks lie within
+		// 1e-3 of these weights); a wiring error fails nearly all of them.
+		if bad > 5 {
+			t.Errorf("%s: %d of %d probes disagree, e.g. %s", p.Name, bad, probes, worst)
 		}
 	}
 }

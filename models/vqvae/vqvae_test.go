@@ -1,6 +1,7 @@
 package vqvae
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -29,10 +30,8 @@ func vqvaeTestModel(t *testing.T, loss Loss) *Model {
 	return m
 }
 
-// vqvaeTestCheck compares, for a sample of 10 elements of each selected tensor, the analytic
-// gradient of Losses.Total with central differences, as vectors: ‖analytic − numeric‖ must be
-// below 3% of ‖numeric‖. (Element-wise checks are too brittle here: a probe of an early layer
-// moves hundreds of ReLU inputs, and the few that cross zero bend single differences.)
+// vqvaeTestCheck compares, for 12 probed elements of each selected tensor, the analytic gradient
+// of Losses.Total with central differences.
 func vqvaeTestCheck(t *testing.T, m *Model, images []byte, names func(string) bool) {
 	t.Helper()
 	loss := func() float64 {
@@ -51,25 +50,37 @@ func vqvaeTestCheck(t *testing.T, m *Model, images []byte, names func(string) bo
 		if !names(p.Name) {
 			continue
 		}
-		var diff2, num2 float64
-		for range 10 {
+		bad, worst := 0, ""
+		const probes = 12
+		for range probes {
 			i := rng.IntN(len(p.Value))
-			orig := p.Value[i]
-			const h = 1e-3
-			p.Value[i] = orig + h
-			up := float64(p.Value[i] - orig)
-			lp := loss()
-			p.Value[i] = orig - h
-			down := float64(orig - p.Value[i])
-			lm := loss()
-			p.Value[i] = orig
-			num := (lp - lm) / (up + down)
-			d := float64(p.Grad[i]) - num
-			diff2 += d * d
-			num2 += num * num
+			// Two step sizes: a large one is bent by ReLU inputs crossing zero, a small one by
+			// float32 rounding; a correct gradient matches at least one of them.
+			ana := float64(p.Grad[i])
+			ok, num := false, 0.0
+			for _, h := range []float32{1e-3, 1e-4} {
+				if ok {
+					break
+				}
+				orig := p.Value[i]
+				p.Value[i] = orig + h
+				up := float64(p.Value[i] - orig)
+				lp := loss()
+				p.Value[i] = orig - h
+				down := float64(orig - p.Value[i])
+				lm := loss()
+				p.Value[i] = orig
+				num = (lp - lm) / (up + down)
+				ok = ok || math.Abs(ana-num) <= 0.02*math.Max(math.Abs(ana)+math.Abs(num), 1e-3)
+			}
+			if !ok {
+				bad++
+				worst = fmt.Sprintf("[%d] analytic %.6g numeric %.6g", i, ana, num)
+			}
 		}
-		if math.Sqrt(diff2) > 0.03*math.Sqrt(num2)+1e-6 {
-			t.Errorf("%s: ‖analytic − numeric‖ = %.3g but ‖numeric‖ = %.3g", p.Name, math.Sqrt(diff2), math.Sqrt(num2))
+		// Allow a quarter of the probes to be bent both ways; a wiring error fails nearly all.
+		if bad > 3 {
+			t.Errorf("%s: %d of %d probes disagree, e.g. %s", p.Name, bad, probes, worst)
 		}
 		checked++
 	}
