@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"sync"
 
 	"github.com/fadam-go/fadam/gemm"
 )
@@ -16,8 +15,8 @@ import (
 type MaskedSelfAttention struct {
 	C, Heads int
 
-	job maskedAttentionJob
-	wg  sync.WaitGroup
+	job   maskedAttentionJob
+	split chunkSplitter
 }
 
 // NewMaskedSelfAttention returns attention over c features split into heads heads; c must be a
@@ -30,14 +29,14 @@ func NewMaskedSelfAttention(c, heads int) *MaskedSelfAttention {
 // overwriting both. lens[b] in [1, t] is the number of valid frames of sequence b.
 func (a *MaskedSelfAttention) Forward(out, att, qkv []float32, lens []int, b, t int) {
 	a.job = maskedAttentionJob{a: a, t: t, lens: lens, out: out, att: att, qkv: qkv}
-	runChunks(&a.job, b*a.Heads, 1, &a.wg)
+	runChunks(&a.job, b*a.Heads, 1, &a.split)
 }
 
 // Backward adds the gradient with respect to qkv to dqkv[B, T, 3C], given dout[B, T, C] and the
 // forward's qkv, att and lens. scratch must hold B·H·T·T floats; it is overwritten.
 func (a *MaskedSelfAttention) Backward(dqkv, scratch, dout, qkv, att []float32, lens []int, b, t int) {
 	a.job = maskedAttentionJob{a: a, backward: true, t: t, lens: lens, out: dout, att: att, qkv: qkv, dqkv: dqkv, scratch: scratch}
-	runChunks(&a.job, b*a.Heads, 1, &a.wg)
+	runChunks(&a.job, b*a.Heads, 1, &a.split)
 }
 
 type maskedAttentionJob struct {
