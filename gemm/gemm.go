@@ -3,6 +3,8 @@
 package gemm
 
 import (
+	"fmt"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -33,5 +35,26 @@ func (Gonum) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	gonum.Implementation{}.Sgemm(trans(transA), trans(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// Default is the kernel the substrate uses.
-var Default Kernel = Gonum{}
+// String names the kernel for reports.
+func (Gonum) String() string { return "gonum" }
+
+// Default is the kernel the substrate uses: Fast when an assembly micro-kernel fits this CPU
+// (it measured 3–5× gonum's speed on the substrate's shapes), gonum otherwise, since gonum's
+// own assembly beats the portable Go micro-kernel.
+var Default Kernel = defaultKernel()
+
+func defaultKernel() Kernel {
+	if len(asmKernels()) > 0 {
+		return Fast{}
+	}
+	return Gonum{}
+}
+
+// Name returns a short name for k, for reports: "gonum", "fast/avx512", "fast/avx2",
+// "fast/go", or the Go type of an unknown kernel.
+func Name(k Kernel) string {
+	if s, ok := k.(interface{ String() string }); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%T", k)
+}

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"sync"
 
 	"github.com/fadam-go/fadam/gemm"
 )
@@ -16,8 +15,8 @@ import (
 type CausalSelfAttention struct {
 	C, Heads int
 
-	job attentionJob
-	wg  sync.WaitGroup
+	job   attentionJob
+	split chunkSplitter
 }
 
 // NewCausalSelfAttention returns attention over c features split into heads heads; c must be a
@@ -30,14 +29,14 @@ func NewCausalSelfAttention(c, heads int) *CausalSelfAttention {
 // overwriting both.
 func (a *CausalSelfAttention) Forward(out, att, qkv []float32, b, t int) {
 	a.job = attentionJob{a: a, t: t, out: out, att: att, qkv: qkv}
-	runChunks(&a.job, b*a.Heads, 1, &a.wg)
+	runChunks(&a.job, b*a.Heads, 1, &a.split)
 }
 
 // Backward adds the gradient with respect to qkv to dqkv[B, T, 3C], given dout[B, T, C] and the
 // forward's qkv and att. scratch must hold B·H·T·T floats; it is overwritten.
 func (a *CausalSelfAttention) Backward(dqkv, scratch, dout, qkv, att []float32, b, t int) {
 	a.job = attentionJob{a: a, backward: true, t: t, out: dout, att: att, qkv: qkv, dqkv: dqkv, scratch: scratch}
-	runChunks(&a.job, b*a.Heads, 1, &a.wg)
+	runChunks(&a.job, b*a.Heads, 1, &a.split)
 }
 
 type attentionJob struct {

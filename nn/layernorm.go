@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"sync"
 
 	"github.com/fadam-go/fadam"
 )
@@ -14,9 +13,9 @@ type LayerNorm struct {
 	Eps  float32
 	G, B *fadam.Param
 
-	fwd layerNormForward
-	bwd layerNormBackward
-	wg  sync.WaitGroup
+	fwd   layerNormForward
+	bwd   layerNormBackward
+	split chunkSplitter
 }
 
 // NewLayerNorm returns a LayerNorm over c features with gain 1, shift 0 and ε = 1e-5, its
@@ -38,7 +37,7 @@ const layerNormMinRows = 256
 // and rstd[rows] for Backward.
 func (ln *LayerNorm) Forward(y, mean, rstd, x []float32, rows int) {
 	ln.fwd = layerNormForward{ln: ln, y: y, mean: mean, rstd: rstd, x: x}
-	runChunks(&ln.fwd, rows, layerNormMinRows, &ln.wg)
+	runChunks(&ln.fwd, rows, layerNormMinRows, &ln.split)
 }
 
 type layerNormForward struct {
@@ -87,7 +86,7 @@ func (ln *LayerNorm) Backward(dx, dy, x, mean, rstd []float32, rows int) {
 		}
 	}
 	ln.bwd = layerNormBackward{ln: ln, dx: dx, dy: dy, x: x, mean: mean, rstd: rstd}
-	runChunks(&ln.bwd, rows, layerNormMinRows, &ln.wg)
+	runChunks(&ln.bwd, rows, layerNormMinRows, &ln.split)
 }
 
 type layerNormBackward struct {

@@ -3,36 +3,54 @@ package nn
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // chunkJob is a piece of layer work over the index range [lo, hi) whose chunks write disjoint
-// outputs, so the result does not depend on how the range is split.
+// outputs, so the result does not depend on how the range is split or who runs each chunk.
 type chunkJob interface {
 	runChunk(lo, hi int)
 }
 
+// chunkTask is one chunk of a job. Whoever claims it first (a pool worker or the caller, once
+// it has finished its own chunk) runs it, so a caller never sits idle waiting for a worker that
+// is busy elsewhere, for example with another training run.
 type chunkTask struct {
-	job    chunkJob
-	lo, hi int
-	done   *sync.WaitGroup
+	job     chunkJob
+	lo, hi  int
+	claimed atomic.Bool
+	done    *sync.WaitGroup
 }
 
-// chunkPool is a fixed set of worker goroutines fed through a channel. Sending a task (an
-// interface holding a pointer, two ints and a pointer) allocates nothing, unlike starting a
-// goroutine with a closure, so a training step stays allocation-free.
+func (t *chunkTask) tryRun() {
+	if t.claimed.CompareAndSwap(false, true) {
+		t.job.runChunk(t.lo, t.hi)
+		t.done.Done()
+	}
+}
+
+// chunkSplitter is the per-layer state of runChunks: its tasks live here so that splitting work
+// allocates nothing after the first call. A layer must not run two jobs at once.
+type chunkSplitter struct {
+	wg    sync.WaitGroup
+	tasks []chunkTask
+}
+
+// chunkPool is a fixed set of worker goroutines fed task pointers through a channel. Sending a
+// pointer allocates nothing, unlike starting a goroutine with a closure, so a training step
+// stays allocation-free.
 type chunkPool struct {
 	workers int // helpers besides the calling goroutine
-	tasks   chan chunkTask
+	tasks   chan *chunkTask
 }
 
 var sharedChunkPool = sync.OnceValue(func() *chunkPool {
 	p := &chunkPool{workers: runtime.GOMAXPROCS(0) - 1}
-	p.tasks = make(chan chunkTask, 4*(p.workers+1))
+	p.tasks = make(chan *chunkTask, 64)
 	for range p.workers {
 		go func() {
 			for t := range p.tasks {
-				t.job.runChunk(t.lo, t.hi)
-				t.done.Done()
+				t.tryRun()
 			}
 		}()
 	}
@@ -43,10 +61,9 @@ var sharedChunkPool = sync.OnceValue(func() *chunkPool {
 // goroutine; below it the whole range runs on the caller.
 type minChunk int
 
-// runChunks runs job over [0, n) split into up to GOMAXPROCS contiguous chunks, the caller
-// taking the last one, and returns when all are done. wg must be owned by the caller (a field of
-// the layer) so that waiting allocates nothing. Chunks must not share outputs.
-func runChunks(job chunkJob, n int, min minChunk, wg *sync.WaitGroup) {
+// runChunks runs job over [0, n) split into up to GOMAXPROCS contiguous chunks and returns when
+// all are done. The caller runs the last chunk, then any chunk no worker has claimed yet.
+func runChunks(job chunkJob, n int, min minChunk, s *chunkSplitter) {
 	p := sharedChunkPool()
 	parts := p.workers + 1
 	if m := n / max(int(min), 1); m < parts {
@@ -56,10 +73,22 @@ func runChunks(job chunkJob, n int, min minChunk, wg *sync.WaitGroup) {
 		job.runChunk(0, n)
 		return
 	}
-	wg.Add(parts - 1)
+	if len(s.tasks) < parts-1 {
+		s.tasks = make([]chunkTask, parts-1)
+	}
+	s.wg.Add(parts - 1)
 	for i := range parts - 1 {
-		p.tasks <- chunkTask{job: job, lo: i * n / parts, hi: (i + 1) * n / parts, done: wg}
+		t := &s.tasks[i]
+		t.job, t.lo, t.hi, t.done = job, i*n/parts, (i+1)*n/parts, &s.wg
+		t.claimed.Store(false) // publishes the fields above to the worker that claims it
+		select {
+		case p.tasks <- t:
+		default: // queue full: the caller will run it below
+		}
 	}
 	job.runChunk((parts-1)*n/parts, n)
-	wg.Wait()
+	for i := range parts - 1 {
+		s.tasks[i].tryRun()
+	}
+	s.wg.Wait()
 }

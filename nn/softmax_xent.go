@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"sync"
 )
 
 // SoftmaxCrossEntropy is the mean over rows of −log softmax(logits)[target]: the negative
@@ -13,7 +12,7 @@ type SoftmaxCrossEntropy struct {
 
 	rowLoss []float64
 	job     softmaxXentJob
-	wg      sync.WaitGroup
+	split   chunkSplitter
 }
 
 // softmaxXentMinRows is the least number of rows worth a second goroutine.
@@ -29,7 +28,7 @@ func NewSoftmaxCrossEntropy(v, maxRows int) *SoftmaxCrossEntropy {
 // given to NewSoftmaxCrossEntropy.
 func (s *SoftmaxCrossEntropy) Forward(probs, logits []float32, targets []int32, rows int) float64 {
 	s.job = softmaxXentJob{s: s, probs: probs, logits: logits, targets: targets}
-	runChunks(&s.job, rows, softmaxXentMinRows, &s.wg)
+	runChunks(&s.job, rows, softmaxXentMinRows, &s.split)
 	var sum float64 // summed in row order: the same for any GOMAXPROCS
 	for _, l := range s.rowLoss[:rows] {
 		sum += l

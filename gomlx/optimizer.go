@@ -1,0 +1,312 @@
+package fadamgomlx
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/fadam-go/fadam"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+)
+
+// optimizer implements optimizers.Interface (and train.OptimizeWithGradients, so it works with
+// gradient accumulation) for the three algorithms.
+type optimizer struct {
+	config *Config
+}
+
+// UpdateGraph builds the graph of one training step: the gradients of loss with respect to every
+// trainable variable, then the optimizer update. It implements optimizers.Interface and panics
+// on error, as GoMLX graph-building functions do.
+func (o *optimizer) UpdateGraph(ctx *context.Context, g *Graph, loss *Node) {
+	_ = g
+	if !loss.Shape().IsScalar() {
+		panic(fmt.Errorf("fadamgomlx: %s needs a scalar loss, got shape %s", o.config.algorithm, loss.Shape()))
+	}
+	grads := ctx.BuildTrainableVariablesGradientsGraph(loss)
+	o.UpdateGraphWithGradients(ctx, grads, loss.DType())
+}
+
+// UpdateGraphWithGradients applies one optimizer step given the gradients of the trainable
+// variables, in the order of ctx.IterVariables (as returned by
+// context.BuildTrainableVariablesGradientsGraph).
+func (o *optimizer) UpdateGraphWithGradients(ctx *context.Context, grads []*Node, lossDType dtypes.DType) {
+	c := o.config
+	if err := c.Validate(); err != nil {
+		panic(err)
+	}
+	if len(grads) == 0 {
+		panic(fmt.Errorf("fadamgomlx: %s: no gradients: are there trainable variables?", c.algorithm))
+	}
+	g := grads[0].Graph()
+	dtype := c.dtype
+	if dtype == dtypes.InvalidDType {
+		dtype = lossDType
+	}
+
+	lrValue := c.learningRate
+	if lrValue < 0 {
+		lrValue = context.GetParamOr(ctx, optimizers.ParamLearningRate, DefaultLearningRate)
+	}
+	learningRate := optimizers.LearningRateVar(ctx, dtype, lrValue).ValueGraph(g)
+
+	// The loop's global step advances as with GoMLX's optimizers; t is this optimizer's own count
+	// (Algorithm 1, line 4), so Clear restarts the bias correction.
+	_ = optimizers.IncrementGlobalStepGraph(ctx, g, dtype)
+	t := optimizers.IncrementGlobalStepGraph(ctx.In(c.scopeName), g, dtype)
+	s := stepScalars{learningRate: learningRate, beta2Hat: beta2Hat(t, c.beta2)}
+
+	numTrainable := len(grads)
+	i := 0
+	for v := range ctx.IterVariables() {
+		if !v.Trainable || !v.InUseByGraph(g) {
+			continue
+		}
+		if i < numTrainable {
+			o.updateVariable(ctx, g, v, grads[i], s)
+		}
+		i++
+	}
+	if i != numTrainable {
+		panic(fmt.Errorf("fadamgomlx: %s: got gradients for %d variables but sees %d trainable "+
+			"variables: were variables created in between?", c.algorithm, numTrainable, i))
+	}
+}
+
+// stepScalars are the per-step scalars shared by every variable, in the optimizer's dtype.
+type stepScalars struct {
+	learningRate, beta2Hat *Node
+}
+
+// beta2Hat is Algorithm 1, line 6: β̂₂ = β₂(1−β₂^{t−1})/(1−β₂^t), computed as
+// β₂·expm1((t−1)·ln β₂)/expm1(t·ln β₂) so that 1−β₂^t keeps full precision in float32.
+// It is exactly 0 at t = 1.
+func beta2Hat(t *Node, beta2 float64) *Node {
+	g, dtype := t.Graph(), t.DType()
+	if beta2 == 0 {
+		return ScalarZero(g, dtype)
+	}
+	logBeta2 := Scalar(g, dtype, math.Log(beta2))
+	prev := Expm1(Mul(Sub(t, ScalarOne(g, dtype)), logBeta2))
+	cur := Expm1(Mul(t, logBeta2))
+	return MulScalar(Div(prev, cur), beta2)
+}
+
+// updateVariable builds the update of one variable and its optimizer state.
+func (o *optimizer) updateVariable(ctx *context.Context, g *Graph, v *context.Variable, grad *Node, s stepScalars) {
+	c := o.config
+	dtype := c.dtype
+	if dtype == dtypes.InvalidDType {
+		dtype = v.DType()
+	}
+	convert := func(x *Node) *Node {
+		if x.DType() != dtype {
+			return ConvertDType(x, dtype)
+		}
+		return x
+	}
+	grad = convert(grad)
+	optimizers.TraceNaNInGradients(ctx, v, grad)
+	grad = optimizers.ClipNaNsInGradients(ctx, grad)
+	if c.maximize {
+		grad = Neg(grad)
+	}
+	theta := v.ValueGraph(g)
+	thetaC := convert(theta)
+	learningRate, b2 := convert(s.learningRate), convert(s.beta2Hat)
+
+	st := o.state(ctx, v, dtype)
+	decay := o.decays(v)
+	var step *Node
+	if c.algorithm == NameAdafactor {
+		step = o.adafactorStep(g, st, grad, thetaC, learningRate, b2, decay)
+	} else {
+		step = o.fadamStep(g, st, grad, thetaC, learningRate, b2, decay)
+	}
+	step = optimizers.ClipStepByValue(ctx, step)
+	updated := Sub(thetaC, step)
+	updated = optimizers.ClipNaNsInUpdates(ctx, thetaC, updated)
+	if updated.DType() != theta.DType() {
+		updated = ConvertDType(updated, theta.DType())
+	}
+	v.SetValueGraph(updated)
+}
+
+// decays reports whether variable v gets weight decay.
+func (o *optimizer) decays(v *context.Variable) bool {
+	c := o.config
+	if c.weightDecay == 0 || v.Shape().Rank() < c.decayMinRank {
+		return false
+	}
+	return c.excludeDecay == nil || !c.excludeDecay(v)
+}
+
+// fadamStep is Algorithm 1, lines 7–14 (Algorithm 2, lines 7–16, for a factored Fisher). It
+// updates the momentum and Fisher state and returns the step η(m + λḡ_w) to subtract from θ.
+func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, decay bool) *Node {
+	c := o.config
+	dtype := grad.DType()
+	gradSq := Square(grad)
+
+	// Lines 7 (Algorithm 2: 7–9): EMA of the diagonal empirical FIM.
+	fisher := st.updateFisher(gradSq, b2, 0)
+
+	// Line 8: adaptive epsilon, and the denominator f^ρ + ε̂^{2ρ}.
+	rmsGrad := Sqrt(ReduceAllMean(gradSq))
+	var epsTerm *Node
+	if c.variant == fadam.PyTorchReference {
+		epsTerm = MulScalar(MaxScalar(rmsGrad, 1.0), c.epsilon)
+	} else {
+		epsHat := MinScalar(MulScalar(rmsGrad, c.epsilon2), c.epsilon)
+		epsTerm = powRho(epsHat, 2*c.rho)
+	}
+	denom := Add(powRho(fisher, c.rho), epsTerm)
+
+	// Zero-denominator rule: an element with no Fisher information contributes 0.
+	noInfo := Equal(denom, ScalarZero(g, dtype))
+	safeDenom := Where(noInfo, OnesLike(denom), denom)
+	zeros := ZerosLike(denom)
+
+	// Lines 9–10: invariant natural gradient, clipped by RMS.
+	natGrad := o.clipRMS(Where(noInfo, zeros, Div(grad, safeDenom)))
+
+	// Line 11: momentum of the natural gradient (no bias correction).
+	momentum := Add(MulScalar(st.momentum.ValueGraph(g), c.beta1), MulScalar(natGrad, 1-c.beta1))
+	st.momentum.SetValueGraph(momentum)
+
+	// Lines 12–14: Fisher-weighted weight decay, clipped by RMS, and the step.
+	direction := momentum
+	if decay {
+		weightDecayGrad := o.clipRMS(Where(noInfo, zeros, Div(theta, safeDenom)))
+		direction = Add(momentum, MulScalar(weightDecayGrad, c.weightDecay))
+	}
+	return Mul(learningRate, direction)
+}
+
+// adafactorStep is Algorithm 4, lines 7–13: ε inside the EMA, η inside the momentum, and λθ not
+// scaled by η. It returns the step m + λθ to subtract from θ.
+func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, decay bool) *Node {
+	c := o.config
+	dtype := grad.DType()
+
+	// Lines 7–9: factored (or, for rank ≤ 1, full) EMA of g² + ε.
+	fisher := st.updateFisher(Square(grad), b2, c.epsilon)
+
+	// Lines 10–11: ḡ = g/√f clipped by RMS; an element with f = 0 contributes 0.
+	noInfo := Equal(fisher, ScalarZero(g, dtype))
+	safe := Where(noInfo, OnesLike(fisher), fisher)
+	natGrad := o.clipRMS(Where(noInfo, ZerosLike(fisher), Div(grad, Sqrt(safe))))
+
+	// Line 12: momentum of η·ḡ.
+	momentum := Add(MulScalar(st.momentum.ValueGraph(g), c.beta1),
+		Mul(learningRate, MulScalar(natGrad, 1-c.beta1)))
+	st.momentum.SetValueGraph(momentum)
+
+	// Line 13.
+	if decay {
+		return Add(momentum, MulScalar(theta, c.weightDecay))
+	}
+	return momentum
+}
+
+// clipRMS is the per-tensor clipping of Algorithm 1, lines 10 and 13: x / max(1, RMS(x)/c), or,
+// for the PyTorch reference, x / (max(1, RMS(x))/c).
+func (o *optimizer) clipRMS(x *Node) *Node {
+	c := o.config
+	rms := Sqrt(ReduceAllMean(Square(x)))
+	if c.variant == fadam.PyTorchReference && c.algorithm != NameAdafactor {
+		return Div(x, DivScalar(MaxScalar(rms, 1.0), c.clip))
+	}
+	return Div(x, MaxScalar(DivScalar(rms, c.clip), 1.0))
+}
+
+// powRho is x^p, with a square root for the default p = 0.5 and no operation for p = 1.
+func powRho(x *Node, p float64) *Node {
+	switch p {
+	case 0.5:
+		return Sqrt(x)
+	case 1:
+		return x
+	}
+	return Pow(x, Scalar(x.Graph(), x.DType(), p))
+}
+
+// state holds the context variables of one trainable variable: the momentum m, and either the
+// full Fisher f or, when factored, its row and column EMAs R and C.
+type state struct {
+	momentum, fisher, rows, cols *context.Variable
+}
+
+// factored reports whether the optimizer keeps a factored Fisher for a variable of this shape.
+func (o *optimizer) factored(shape shapes.Shape) bool {
+	return o.config.algorithm != NameFAdam && shape.Rank() >= 2
+}
+
+// state returns (creating them if needed) the state variables of v, stored, as Adam's moments
+// are, under the optimizer's scope followed by v's scope.
+func (o *optimizer) state(ctx *context.Context, v *context.Variable, dtype dtypes.DType) *state {
+	scopePath := context.ScopeSeparator + o.config.scopeName + v.Scope()
+	ctx = ctx.Checked(false).InAbsPath(scopePath)
+	// Algorithm 1/2, line 2: f, R, C start at 1; Algorithm 4, line 2: at 0. (β̂₂ = 0 at t = 1
+	// makes the initial value irrelevant; it matters only for its documented meaning.)
+	fisherInit := initializers.One
+	if o.config.algorithm == NameAdafactor {
+		fisherInit = initializers.Zero
+	}
+	shape := v.Shape().Clone()
+	shape.DType = dtype
+	newVar := func(name string, init initializers.VariableInitializer, shape shapes.Shape) *context.Variable {
+		return ctx.WithInitializer(init).VariableWithShape(v.Name()+"_"+name, shape).SetTrainable(false)
+	}
+	st := &state{momentum: newVar("momentum", initializers.Zero, shape)}
+	if !o.factored(shape) {
+		st.fisher = newVar("fisher", fisherInit, shape)
+		return st
+	}
+	rank := shape.Rank()
+	rowsShape := shapes.Make(dtype, shape.Dimensions[:rank-1]...)
+	colsShape := shapes.Make(dtype, append(append([]int{}, shape.Dimensions[:rank-2]...), shape.Dimensions[rank-1])...)
+	st.rows = newVar("fisher_rows", fisherInit, rowsShape)
+	st.cols = newVar("fisher_cols", fisherInit, colsShape)
+	return st
+}
+
+// updateFisher updates the Fisher state with the EMA of gradSq + eps and returns the full Fisher
+// f of the variable's shape: Algorithm 1, line 7, or Algorithm 2, lines 7–9 (Algorithm 4 adds eps).
+func (st *state) updateFisher(gradSq, b2 *Node, eps float64) *Node {
+	g := gradSq.Graph()
+	ema := func(v *context.Variable, x *Node) *Node {
+		updated := Add(Mul(b2, v.ValueGraph(g)), Mul(OneMinus(b2), x))
+		v.SetValueGraph(updated)
+		return updated
+	}
+	if eps != 0 {
+		gradSq = AddScalar(gradSq, eps)
+	}
+	if st.fisher != nil {
+		return ema(st.fisher, gradSq)
+	}
+	rank := gradSq.Rank()
+	rows := ema(st.rows, ReduceSum(gradSq, rank-1)) // …×n: sums over the trailing axis
+	cols := ema(st.cols, ReduceSum(gradSq, rank-2)) // …×m: sums over the next-to-trailing axis
+	rowTotal := ReduceAndKeep(rows, ReduceSum, rank-2)
+	// f_ij = R_i C_j / Σ_i R_i, and 0 where Σ R = 0.
+	numer := Mul(ExpandAxes(rows, -1), ExpandAxes(cols, -2))
+	denom := ExpandAxes(rowTotal, -1)
+	noInfo := Equal(denom, ZerosLike(denom))
+	safe := Where(noInfo, OnesLike(denom), denom)
+	return Where(BroadcastToShape(noInfo, numer.Shape()), ZerosLike(numer), Div(numer, safe))
+}
+
+// Clear deletes the optimizer's state (momentum, Fisher and step counter). It implements
+// optimizers.Interface.
+func (o *optimizer) Clear(ctx *context.Context) error {
+	if err := ctx.In(o.config.scopeName).DeleteVariablesInScope(); err != nil {
+		return fmt.Errorf("fadamgomlx: clearing %s state: %w", o.config.algorithm, err)
+	}
+	return nil
+}
