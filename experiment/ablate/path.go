@@ -56,12 +56,12 @@ func (s Stage) String() string {
 // element and keeps float32 state, and is written for clarity rather than speed: it exists to
 // attribute a difference between AdamW and FAdam to one correction.
 type Path struct {
-	cfg     fadam.Config
-	stage   Stage
-	noDecay func(name string) bool
-	t       int
-	state   []pathState
-	names   []string
+	cfg      fadam.Config
+	stage    Stage
+	fixedEps bool // ε̂ = ε even at stages ≥ StageAdaptiveEps (the eps sweep's fixed-ε rows)
+	t        int
+	state    []pathState
+	names    []string
 }
 
 type pathState struct {
@@ -69,9 +69,9 @@ type pathState struct {
 	fisher   []float32 // v (stages 0–2, uncorrected) or f (stages 3–5, corrected through β̂₂)
 }
 
-// NewPath returns the optimizer of the given stage. noDecay, when not nil, names the
-// parameters excluded from weight decay.
-func NewPath(stage Stage, cfg fadam.Config, noDecay func(name string) bool) (*Path, error) {
+// NewPath returns the optimizer of the given stage. Weight decay applies to every tensor it
+// steps; the training loop keeps the tensors that must not decay in a separate optimizer.
+func NewPath(stage Stage, cfg fadam.Config) (*Path, error) {
 	if stage < StageAdamW || stage > StageFisherDecay {
 		return nil, fmt.Errorf("ablate: unknown stage %d", int(stage))
 	}
@@ -85,7 +85,17 @@ func NewPath(stage Stage, cfg fadam.Config, noDecay func(name string) bool) (*Pa
 	case !(cfg.Rho > 0), !(cfg.Clip > 0):
 		return nil, fmt.Errorf("ablate: ρ=%v and c=%v must be > 0", cfg.Rho, cfg.Clip)
 	}
-	return &Path{cfg: cfg, stage: stage, noDecay: noDecay}, nil
+	return &Path{cfg: cfg, stage: stage}, nil
+}
+
+// NewFixedEpsFAdam returns FAdam with the adaptive ε turned off: ε̂ = ε at every step.
+func NewFixedEpsFAdam(cfg fadam.Config) (*Path, error) {
+	p, err := NewPath(StageFisherDecay, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.fixedEps = true
+	return p, nil
 }
 
 // SetLR changes the learning rate used by the following steps.
@@ -139,9 +149,6 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 	t := float64(p.t)
 	n := float64(len(q.Value))
 	lambda := c.WeightDecay
-	if p.noDecay != nil && p.noDecay(q.Name) {
-		lambda = 0
-	}
 	sign := 1.0
 	if c.Maximize {
 		sign = -1
@@ -174,7 +181,7 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 		beta2 = c.Beta2 * (1 - math.Pow(c.Beta2, t-1)) / (1 - math.Pow(c.Beta2, t)) // β̂₂
 	}
 	eps := c.Eps
-	if p.stage >= StageAdaptiveEps {
+	if p.stage >= StageAdaptiveEps && !p.fixedEps {
 		ss := 0.0
 		for i := range q.Grad {
 			ss += grad(i) * grad(i)

@@ -58,7 +58,7 @@ func TestPathFirstStep(t *testing.T) {
 	}
 	for _, st := range Stages {
 		t.Run(st.String(), func(t *testing.T) {
-			opt, err := NewPath(st, c, nil)
+			opt, err := NewPath(st, c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,15 +78,15 @@ func TestPathFirstStep(t *testing.T) {
 }
 
 func TestPathRejectsBadInput(t *testing.T) {
-	if _, err := NewPath(Stage(9), pathTestConfig(), nil); err == nil {
+	if _, err := NewPath(Stage(9), pathTestConfig()); err == nil {
 		t.Error("unknown stage accepted")
 	}
 	bad := pathTestConfig()
 	bad.Beta1 = 1
-	if _, err := NewPath(StageAdamW, bad, nil); err == nil {
+	if _, err := NewPath(StageAdamW, bad); err == nil {
 		t.Error("β₁ = 1 accepted")
 	}
-	opt, _ := NewPath(StageFisherDecay, pathTestConfig(), nil)
+	opt, _ := NewPath(StageFisherDecay, pathTestConfig())
 	v := []float32{1, 2}
 	err := opt.Step([]fadam.Param{{Name: "w", Value: v, Grad: []float32{float32(math.NaN()), 0}}})
 	if err == nil || v[0] != 1 || v[1] != 2 {
@@ -100,7 +100,7 @@ func TestPathRejectsBadInput(t *testing.T) {
 // A tensor whose gradient is all zero at step 1 has no Fisher information: it must stay finite.
 func TestPathZeroGradientStaysFinite(t *testing.T) {
 	for _, st := range Stages {
-		opt, _ := NewPath(st, pathTestConfig(), nil)
+		opt, _ := NewPath(st, pathTestConfig())
 		v := []float32{1, -2}
 		if err := opt.Step([]fadam.Param{{Name: "w", Value: v, Grad: []float32{0, 0}}}); err != nil {
 			t.Fatal(err)
