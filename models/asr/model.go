@@ -62,7 +62,7 @@ type block struct {
 
 // acts holds one block's saved activations (all [rows, ·] over the padded batch).
 type acts struct {
-	x, ln1, ln1Mean, ln1Rstd, qkv, attP, attOut, x1, ln2, ln2Mean, ln2Rstd, fc, gelu, y []float32
+	x, ln1, ln1Mean, ln1Rstd, qkv, attP, attOut, x1, ln2, ln2Mean, ln2Rstd, fc, gelu, geluSig, y []float32
 }
 
 // Model is the recogniser. Forward keeps the activations of its last call for Backward; a Model
@@ -199,7 +199,7 @@ func (m *Model) Forward(feats []float32, lens []int, b, t int) ([]float32, error
 		a.ln1, a.ln1Mean, a.ln1Rstd = grow(a.ln1, r*d), grow(a.ln1Mean, r), grow(a.ln1Rstd, r)
 		a.qkv, a.attP, a.attOut = grow(a.qkv, r*3*d), grow(a.attP, b*c.Heads*t2*t2), grow(a.attOut, r*d)
 		a.x1, a.ln2, a.ln2Mean, a.ln2Rstd = grow(a.x1, r*d), grow(a.ln2, r*d), grow(a.ln2Mean, r), grow(a.ln2Rstd, r)
-		a.fc, a.gelu = grow(a.fc, r*c.FF), grow(a.gelu, r*c.FF)
+		a.fc, a.gelu, a.geluSig = grow(a.fc, r*c.FF), grow(a.gelu, r*c.FF), grow(a.geluSig, r*c.FF)
 		bl.ln1.Forward(a.ln1, a.ln1Mean, a.ln1Rstd, x, r)
 		bl.qkv.Forward(a.qkv, a.ln1, r)
 		bl.att.Forward(a.attOut, a.attP, a.qkv, m.lens2, b, t2)
@@ -207,7 +207,7 @@ func (m *Model) Forward(feats []float32, lens []int, b, t int) ([]float32, error
 		nn.ResidualAdd(a.x1, a.x1, x)
 		bl.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.x1, r)
 		bl.fc.Forward(a.fc, a.ln2, r)
-		bl.gelu.Forward(a.gelu, a.fc)
+		bl.gelu.Forward(a.gelu, a.geluSig, a.fc)
 		next := grow(a.y, r*d)
 		a.y = next
 		bl.out.Forward(next, a.gelu, r)
@@ -252,7 +252,7 @@ func (m *Model) Backward() {
 		clear(m.dgelu)
 		bl.out.Backward(m.dgelu, m.dx, a.gelu, r)
 		clear(m.dfc)
-		bl.gelu.Backward(m.dfc, m.dgelu, a.fc)
+		bl.gelu.Backward(m.dfc, m.dgelu, a.fc, a.geluSig)
 		clear(m.dln)
 		bl.fc.Backward(m.dln, m.dfc, a.ln2, r)
 		bl.ln2.Backward(m.dx, m.dln, a.x1, a.ln2Mean, a.ln2Rstd, r)
