@@ -156,7 +156,7 @@ func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2
 	fisher := st.updateFisher(gradSq, b2, 0)
 
 	// Line 8: adaptive epsilon, and the denominator f^ρ + ε̂^{2ρ}.
-	rmsGrad := Sqrt(ReduceAllMean(gradSq))
+	rmsGrad := rms(grad)
 	var epsTerm *Node
 	if c.variant == fadam.PyTorchReference {
 		epsTerm = MulScalar(MaxScalar(rmsGrad, 1.0), c.epsilon)
@@ -217,11 +217,22 @@ func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate
 // for the PyTorch reference, x / (max(1, RMS(x))/c).
 func (o *optimizer) clipRMS(x *Node) *Node {
 	c := o.config
-	rms := Sqrt(ReduceAllMean(Square(x)))
+	r := rms(x)
 	if c.variant == fadam.PyTorchReference && c.algorithm != NameAdafactor {
-		return Div(x, DivScalar(MaxScalar(rms, 1.0), c.clip))
+		return Div(x, DivScalar(MaxScalar(r, 1.0), c.clip))
 	}
-	return Div(x, MaxScalar(DivScalar(rms, c.clip), 1.0))
+	return Div(x, MaxScalar(DivScalar(r, c.clip), 1.0))
+}
+
+// rms is RMS(x) = sqrt(mean(x²)) over the whole tensor, computed as s·sqrt(mean((x/s)²)) with
+// s = max|x| so that squares neither underflow nor overflow in float32 (the core package sums
+// in float64 for the same reason). It is 0 for an all-zero x.
+func rms(x *Node) *Node {
+	g := x.Graph()
+	scale := ReduceAllMax(Abs(x))
+	zero := Equal(scale, ScalarZero(g, x.DType()))
+	safe := Where(zero, ScalarOne(g, x.DType()), scale)
+	return Mul(safe, Sqrt(ReduceAllMean(Square(Div(x, safe)))))
 }
 
 // powRho is x^p, with a square root for the default p = 0.5 and no operation for p = 1.
@@ -291,15 +302,15 @@ func (st *state) updateFisher(gradSq, b2 *Node, eps float64) *Node {
 		return ema(st.fisher, gradSq)
 	}
 	rank := gradSq.Rank()
-	rows := ema(st.rows, ReduceSum(gradSq, rank-1)) // …×n: sums over the trailing axis
-	cols := ema(st.cols, ReduceSum(gradSq, rank-2)) // …×m: sums over the next-to-trailing axis
-	rowTotal := ReduceAndKeep(rows, ReduceSum, rank-2)
-	// f_ij = R_i C_j / Σ_i R_i, and 0 where Σ R = 0.
-	numer := Mul(ExpandAxes(rows, -1), ExpandAxes(cols, -2))
-	denom := ExpandAxes(rowTotal, -1)
-	noInfo := Equal(denom, ZerosLike(denom))
-	safe := Where(noInfo, OnesLike(denom), denom)
-	return Where(BroadcastToShape(noInfo, numer.Shape()), ZerosLike(numer), Div(numer, safe))
+	rows := ema(st.rows, ReduceSum(gradSq, rank-1))    // …×n: sums over the trailing axis
+	cols := ema(st.cols, ReduceSum(gradSq, rank-2))    // …×m: sums over the next-to-trailing axis
+	rowTotal := ReduceAndKeep(rows, ReduceSum, rank-2) // …×1
+	// f_ij = R_i (C_j / Σ_i R_i), and 0 where Σ R = 0. Dividing C first keeps R_i C_j from
+	// overflowing float32 for large gradients.
+	noInfo := Equal(rowTotal, ZerosLike(rowTotal))
+	safe := Where(noInfo, OnesLike(rowTotal), rowTotal)
+	colShare := Where(BroadcastToShape(noInfo, cols.Shape()), ZerosLike(cols), Div(cols, safe))
+	return Mul(ExpandAxes(rows, -1), ExpandAxes(colShare, -2))
 }
 
 // Clear deletes the optimizer's state (momentum, Fisher and step counter). It implements

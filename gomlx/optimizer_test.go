@@ -12,8 +12,12 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
+
+// The optimizers support gradient accumulation (train.Trainer.AccumulateGradients).
+var _ train.OptimizeWithGradients = (*optimizer)(nil)
 
 // The tests use GoMLX's pure Go backend directly (never XLA, which would download a plugin).
 // "ops_sequential" because the parallel op scheduler of GoMLX v0.26.0's SimpleGo backend reads
@@ -174,7 +178,7 @@ func newReference(alg Algorithm, cfg fadam.Config, init [][]float32, decay func(
 	return r
 }
 
-func rms(x []float64) float64 {
+func rms64(x []float64) float64 {
 	s := 0.0
 	for _, v := range x {
 		s += v * v
@@ -186,9 +190,9 @@ func (r *reference) clip(x []float64) {
 	c := r.cfg.Clip
 	var div float64
 	if r.cfg.Variant == fadam.PyTorchReference && r.algorithm != NameAdafactor {
-		div = math.Max(1, rms(x)) / c
+		div = math.Max(1, rms64(x)) / c
 	} else {
-		div = math.Max(1, rms(x)/c)
+		div = math.Max(1, rms64(x)/c)
 	}
 	for i := range x {
 		x[i] /= div
@@ -277,9 +281,9 @@ func (r *reference) step(theta [][]float64, grads [][]float32) {
 		f := r.fisher(k, g, b2, 0)
 		var epsTerm float64
 		if cfg.Variant == fadam.PyTorchReference {
-			epsTerm = cfg.Eps * math.Max(1, rms(g))
+			epsTerm = cfg.Eps * math.Max(1, rms64(g))
 		} else {
-			epsTerm = math.Pow(math.Min(cfg.Eps, cfg.Eps2*rms(g)), 2*cfg.Rho)
+			epsTerm = math.Pow(math.Min(cfg.Eps, cfg.Eps2*rms64(g)), 2*cfg.Rho)
 		}
 		nat, wd := make([]float64, n), make([]float64, n)
 		for i := range g {
@@ -476,4 +480,55 @@ func ExampleFAdam() {
 	}
 	fmt.Printf("%.3f\n", tensors.MustCopyFlatData[float32](w.MustValue()))
 	// Output: [0.944 -1.944 2.944]
+}
+
+// TestExtremeGradients runs every optimizer on gradients scaled far from 1: the values must stay
+// finite, and, within float32's range for g², agree with the float64 reference.
+func TestExtremeGradients(t *testing.T) {
+	const steps = 5
+	for _, alg := range []Algorithm{NameFAdam, NameFAdafactor, NameAdafactor} {
+		for _, scale := range []float64{1e-30, 1e-15, 1e12, 1e18} {
+			t.Run(fmt.Sprintf("%s/%g", alg, scale), func(t *testing.T) {
+				cfg := fadam.Defaults()
+				if alg == NameAdafactor {
+					cfg.Eps = AdafactorEpsilon
+				}
+				init := initialValues(11)
+				grads := gradientSequence(steps, 12)
+				for _, step := range grads {
+					for _, gr := range step {
+						for i := range gr {
+							gr[i] *= float32(scale)
+						}
+					}
+				}
+				build := map[Algorithm]func() *Config{NameFAdam: FAdam, NameFAdafactor: FAdafactor, NameAdafactor: Adafactor}[alg]
+				got := runGoMLX(t, nil, build().FromConfig(cfg).Done(), init, grads)
+				for s := range got {
+					for k := range got[s] {
+						for i, v := range got[s][k] {
+							if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+								t.Fatalf("step %d, %s[%d] = %v", s+1, testTensors[k].name, i, v)
+							}
+						}
+					}
+				}
+				// Except at 1e-30, g² (and g² + ε) and their sums stay normal float32 numbers.
+				if scale != 1e-30 {
+					ref := newReference(alg, cfg, init, func(int) bool { return true })
+					theta := make([][]float64, len(init))
+					for k := range init {
+						theta[k] = make([]float64, len(init[k]))
+						for j, v := range init[k] {
+							theta[k][j] = float64(v)
+						}
+					}
+					for s := range grads {
+						ref.step(theta, grads[s])
+						compare(t, s+1, got[s], theta, 1e-5)
+					}
+				}
+			})
+		}
+	}
 }

@@ -2,10 +2,10 @@ package lm
 
 import (
 	"context"
-	"math"
 	"sync"
 
 	"github.com/fadam-go/fadam/data/text"
+	"github.com/fadam-go/fadam/report"
 )
 
 // Optimizer is a named optimizer factory, one contender of a comparison.
@@ -112,30 +112,10 @@ func Summarize(runs []Run, steps int) []Summary {
 			s.Completed++
 			train, eval = append(train, p.TrainLoss), append(eval, p.EvalLoss)
 		}
-		s.TrainMean, s.TrainStd = meanStd(train)
-		s.EvalMean, s.EvalStd = meanStd(eval)
-		s.TokensPerSec, _ = meanStd(tps)
+		s.TrainMean, s.TrainStd = report.MeanStd(train)
+		s.EvalMean, s.EvalStd = report.MeanStd(eval)
+		s.TokensPerSec, _ = report.MeanStd(tps)
 		out = append(out, s)
 	}
 	return out
-}
-
-// meanStd returns the mean and the sample standard deviation (0 for one value; NaN, NaN for none).
-func meanStd(x []float64) (float64, float64) {
-	if len(x) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	var s float64
-	for _, v := range x {
-		s += v
-	}
-	m := s / float64(len(x))
-	if len(x) == 1 {
-		return m, 0
-	}
-	var ss float64
-	for _, v := range x {
-		ss += (v - m) * (v - m)
-	}
-	return m, math.Sqrt(ss / float64(len(x)-1))
 }

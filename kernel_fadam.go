@@ -1,0 +1,172 @@
+package fadam
+
+import (
+	"math"
+
+	"github.com/fadam-go/fadam/internal/engine"
+)
+
+// denominator holds what Algorithm 1 line 9 needs to form d = f^ρ + ε̂^{2ρ} from √f.
+type denominator struct {
+	epsTerm float64 // ε̂^{2ρ} (Paper) or ε̂ (PyTorchReference)
+	twoRho  float64
+	halfRho bool // ρ = 0.5: f^ρ is √f itself, no pow
+}
+
+// set computes ε̂ from RMS(g) (line 8, or the PyTorch code's ε·max(1, RMS(g))) and its power.
+func (d *denominator) set(cfg *engine.Config, rmsG float64) {
+	d.twoRho = 2 * cfg.Rho
+	d.halfRho = cfg.Rho == 0.5
+	if cfg.Variant == engine.PyTorchReference {
+		d.epsTerm = cfg.Eps * max(1, rmsG)
+		return
+	}
+	epsHat := min(cfg.Eps, cfg.Eps2*rmsG)
+	if d.halfRho {
+		d.epsTerm = epsHat
+	} else {
+		d.epsTerm = math.Pow(epsHat, d.twoRho)
+	}
+}
+
+// inverse returns 1/d for d = (√f)^{2ρ} + ε̂^{2ρ}, with the zero-denominator rule.
+func (d *denominator) inverse(sqrtF float64) float64 {
+	if d.halfRho {
+		return engine.Reciprocal(sqrtF + d.epsTerm)
+	}
+	return engine.Reciprocal(math.Pow(sqrtF, d.twoRho) + d.epsTerm)
+}
+
+// fadamKernel is Algorithm 1 for one tensor. State: momentum m (init 0) and √f (init 1; f is kept
+// as its square root so that float32 covers g² for every finite float32 g).
+//
+// Pass 0 reads g for RMS(g) (line 8). Pass 1 updates f (line 7) and sums ḡ² and ḡ_w² (lines 9
+// and 12) for the clips. Pass 2 clips (lines 10, 13), updates m (line 11) and θ (line 14).
+type fadamKernel struct {
+	n            int
+	m, sqrtF     []float32
+	value, grad  []float32
+	c            *engine.Consts
+	den          denominator
+	scaleG       float64 // line 10's 1/max(1, RMS(ḡ)/c)
+	scaleW       float64 // line 13's 1/max(1, RMS(ḡ_w)/c)
+	pytorchClips bool
+}
+
+func newFAdamKernel(n int) *fadamKernel {
+	k := &fadamKernel{n: n, m: make([]float32, n), sqrtF: make([]float32, n)}
+	for i := range k.sqrtF {
+		k.sqrtF[i] = 1
+	}
+	return k
+}
+
+func (k *fadamKernel) Chunks() int     { return engine.FlatChunks(k.n) }
+func (k *fadamKernel) Active(int) bool { return true }
+
+func (k *fadamKernel) Begin(value, grad []float32, c *engine.Consts) {
+	k.value, k.grad, k.c = value, grad, c
+	k.pytorchClips = c.Cfg.Variant == engine.PyTorchReference
+}
+
+func (k *fadamKernel) Run(p, chunk int) (float64, float64) {
+	lo, hi := engine.FlatRange(k.n, chunk)
+	switch p {
+	case 0:
+		return engine.SumSquares(k.grad[lo:hi]), 0
+	case 1:
+		return k.fisherPass(lo, hi)
+	default:
+		k.updatePass(lo, hi)
+		return 0, 0
+	}
+}
+
+// fisherPass is lines 7, 9 and 12 over [lo, hi): f ← β̂₂f + (1−β̂₂)g², then Σḡ² and Σḡ_w².
+func (k *fadamKernel) fisherPass(lo, hi int) (sumG, sumW float64) {
+	b2 := k.c.Beta2Hat
+	sign := k.c.Sign
+	g, sf := k.grad[lo:hi], k.sqrtF[lo:hi]
+	decay := k.c.WD != 0
+	var theta []float32
+	if decay {
+		theta = k.value[lo:hi]
+		theta = theta[:len(g)]
+	}
+	sf = sf[:len(g)]
+	for i := range g {
+		gi := sign * float64(g[i])
+		s := float64(sf[i])
+		s32 := float32(math.Sqrt(b2*s*s + (1-b2)*gi*gi))
+		sf[i] = s32
+		inv := k.den.inverse(float64(s32))
+		x := gi * inv
+		sumG += x * x
+		if decay {
+			w := float64(theta[i]) * inv
+			sumW += w * w
+		}
+	}
+	return sumG, sumW
+}
+
+// updatePass is lines 10, 11, 13 and 14 over [lo, hi).
+func (k *fadamKernel) updatePass(lo, hi int) {
+	b1 := k.c.Cfg.Beta1
+	sign := k.c.Sign
+	lr := k.c.LR
+	gScale := (1 - b1) * sign * k.scaleG
+	wScale := k.c.WD * k.scaleW
+	g, sf, m, theta := k.grad[lo:hi], k.sqrtF[lo:hi], k.m[lo:hi], k.value[lo:hi]
+	sf, m, theta = sf[:len(g)], m[:len(g)], theta[:len(g)]
+	for i := range g {
+		inv := k.den.inverse(float64(sf[i]))
+		mi := engine.Sat32(b1*float64(m[i]) + gScale*float64(g[i])*inv)
+		m[i] = mi
+		if lr != 0 {
+			th := float64(theta[i])
+			theta[i] = engine.Sat32(th - lr*(float64(mi)+wScale*th*inv))
+		}
+	}
+}
+
+func (k *fadamKernel) Finish(p int, sums [][2]float64) {
+	var a, b float64
+	for _, s := range sums {
+		a += s[0]
+		b += s[1]
+	}
+	switch p {
+	case 0:
+		k.den.set(k.c.Cfg, engine.RMS(a, k.n))
+	case 1:
+		clip := k.c.Cfg.Clip
+		k.scaleG = engine.ClipScale(engine.RMS(a, k.n), clip, k.pytorchClips)
+		k.scaleW = engine.ClipScale(engine.RMS(b, k.n), clip, k.pytorchClips)
+	}
+}
+
+func (k *fadamKernel) State() []engine.StateTensor {
+	return []engine.StateTensor{
+		{Suffix: "m", Data: k.m},
+		{Suffix: "sqrt_f", Data: k.sqrtF, NonNegative: true},
+	}
+}
+
+func (k *fadamKernel) Fisher(int64) []float32 {
+	out := make([]float32, k.n)
+	for i, s := range k.sqrtF {
+		out[i] = engine.Square32(s)
+	}
+	return out
+}
+
+// Traffic: pass 0 reads g (4); pass 1 reads g, √f (and θ with weight decay), writes √f (12/16);
+// pass 2 reads g, √f, m, θ and writes m, θ (24).
+func (k *fadamKernel) Traffic() int64 {
+	per := int64(4 + 12 + 24)
+	if k.c == nil || k.c.WD != 0 {
+		per += 4
+	}
+	return per * int64(k.n)
+}
