@@ -15,8 +15,8 @@ func frechetTestStats(mean []float64, cov []float64) Stats {
 func frechetTestRotated(d [2]float64, theta float64) []float64 {
 	c, s := math.Cos(theta), math.Sin(theta)
 	return []float64{
-		c*c*d[0] + s*s*d[1], c*s*(d[0]-d[1]),
-		c*s*(d[0]-d[1]), s*s*d[0] + c*c*d[1],
+		c*c*d[0] + s*s*d[1], c * s * (d[0] - d[1]),
+		c * s * (d[0] - d[1]), s*s*d[0] + c*c*d[1],
 	}
 }
 
