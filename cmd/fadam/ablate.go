@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/data/text"
 	"github.com/fadam-go/fadam/experiment/ablate"
-	"github.com/fadam-go/fadam/experiment/lm"
-	"github.com/fadam-go/fadam/models/gpt"
 	"github.com/fadam-go/fadam/optimizers"
 	"github.com/fadam-go/fadam/report"
 )
@@ -48,13 +46,14 @@ func runAblate(ctx context.Context, args []string) error {
 		return fmt.Errorf("unknown sweep %q; %s", args[0], usage)
 	}
 	fs := flag.NewFlagSet("ablate "+sw.Name, flag.ContinueOnError)
-	steps := fs.Int("steps", ablateSteps, "optimizer steps per run")
 	seeds := fs.Int("seeds", ablateSeeds, "seeds per value")
 	values := fs.String("values", strings.Join(sw.Default, ","), "comma-separated values to sweep")
 	out := fs.String("out", "./fadam-out", "directory for the report, CSV and plot")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs trained at once")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	mf := bindModelFlags(fs)
+	mf := addLMFlags(fs)
+	fs.Lookup("steps").DefValue = strconv.Itoa(ablateSteps)
+	mf.steps = ablateSteps
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -64,8 +63,8 @@ func runAblate(ctx context.Context, args []string) error {
 	if *seeds <= 0 || *parallel <= 0 {
 		return fmt.Errorf("--seeds (%d) and --parallel (%d) must be positive", *seeds, *parallel)
 	}
-	cfg := mf.config(*steps)
-	if err := cfg.Validate(); err != nil {
+	cfg, err := mf.config()
+	if err != nil {
 		return err
 	}
 	var vals []string
@@ -86,7 +85,7 @@ func runAblate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	corpus, err := mf.corpus()
+	corpus, err := mf.loadCorpus()
 	if err != nil {
 		return err
 	}
@@ -101,9 +100,9 @@ func runAblate(ctx context.Context, args []string) error {
 	for _, s := range settings {
 		runs += len(s.Contenders) * *seeds
 	}
-	fmt.Fprintf(os.Stderr, "fadam ablate %s: %d values, %d runs of %d steps (%d at a time), model %s\n",
-		sw.Name, len(settings), runs, *steps, *parallel, mf.describe())
-	bar := report.NewProgress(runs**steps, "ablate "+sw.Name, *quiet)
+	fmt.Fprintf(os.Stderr, "fadam ablate %s: %d values, %d runs of %d steps (%d at a time), model %+v\n",
+		sw.Name, len(settings), runs, mf.steps, *parallel, cfg.Model)
+	bar := report.NewProgress(runs*mf.steps, "ablate "+sw.Name, *quiet)
 	var done atomic.Int64
 	start := time.Now()
 	outcomes, runErr := ablate.Run(ctx, corpus, cfg, settings, seedList, *parallel, func() {
@@ -111,7 +110,7 @@ func runAblate(ctx context.Context, args []string) error {
 	})
 	bar.Finish()
 	in := ablate.ReportInput{Sweep: sw, Outcomes: outcomes, Config: cfg, Seeds: seedList,
-		Command: commandLine(), Elapsed: time.Since(start)}
+		Command: commandLine("ablate", args), Elapsed: time.Since(start)}
 	if runErr != nil {
 		in.Note = "the sweep was interrupted (" + runErr.Error() + "); the table holds what finished."
 	}
@@ -119,70 +118,11 @@ func runAblate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(ablate.Table(sw, outcomes, *steps).Markdown())
+	fmt.Println(ablate.Table(sw, outcomes, mf.steps).Markdown())
 	for _, pt := range sw.Paper {
 		fmt.Println(pt.Caption)
 		fmt.Println(pt.Table.Markdown())
 	}
 	fmt.Printf("report: %s (%s)\n", path, time.Since(start).Round(time.Second))
 	return runErr
-}
-
-// modelFlags are the byte-level GPT and training flags shared with compare.
-type modelFlags struct {
-	lr                              *float64
-	d, layers, heads, ctx, batch    *int
-	evalEvery, evalBatches, warmupN *int
-	corpusPath                      *string
-}
-
-func bindModelFlags(fs *flag.FlagSet) *modelFlags {
-	return &modelFlags{
-		lr:          fs.Float64("lr", 3e-3, "peak learning rate (same for every optimizer)"),
-		warmupN:     fs.Int("warmup", 30, "linear warmup steps"),
-		d:           fs.Int("d", 64, "embedding width"),
-		layers:      fs.Int("layers", 2, "transformer blocks"),
-		heads:       fs.Int("heads", 4, "attention heads"),
-		ctx:         fs.Int("ctx", 64, "context length"),
-		batch:       fs.Int("batch", 16, "sequences per batch"),
-		evalEvery:   fs.Int("eval-every", 100, "evaluate every N steps"),
-		evalBatches: fs.Int("eval-batches", 16, "validation batches per evaluation"),
-		corpusPath:  fs.String("corpus", "", "text file or directory (default: the Go standard library source)"),
-	}
-}
-
-func (m *modelFlags) config(steps int) lm.Config {
-	opt := fadam.Defaults()
-	opt.LR, opt.Beta1, opt.Beta2, opt.WeightDecay = *m.lr, 0.9, 0.99, 0.001
-	return lm.Config{
-		Model:       gpt.Config{D: *m.d, Layers: *m.layers, Heads: *m.heads, Ctx: *m.ctx, Batch: *m.batch},
-		Steps:       steps,
-		Warmup:      *m.warmupN,
-		Opt:         opt,
-		MinLRFrac:   0.1,
-		EvalEvery:   *m.evalEvery,
-		EvalBatches: *m.evalBatches,
-	}
-}
-
-func (m *modelFlags) describe() string {
-	return fmt.Sprintf("d=%d layers=%d heads=%d ctx=%d batch=%d", *m.d, *m.layers, *m.heads, *m.ctx, *m.batch)
-}
-
-func (m *modelFlags) corpus() (*text.Corpus, error) {
-	if *m.corpusPath == "" {
-		return text.LoadGoSource()
-	}
-	return text.Load(*m.corpusPath)
-}
-
-// commandLine is the command as the user typed it, for reports.
-func commandLine() string {
-	args := append([]string{"fadam"}, os.Args[1:]...)
-	for i, a := range args {
-		if strings.ContainsAny(a, " \t\"'") {
-			args[i] = fmt.Sprintf("%q", a)
-		}
-	}
-	return strings.Join(args, " ")
 }

@@ -32,7 +32,7 @@ func TestAblateWritesReport(t *testing.T) {
 			out := t.TempDir()
 			err := runAblate(context.Background(), []string{tc.sweep, "--values", tc.values, "--steps", "3", "--seeds", "1",
 				"--d", "8", "--layers", "1", "--heads", "2", "--ctx", "8", "--batch", "2", "--eval-every", "2",
-				"--eval-batches", "1", "--warmup", "1", "--corpus", corpus, "--out", out, "--quiet"})
+				"--warmup", "1", "--corpus", corpus, "--out", out, "--quiet"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestAblateCancelledStillReports(t *testing.T) {
 	cancel()
 	out := t.TempDir()
 	err := runAblate(ctx, []string{"rho", "--values", "0.5", "--steps", "3", "--seeds", "1", "--d", "8", "--layers", "1",
-		"--heads", "2", "--ctx", "8", "--batch", "2", "--eval-every", "2", "--eval-batches", "1", "--warmup", "1",
+		"--heads", "2", "--ctx", "8", "--batch", "2", "--eval-every", "2", "--warmup", "1",
 		"--corpus", ablateTestCorpus(t), "--out", out, "--quiet"})
 	if err == nil {
 		t.Fatal("cancelled sweep returned no error")
