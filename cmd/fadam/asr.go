@@ -119,8 +119,9 @@ func runASR(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	corpusTime := time.Since(start)
 	fmt.Fprintf(os.Stderr, "asr: corpus ready in %s (%d reused, %d synthesised)\n",
-		time.Since(start).Round(time.Second), corpus.Stats.Reused, corpus.Stats.Synthesized)
+		corpusTime.Round(time.Second), corpus.Stats.Reused, corpus.Stats.Synthesized)
 
 	cfg := easr.Config{
 		Model: model.DefaultConfig(), Opt: asrHyper(s.lr),
@@ -155,7 +156,7 @@ func runASR(ctx context.Context, args []string) error {
 	interrupted := ctx.Err() != nil
 	info := easr.ReportInfo{
 		Command: easr.CommandLine(append([]string{"fadam"}, os.Args[1:]...)), Date: start, Machine: report.Machine(),
-		WallTime: time.Since(start), Data: corpus.Describe(), Params: nn.Count(m.Params()), Interrupted: interrupted,
+		WallTime: time.Since(start), CorpusTime: corpusTime, Data: corpus.Describe(), Params: nn.Count(m.Params()), Interrupted: interrupted,
 	}
 	if err := easr.WriteReport(s.out, cfg, s.optimizers, runs, info); err != nil {
 		return err
