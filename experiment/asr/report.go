@@ -17,9 +17,9 @@ type ReportInfo struct {
 	Machine     report.MachineInfo
 	WallTime    time.Duration
 	CorpusTime  time.Duration // synthesis (or cache check) and feature extraction
-	Data        string // description of the corpus (Markdown)
-	Params      int    // trainable parameters of the model
-	Interrupted bool   // the sweep was cut short by Ctrl-C
+	Data        string        // description of the corpus (Markdown)
+	Params      int           // trainable parameters of the model
+	Interrupted bool          // the sweep was cut short by Ctrl-C
 }
 
 // WriteReport writes asr.md, asr.csv and the training-curve plots (asr_train_loss and
