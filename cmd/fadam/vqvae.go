@@ -95,6 +95,7 @@ func runVQVAE(ctx context.Context, args []string) error {
 	evalN := fs.Int("eval", 2000, "test images scored at the end of each run (the first N of the test set)")
 	curveN := fs.Int("curve-images", 256, "test images measured for the curves during training")
 	evalEvery := fs.Int("eval-every", 50, "steps between curve points")
+	restartEvery := fs.Int("restart-every", 50, "steps between dead-code restarts (0: none)")
 	clsSteps := fs.Int("cls-steps", 1500, "training steps of the feature classifier when it is not cached")
 	dataDir := fs.String("data", "", "directory of the MNIST IDX files (default: the GoMNIST module's data folder)")
 	outDir := fs.String("out", "fadam-out", "output directory")
@@ -124,6 +125,8 @@ func runVQVAE(ctx context.Context, args []string) error {
 		return errors.New("--loss and --optimizers must each name at least one")
 	case *steps <= 0 || *seeds <= 0 || *batch <= 0 || *evalEvery <= 0 || *clsSteps <= 0:
 		return errors.New("--steps, --seeds, --batch, --eval-every and --cls-steps must be positive")
+	case *restartEvery < 0:
+		return errors.New("--restart-every must be non-negative")
 	case *evalN < 2 || *curveN < 1:
 		return errors.New("--eval must be at least 2 and --curve-images at least 1")
 	}
@@ -183,7 +186,7 @@ runs:
 		for _, c := range cells {
 			cfg := expvq.Config{
 				Model: vqvae.DefaultConfig(c.loss, *batch), Steps: *steps, Warmup: *warmup,
-				MinLRFrac: 0.1, Opt: hp, EvalEvery: *evalEvery, Seed: uint64(s + 1),
+				MinLRFrac: 0.1, Opt: hp, EvalEvery: *evalEvery, RestartEvery: *restartEvery, Seed: uint64(s + 1),
 			}
 			bar := report.NewProgress(*steps, fmt.Sprintf("%-8s seed %d", c.name(), s+1), *quiet)
 			res, err := expvq.Train(ctx, train, scorer, cfg, newOpt(c.opt), func(step int, l vqvae.Losses) {
@@ -201,14 +204,14 @@ runs:
 				fmt.Fprintf(os.Stderr, "%s seed %d: %v\n", c.name(), s+1, err)
 			} else if res.Finished {
 				m := res.Metrics
-				fmt.Fprintf(os.Stderr, "%s seed %d: MSE %.5f  PSNR %.2f dB  FID %.3f  perplexity %.1f  (%.0fs)\n",
-					c.name(), s+1, m.MSE, m.PSNR, m.FID, m.Perplexity, res.TrainTime.Seconds())
+				fmt.Fprintf(os.Stderr, "%s seed %d: MSE %.5f  PSNR %.2f dB  FID %.3f  perplexity %.1f  restarts %d  (%.0fs)\n",
+					c.name(), s+1, m.MSE, m.PSNR, m.FID, m.Perplexity, res.Restarts, res.TrainTime.Seconds())
 			}
 			c.runs = append(c.runs, run)
 		}
 	}
 	elapsed := time.Since(start)
-	if err := writeVQVAEReport(*outDir, "fadam vqvae "+strings.Join(args, " "), cells, evalSet, clsInfo, *steps, *seeds, *batch, *lr, *warmup, *evalN, hp, elapsed, cancelled); err != nil {
+	if err := writeVQVAEReport(*outDir, "fadam vqvae "+strings.Join(args, " "), cells, evalSet, clsInfo, *steps, *seeds, *batch, *lr, *warmup, *evalN, hp, *restartEvery, elapsed, cancelled); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s (%.0f s)\n", filepath.Join(*outDir, "vqvae.md"), elapsed.Seconds())
@@ -249,9 +252,9 @@ func vqvaeSummary(c *vqvaeCell, m vqvaeMetric) string {
 	return report.MeanStdString(xs, m.prec)
 }
 
-func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, cls expvq.ClassifierInfo, steps, seeds, batch int, lr float64, warmup, evalN int, hp fadam.Config, elapsed time.Duration, cancelled bool) error {
+func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, cls expvq.ClassifierInfo, steps, seeds, batch int, lr float64, warmup, evalN int, hp fadam.Config, restartEvery int, elapsed time.Duration, cancelled bool) error {
 	// CSV: one row per run.
-	header := []string{"loss", "optimizer", "seed", "steps_done", "status", "mse", "psnr_db", "mse_argmax", "psnr_argmax_db", "bits_per_dim", "fid", "perplexity", "train_seconds"}
+	header := []string{"loss", "optimizer", "seed", "steps_done", "status", "mse", "psnr_db", "mse_argmax", "psnr_argmax_db", "bits_per_dim", "fid", "perplexity", "code_restarts", "train_seconds"}
 	var rows [][]string
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, c := range cells {
@@ -272,7 +275,7 @@ func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, 
 			} else {
 				row = append(row, "", "", "", "", "", "", "")
 			}
-			rows = append(rows, append(row, f(r.res.TrainTime.Seconds())))
+			rows = append(rows, append(row, strconv.Itoa(r.res.Restarts), f(r.res.TrainTime.Seconds())))
 		}
 	}
 	if err := report.WriteCSV(filepath.Join(out, "vqvae.csv"), header, rows); err != nil {
@@ -366,8 +369,8 @@ func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, 
 	d.Para("Command, run on %s (%.0f s in all):", time.Now().UTC().Format("2006-01-02 15:04 MST"), elapsed.Seconds())
 	d.Code(strings.TrimSpace(cmdline))
 	d.Machine(report.Machine())
-	d.Para("Setup: conv encoder 28×28 → 7×7×16, %d-code × 16-dim vector quantizer (β = 0.25, codebook initialised from the first batch's encodings), conv/transposed-conv decoder to 1 channel (L2, on pixels in [0, 1]) or 256 logits per pixel (CE). %d steps of batch %d per run, %d seed(s) per cell; learning rate %g with %d warmup steps and cosine decay to a tenth; both optimizers with the paper's β₁ = %g, β₂ = %g, ε = %g, λ = %g (and clipping c = %g), weight decay on every tensor.",
-		vqvae.DefaultConfig(vqvae.L2, 1).Codes, steps, batch, seeds, lr, warmup, hp.Beta1, hp.Beta2, hp.Eps, hp.WeightDecay, hp.Clip)
+	d.Para("Setup: conv encoder 28×28 → 7×7×16, %d-code × 16-dim vector quantizer (β = 0.25, codebook initialised from the first batch's encodings, %s), conv/transposed-conv decoder to 1 channel (L2, on pixels in [0, 1]) or 256 logits per pixel (CE). %d steps of batch %d per run, %d seed(s) per cell; learning rate %g with %d warmup steps and cosine decay to a tenth; both optimizers with the paper's β₁ = %g, β₂ = %g, ε = %g, λ = %g (and clipping c = %g), weight decay on every tensor.",
+		vqvae.DefaultConfig(vqvae.L2, 1).Codes, vqvaeRestartNote(restartEvery), steps, batch, seeds, lr, warmup, hp.Beta1, hp.Beta2, hp.Eps, hp.WeightDecay, hp.Clip)
 	d.Para("Metrics on the first %d MNIST test images. MSE and PSNR = 10·log₁₀(1/MSE) compare reconstructions in [0, 1] with the originals; CE is decoded both as the expected pixel value (MSE, PSNR) and as its most probable value (argmax); L2's output is clamped to [0, 1]. Bits/dim is CE's test cross-entropy in bits per pixel. The FID-style score is the Fréchet distance between Gaussian fits of the penultimate-layer (128-d) features of real and reconstructed (mean-decoded) test images under a small MNIST classifier trained once by the same substrate with AdamW (test accuracy %.4f; %s). Perplexity is exp of the entropy of the codebook usage. Mean ± sample std over seeds.",
 		evalN, cls.Accuracy, vqvaeClassifierNote(cls))
 
@@ -431,6 +434,13 @@ func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, 
 	}
 	d.Para("Per-run numbers: [vqvae.csv](vqvae.csv).")
 	return d.WriteFile(filepath.Join(out, "vqvae.md"))
+}
+
+func vqvaeRestartNote(every int) string {
+	if every == 0 {
+		return "no dead-code restarts"
+	}
+	return fmt.Sprintf("codes unused for %d steps restarted on encoder outputs of the current batch", every)
 }
 
 func vqvaeStatus(r vqvaeRun) string {
