@@ -87,7 +87,7 @@ func runVQVAE(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("vqvae", flag.ContinueOnError)
 	lossFlag := fs.String("loss", "l2,ce", "reconstruction losses, comma-separated: l2, ce")
 	optFlag := fs.String("optimizers", "fadam,adamw", "optimizers, comma-separated: fadam, adamw")
-	steps := fs.Int("steps", 600, "training steps per run")
+	steps := fs.Int("steps", 400, "training steps per run")
 	seeds := fs.Int("seeds", 2, "seeds per (loss, optimizer) cell")
 	batch := fs.Int("batch", 32, "images per training step")
 	lr := fs.Float64("lr", 2e-3, "peak learning rate (linear warmup, cosine decay to a tenth)")
