@@ -217,6 +217,9 @@ func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate
 // for the PyTorch reference, x / (max(1, RMS(x))/c).
 func (o *optimizer) clipRMS(x *Node) *Node {
 	c := o.config
+	if c.clip == 0 { // Adafactor only (Validate): no clipping
+		return x
+	}
 	r := rms(x)
 	if c.variant == fadam.PyTorchReference && c.algorithm != NameAdafactor {
 		return Div(x, DivScalar(MaxScalar(r, 1.0), c.clip))
