@@ -99,8 +99,8 @@ func TestMatchesCorePackage(t *testing.T) {
 	}
 }
 
-// TestExtremeGradientsMatchCore compares with the core optimizers on gradients scaled by 1e-15
-// to 1e18, where float32 products of squares underflow or overflow unless guarded.
+// TestExtremeGradientsMatchCore compares with the core optimizers on gradients scaled by 1e-30
+// to 1e18, where float32 squares (and their products) underflow or overflow unless guarded.
 func TestExtremeGradientsMatchCore(t *testing.T) {
 	const steps = 5
 	builders := []struct {
@@ -113,7 +113,7 @@ func TestExtremeGradientsMatchCore(t *testing.T) {
 		{Adafactor, func(c fadam.Config) (coreOptimizer, error) { return baseline.NewAdafactor(c) }, baseline.AdafactorDefaults()},
 	}
 	for _, b := range builders {
-		for _, scale := range []float64{1e-15, 1e12, 1e18} {
+		for _, scale := range []float64{1e-30, 1e-15, 1e12, 1e18} {
 			t.Run(fmt.Sprintf("%s/%g", b.ours().algorithm, scale), func(t *testing.T) {
 				init := initialValues(21)
 				grads := gradientSequence(steps, 22)

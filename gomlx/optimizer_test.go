@@ -493,8 +493,9 @@ func ExampleFAdam() {
 	// Output: [0.944 -1.944 2.944]
 }
 
-// TestExtremeGradients runs every optimizer on gradients scaled far from 1: the values must stay
-// finite, and, within float32's range for g², agree with the float64 reference.
+// TestExtremeGradients runs every optimizer on gradients scaled far from 1 (g² outside float32's
+// range at 1e-30 and near its top at 1e18): the values must stay finite and agree with the
+// float64 reference.
 func TestExtremeGradients(t *testing.T) {
 	const steps = 5
 	for _, alg := range []Algorithm{NameFAdam, NameFAdafactor, NameAdafactor} {
@@ -524,20 +525,18 @@ func TestExtremeGradients(t *testing.T) {
 						}
 					}
 				}
-				// Except at 1e-30, g² (and g² + ε) and their sums stay normal float32 numbers.
-				if scale != 1e-30 {
-					ref := newReference(alg, cfg, init, func(int) bool { return true })
-					theta := make([][]float64, len(init))
-					for k := range init {
-						theta[k] = make([]float64, len(init[k]))
-						for j, v := range init[k] {
-							theta[k][j] = float64(v)
-						}
+				// The float64 reference has no under- or overflow: the values must agree.
+				ref := newReference(alg, cfg, init, func(int) bool { return true })
+				theta := make([][]float64, len(init))
+				for k := range init {
+					theta[k] = make([]float64, len(init[k]))
+					for j, v := range init[k] {
+						theta[k][j] = float64(v)
 					}
-					for s := range grads {
-						ref.step(theta, grads[s])
-						compare(t, s+1, got[s], theta, 1e-5)
-					}
+				}
+				for s := range grads {
+					ref.step(theta, grads[s])
+					compare(t, s+1, got[s], theta, 1e-5)
 				}
 			})
 		}
