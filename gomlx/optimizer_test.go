@@ -9,6 +9,7 @@ import (
 	"github.com/fadam-go/fadam"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -359,7 +360,9 @@ func TestMatchesFloat64Reference(t *testing.T) {
 		{"fadam", NameFAdam, base, FAdam, allDecay},
 		{"fadam/pytorch", NameFAdam, withVariant, FAdam, allDecay},
 		{"fadam/rho=0.25,maximize", NameFAdam, withRho, FAdam, allDecay},
+		{"fadam/float64-state", NameFAdam, base, func() *Config { return FAdam().DType(dtypes.Float64) }, allDecay},
 		{"fadafactor", NameFAdafactor, base, FAdafactor, allDecay},
+		{"fadafactor/float64-state", NameFAdafactor, base, func() *Config { return FAdafactor().DType(dtypes.Float64) }, allDecay},
 		{"fadafactor/pytorch", NameFAdafactor, withVariant, FAdafactor, allDecay},
 		{"fadafactor/min-rank-2", NameFAdafactor, base, func() *Config { return FAdafactor().WeightDecayMinRank(2) }, onlyMatrices},
 		{"adafactor", NameAdafactor, adafactorCfg, Adafactor, allDecay},
@@ -452,6 +455,11 @@ func TestValidate(t *testing.T) {
 		{"wd=NaN", FAdam().WeightDecay(math.NaN()), false},
 		{"lr=Inf", FAdam().LearningRate(math.Inf(1)), false},
 		{"variant", FAdam().Variant(fadam.Variant(9)), false},
+		{"dtype param", func() *Config {
+			ctx := context.New()
+			ctx.SetParam(ParamKey(NameFAdam, ParamDType), "int32")
+			return FAdam().FromContext(ctx)
+		}(), false},
 	}
 	for _, tc := range tests {
 		err := tc.cfg.Validate()
