@@ -44,8 +44,8 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 	var sumG, sumW float64
 	b1, sign, lr := k.c.Cfg.Beta1, k.c.Sign, k.c.LR
 	decay := k.c.WD != 0
-	gScale := (1 - b1) * sign * k.scaleG
-	wScale := k.c.WD * k.scaleW
+	gScale := engine.Finite((1 - b1) * sign * k.scaleG)
+	wScale := engine.Finite(k.c.WD * k.scaleW)
 	for r := r0; r < r1; r++ {
 		rowF := f.RowF[l*f.N+r]
 		base := (l*f.N+r)*f.M + c0
@@ -66,11 +66,11 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 		m := k.m[base : base+len(colF)]
 		for j, cf := range colF {
 			inv := k.den.inverse(rowF * cf)
-			mi := engine.Sat32(b1*float64(m[j]) + gScale*float64(g[j])*inv)
+			mi := engine.Sat32(b1*float64(m[j]) + gScale*(float64(g[j])*inv))
 			m[j] = mi
 			if lr != 0 {
 				th := float64(theta[j])
-				theta[j] = engine.Sat32(th - lr*(float64(mi)+wScale*th*inv))
+				theta[j] = engine.Sat32(th - lr*(float64(mi)+wScale*(th*inv)))
 			}
 		}
 	}

@@ -84,25 +84,24 @@ func (k *fadamKernel) Run(p, chunk int) (float64, float64) {
 
 // fisherPass is lines 7, 9 and 12 over [lo, hi): f ← β̂₂f + (1−β̂₂)g², then Σḡ² and Σḡ_w².
 func (k *fadamKernel) fisherPass(lo, hi int) (sumG, sumW float64) {
-	b2 := k.c.Beta2Hat
-	sign := k.c.Sign
 	g, sf := k.grad[lo:hi], k.sqrtF[lo:hi]
-	decay := k.c.WD != 0
 	var theta []float32
-	if decay {
+	if k.c.WD != 0 {
 		theta = k.value[lo:hi]
-		theta = theta[:len(g)]
 	}
-	sf = sf[:len(g)]
+	if k.den.halfRho {
+		return fisherHalf(g, sf, theta, k.c.Beta2Hat, k.den.epsTerm)
+	}
+	b2 := k.c.Beta2Hat
 	for i := range g {
-		gi := sign * float64(g[i])
+		gi := float64(g[i])
 		s := float64(sf[i])
 		s32 := float32(math.Sqrt(b2*s*s + (1-b2)*gi*gi))
 		sf[i] = s32
 		inv := k.den.inverse(float64(s32))
 		x := gi * inv
 		sumG += x * x
-		if decay {
+		if theta != nil {
 			w := float64(theta[i]) * inv
 			sumW += w * w
 		}
@@ -110,23 +109,89 @@ func (k *fadamKernel) fisherPass(lo, hi int) (sumG, sumW float64) {
 	return sumG, sumW
 }
 
+// fisherHalf is fisherPass for ρ = 0.5 (d = √f + ε̂): one sqrt and one reciprocal per element,
+// shared by ḡ and ḡ_w. theta is nil without weight decay.
+func fisherHalf(g, sf, theta []float32, b2, eps float64) (sumG, sumW float64) {
+	sf = sf[:len(g)]
+	c2 := 1 - b2
+	if theta == nil {
+		for i, gv := range g {
+			gi := float64(gv)
+			s := float64(sf[i])
+			s32 := float32(math.Sqrt(b2*s*s + c2*gi*gi))
+			sf[i] = s32
+			d := float64(s32) + eps
+			inv := 1 / d
+			if d < engine.MinDenominator {
+				inv = engine.Reciprocal(d)
+			}
+			x := gi * inv
+			sumG += x * x
+		}
+		return sumG, 0
+	}
+	theta = theta[:len(g)]
+	for i, gv := range g {
+		gi := float64(gv)
+		s := float64(sf[i])
+		s32 := float32(math.Sqrt(b2*s*s + c2*gi*gi))
+		sf[i] = s32
+		d := float64(s32) + eps
+		inv := 1 / d
+		if d < engine.MinDenominator {
+			inv = engine.Reciprocal(d)
+		}
+		x := gi * inv
+		sumG += x * x
+		w := float64(theta[i]) * inv
+		sumW += w * w
+	}
+	return sumG, sumW
+}
+
 // updatePass is lines 10, 11, 13 and 14 over [lo, hi).
 func (k *fadamKernel) updatePass(lo, hi int) {
 	b1 := k.c.Cfg.Beta1
-	sign := k.c.Sign
-	lr := k.c.LR
-	gScale := (1 - b1) * sign * k.scaleG
-	wScale := k.c.WD * k.scaleW
+	gScale := engine.Finite((1 - b1) * k.c.Sign * k.scaleG) // (1−β₁)·sign·clip of line 10
+	wScale := engine.Finite(k.c.WD * k.scaleW)              // λ·clip of line 13
 	g, sf, m, theta := k.grad[lo:hi], k.sqrtF[lo:hi], k.m[lo:hi], k.value[lo:hi]
+	if k.den.halfRho && k.c.LR != 0 {
+		updateHalf(g, sf, m, theta, b1, gScale, wScale, k.c.LR, k.den.epsTerm)
+		return
+	}
 	sf, m, theta = sf[:len(g)], m[:len(g)], theta[:len(g)]
 	for i := range g {
 		inv := k.den.inverse(float64(sf[i]))
-		mi := engine.Sat32(b1*float64(m[i]) + gScale*float64(g[i])*inv)
+		mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv))
 		m[i] = mi
-		if lr != 0 {
+		if k.c.LR != 0 {
 			th := float64(theta[i])
-			theta[i] = engine.Sat32(th - lr*(float64(mi)+wScale*th*inv))
+			theta[i] = engine.Sat32(th - k.c.LR*(float64(mi)+wScale*(th*inv)))
 		}
+	}
+}
+
+// updateHalf is updatePass for ρ = 0.5 and η ≠ 0.
+func updateHalf(g, sf, m, theta []float32, b1, gScale, wScale, lr, eps float64) {
+	sf, m, theta = sf[:len(g)], m[:len(g)], theta[:len(g)]
+	for i, gv := range g {
+		d := float64(sf[i]) + eps
+		inv := 1 / d
+		if d < engine.MinDenominator {
+			inv = engine.Reciprocal(d)
+		}
+		mi := b1*float64(m[i]) + gScale*(float64(gv)*inv)
+		if math.Abs(mi) > math.MaxFloat32 {
+			mi = math.Copysign(math.MaxFloat32, mi)
+		}
+		m32 := float32(mi)
+		m[i] = m32
+		th := float64(theta[i])
+		th -= lr * (float64(m32) + wScale*(th*inv))
+		if math.Abs(th) > math.MaxFloat32 {
+			th = math.Copysign(math.MaxFloat32, th)
+		}
+		theta[i] = float32(th)
 	}
 }
 
