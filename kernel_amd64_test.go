@@ -44,6 +44,23 @@ func TestLanesMatchPortable(t *testing.T) {
 		if a != b || !slices.Equal(sf, sfGo) {
 			t.Errorf("eps=%g: fisher lanes differ: %v vs %v", eps, a, b)
 		}
+		colF := make([]float64, n)
+		for i := range colF {
+			colF[i] = float64(abs(mk())[i])
+		}
+		var fa, fb [8]float64
+		fisherFactoredLanesAVX(&g[0], &theta[0], &colF[0], n, 0.7, eps, &fa)
+		fisherFactoredLanesGo(g, theta, colF, 0.7, eps, &fb)
+		if fa != fb {
+			t.Errorf("eps=%g: factored fisher lanes differ: %v vs %v", eps, fa, fb)
+		}
+		m2, th2 := slices.Clone(m), slices.Clone(theta)
+		m2Go, th2Go := slices.Clone(m), slices.Clone(theta)
+		updateFactoredLanesAVX(&g[0], &m2[0], &th2[0], &colF[0], n, 0.7, 0.9, -0.1, 1e300, 0.1, eps)
+		updateFactoredLanesGo(g, m2Go, th2Go, colF, 0.7, 0.9, -0.1, 1e300, 0.1, eps)
+		if !slices.Equal(m2, m2Go) || !slices.Equal(th2, th2Go) {
+			t.Errorf("eps=%g: factored update lanes differ", eps)
+		}
 		mGo, thGo := slices.Clone(m), slices.Clone(theta)
 		for _, lr := range []float64{0.1, 1e300} {
 			updateLanesAVX(&g[0], &sf[0], &m[0], &theta[0], n, 0.9, -0.1, 1e300, lr, eps)

@@ -205,7 +205,12 @@ func updateHalf(g, sf, m, theta []float32, b1, gScale, wScale, lr, eps float64) 
 
 // updateElem is lines 11 and 14 for element i with ρ = 0.5.
 func updateElem(g, sf, m, theta []float32, i int, b1, gScale, wScale, lr, eps float64) {
-	inv := halfInverse(sf[i], eps)
+	updateElemInv(g, m, theta, i, halfInverse(sf[i], eps), b1, gScale, wScale, lr)
+}
+
+// updateElemInv is lines 11 and 14 for element i given inv = 1/d:
+// m ← β₁m + gScale·g/d and θ ← θ − η(m + wScale·θ/d), both saturated to float32.
+func updateElemInv(g, m, theta []float32, i int, inv, b1, gScale, wScale, lr float64) {
 	mi := b1*float64(m[i]) + gScale*(float64(g[i])*inv)
 	m32 := float32(clampFloat32(mi))
 	m[i] = m32
