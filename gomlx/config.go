@@ -215,7 +215,8 @@ func (c *Config) Epsilon2(epsilon2 float64) *Config {
 	return c
 }
 
-// Clip sets c, the RMS threshold of the per-tensor clipping.
+// Clip sets c, the RMS threshold of the per-tensor clipping. For Adafactor, as in the core
+// package's baseline, 0 disables clipping.
 func (c *Config) Clip(clip float64) *Config {
 	c.clip = clip
 	return c
@@ -290,7 +291,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("fadamgomlx: %s: epsilon %v is negative or not finite", c.algorithm, c.epsilon)
 	case !(c.epsilon2 >= 0) || !finite(c.epsilon2):
 		return fmt.Errorf("fadamgomlx: %s: epsilon2 %v is negative or not finite", c.algorithm, c.epsilon2)
-	case !(c.clip > 0) || !finite(c.clip):
+	case c.algorithm == NameAdafactor && (!(c.clip >= 0) || !finite(c.clip)):
+		return fmt.Errorf("fadamgomlx: %s: clip %v is negative or not finite (0 disables clipping)", c.algorithm, c.clip)
+	case c.algorithm != NameAdafactor && (!(c.clip > 0) || !finite(c.clip)):
 		return fmt.Errorf("fadamgomlx: %s: clip %v is not a positive finite number", c.algorithm, c.clip)
 	case !(c.weightDecay >= 0) || !finite(c.weightDecay):
 		return fmt.Errorf("fadamgomlx: %s: weight decay %v is negative or not finite", c.algorithm, c.weightDecay)
