@@ -86,17 +86,7 @@ func (f Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 		nw = runtime.GOMAXPROCS(0)
 	}
 	t.split(nw)
-	ws := getWorkspace(mk)
-	if nw > 1 && t.nblocks > 1 {
-		t.runParallel(ws, min(nw, t.nblocks))
-	} else {
-		for i := 0; i < t.nblocks; i++ {
-			t.block(i, ws)
-		}
-	}
-	wsPool.Put(ws)
-	*t = task{}
-	taskPool.Put(t)
+	t.run(nw)
 }
 
 func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
@@ -414,6 +404,21 @@ func (t *task) drain(ws *workspace) {
 		}
 		t.block(i, ws)
 	}
+}
+
+// run computes all blocks on up to nw goroutines, then returns t to taskPool.
+func (t *task) run(nw int) {
+	ws := getWorkspace(t.mk)
+	if nw = min(nw, t.nblocks); nw > 1 {
+		t.runParallel(ws, nw)
+	} else {
+		for i := 0; i < t.nblocks; i++ {
+			t.block(i, ws)
+		}
+	}
+	wsPool.Put(ws)
+	*t = task{}
+	taskPool.Put(t)
 }
 
 func (t *task) runParallel(ws *workspace, nw int) {
