@@ -27,7 +27,7 @@ var gptShapes = []struct {
 }
 
 // BenchmarkGPT reports GFLOP/s for each GPT shape on gonum and on Fast (Default).
-// Run: go test ./gemm -run=^$ -bench=^GPT$ -count=6 | benchstat -col /kernel -
+// Run: go test ./gemm -run=^$ -bench=GPT$ -count=6 | benchstat -col /kernel -
 func BenchmarkGPT(b *testing.B) {
 	for _, s := range gptShapes {
 		for _, kern := range []Kernel{Gonum{}, Fast{}} {

@@ -1,5 +1,12 @@
 // Package gemm puts the training substrate's matrix multiplications behind one small interface,
 // so a faster kernel can replace gonum's where measurements ask for it.
+//
+// Fast is the packed, cache-blocked kernel (GotoBLAS/BLIS loop structure) with AVX-512 and
+// AVX2+FMA assembly micro-kernels; Default is Fast when the CPU has them. All four transpose
+// combinations run at about the same speed. Results are bit-identical whatever GOMAXPROCS is:
+// every C element is one accumulator summed over k in a fixed order. Products under about
+// 2 MFLOP run on the calling goroutine, so many small ones (attention heads) are best handed
+// to SgemmBatched, which runs them side by side.
 package gemm
 
 import (
