@@ -1,0 +1,370 @@
+package baseline_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/baseline"
+)
+
+// Literal float64 implementations of PyTorch's AdamW (+ Algorithm 3's clip) and of Algorithm 4,
+// the references the float32 optimizers are checked against.
+
+type refTensor struct {
+	shape       []int
+	theta, m, v []float64
+	R, C        [][]float64
+}
+
+type reference struct {
+	cfg       fadam.Config
+	adafactor bool
+	t         int
+	ts        []*refTensor
+}
+
+func dims(shape []int) (lead, n, m int) {
+	lead = 1
+	for _, d := range shape[:len(shape)-2] {
+		lead *= d
+	}
+	return lead, shape[len(shape)-2], shape[len(shape)-1]
+}
+
+func rms(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v * v
+	}
+	return math.Sqrt(s / float64(len(x)))
+}
+
+func newReference(cfg fadam.Config, adafactor bool, ps []fadam.Param) *reference {
+	r := &reference{cfg: cfg, adafactor: adafactor}
+	for _, p := range ps {
+		t := &refTensor{shape: p.Shape, m: make([]float64, len(p.Value)), v: make([]float64, len(p.Value))}
+		for _, x := range p.Value {
+			t.theta = append(t.theta, float64(x))
+		}
+		if adafactor && len(p.Shape) >= 2 {
+			lead, n, m := dims(p.Shape)
+			for range lead {
+				t.R = append(t.R, make([]float64, n))
+				t.C = append(t.C, make([]float64, m))
+			}
+		}
+		r.ts = append(r.ts, t)
+	}
+	return r
+}
+
+func (r *reference) step(grads [][]float32) {
+	r.t++
+	c, t := r.cfg, float64(r.t)
+	for ti, tn := range r.ts {
+		g := make([]float64, len(grads[ti]))
+		for i, x := range grads[ti] {
+			g[i] = float64(x)
+			if c.Maximize {
+				g[i] = -g[i]
+			}
+		}
+		if !r.adafactor {
+			u := make([]float64, len(g))
+			for i := range g {
+				tn.m[i] = c.Beta1*tn.m[i] + (1-c.Beta1)*g[i]
+				tn.v[i] = c.Beta2*tn.v[i] + (1-c.Beta2)*g[i]*g[i]
+				mhat := tn.m[i] / (1 - math.Pow(c.Beta1, t))
+				vhat := tn.v[i] / (1 - math.Pow(c.Beta2, t))
+				if d := math.Sqrt(vhat) + c.Eps; d != 0 {
+					u[i] = mhat / d
+				}
+			}
+			div := 1.0
+			if c.Clip > 0 {
+				div = math.Max(1, rms(u)/c.Clip)
+			}
+			for i := range g {
+				tn.theta[i] -= c.LR * (u[i]/div + c.WeightDecay*tn.theta[i])
+			}
+			continue
+		}
+		b2 := c.Beta2 * (1 - math.Pow(c.Beta2, t-1)) / (1 - math.Pow(c.Beta2, t)) // line 6
+		f := make([]float64, len(g))
+		if tn.R == nil {
+			for i := range g {
+				tn.v[i] = b2*tn.v[i] + (1-b2)*(g[i]*g[i]+c.Eps)
+				f[i] = tn.v[i]
+			}
+		} else {
+			lead, n, m := dims(tn.shape)
+			for l := range lead {
+				for i := range n { // line 7
+					s := 0.0
+					for j := range m {
+						x := g[(l*n+i)*m+j]
+						s += x*x + c.Eps
+					}
+					tn.R[l][i] = b2*tn.R[l][i] + (1-b2)*s
+				}
+				for j := range m { // line 8
+					s := 0.0
+					for i := range n {
+						x := g[(l*n+i)*m+j]
+						s += x*x + c.Eps
+					}
+					tn.C[l][j] = b2*tn.C[l][j] + (1-b2)*s
+				}
+				sumR := 0.0
+				for _, x := range tn.R[l] {
+					sumR += x
+				}
+				for i := range n { // line 9
+					for j := range m {
+						if sumR > 0 {
+							f[(l*n+i)*m+j] = tn.R[l][i] * tn.C[l][j] / sumR
+						}
+					}
+				}
+			}
+		}
+		gbar := make([]float64, len(g))
+		for i := range g {
+			if f[i] != 0 {
+				gbar[i] = g[i] / math.Sqrt(f[i]) // line 10
+			}
+		}
+		div := 1.0
+		if c.Clip > 0 {
+			div = math.Max(1, rms(gbar)/c.Clip) // line 11
+		}
+		for i := range g {
+			tn.m[i] = c.Beta1*tn.m[i] + (1-c.Beta1)*c.LR*gbar[i]/div // line 12
+			tn.theta[i] -= tn.m[i] + c.WeightDecay*tn.theta[i]       // line 13
+		}
+	}
+}
+
+type stepper interface {
+	Step([]fadam.Param) error
+	Steps() int64
+	Fisher(string) ([]float32, error)
+	StateBytes() int64
+	SetLR(float64)
+}
+
+func build(t testing.TB, adafactor bool, cfg fadam.Config) stepper {
+	t.Helper()
+	if adafactor {
+		o, err := baseline.NewAdafactor(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	o, err := baseline.NewAdam(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+type spec struct {
+	name  string
+	shape []int
+}
+
+var mixedSpecs = []spec{{"w", []int{7, 5}}, {"b", []int{5}}, {"s", []int{}}, {"big", []int{3, 20000}}, {"t3", []int{2, 3, 4}}}
+
+func makeParams(rng *rand.Rand, specs []spec) []fadam.Param {
+	ps := make([]fadam.Param, len(specs))
+	for i, s := range specs {
+		n := 1
+		for _, d := range s.shape {
+			n *= d
+		}
+		ps[i] = fadam.Param{Name: s.name, Shape: s.shape, Value: make([]float32, n), Grad: make([]float32, n)}
+		for j := range ps[i].Value {
+			ps[i].Value[j] = float32(rng.NormFloat64())
+		}
+	}
+	return ps
+}
+
+func fillGrads(rng *rand.Rand, ps []fadam.Param, scale float64) [][]float32 {
+	gs := make([][]float32, len(ps))
+	for i := range ps {
+		for j := range ps[i].Grad {
+			g := scale * rng.NormFloat64()
+			ps[i].Grad[j] = float32(math.Max(-math.MaxFloat32, math.Min(math.MaxFloat32, g)))
+		}
+		gs[i] = ps[i].Grad
+	}
+	return gs
+}
+
+func closeTo(got []float32, want []float64, tol float64) error {
+	r := rms(want)
+	for i := range want {
+		g := float64(got[i])
+		if math.IsNaN(g) || math.IsInf(g, 0) {
+			return fmt.Errorf("element %d is %v", i, g)
+		}
+		scale := math.Max(math.Abs(want[i]), r*1e-2)
+		if d := math.Abs(g - want[i]); d > tol*scale && d > 1e-300 {
+			return fmt.Errorf("element %d = %v, want %v", i, g, want[i])
+		}
+	}
+	return nil
+}
+
+func TestAgainstReference(t *testing.T) {
+	base := func(c *fadam.Config) { c.LR, c.WeightDecay = 0.05, 0.1 }
+	cases := []struct {
+		name      string
+		cfg       func(*fadam.Config)
+		gradScale float64
+		steps     int
+		zeroFirst bool
+	}{
+		{"t1", base, 1, 1, false},
+		{"t2", base, 1, 2, false},
+		{"t10", base, 1, 10, false},
+		{"clip-active", func(c *fadam.Config) { base(c); c.Clip = 0.3 }, 1, 4, false},
+		{"clip-off", func(c *fadam.Config) { base(c); c.Clip = 0 }, 1, 4, false},
+		{"maximize", func(c *fadam.Config) { base(c); c.Maximize = true }, 1, 3, false},
+		{"tiny", base, 1e-30, 3, false},
+		{"huge", base, 1e15, 3, false},
+		{"zero-first", base, 1, 3, true},
+		{"zero-eps-zero-grad", func(c *fadam.Config) { base(c); c.Eps = 0 }, 1, 3, true},
+	}
+	for _, c := range cases {
+		for _, adafactor := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/adafactor=%v", c.name, adafactor), func(t *testing.T) {
+				cfg := fadam.Defaults()
+				if adafactor {
+					cfg = baseline.AdafactorDefaults()
+				}
+				c.cfg(&cfg)
+				rng := rand.New(rand.NewPCG(1, 2))
+				ps := makeParams(rng, mixedSpecs)
+				ref := newReference(cfg, adafactor, ps)
+				opt := build(t, adafactor, cfg)
+				for s := 1; s <= c.steps; s++ {
+					scale := c.gradScale
+					if c.zeroFirst && s == 1 {
+						scale = 0
+					}
+					ref.step(fillGrads(rng, ps, scale))
+					if err := opt.Step(ps); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i, p := range ps {
+					if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+						t.Errorf("%s θ: %v", p.Name, err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestAdamFisherIsVHat(t *testing.T) {
+	cfg := fadam.Defaults()
+	opt := build(t, false, cfg)
+	ps := []fadam.Param{{Name: "x", Shape: []int{2}, Value: []float32{1, 1}, Grad: []float32{3, -0.5}}}
+	for range 2 {
+		if err := opt.Step(ps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := opt.Fisher("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// v̂ of a constant gradient is g².
+	if math.Abs(float64(f[0])-9) > 1e-5 || math.Abs(float64(f[1])-0.25) > 1e-6 {
+		t.Errorf("Fisher = %v, want [9 0.25]", f)
+	}
+}
+
+func TestInvalidConfig(t *testing.T) {
+	for _, mod := range []func(*fadam.Config){
+		func(c *fadam.Config) { c.Beta1 = 1 },
+		func(c *fadam.Config) { c.Beta2 = -0.1 },
+		func(c *fadam.Config) { c.LR = math.NaN() },
+		func(c *fadam.Config) { c.Clip = -1 },
+		func(c *fadam.Config) { c.Eps = -1 },
+		func(c *fadam.Config) { c.WeightDecay = math.Inf(1) },
+	} {
+		cfg := fadam.Defaults()
+		mod(&cfg)
+		if _, err := baseline.NewAdam(cfg); !errors.Is(err, fadam.ErrInvalidConfig) {
+			t.Errorf("NewAdam(%+v) = %v", cfg, err)
+		}
+		if _, err := baseline.NewAdafactor(cfg); !errors.Is(err, fadam.ErrInvalidConfig) {
+			t.Errorf("NewAdafactor(%+v) = %v", cfg, err)
+		}
+	}
+}
+
+func TestBadInputUntouched(t *testing.T) {
+	for _, adafactor := range []bool{false, true} {
+		rng := rand.New(rand.NewPCG(4, 4))
+		ps := makeParams(rng, mixedSpecs)
+		opt := build(t, adafactor, fadam.Defaults())
+		fillGrads(rng, ps, 1)
+		if err := opt.Step(ps); err != nil {
+			t.Fatal(err)
+		}
+		fillGrads(rng, ps, 1)
+		ps[3].Grad[59999] = float32(math.Inf(1))
+		vals := make([][]float32, len(ps))
+		for i := range ps {
+			vals[i] = slices.Clone(ps[i].Value)
+		}
+		if err := opt.Step(ps); !errors.Is(err, fadam.ErrNonFinite) {
+			t.Fatalf("err = %v", err)
+		}
+		for i := range ps {
+			if !slices.Equal(vals[i], ps[i].Value) {
+				t.Errorf("%s changed", ps[i].Name)
+			}
+		}
+		if opt.Steps() != 1 {
+			t.Errorf("step count changed")
+		}
+	}
+}
+
+func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
+	specs := []spec{{"big", []int{300, 700}}, {"v", []int{100001}}}
+	for _, adafactor := range []bool{false, true} {
+		run := func(procs int) []fadam.Param {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			rng := rand.New(rand.NewPCG(5, 5))
+			ps := makeParams(rng, specs)
+			opt := build(t, adafactor, fadam.Defaults())
+			for range 3 {
+				fillGrads(rng, ps, 1)
+				if err := opt.Step(ps); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return ps
+		}
+		a, b := run(1), run(8)
+		for i := range a {
+			if !slices.Equal(a[i].Value, b[i].Value) {
+				t.Errorf("adafactor=%v %s: GOMAXPROCS 1 and 8 differ", adafactor, a[i].Name)
+			}
+		}
+	}
+}

@@ -1,0 +1,544 @@
+package fadamgomlx
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fadam-go/fadam"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+)
+
+// The optimizers support gradient accumulation (train.Trainer.AccumulateGradients).
+var _ train.OptimizeWithGradients = (*optimizer)(nil)
+
+// The tests use GoMLX's pure Go backend directly (never XLA, which would download a plugin).
+// "ops_sequential" because the parallel op scheduler of GoMLX v0.26.0's SimpleGo backend reads
+// its results table without the lock it writes it under (backends/simplego/exec.go), which
+// `go test -race` reports; the ops themselves still use several cores.
+func goBackend(t testing.TB) backends.Backend {
+	t.Helper()
+	b, err := simplego.New("ops_sequential")
+	if err != nil {
+		t.Fatalf("simplego backend: %v", err)
+	}
+	return b
+}
+
+// testTensor is one parameter of the equivalence tests.
+type testTensor struct {
+	name  string
+	shape []int
+}
+
+var testTensors = []testTensor{
+	{"scalar", nil},
+	{"vector", []int{7}},
+	{"matrix", []int{5, 3}},
+	{"cube", []int{2, 4, 3}},
+}
+
+func size(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// gradientSequence returns steps×len(testTensors) gradients with scales from 1e-3 to 10, some
+// zero elements, and an all-zero first gradient for "vector" (the zero-denominator rule).
+func gradientSequence(steps int, seed uint64) [][][]float32 {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	seq := make([][][]float32, steps)
+	for s := range seq {
+		seq[s] = make([][]float32, len(testTensors))
+		scale := math.Pow(10, rng.Float64()*4-3)
+		for k, tt := range testTensors {
+			gr := make([]float32, size(tt.shape))
+			if !(s == 0 && tt.name == "vector") {
+				for i := range gr {
+					if rng.IntN(8) != 0 {
+						gr[i] = float32(rng.NormFloat64() * scale)
+					}
+				}
+			}
+			seq[s][k] = gr
+		}
+	}
+	return seq
+}
+
+func initialValues(seed uint64) [][]float32 {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	vals := make([][]float32, len(testTensors))
+	for k, tt := range testTensors {
+		vals[k] = make([]float32, size(tt.shape))
+		for i := range vals[k] {
+			vals[k][i] = float32(rng.NormFloat64())
+		}
+	}
+	return vals
+}
+
+// runGoMLX trains the test tensors with opt on the loss Σ θ·G, so each step's gradient is the
+// given G, and returns the values after every step.
+func runGoMLX(t *testing.T, ctx *context.Context, opt optimizers.Interface, init [][]float32, grads [][][]float32) [][][]float32 {
+	t.Helper()
+	backend := goBackend(t)
+	if ctx == nil {
+		ctx = context.New()
+	}
+	vars := make([]*context.Variable, len(testTensors))
+	for k, tt := range testTensors {
+		vars[k] = ctx.In("model").VariableWithValue(tt.name, tensors.FromFlatDataAndDimensions(init[k], tt.shape...))
+	}
+	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, gs []*Node) *Node {
+		g := gs[0].Graph()
+		var loss *Node
+		for k, v := range vars {
+			term := ReduceAllSum(Mul(v.ValueGraph(g), gs[k]))
+			if loss == nil {
+				loss = term
+			} else {
+				loss = Add(loss, term)
+			}
+		}
+		opt.UpdateGraph(ctx, g, loss)
+		return loss
+	})
+	if err != nil {
+		t.Fatalf("NewExec: %v", err)
+	}
+	defer exec.Finalize()
+	out := make([][][]float32, len(grads))
+	for s, step := range grads {
+		args := make([]any, len(step))
+		for k, gr := range step {
+			args[k] = tensors.FromFlatDataAndDimensions(gr, testTensors[k].shape...)
+		}
+		if _, err := exec.Exec(args...); err != nil {
+			t.Fatalf("step %d: %v", s+1, err)
+		}
+		out[s] = make([][]float32, len(vars))
+		for k, v := range vars {
+			out[s][k] = tensors.MustCopyFlatData[float32](v.MustValue())
+		}
+	}
+	return out
+}
+
+// reference is an independent float64 implementation of DESIGN.md §2 for the tests: plain loops
+// over flat buffers, one tensor at a time.
+type reference struct {
+	algorithm Algorithm
+	cfg       fadam.Config
+	decay     func(k int) bool
+	t         int
+	m, f      [][]float64
+	rows      [][]float64 // factored: R, …×n
+	cols      [][]float64 // factored: C, …×m
+}
+
+func newReference(alg Algorithm, cfg fadam.Config, init [][]float32, decay func(int) bool) *reference {
+	r := &reference{algorithm: alg, cfg: cfg, decay: decay}
+	fisherInit := 1.0
+	if alg == NameAdafactor {
+		fisherInit = 0
+	}
+	fill := func(n int, v float64) []float64 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = v
+		}
+		return x
+	}
+	for k, tt := range testTensors {
+		n := size(tt.shape)
+		r.m = append(r.m, make([]float64, n))
+		if alg != NameFAdam && len(tt.shape) >= 2 {
+			rank := len(tt.shape)
+			lead := size(tt.shape[:rank-2])
+			r.rows = append(r.rows, fill(lead*tt.shape[rank-2], fisherInit))
+			r.cols = append(r.cols, fill(lead*tt.shape[rank-1], fisherInit))
+			r.f = append(r.f, nil)
+		} else {
+			r.rows, r.cols = append(r.rows, nil), append(r.cols, nil)
+			r.f = append(r.f, fill(n, fisherInit))
+		}
+		_ = k
+	}
+	return r
+}
+
+func rms64(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v * v
+	}
+	return math.Sqrt(s / float64(len(x)))
+}
+
+func (r *reference) clip(x []float64) {
+	c := r.cfg.Clip
+	if c == 0 {
+		return
+	}
+	var div float64
+	if r.cfg.Variant == fadam.PyTorchReference && r.algorithm != NameAdafactor {
+		div = math.Max(1, rms64(x)) / c
+	} else {
+		div = math.Max(1, rms64(x)/c)
+	}
+	for i := range x {
+		x[i] /= div
+	}
+}
+
+// fisher returns f for tensor k after updating its state with g² + eps.
+func (r *reference) fisher(k int, g []float64, b2, eps float64) []float64 {
+	n := len(g)
+	if r.f[k] != nil {
+		for i := range g {
+			r.f[k][i] = b2*r.f[k][i] + (1-b2)*(g[i]*g[i]+eps)
+		}
+		return r.f[k]
+	}
+	shape := testTensors[k].shape
+	rank := len(shape)
+	rowsN, colsM := shape[rank-2], shape[rank-1]
+	f := make([]float64, n)
+	for l := range n / (rowsN * colsM) {
+		R, C := r.rows[k][l*rowsN:(l+1)*rowsN], r.cols[k][l*colsM:(l+1)*colsM]
+		block := g[l*rowsN*colsM : (l+1)*rowsN*colsM]
+		for i := range rowsN {
+			s := 0.0
+			for j := range colsM {
+				s += block[i*colsM+j]*block[i*colsM+j] + eps
+			}
+			R[i] = b2*R[i] + (1-b2)*s
+		}
+		for j := range colsM {
+			s := 0.0
+			for i := range rowsN {
+				s += block[i*colsM+j]*block[i*colsM+j] + eps
+			}
+			C[j] = b2*C[j] + (1-b2)*s
+		}
+		total := 0.0
+		for _, v := range R {
+			total += v
+		}
+		for i := range rowsN {
+			for j := range colsM {
+				if total != 0 {
+					f[l*rowsN*colsM+i*colsM+j] = R[i] * C[j] / total
+				}
+			}
+		}
+	}
+	return f
+}
+
+func (r *reference) step(theta [][]float64, grads [][]float32) {
+	r.t++
+	cfg := r.cfg
+	b2 := cfg.Beta2 * (1 - math.Pow(cfg.Beta2, float64(r.t-1))) / (1 - math.Pow(cfg.Beta2, float64(r.t)))
+	for k := range theta {
+		g := make([]float64, len(grads[k]))
+		for i, v := range grads[k] {
+			g[i] = float64(v)
+		}
+		if cfg.Maximize {
+			for i := range g {
+				g[i] = -g[i]
+			}
+		}
+		n := len(g)
+		if r.algorithm == NameAdafactor {
+			f := r.fisher(k, g, b2, cfg.Eps)
+			u := make([]float64, n)
+			for i := range u {
+				if f[i] != 0 {
+					u[i] = g[i] / math.Sqrt(f[i])
+				}
+			}
+			r.clip(u)
+			for i := range u {
+				r.m[k][i] = cfg.Beta1*r.m[k][i] + (1-cfg.Beta1)*cfg.LR*u[i]
+				wd := 0.0
+				if r.decay(k) {
+					wd = cfg.WeightDecay * theta[k][i]
+				}
+				theta[k][i] -= r.m[k][i] + wd
+			}
+			continue
+		}
+		f := r.fisher(k, g, b2, 0)
+		var epsTerm float64
+		if cfg.Variant == fadam.PyTorchReference {
+			epsTerm = cfg.Eps * math.Max(1, rms64(g))
+		} else {
+			epsTerm = math.Pow(math.Min(cfg.Eps, cfg.Eps2*rms64(g)), 2*cfg.Rho)
+		}
+		nat, wd := make([]float64, n), make([]float64, n)
+		for i := range g {
+			d := math.Pow(f[i], cfg.Rho) + epsTerm
+			if d != 0 {
+				nat[i] = g[i] / d
+				wd[i] = theta[k][i] / d
+			}
+		}
+		r.clip(nat)
+		r.clip(wd)
+		for i := range g {
+			r.m[k][i] = cfg.Beta1*r.m[k][i] + (1-cfg.Beta1)*nat[i]
+			dir := r.m[k][i]
+			if r.decay(k) {
+				dir += cfg.WeightDecay * wd[i]
+			}
+			theta[k][i] -= cfg.LR * dir
+		}
+	}
+}
+
+// compare fails t when got and want differ by more than tol relative. An element that has come
+// close to zero is compared relative to 1% of its tensor's RMS instead: float32 values that pass
+// near zero keep the absolute rounding error of their earlier, larger magnitude. It returns the
+// largest such relative difference.
+func compare(t *testing.T, step int, got [][]float32, want [][]float64, tol float64) float64 {
+	t.Helper()
+	worst := 0.0
+	for k := range want {
+		floor := 0.01 * rms64(want[k])
+		for i := range want[k] {
+			g, w := float64(got[k][i]), want[k][i]
+			scale := math.Max(math.Abs(w), floor)
+			if scale == 0 {
+				scale = 1
+			}
+			rel := math.Abs(g-w) / scale
+			worst = math.Max(worst, rel)
+			if math.IsNaN(g) || math.IsInf(g, 0) || !(rel <= tol) {
+				t.Fatalf("step %d, %s[%d]: got %.9g, want %.9g (rel. diff %.3g)", step, testTensors[k].name, i, g, w, rel)
+			}
+		}
+	}
+	return worst
+}
+
+func TestMatchesFloat64Reference(t *testing.T) {
+	const steps = 20
+	base := fadam.Defaults()
+	base.LR = 1e-2
+	base.WeightDecay = 0.05
+	withVariant := base
+	withVariant.Variant = fadam.PyTorchReference
+	withRho := base
+	withRho.Rho = 0.25
+	withRho.Maximize = true
+	adafactorCfg := base
+	adafactorCfg.Eps = AdafactorEpsilon
+	adafactorCfg.WeightDecay = 1e-3
+	allDecay := func(int) bool { return true }
+	onlyMatrices := func(k int) bool { return len(testTensors[k].shape) >= 2 }
+	tests := []struct {
+		name  string
+		alg   Algorithm
+		cfg   fadam.Config
+		build func() *Config
+		decay func(int) bool
+	}{
+		{"fadam", NameFAdam, base, FAdam, allDecay},
+		{"fadam/pytorch", NameFAdam, withVariant, FAdam, allDecay},
+		{"fadam/rho=0.25,maximize", NameFAdam, withRho, FAdam, allDecay},
+		{"fadafactor", NameFAdafactor, base, FAdafactor, allDecay},
+		{"fadafactor/pytorch", NameFAdafactor, withVariant, FAdafactor, allDecay},
+		{"fadafactor/min-rank-2", NameFAdafactor, base, func() *Config { return FAdafactor().WeightDecayMinRank(2) }, onlyMatrices},
+		{"adafactor", NameAdafactor, adafactorCfg, Adafactor, allDecay},
+		{"adafactor/exclude", NameAdafactor, adafactorCfg, func() *Config {
+			return Adafactor().ExcludeFromWeightDecay(func(v *context.Variable) bool { return v.Shape().Rank() < 2 })
+		}, onlyMatrices},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			init := initialValues(uint64(i))
+			grads := gradientSequence(steps, uint64(100+i))
+			got := runGoMLX(t, nil, tc.build().FromConfig(tc.cfg).Done(), init, grads)
+			ref := newReference(tc.alg, tc.cfg, init, tc.decay)
+			theta := make([][]float64, len(init))
+			for k := range init {
+				theta[k] = make([]float64, len(init[k]))
+				for j, v := range init[k] {
+					theta[k][j] = float64(v)
+				}
+			}
+			worst := 0.0
+			for s := range grads {
+				ref.step(theta, grads[s])
+				worst = math.Max(worst, compare(t, s+1, got[s], theta, 1e-5))
+			}
+			t.Logf("%d steps, largest relative difference %.3g", steps, worst)
+			// The first all-zero gradient of "vector" must leave it unchanged (zero-denominator rule).
+			if tc.alg != NameAdafactor && tc.cfg.Variant == fadam.Paper {
+				for j, v := range got[0][1] {
+					if v != init[1][j] {
+						t.Fatalf("vector[%d] moved on a zero gradient: %v -> %v", j, init[1][j], v)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestByNameAndContextParams(t *testing.T) {
+	for _, name := range []Algorithm{NameFAdam, NameFAdafactor, NameAdafactor} {
+		t.Run(string(name), func(t *testing.T) {
+			ctx := context.New()
+			ctx.SetParams(map[string]any{
+				optimizers.ParamLearningRate:            0.02,
+				ParamKey(name, ParamBeta1):              0.8,
+				ParamKey(name, ParamBeta2):              0.99,
+				ParamKey(name, ParamWeightDecay):        0.1,
+				ParamKey(name, ParamClip):               2.0,
+				ParamKey(name, ParamWeightDecayMinRank): 2,
+			})
+			opt := optimizers.ByName(ctx, string(name))
+			cfg := fadam.Defaults()
+			cfg.LR, cfg.Beta1, cfg.Beta2, cfg.WeightDecay, cfg.Clip = 0.02, 0.8, 0.99, 0.1, 2
+			if name == NameAdafactor {
+				cfg.Eps = AdafactorEpsilon
+			}
+			init := initialValues(7)
+			grads := gradientSequence(3, 8)
+			got := runGoMLX(t, ctx, opt, init, grads)
+			ref := newReference(name, cfg, init, func(k int) bool { return len(testTensors[k].shape) >= 2 })
+			theta := make([][]float64, len(init))
+			for k := range init {
+				theta[k] = make([]float64, len(init[k]))
+				for j, v := range init[k] {
+					theta[k][j] = float64(v)
+				}
+			}
+			for s := range grads {
+				ref.step(theta, grads[s])
+				compare(t, s+1, got[s], theta, 1e-5)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  *Config
+		ok   bool
+	}{
+		{"defaults", FAdam(), true},
+		{"beta1=1", FAdam().Betas(1, 0.999), false},
+		{"beta2<0", FAdafactor().Betas(0.9, -0.1), false},
+		{"clip=0", FAdam().Clip(0), false},
+		{"rho=0", FAdam().Rho(0), false},
+		{"eps<0", Adafactor().Epsilon(-1), false},
+		{"adafactor clip=0", Adafactor().Clip(0), true},
+		{"adafactor clip<0", Adafactor().Clip(-1), false},
+		{"wd=NaN", FAdam().WeightDecay(math.NaN()), false},
+		{"lr=Inf", FAdam().LearningRate(math.Inf(1)), false},
+		{"variant", FAdam().Variant(fadam.Variant(9)), false},
+	}
+	for _, tc := range tests {
+		err := tc.cfg.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+func TestParamKey(t *testing.T) {
+	if got := ParamKey(NameFAdafactor, ParamWeightDecay); got != "fadafactor_weight_decay" {
+		t.Errorf("ParamKey = %q", got)
+	}
+	for _, name := range []string{"fadam", "fadafactor", "adafactor", "adam"} {
+		if _, ok := optimizers.KnownOptimizers[name]; !ok {
+			t.Errorf("optimizer %q not registered", name)
+		}
+	}
+}
+
+func ExampleFAdam() {
+	backend, err := simplego.New("ops_sequential")
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.New()
+	w := ctx.In("model").VariableWithValue("w", []float32{1, -2, 3})
+	// Minimise Σ w² with FAdam.
+	opt := FAdam().LearningRate(0.1).WeightDecay(0).Done()
+	exec := context.MustNewExec(backend, ctx, func(ctx *context.Context, g *Graph) *Node {
+		loss := ReduceAllSum(Square(w.ValueGraph(g)))
+		opt.UpdateGraph(ctx, g, loss)
+		return loss
+	})
+	for range 3 {
+		exec.MustExec()
+	}
+	fmt.Printf("%.3f\n", tensors.MustCopyFlatData[float32](w.MustValue()))
+	// Output: [0.944 -1.944 2.944]
+}
+
+// TestExtremeGradients runs every optimizer on gradients scaled far from 1 (g² outside float32's
+// range at 1e-30 and near its top at 1e18): the values must stay finite and agree with the
+// float64 reference.
+func TestExtremeGradients(t *testing.T) {
+	const steps = 5
+	for _, alg := range []Algorithm{NameFAdam, NameFAdafactor, NameAdafactor} {
+		for _, scale := range []float64{1e-30, 1e-15, 1e12, 1e18} {
+			t.Run(fmt.Sprintf("%s/%g", alg, scale), func(t *testing.T) {
+				cfg := fadam.Defaults()
+				if alg == NameAdafactor {
+					cfg.Eps = AdafactorEpsilon
+				}
+				init := initialValues(11)
+				grads := gradientSequence(steps, 12)
+				for _, step := range grads {
+					for _, gr := range step {
+						for i := range gr {
+							gr[i] *= float32(scale)
+						}
+					}
+				}
+				build := map[Algorithm]func() *Config{NameFAdam: FAdam, NameFAdafactor: FAdafactor, NameAdafactor: Adafactor}[alg]
+				got := runGoMLX(t, nil, build().FromConfig(cfg).Done(), init, grads)
+				for s := range got {
+					for k := range got[s] {
+						for i, v := range got[s][k] {
+							if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+								t.Fatalf("step %d, %s[%d] = %v", s+1, testTensors[k].name, i, v)
+							}
+						}
+					}
+				}
+				// The float64 reference has no under- or overflow: the values must agree.
+				ref := newReference(alg, cfg, init, func(int) bool { return true })
+				theta := make([][]float64, len(init))
+				for k := range init {
+					theta[k] = make([]float64, len(init[k]))
+					for j, v := range init[k] {
+						theta[k][j] = float64(v)
+					}
+				}
+				for s := range grads {
+					ref.step(theta, grads[s])
+					compare(t, s+1, got[s], theta, 1e-5)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package engine
+
+import "math"
+
+// tileCols and tileElems fix the tiles of a factored tensor: at most tileCols columns, and
+// enough rows for about tileElems elements. Constants, so the reductions never depend on the
+// machine.
+const (
+	tileCols  = 1024
+	tileElems = 1 << 16
+)
+
+// Factored is the factored second-moment estimate of Adafactor (Algorithm 4 lines 7–9) and
+// FAdafactor (Algorithm 2 lines 7–9) for a tensor of rank ≥ 2 with trailing dimensions n×m:
+// per leading index, R (n) is the EMA of row sums of g², C (m) the EMA of column sums, and
+// f_ij = R_i C_j / Σ_i R_i. R and C are stored as their square roots (float32), which covers the
+// whole range of g² for finite float32 g, and makes √f_ij = √R_i √C_j / √ΣR a product.
+//
+// The tensor is processed in tiles of rows × columns of one leading index; pass 0's row and
+// column partial sums are kept per tile and combined in tile order.
+type Factored struct {
+	Shape        []int     // the tensor's shape
+	Lead, N, M   int       // leading count and the trailing n×m
+	SqrtR, SqrtC []float32 // √R (Lead×N) and √C (Lead×M)
+	rowsPerTile  int
+	colsPerTile  int
+	rowBlocks    int
+	colBlocks    int
+	rowPart      []float64 // Σ_j g² per row and column block
+	colPart      []float64 // Σ_i g² per row block and column
+	RowF         []float64 // √R_i / √ΣR per row: √f_ij = RowF[i]·ColF[j]
+	ColF         []float64 // √C_j as float64
+	grad         []float32
+}
+
+// NewFactored lays out the factored statistics of shape (rank ≥ 2) with R and C set to init.
+func NewFactored(shape []int, init float32) *Factored {
+	r := len(shape)
+	f := &Factored{Shape: shape, Lead: 1, N: shape[r-2], M: shape[r-1]}
+	for _, d := range shape[:r-2] {
+		f.Lead *= d
+	}
+	f.colsPerTile = max(1, min(f.M, tileCols))
+	f.rowsPerTile = max(1, tileElems/f.colsPerTile)
+	f.rowBlocks = (f.N + f.rowsPerTile - 1) / f.rowsPerTile
+	f.colBlocks = (f.M + f.colsPerTile - 1) / f.colsPerTile
+	f.SqrtR = make([]float32, f.Lead*f.N)
+	f.SqrtC = make([]float32, f.Lead*f.M)
+	for i := range f.SqrtR {
+		f.SqrtR[i] = init
+	}
+	for i := range f.SqrtC {
+		f.SqrtC[i] = init
+	}
+	f.rowPart = make([]float64, f.Lead*f.N*f.colBlocks)
+	f.colPart = make([]float64, f.Lead*f.rowBlocks*f.M)
+	f.RowF = make([]float64, f.Lead*f.N)
+	f.ColF = make([]float64, f.Lead*f.M)
+	return f
+}
+
+// Chunks is the number of tiles.
+func (f *Factored) Chunks() int {
+	if f.N == 0 || f.M == 0 {
+		return 0
+	}
+	return f.Lead * f.rowBlocks * f.colBlocks
+}
+
+// Tile returns tile k: its leading index, row range and column range.
+func (f *Factored) Tile(k int) (l, r0, r1, c0, c1 int) {
+	per := f.rowBlocks * f.colBlocks
+	l, k = k/per, k%per
+	rb, cb := k/f.colBlocks, k%f.colBlocks
+	r0, c0 = rb*f.rowsPerTile, cb*f.colsPerTile
+	return l, r0, min(f.N, r0+f.rowsPerTile), c0, min(f.M, c0+f.colsPerTile)
+}
+
+// Begin records this step's gradient.
+func (f *Factored) Begin(grad []float32) { f.grad = grad }
+
+// Stats is pass 0 for tile k: the tile's row and column sums of g² into the partial buffers;
+// it returns the tile's Σg².
+func (f *Factored) Stats(k int) float64 {
+	l, r0, r1, c0, c1 := f.Tile(k)
+	rb, cb := r0/f.rowsPerTile, c0/f.colsPerTile
+	col := f.colPart[(l*f.rowBlocks+rb)*f.M+c0 : (l*f.rowBlocks+rb)*f.M+c1]
+	clear(col)
+	total := 0.0
+	for r := r0; r < r1; r++ {
+		g := f.grad[(l*f.N+r)*f.M+c0 : (l*f.N+r)*f.M+c1]
+		g = g[:len(col)]
+		var s0, s1 float64
+		j := 0
+		for ; j+2 <= len(g); j += 2 {
+			a, b := float64(g[j]), float64(g[j+1])
+			a, b = a*a, b*b
+			col[j] += a
+			col[j+1] += b
+			s0 += a
+			s1 += b
+		}
+		if j < len(g) {
+			a := float64(g[j])
+			a *= a
+			col[j] += a
+			s0 += a
+		}
+		s := s0 + s1
+		f.rowPart[(l*f.N+r)*f.colBlocks+cb] = s
+		total += s
+	}
+	return total
+}
+
+// Update folds pass 0's sums into R and C (lines 7–8: X ← β̂₂X + (1−β̂₂)(Σg² + count·eps), eps
+// being Adafactor's ε inside the EMA, 0 for FAdafactor) and rebuilds RowF and ColF (line 9).
+func (f *Factored) Update(beta2Hat, eps float64) {
+	for l := range f.Lead {
+		sumR := 0.0
+		for r := range f.N {
+			s := 0.0
+			for _, p := range f.rowPart[(l*f.N+r)*f.colBlocks : (l*f.N+r+1)*f.colBlocks] {
+				s += p
+			}
+			i := l*f.N + r
+			old := float64(f.SqrtR[i])
+			// A row sum of g² can exceed float32 even as a square root: saturate.
+			f.SqrtR[i] = Sat32(math.Sqrt(beta2Hat*old*old + (1-beta2Hat)*(s+float64(f.M)*eps)))
+			v := float64(f.SqrtR[i])
+			sumR += v * v
+		}
+		for j := range f.M {
+			s := 0.0
+			for rb := range f.rowBlocks {
+				s += f.colPart[(l*f.rowBlocks+rb)*f.M+j]
+			}
+			i := l*f.M + j
+			old := float64(f.SqrtC[i])
+			f.SqrtC[i] = Sat32(math.Sqrt(beta2Hat*old*old + (1-beta2Hat)*(s+float64(f.N)*eps)))
+			f.ColF[i] = float64(f.SqrtC[i])
+		}
+		f.rebuildRows(l, sumR)
+	}
+}
+
+// Rebuild recomputes RowF and ColF from SqrtR and SqrtC (after a checkpoint load).
+func (f *Factored) Rebuild() {
+	for l := range f.Lead {
+		sumR := 0.0
+		for r := range f.N {
+			v := float64(f.SqrtR[l*f.N+r])
+			sumR += v * v
+		}
+		for j := range f.M {
+			f.ColF[l*f.M+j] = float64(f.SqrtC[l*f.M+j])
+		}
+		f.rebuildRows(l, sumR)
+	}
+}
+
+// rebuildRows sets RowF for leading index l: √R_i/√ΣR, 0 where ΣR = 0 (f = 0 there).
+func (f *Factored) rebuildRows(l int, sumR float64) {
+	inv := 0.0
+	if sumR > 0 {
+		inv = 1 / math.Sqrt(sumR)
+	}
+	for r := range f.N {
+		f.RowF[l*f.N+r] = float64(f.SqrtR[l*f.N+r]) * inv
+	}
+}
+
+// Fisher returns f_ij = R_i C_j / Σ_i R_i, saturated to float32.
+func (f *Factored) Fisher() []float32 {
+	f.Rebuild()
+	out := make([]float32, f.Lead*f.N*f.M)
+	for l := range f.Lead {
+		for r := range f.N {
+			rf := f.RowF[l*f.N+r]
+			row := out[(l*f.N+r)*f.M : (l*f.N+r+1)*f.M]
+			for j := range row {
+				s := rf * f.ColF[l*f.M+j]
+				row[j] = Sat32(s * s)
+			}
+		}
+	}
+	return out
+}
+
+// Shapes returns the shapes of R (leading dims × n) and C (leading dims × m).
+func (f *Factored) Shapes() (rShape, cShape []int) {
+	shape := f.Shape
+	r := len(shape)
+	rShape = append(append([]int{}, shape[:r-2]...), f.N)
+	cShape = append(append([]int{}, shape[:r-2]...), f.M)
+	return rShape, cShape
+}

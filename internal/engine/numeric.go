@@ -1,0 +1,105 @@
+package engine
+
+import "math"
+
+// ChunkSize is the number of elements of one work unit of an unfactored tensor. It is a constant
+// (never derived from the worker count) so that reductions are the same on any machine.
+const ChunkSize = 1 << 15
+
+// MinDenominator is the smallest positive denominator a kernel divides by. A positive d below it
+// is raised to it, so g/d and θ/d stay below about 1e139 and their squares sum without
+// overflow; d that small only arises when both f^ρ and ε̂^{2ρ} are vanishingly small.
+const MinDenominator = 1e-100
+
+// maxFloat32 as a float64.
+const maxFloat32 = math.MaxFloat32
+
+// FlatChunks is the number of ChunkSize chunks of an n-element tensor.
+func FlatChunks(n int) int { return (n + ChunkSize - 1) / ChunkSize }
+
+// FlatRange is the element range [lo, hi) of chunk k of an n-element tensor.
+func FlatRange(n, k int) (lo, hi int) {
+	lo = k * ChunkSize
+	return lo, min(n, lo+ChunkSize)
+}
+
+// SumSquares returns Σx² in float64, with four accumulators combined in a fixed order.
+func SumSquares(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		s0 += a * a
+		s1 += b * b
+		s2 += c * c
+		s3 += d * d
+	}
+	for ; i < len(x); i++ {
+		a := float64(x[i])
+		s0 += a * a
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// RMS is sqrt(sum/n), 0 for n = 0.
+func RMS(sum float64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return math.Sqrt(sum / float64(n))
+}
+
+// ClipScale is the factor that clips a tensor whose RMS is rms to at most c: the paper's
+// x ← x / max(1, RMS(x)/c) (Algorithm 1 lines 10 and 13; Algorithms 3 and 4). With
+// pytorch set it is the public PyTorch FAdam code's x ← x / (max(1, RMS(x))/c) instead.
+// The result is finite and ≥ 0 for finite rms ≥ 0 and finite c > 0.
+func ClipScale(rms, c float64, pytorch bool) float64 {
+	if pytorch {
+		return c / max(1, rms)
+	}
+	return 1 / max(1, rms/c)
+}
+
+// Sat32 rounds x to float32, saturating at ±MaxFloat32 instead of overflowing to ±Inf. State
+// and parameters are stored through it so that finite inputs never leave an Inf behind.
+func Sat32(x float64) float32 {
+	if x > maxFloat32 {
+		return math.MaxFloat32
+	}
+	if x < -maxFloat32 {
+		return -math.MaxFloat32
+	}
+	return float32(x)
+}
+
+// Square32 returns x² rounded to float32, saturating at MaxFloat32: f from its stored square
+// root, for Fisher.
+func Square32(x float32) float32 {
+	return Sat32(float64(x) * float64(x))
+}
+
+// Reciprocal returns 1/d, 0 for d = 0 (the zero-denominator rule of DESIGN.md §2: an element
+// with no Fisher information yet contributes nothing), and 1/MinDenominator for 0 < d <
+// MinDenominator.
+func Reciprocal(d float64) float64 {
+	if d < MinDenominator {
+		if d == 0 {
+			return 0
+		}
+		d = MinDenominator
+	}
+	return 1 / d
+}
+
+// Finite clamps x to ±MaxFloat64. Kernels multiply per-element values by step constants built
+// from hyperparameters (such as λ·clip); a constant that overflowed to Inf would turn a 0
+// element into NaN, a saturated one cannot.
+func Finite(x float64) float64 {
+	if x > math.MaxFloat64 {
+		return math.MaxFloat64
+	}
+	if x < -math.MaxFloat64 {
+		return -math.MaxFloat64
+	}
+	return x
+}

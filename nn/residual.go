@@ -1,0 +1,11 @@
+package nn
+
+// ResidualAdd writes out = a + b element-wise (out may alias a or b). Its backward needs no
+// function: the gradient of out flows unchanged into both a and b, so a caller passes the same
+// gradient buffer on (see models/gpt).
+func ResidualAdd(out, a, b []float32) {
+	a, b = a[:len(out)], b[:len(out)]
+	for i := range out {
+		out[i] = a[i] + b[i]
+	}
+}

@@ -1,0 +1,325 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Curve is one run's measurements: Y[i] observed at X[i], for example the validation loss at
+// training step X[i].
+type Curve struct {
+	X, Y []float64
+}
+
+// Series is a named group of runs of the same configuration, for example one optimizer over
+// several seeds. It is drawn as the mean over runs with a shaded band showing their spread.
+type Series struct {
+	Name string
+	Runs []Curve
+}
+
+// Band selects what the shaded area around a series' mean line shows.
+type Band int
+
+const (
+	// BandMinMax shades from the minimum to the maximum over runs (the default).
+	BandMinMax Band = iota
+	// BandStd shades mean ± one sample standard deviation.
+	BandStd
+	// BandNone draws only the mean line.
+	BandNone
+)
+
+// LinePlot describes a plot of curves: one mean line and band per series, with a legend.
+//
+// At each x the mean and spread are taken over the runs that have a finite y there, so runs may
+// stop early or diverge (NaN, ±Inf) without breaking the plot. On a log axis, points with x ≤ 0
+// (LogX) or y ≤ 0 (LogY) are left out.
+type LinePlot struct {
+	Title, XLabel, YLabel string
+	Series                []Series
+	LogX, LogY            bool
+	Band                  Band
+}
+
+// summary is a series reduced to one point per distinct x.
+type summary struct {
+	x, mean, lo, hi []float64
+}
+
+func (lp LinePlot) summarise(s Series) (summary, error) {
+	byX := map[float64][]float64{}
+	for i, r := range s.Runs {
+		if len(r.X) != len(r.Y) {
+			return summary{}, fmt.Errorf("report: series %q run %d has %d x values and %d y values", s.Name, i, len(r.X), len(r.Y))
+		}
+		for j, x := range r.X {
+			y := r.Y[j]
+			if !isFinite(x) || !isFinite(y) || lp.LogX && x <= 0 || lp.LogY && y <= 0 {
+				continue
+			}
+			byX[x] = append(byX[x], y)
+		}
+	}
+	var sm summary
+	for x := range byX {
+		sm.x = append(sm.x, x)
+	}
+	slices.Sort(sm.x)
+	for _, x := range sm.x {
+		ys := byX[x]
+		m, sd := MeanStd(ys)
+		lo, hi := slices.Min(ys), slices.Max(ys)
+		if lp.Band == BandStd {
+			lo, hi = m-sd, m+sd
+			if lp.LogY && lo <= 0 {
+				lo = slices.Min(ys) // keep the band on the log axis
+			}
+		}
+		sm.mean = append(sm.mean, m)
+		sm.lo = append(sm.lo, lo)
+		sm.hi = append(sm.hi, hi)
+	}
+	return sm, nil
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// translucent returns c with the given alpha (0–255).
+func translucent(c color.Color, alpha uint8) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: alpha}
+}
+
+func newPlot(title, xlabel, ylabel string, logX, logY bool) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	if logX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = logTicks{}
+	}
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+	}
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	return p
+}
+
+// logTicks labels the powers of ten on a log axis as "1e-06", "0.01", "100" (gonum's LogTicks
+// prints 1e-05 as 9.9999…e-06), with unlabelled minor ticks at 2–9 times each power. A range
+// that holds no power of ten gets gonum's default ticks.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	var ticks []plot.Tick
+	labelled := 0
+	for k := int(math.Floor(math.Log10(lo))); k <= int(math.Ceil(math.Log10(hi))); k++ {
+		major, _ := strconv.ParseFloat("1e"+strconv.Itoa(k), 64) // exact decimal, unlike math.Pow
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * major
+			if v < lo*(1-1e-12) || v > hi*(1+1e-12) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 {
+				t.Label = strconv.FormatFloat(major, 'g', -1, 64)
+				labelled++
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	if labelled == 0 {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	return ticks
+}
+
+// Plot builds the plot. It fails when a run's X and Y differ in length or when no series has a
+// point to draw.
+func (lp LinePlot) Plot() (*plot.Plot, error) {
+	p := newPlot(lp.Title, lp.XLabel, lp.YLabel, lp.LogX, lp.LogY)
+	drawn := 0
+	for i, s := range lp.Series {
+		sm, err := lp.summarise(s)
+		if err != nil {
+			return nil, err
+		}
+		if len(sm.x) == 0 {
+			continue
+		}
+		col := plotutil.Color(i)
+		if lp.Band != BandNone && len(sm.x) > 1 {
+			pts := make(plotter.XYs, 0, 2*len(sm.x))
+			for j := range sm.x {
+				pts = append(pts, plotter.XY{X: sm.x[j], Y: sm.hi[j]})
+			}
+			for j := len(sm.x) - 1; j >= 0; j-- {
+				pts = append(pts, plotter.XY{X: sm.x[j], Y: sm.lo[j]})
+			}
+			band, err := plotter.NewPolygon(pts)
+			if err != nil {
+				return nil, fmt.Errorf("report: series %q band: %w", s.Name, err)
+			}
+			band.Color = translucent(col, 0x40)
+			band.LineStyle.Width = 0
+			p.Add(band)
+		}
+		pts := make(plotter.XYs, len(sm.x))
+		for j := range sm.x {
+			pts[j] = plotter.XY{X: sm.x[j], Y: sm.mean[j]}
+		}
+		line, marks, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, fmt.Errorf("report: series %q: %w", s.Name, err)
+		}
+		line.Color = col
+		line.Width = vg.Points(1.5)
+		line.Dashes = plotutil.Dashes(i)
+		p.Add(line)
+		if len(pts) <= 30 { // mark the points of sparse curves such as sweeps
+			marks.Color = col
+			marks.Shape = plotutil.Shape(i)
+			p.Add(marks)
+			p.Legend.Add(s.Name, line, marks)
+		} else {
+			p.Legend.Add(s.Name, line)
+		}
+		drawn++
+	}
+	if drawn == 0 {
+		return nil, fmt.Errorf("report: plot %q has no finite points to draw", lp.Title)
+	}
+	return p, nil
+}
+
+// CategorySeries is one named configuration measured at each category: Values[i] holds the
+// samples (for example one per seed) at Categories[i] of the plot.
+type CategorySeries struct {
+	Name   string
+	Values [][]float64
+}
+
+// CategoryPlot describes a plot with a categorical x axis, for sweeps over settings that are
+// not numbers (or not evenly spaced): each series is drawn as its mean at each category,
+// joined by a line, with min–max error bars. Non-finite samples are left out.
+type CategoryPlot struct {
+	Title, XLabel, YLabel string
+	Categories            []string
+	Series                []CategorySeries
+	LogY                  bool
+}
+
+// errPoints are XY points with asymmetric error bars, as plotter.YErrorBars wants.
+type errPoints struct {
+	plotter.XYs
+	lo, hi []float64 // distances below and above Y
+}
+
+func (e errPoints) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }
+
+// Plot builds the plot. Each series must have one entry in Values per category.
+func (cp CategoryPlot) Plot() (*plot.Plot, error) {
+	if len(cp.Categories) == 0 {
+		return nil, fmt.Errorf("report: category plot %q has no categories", cp.Title)
+	}
+	p := newPlot(cp.Title, cp.XLabel, cp.YLabel, false, cp.LogY)
+	p.NominalX(cp.Categories...)
+	drawn := 0
+	for i, s := range cp.Series {
+		if len(s.Values) != len(cp.Categories) {
+			return nil, fmt.Errorf("report: series %q has values for %d categories, the plot has %d", s.Name, len(s.Values), len(cp.Categories))
+		}
+		// Shift each series a little so the error bars of different series do not overlap.
+		shift := 0.08 * (float64(i) - float64(len(cp.Series)-1)/2)
+		var ep errPoints
+		for c, vals := range s.Values {
+			var ys []float64
+			for _, v := range vals {
+				if isFinite(v) && (!cp.LogY || v > 0) {
+					ys = append(ys, v)
+				}
+			}
+			if len(ys) == 0 {
+				continue
+			}
+			m, _ := MeanStd(ys)
+			ep.XYs = append(ep.XYs, plotter.XY{X: float64(c) + shift, Y: m})
+			ep.lo = append(ep.lo, m-slices.Min(ys))
+			ep.hi = append(ep.hi, slices.Max(ys)-m)
+		}
+		if len(ep.XYs) == 0 {
+			continue
+		}
+		col := plotutil.Color(i)
+		line, marks, err := plotter.NewLinePoints(ep.XYs)
+		if err != nil {
+			return nil, fmt.Errorf("report: series %q: %w", s.Name, err)
+		}
+		line.Color = col
+		line.Dashes = plotutil.Dashes(i)
+		marks.Color = col
+		marks.Shape = plotutil.Shape(i)
+		bars, err := plotter.NewYErrorBars(ep)
+		if err != nil {
+			return nil, fmt.Errorf("report: series %q error bars: %w", s.Name, err)
+		}
+		bars.Color = col
+		p.Add(line, marks, bars)
+		p.Legend.Add(s.Name, line, marks)
+		drawn++
+	}
+	if drawn == 0 {
+		return nil, fmt.Errorf("report: plot %q has no finite points to draw", cp.Title)
+	}
+	// Keep the outermost error bars clear of the frame.
+	p.X.Min, p.X.Max = -0.5, float64(len(cp.Categories))-0.5
+	return p, nil
+}
+
+// Plot size and PNG resolution used by SavePlot.
+const (
+	plotWidth  = 16 * vg.Centimeter
+	plotHeight = 10 * vg.Centimeter
+	pngDPI     = 150
+)
+
+// SavePlot writes p as pathWithoutExt+".svg" and pathWithoutExt+".png" (16 cm × 10 cm, the PNG
+// at 150 dpi), each atomically.
+func SavePlot(p *plot.Plot, pathWithoutExt string) error {
+	svg := vgsvg.New(plotWidth, plotHeight)
+	p.Draw(draw.New(svg))
+	var buf bytes.Buffer
+	if _, err := svg.WriteTo(&buf); err != nil {
+		return fmt.Errorf("report: rendering %s.svg: %w", pathWithoutExt, err)
+	}
+	if err := WriteFileAtomic(pathWithoutExt+".svg", buf.Bytes()); err != nil {
+		return err
+	}
+
+	img := vgimg.NewWith(vgimg.UseWH(plotWidth, plotHeight), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
+	p.Draw(draw.New(img))
+	buf.Reset()
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return fmt.Errorf("report: rendering %s.png: %w", pathWithoutExt, err)
+	}
+	return WriteFileAtomic(pathWithoutExt+".png", buf.Bytes())
+}
