@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // gptShapes are the substrate's matmuls for the byte-level GPT (d=128, 4 layers, ctx 128,
@@ -56,10 +57,21 @@ func benchSgemm(b *testing.B, kern Kernel, transA, transB bool, m, n, k int) {
 		ldb = k
 	}
 	b.ResetTimer()
+	cpu0, ok := processCPU()
 	for b.Loop() {
 		kern.Sgemm(transA, transB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 	}
-	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	reportGFLOPS(b, 2*float64(m)*float64(n)*float64(k), cpu0, ok)
+}
+
+// reportGFLOPS reports GFLOP/s over wall time and, where the OS tells CPU time, GFLOP/s per
+// core-second (CPU time of all the process's threads), the figure to compare on a loaded machine.
+func reportGFLOPS(b *testing.B, flopsPerOp float64, cpu0 time.Duration, ok bool) {
+	flops := flopsPerOp * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu1, ok1 := processCPU(); ok && ok1 && cpu1 > cpu0 {
+		b.ReportMetric(flops/(cpu1-cpu0).Seconds()/1e9, "GFLOP/core-s")
+	}
 }
 
 // BenchmarkGPTVariants runs the GPT shapes on every other micro-kernel this CPU supports
@@ -100,18 +112,20 @@ func BenchmarkAttentionScores(b *testing.B) {
 	flops := 2.0 * ctx * ctx * dh * seqs * heads
 	for _, kern := range []Kernel{Gonum{}, Fast{}} {
 		b.Run("mode=loop/kernel="+benchName(kern), func(b *testing.B) {
+			cpu0, ok := processCPU()
 			for b.Loop() {
 				for i := range offQ {
 					kern.Sgemm(false, true, ctx, ctx, dh, 1, q[offQ[i]:], heads*dh, kk[offK[i]:], heads*dh, 0, s[offS[i]:], ctx)
 				}
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportGFLOPS(b, flops, cpu0, ok)
 		})
 		b.Run("mode=batched/kernel="+benchName(kern), func(b *testing.B) {
+			cpu0, ok := processCPU()
 			for b.Loop() {
 				SgemmBatched(kern, false, true, ctx, ctx, dh, 1, q, heads*dh, offQ, kk, heads*dh, offK, 0, s, ctx, offS)
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportGFLOPS(b, flops, cpu0, ok)
 		})
 	}
 }

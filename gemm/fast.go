@@ -263,13 +263,13 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 			packB(mk, t.transB, b, t.ldb, pc, kb, jc, nb, ws.bp)
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
-				direct := mk.directA && !t.transA
+				direct := mk.directA
 				if !direct {
 					packA(mk, t.transA, a, t.lda, ic, mb, pc, kb, ws.ap)
 				} else if tail := mb % mr; tail != 0 {
 					// Full panels are read in place; the partial one is packed (zero rows
 					// added) so the kernel never reads past A.
-					packA(mk, false, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[(mb-tail)*kb:])
+					packA(mk, t.transA, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[(mb-tail)*kb:])
 				}
 				for jr := 0; jr < nb; jr += nr {
 					bpan := &ws.bp[jr*kb]
@@ -278,7 +278,11 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 						mrb := min(mr, mb-ir)
 						apan, rsa, csa := &ws.ap[ir*kb], mr, 1
 						if direct && mrb == mr {
-							apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
+							if t.transA { // op(A)[i][p] = a[p*lda+i]
+								apan, rsa, csa = &a[pc*t.lda+ic+ir], t.lda, 1
+							} else {
+								apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
+							}
 						}
 						ci := (ic+ir)*t.ldc + jc + jr
 						if mrb == mr && nrb == nr {
