@@ -53,7 +53,7 @@ type lmFlags struct {
 // that the default comparison (3 seeds × 2 optimizers) finishes within a few minutes on 2 cores.
 func addLMFlags(fs *flag.FlagSet) *lmFlags {
 	f := &lmFlags{}
-	fs.IntVar(&f.steps, "steps", 800, "training steps per run")
+	fs.IntVar(&f.steps, "steps", 1200, "training steps per run")
 	fs.Float64Var(&f.lr, "lr", 3e-3, "peak learning rate, the same for every optimizer")
 	fs.IntVar(&f.warmup, "warmup", 50, "linear warmup steps before the cosine decay")
 	fs.IntVar(&f.d, "d", 64, "model width")
@@ -171,6 +171,9 @@ func runCompare(ctx context.Context, args []string, stdout io.Writer) error {
 	rep := compareReport{flags: f, args: args, cfg: cfg, corpus: corpus, runs: runs, parallel: parallel, wall: wall}
 	rep.summaries = lm.Summarize(runs, f.steps)
 	fmt.Fprintln(stdout, rep.table().Markdown())
+	for _, line := range rep.pairedLines() {
+		fmt.Fprintln(stdout, line)
+	}
 	werr := rep.write()
 	if werr == nil {
 		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(f.out, "compare.md"))
@@ -223,6 +226,28 @@ func (r compareReport) table() report.Table {
 			fmt.Sprintf("%d/%d", s.Completed, s.Runs), tps, strings.Join(s.Divergence, "; ")})
 	}
 	return t
+}
+
+// comparePairs are the paper's pairs: each correction against the optimizer it corrects.
+var comparePairs = [][2]string{{"fadam", "adamw"}, {"fadafactor", "adafactor"}}
+
+// pairedLines states, for each of the paper's pairs that ran, the seed-paired difference of
+// the final evaluation loss.
+func (r compareReport) pairedLines() []string {
+	var lines []string
+	for _, p := range comparePairs {
+		m, s, n := lm.PairedDifference(r.runs, p[0], p[1], r.cfg.Steps)
+		if n == 0 {
+			continue
+		}
+		spread := ""
+		if n > 1 {
+			spread = " ± " + strconv.FormatFloat(s, 'f', 4, 64)
+		}
+		lines = append(lines, fmt.Sprintf("Paired by seed (same initialisation and batches), eval loss %s − %s = %+.4f%s over %d seeds (negative: %s lower).",
+			p[0], p[1], m, spread, n, p[0]))
+	}
+	return lines
 }
 
 func (r compareReport) csvRows() [][]string {
@@ -291,6 +316,9 @@ func (r compareReport) write() error {
 		d.Para("**Interrupted:** %d of %d runs did not finish; the table counts finished runs only, the CSV and plot hold every evaluation made.", n, len(r.runs))
 	}
 	d.Table(r.table())
+	for _, line := range r.pairedLines() {
+		d.Para("%s", line)
+	}
 	if plotErr == nil {
 		d.Image("eval loss against step", "compare.png")
 		d.Para("Vector version: [compare.svg](compare.svg). Every evaluation of every seed: [compare.csv](compare.csv).")

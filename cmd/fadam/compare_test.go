@@ -58,7 +58,7 @@ func TestCompareEndToEnd(t *testing.T) {
 		t.Fatalf("CSV: %v", rows)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "compare.md"))
-	for _, want := range []string{"fadam compare --optimizers", "![eval loss against step](compare.png)", "2/2", "β₂=0.99", "λ=0.001"} {
+	for _, want := range []string{"fadam compare --optimizers", "![eval loss against step](compare.png)", "2/2", "β₂=0.99", "λ=0.001", "Paired by seed"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("compare.md lacks %q:\n%s", want, md)
 		}

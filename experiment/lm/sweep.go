@@ -119,3 +119,35 @@ func Summarize(runs []Run, steps int) []Summary {
 	}
 	return out
 }
+
+// PairedDifference compares optimizers a and b seed by seed: for every seed where both runs
+// completed, the final evaluation loss of a minus that of b. Runs with the same seed share the
+// initialisation and the training batches, so the paired difference removes most of the seed
+// noise that the separate mean ± std of each optimizer carries. It returns the mean and sample
+// standard deviation of the differences and their number (NaN, NaN, 0 without pairs).
+func PairedDifference(runs []Run, a, b string, steps int) (mean, std float64, n int) {
+	final := func(name string) map[uint64]float64 {
+		m := map[uint64]float64{}
+		for _, r := range runs {
+			p, ok := r.Result.Final()
+			if r.Optimizer == name && ok && r.Err == nil && !r.Result.Diverged() && r.Result.Steps == steps {
+				m[r.Seed] = p.EvalLoss
+			}
+		}
+		return m
+	}
+	fa, fb := final(a), final(b)
+	var d []float64
+	for _, r := range runs { // in run order, so the result does not depend on map order
+		if r.Optimizer != a {
+			continue
+		}
+		if la, ok := fa[r.Seed]; ok {
+			if lb, ok := fb[r.Seed]; ok {
+				d = append(d, la-lb)
+			}
+		}
+	}
+	mean, std = report.MeanStd(d)
+	return mean, std, len(d)
+}

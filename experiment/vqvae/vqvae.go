@@ -41,7 +41,11 @@ type Config struct {
 	MinLRFrac float64      // the cosine decay ends at MinLRFrac·Opt.LR
 	Opt       fadam.Config // hyperparameters; Opt.LR is the peak learning rate
 	EvalEvery int          // measure the curve's test MSE every EvalEvery steps, and after the last
-	Seed      uint64       // model initialisation, codebook initialisation and batch order
+	// RestartEvery > 0 moves the codes unused by training batches since the previous restart or
+	// curve point onto encoder outputs of the current batch every RestartEvery steps (dead-code
+	// restarts); 0 never does.
+	RestartEvery int
+	Seed         uint64 // model initialisation, codebook initialisation and batch order
 }
 
 // Validate reports what is wrong with c, if anything.
@@ -54,6 +58,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("vqvae: steps must be positive, got %d", c.Steps)
 	case c.Warmup < 0:
 		return fmt.Errorf("vqvae: warmup must be non-negative, got %d", c.Warmup)
+	case c.RestartEvery < 0:
+		return fmt.Errorf("vqvae: restart-every must be non-negative, got %d", c.RestartEvery)
 	case c.EvalEvery <= 0:
 		return fmt.Errorf("vqvae: eval-every must be positive, got %d", c.EvalEvery)
 	case !(c.Opt.LR > 0) || math.IsInf(c.Opt.LR, 0):
@@ -87,6 +93,7 @@ type Result struct {
 	DivergedAt int // step whose loss was NaN or Inf; 0 if none
 	TrainTime  time.Duration
 	Params     int
+	Restarts   int     // codes moved by dead-code restarts
 	Metrics    Metrics // zero unless the run finished
 	Finished   bool    // Steps reached Config.Steps and the evaluation ran
 	// Samples holds the mean reconstructions of the first Scorer.Samples evaluation images,
@@ -295,11 +302,15 @@ func Train(ctx context.Context, train *mnist.Set, scorer *Scorer, cfg Config, ne
 		if onStep != nil {
 			onStep(step, l)
 		}
+		if cfg.RestartEvery > 0 && step%cfg.RestartEvery == 0 && step < cfg.Steps {
+			res.Restarts += m.RestartDeadCodes(rng)
+		}
 		if step%cfg.EvalEvery == 0 || step == cfg.Steps {
 			e, err := scorer.curveMSE(m)
 			if err != nil {
 				return res, err
 			}
+			m.VQ.ResetUsage() // test images do not keep codes alive
 			res.Points = append(res.Points, Point{Step: step, TrainLoss: sinceEval / float64(nSince), TestMSE: e})
 			sinceEval, nSince = 0, 0
 		}

@@ -71,7 +71,7 @@ func TestEndToEnd(t *testing.T) {
 		for _, opt := range []string{"fadam", "adam"} {
 			cfg := Config{
 				Model: vqvae.Config{Loss: loss, Hidden: 4, Codes: 8, CodeDim: 3, Beta: 0.25, Batch: 4},
-				Steps: 3, Warmup: 1, MinLRFrac: 0.1, Opt: expTestOpt(), EvalEvery: 2, Seed: 7,
+				Steps: 3, Warmup: 1, MinLRFrac: 0.1, Opt: expTestOpt(), EvalEvery: 2, RestartEvery: 1, Seed: 7,
 			}
 			steps := 0
 			res, err := Train(context.Background(), train, scorer, cfg, expTestFactory(opt), func(int, vqvae.Losses) { steps++ })

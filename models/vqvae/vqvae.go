@@ -273,7 +273,7 @@ func (m *Model) Forward(images []byte) (Losses, error) {
 	return l, nil
 }
 
-// relUBackward sets dpre to the gradient through a ReLU whose output is y.
+// reluBackward sets dpre to the gradient through a ReLU whose output is y.
 func (m *Model) reluBackward(dpre, dpost, y []float32) {
 	clear(dpre)
 	m.relu.Backward(dpre, dpost, y)
@@ -328,6 +328,12 @@ func (m *Model) Backward() {
 	dpre = m.dpre[:px/4*h]
 	m.reluBackward(dpre, dh1, m.h1)
 	m.enc1.Backward(nil, dpre, m.x, b, Side, Side)
+}
+
+// RestartDeadCodes moves the codes no Forward has chosen since the previous call onto encoder
+// outputs of the last Forward's images, drawn with rng, and returns how many moved.
+func (m *Model) RestartDeadCodes(rng *rand.Rand) int {
+	return m.VQ.RestartDead(m.ze, m.b*grid*grid, rng)
 }
 
 // Codes returns the code index of each latent position of the last Forward (b·49 values).
