@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package engine
+
+var useAVX = false
+
+func sumSquaresLanes(x []float32, lanes *[4]float64) { sumSquaresLanesGo(x, lanes) }
