@@ -104,36 +104,66 @@ func (k *adafactorKernel) Run(p, chunk int) (float64, float64) {
 // run is pass p over elements [lo, hi), whose √f is sqrtF (unfactored) or rowF·colF (factored).
 func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, colF []float64, rowF float64) float64 {
 	cfg := k.c.Cfg
-	b1, b2, eps, sign := cfg.Beta1, k.c.Beta2Hat, cfg.Eps, k.c.Sign
 	g, m, theta := k.grad[lo:hi], k.m[lo:hi], k.value[lo:hi]
 	m, theta = m[:len(g)], theta[:len(g)]
-	gScale := engine.Finite((1 - b1) * k.c.LR * sign * k.scale)
-	wd := k.c.WD
+	if p == 1 {
+		if colF != nil {
+			return gradSumFactored(g, colF[:len(g)], rowF)
+		}
+		return updateFisher(g, sqrtF[:len(g)], k.c.Beta2Hat, cfg.Eps)
+	}
+	gScale := engine.Finite((1 - cfg.Beta1) * k.c.LR * k.c.Sign * k.scale)
+	if colF != nil {
+		colF = colF[:len(g)]
+		for i := range g {
+			adafactorUpdate(g, m, theta, i, engine.Reciprocal(rowF*colF[i]), cfg.Beta1, gScale, k.c.WD)
+		}
+		return 0
+	}
+	sqrtF = sqrtF[:len(g)]
+	for i := range g {
+		adafactorUpdate(g, m, theta, i, engine.Reciprocal(float64(sqrtF[i])), cfg.Beta1, gScale, k.c.WD)
+	}
+	return 0
+}
+
+// gradSumFactored is Σḡ² (line 10) over a row segment with √f = rowF·colF.
+func gradSumFactored(g []float32, colF []float64, rowF float64) float64 {
+	var s0, s1 float64
+	i := 0
+	for ; i+2 <= len(g); i += 2 {
+		x := float64(g[i]) * engine.Reciprocal(rowF*colF[i])
+		y := float64(g[i+1]) * engine.Reciprocal(rowF*colF[i+1])
+		s0 += x * x
+		s1 += y * y
+	}
+	if i < len(g) {
+		x := float64(g[i]) * engine.Reciprocal(rowF*colF[i])
+		s0 += x * x
+	}
+	return s0 + s1
+}
+
+// updateFisher is the unfactored lines 7–10: f ← β̂₂f + (1−β̂₂)(g² + ε) (√f stored), and Σḡ².
+func updateFisher(g, sqrtF []float32, b2, eps float64) float64 {
 	sum := 0.0
 	for i := range g {
-		var sf float64
-		if colF != nil {
-			sf = rowF * colF[i]
-		} else {
-			if p == 1 { // line 7 unfactored: f ← β̂₂f + (1−β̂₂)(g² + ε)
-				gi := float64(g[i])
-				s := float64(sqrtF[i])
-				sqrtF[i] = engine.Sat32(math.Sqrt(b2*s*s + (1-b2)*(gi*gi+eps)))
-			}
-			sf = float64(sqrtF[i])
-		}
-		inv := engine.Reciprocal(sf) // line 10: ḡ = g/√f
-		if p == 1 {
-			x := float64(g[i]) * inv
-			sum += x * x
-			continue
-		}
-		mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv)) // line 12
-		m[i] = mi
-		th := float64(theta[i])
-		theta[i] = engine.Sat32(th - (float64(mi) + wd*th)) // line 13
+		gi := float64(g[i])
+		s := float64(sqrtF[i])
+		sqrtF[i] = engine.Sat32(math.Sqrt(b2*s*s + (1-b2)*(gi*gi+eps)))
+		x := gi * engine.Reciprocal(float64(sqrtF[i]))
+		sum += x * x
 	}
 	return sum
+}
+
+// adafactorUpdate is lines 12–13 for element i given inv = 1/√f: m ← β₁m + (1−β₁)η·clip·ḡ,
+// θ ← θ − (m + λθ).
+func adafactorUpdate(g, m, theta []float32, i int, inv, b1, gScale, wd float64) {
+	mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv))
+	m[i] = mi
+	th := float64(theta[i])
+	theta[i] = engine.Sat32(th - (float64(mi) + wd*th))
 }
 
 func (k *adafactorKernel) Finish(p int, sums [][2]float64) {
