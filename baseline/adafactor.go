@@ -61,6 +61,9 @@ type adafactorKernel struct {
 	value, grad []float32
 	c           *engine.Consts
 	scale       float64
+	// 1/(√R_i/√ΣR) and 1/√C_j (engine.Reciprocal) of the factored f: ḡ = g·invRow·invCol needs
+	// no division per element.
+	invRow, invCol []float64
 }
 
 func (k *adafactorKernel) Chunks() int {
@@ -92,31 +95,32 @@ func (k *adafactorKernel) Run(p, chunk int) (float64, float64) {
 	}
 	l, r0, r1, c0, c1 := k.f.Tile(chunk)
 	f := k.f
-	colF := f.ColF[l*f.M+c0 : l*f.M+c1]
+	invCol := k.invCol[l*f.M+c0 : l*f.M+c1]
 	sum := 0.0
 	for r := r0; r < r1; r++ {
 		base := (l*f.N+r)*f.M + c0
-		sum += k.run(p, base, base+len(colF), nil, colF, f.RowF[l*f.N+r])
+		sum += k.run(p, base, base+len(invCol), nil, invCol, k.invRow[l*f.N+r])
 	}
 	return sum, 0
 }
 
-// run is pass p over elements [lo, hi), whose √f is sqrtF (unfactored) or rowF·colF (factored).
-func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, colF []float64, rowF float64) float64 {
+// run is pass p over elements [lo, hi), whose √f is sqrtF (unfactored) or, factored,
+// 1/√f = invRow·invCol (at most 1/engine.MinDenominator, as engine.Reciprocal).
+func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, invCol []float64, invRow float64) float64 {
 	cfg := k.c.Cfg
 	g, m, theta := k.grad[lo:hi], k.m[lo:hi], k.value[lo:hi]
 	m, theta = m[:len(g)], theta[:len(g)]
 	if p == 1 {
-		if colF != nil {
-			return gradSumFactored(g, colF[:len(g)], rowF)
+		if invCol != nil {
+			return gradSumFactored(g, invCol[:len(g)], invRow)
 		}
 		return updateFisher(g, sqrtF[:len(g)], k.c.Beta2Hat, cfg.Eps)
 	}
 	gScale := engine.Finite((1 - cfg.Beta1) * k.c.LR * k.c.Sign * k.scale)
-	if colF != nil {
-		colF = colF[:len(g)]
+	if invCol != nil {
+		invCol = invCol[:len(g)]
 		for i := range g {
-			adafactorUpdate(g, m, theta, i, engine.Reciprocal(rowF*colF[i]), cfg.Beta1, gScale, k.c.WD)
+			adafactorUpdate(g, m, theta, i, min(invRow*invCol[i], maxInverse), cfg.Beta1, gScale, k.c.WD)
 		}
 		return 0
 	}
@@ -127,18 +131,21 @@ func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, colF []float64, ro
 	return 0
 }
 
-// gradSumFactored is Σḡ² (line 10) over a row segment with √f = rowF·colF.
-func gradSumFactored(g []float32, colF []float64, rowF float64) float64 {
+// maxInverse caps 1/√f as engine.Reciprocal does.
+const maxInverse = 1 / engine.MinDenominator
+
+// gradSumFactored is Σḡ² (line 10) over a row segment with 1/√f = invRow·invCol.
+func gradSumFactored(g []float32, invCol []float64, invRow float64) float64 {
 	var s0, s1 float64
 	i := 0
 	for ; i+2 <= len(g); i += 2 {
-		x := float64(g[i]) * engine.Reciprocal(rowF*colF[i])
-		y := float64(g[i+1]) * engine.Reciprocal(rowF*colF[i+1])
+		x := float64(g[i]) * min(invRow*invCol[i], maxInverse)
+		y := float64(g[i+1]) * min(invRow*invCol[i+1], maxInverse)
 		s0 += x * x
 		s1 += y * y
 	}
 	if i < len(g) {
-		x := float64(g[i]) * engine.Reciprocal(rowF*colF[i])
+		x := float64(g[i]) * min(invRow*invCol[i], maxInverse)
 		s0 += x * x
 	}
 	return s0 + s1
@@ -173,8 +180,17 @@ func (k *adafactorKernel) Finish(p int, sums [][2]float64) {
 	}
 	switch p {
 	case 0:
-		if k.f != nil {
-			k.f.Update(k.c.Beta2Hat, k.c.Cfg.Eps)
+		if f := k.f; f != nil {
+			f.Update(k.c.Beta2Hat, k.c.Cfg.Eps)
+			if k.invRow == nil {
+				k.invRow, k.invCol = make([]float64, len(f.RowF)), make([]float64, len(f.ColF))
+			}
+			for i, x := range f.RowF {
+				k.invRow[i] = engine.Reciprocal(x)
+			}
+			for j, x := range f.ColF {
+				k.invCol[j] = engine.Reciprocal(x)
+			}
 		}
 	case 1:
 		k.scale = 1
