@@ -118,8 +118,9 @@ func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, invCol []float64, 
 	}
 	gScale := engine.Finite((1 - cfg.Beta1) * k.c.LR * k.c.Sign * k.scale)
 	if invCol != nil {
-		invCol = invCol[:len(g)]
-		for i := range g {
+		n4 := len(g) &^ 3
+		adafactorUpdateLanes(g[:n4], m[:n4], theta[:n4], invCol[:n4], invRow, cfg.Beta1, gScale, k.c.WD)
+		for i := n4; i < len(g); i++ {
 			adafactorUpdate(g, m, theta, i, min(invRow*invCol[i], maxInverse), cfg.Beta1, gScale, k.c.WD)
 		}
 		return 0
@@ -134,21 +135,39 @@ func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, invCol []float64, 
 // maxInverse caps 1/√f as engine.Reciprocal does.
 const maxInverse = 1 / engine.MinDenominator
 
-// gradSumFactored is Σḡ² (line 10) over a row segment with 1/√f = invRow·invCol.
+// gradSumFactored is Σḡ² (line 10) over a row segment with 1/√f = invRow·invCol: four lanes
+// (element i into i mod 4, in assembly where available) combined as (l0+l1)+(l2+l3), then the
+// tail.
 func gradSumFactored(g []float32, invCol []float64, invRow float64) float64 {
-	var s0, s1 float64
-	i := 0
-	for ; i+2 <= len(g); i += 2 {
+	n4 := len(g) &^ 3
+	var l [4]float64
+	adafactorSumLanes(g[:n4], invCol[:n4], invRow, &l)
+	sum := (l[0] + l[1]) + (l[2] + l[3])
+	for i := n4; i < len(g); i++ {
 		x := float64(g[i]) * min(invRow*invCol[i], maxInverse)
-		y := float64(g[i+1]) * min(invRow*invCol[i+1], maxInverse)
-		s0 += x * x
-		s1 += y * y
+		sum += x * x
 	}
-	if i < len(g) {
-		x := float64(g[i]) * min(invRow*invCol[i], maxInverse)
-		s0 += x * x
+	return sum
+}
+
+// adafactorSumLanesGo is the portable adafactorSumLanes (len(g) a multiple of 4).
+func adafactorSumLanesGo(g []float32, invCol []float64, invRow float64, l *[4]float64) {
+	invCol = invCol[:len(g)]
+	*l = [4]float64{}
+	for i := 0; i+4 <= len(g); i += 4 {
+		for k := range 4 {
+			x := float64(g[i+k]) * min(invRow*invCol[i+k], maxInverse)
+			l[k] += x * x
+		}
 	}
-	return s0 + s1
+}
+
+// adafactorUpdateLanesGo is the portable adafactorUpdateLanes.
+func adafactorUpdateLanesGo(g, m, theta []float32, invCol []float64, invRow, b1, gScale, wd float64) {
+	invCol = invCol[:len(g)]
+	for i := range g {
+		adafactorUpdate(g, m, theta, i, min(invRow*invCol[i], maxInverse), b1, gScale, wd)
+	}
 }
 
 // updateFisher is the unfactored lines 7–10: f ← β̂₂f + (1−β̂₂)(g² + ε) (√f stored), and Σḡ².

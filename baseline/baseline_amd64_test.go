@@ -50,3 +50,35 @@ func TestAdamLanesMatchPortable(t *testing.T) {
 		}
 	}
 }
+
+func TestAdafactorLanesMatchPortable(t *testing.T) {
+	if !useAVX {
+		t.Skip("no AVX")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n = 256
+	g, m, th := make([]float32, n), make([]float32, n), make([]float32, n)
+	invCol := make([]float64, n)
+	specials := []float32{0, 1e-45, 1e-30, -1e15, 3e38}
+	for i := range g {
+		g[i], m[i], th[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		if i%5 == 0 {
+			g[i] = specials[rng.IntN(len(specials))]
+		}
+		invCol[i] = []float64{0, 1e-3, 1, 1e60, 1e100}[rng.IntN(5)]
+	}
+	for _, invRow := range []float64{0, 0.5, 1e60} {
+		var a, b [4]float64
+		adafactorSumLanesAVX(&g[0], &invCol[0], n, invRow, &a)
+		adafactorSumLanesGo(g, invCol, invRow, &b)
+		if a != b {
+			t.Errorf("invRow=%g: sum lanes differ: %v vs %v", invRow, a, b)
+		}
+		m2, th2 := slices.Clone(m), slices.Clone(th)
+		adafactorUpdateLanesAVX(&g[0], &m[0], &th[0], &invCol[0], n, invRow, 0.9, 1e-3, 1e300)
+		adafactorUpdateLanesGo(g, m2, th2, invCol, invRow, 0.9, 1e-3, 1e300)
+		if !slices.Equal(m, m2) || !slices.Equal(th, th2) {
+			t.Errorf("invRow=%g: update lanes differ", invRow)
+		}
+	}
+}

@@ -147,3 +147,80 @@ uloop:
 udone:
 	VZEROUPPER
 	RET
+
+DATA adafMaxInv<>+0(SB)/8, $0x54b249ad2594c37d
+DATA adafMaxInv<>+8(SB)/8, $0x54b249ad2594c37d
+DATA adafMaxInv<>+16(SB)/8, $0x54b249ad2594c37d
+DATA adafMaxInv<>+24(SB)/8, $0x54b249ad2594c37d
+GLOBL adafMaxInv<>(SB), RODATA|NOPTR, $32
+
+// func adafactorSumLanesAVX(grad *float32, invCol *float64, n int, invRow float64, lanes *[4]float64)
+// lanes[k] = Σ (g·min(invRow·invCol, 1e100))² over i ≡ k (mod 4): Algorithm 4 line 10's ḡ.
+TEXT ·adafactorSumLanesAVX(SB), NOSPLIT, $0-40
+	MOVQ grad+0(FP), AX
+	MOVQ invCol+8(FP), BX
+	MOVQ n+16(FP), CX
+	VBROADCASTSD invRow+24(FP), Y10
+	VXORPD Y8, Y8, Y8
+	XORQ SI, SI
+sloop:
+	CMPQ SI, CX
+	JGE  sdone
+	VMOVUPD   (BX)(SI*8), Y1
+	VMULPD    Y1, Y10, Y1        // invRow·invCol
+	VMINPD    adafMaxInv<>(SB), Y1, Y1
+	VCVTPS2PD (AX)(SI*4), Y0
+	VMULPD    Y1, Y0, Y0         // ḡ
+	VMULPD    Y0, Y0, Y0
+	VADDPD    Y0, Y8, Y8
+	ADDQ      $4, SI
+	JMP       sloop
+sdone:
+	MOVQ    lanes+32(FP), DI
+	VMOVUPD Y8, (DI)
+	VZEROUPPER
+	RET
+
+// func adafactorUpdateLanesAVX(grad, m, theta *float32, invCol *float64, n int, invRow, b1, gScale, wd float64)
+// Algorithm 4 lines 12–13: m ← β₁m + gScale·ḡ, θ ← θ − (m + λθ), both saturated to float32.
+TEXT ·adafactorUpdateLanesAVX(SB), NOSPLIT, $0-72
+	MOVQ grad+0(FP), AX
+	MOVQ m+8(FP), R8
+	MOVQ theta+16(FP), DX
+	MOVQ invCol+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSD invRow+40(FP), Y10
+	VBROADCASTSD b1+48(FP), Y9
+	VBROADCASTSD gScale+56(FP), Y11
+	VBROADCASTSD wd+64(FP), Y12
+	XORQ SI, SI
+uuloop:
+	CMPQ SI, CX
+	JGE  uudone
+	VMOVUPD   (BX)(SI*8), Y1
+	VMULPD    Y1, Y10, Y1
+	VMINPD    adafMaxInv<>(SB), Y1, Y1   // 1/√f
+	VCVTPS2PD (AX)(SI*4), Y0
+	VMULPD    Y1, Y0, Y0         // ḡ
+	VMULPD    Y0, Y11, Y0        // gScale·ḡ
+	VCVTPS2PD (R8)(SI*4), Y5
+	VMULPD    Y9, Y5, Y5         // β₁m
+	VADDPD    Y0, Y5, Y5
+	VMINPD    adamMax<>(SB), Y5, Y5
+	VMAXPD    adamNegMax<>(SB), Y5, Y5
+	VCVTPD2PSY Y5, X5
+	VMOVUPS   X5, (R8)(SI*4)
+	VCVTPS2PD X5, Y5
+	VCVTPS2PD (DX)(SI*4), Y6     // θ
+	VMULPD    Y6, Y12, Y7        // λθ
+	VADDPD    Y7, Y5, Y7         // m + λθ
+	VSUBPD    Y7, Y6, Y6
+	VMINPD    adamMax<>(SB), Y6, Y6
+	VMAXPD    adamNegMax<>(SB), Y6, Y6
+	VCVTPD2PSY Y6, X6
+	VMOVUPS   X6, (DX)(SI*4)
+	ADDQ      $4, SI
+	JMP       uuloop
+uudone:
+	VZEROUPPER
+	RET
