@@ -42,3 +42,27 @@ TEXT ·hasAVX(SB), NOSPLIT, $0-1
 no:
 	MOVB $0, ret+0(FP)
 	RET
+
+// func statsRowLanesAVX(x *float32, col *float64, n int, lanes *[4]float64)
+// col[j] += x[j]², lanes[k] += x[j]² for j ≡ k (mod 4): one row of Factored.Stats.
+TEXT ·statsRowLanesAVX(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ col+8(FP), BX
+	MOVQ n+16(FP), CX
+	VXORPD Y8, Y8, Y8
+	XORQ SI, SI
+rloop:
+	CMPQ SI, CX
+	JGE  rdone
+	VCVTPS2PD (AX)(SI*4), Y0
+	VMULPD    Y0, Y0, Y0
+	VADDPD    (BX)(SI*8), Y0, Y1
+	VMOVUPD   Y1, (BX)(SI*8)
+	VADDPD    Y0, Y8, Y8
+	ADDQ      $4, SI
+	JMP       rloop
+rdone:
+	MOVQ    lanes+24(FP), DI
+	VMOVUPD Y8, (DI)
+	VZEROUPPER
+	RET
