@@ -198,6 +198,17 @@ func TestResample(t *testing.T) {
 			t.Fatalf("sample %d of a filtered 10 kHz tone is %g", i, z[i])
 		}
 	}
+	// The polyphase table and direct evaluation agree.
+	x := tone(440, 22050, 3000)
+	for i := range x {
+		x[i] += float32(math.Sin(float64(i) * 0.37))
+	}
+	a, b := resample(x, 22050, 16000, true), resample(x, 22050, 16000, false)
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > 1e-5 {
+			t.Fatalf("sample %d: polyphase %g, direct %g", i, a[i], b[i])
+		}
+	}
 	if _, err := Resample(y, 0, 16000); err == nil {
 		t.Fatal("zero rate accepted")
 	}

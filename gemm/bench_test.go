@@ -25,8 +25,8 @@ var gptShapes = []struct {
 	{"att_dv", true, false, 128, 32, 128},
 }
 
-// BenchmarkGPT reports GFLOP/s for each GPT shape on gonum and on Fast.
-// Run: go test ./gemm -run=^$ -bench=GPT -count=5 | benchstat -col /kernel -
+// BenchmarkGPT reports GFLOP/s for each GPT shape on gonum and on Fast (Default).
+// Run: go test ./gemm -run=^$ -bench=GPT -count=6 | benchstat -col /kernel -
 func BenchmarkGPT(b *testing.B) {
 	for _, s := range gptShapes {
 		for _, kern := range []Kernel{Gonum{}, Fast{}} {
@@ -59,4 +59,58 @@ func benchSgemm(b *testing.B, kern Kernel, transA, transB bool, m, n, k int) {
 		kern.Sgemm(transA, transB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkGPTVariants runs the GPT shapes on every other micro-kernel this CPU supports
+// (AVX2 on AVX-512 machines, and the portable Go one), to show what the fallbacks give.
+func BenchmarkGPTVariants(b *testing.B) {
+	var ks []Kernel
+	for _, mk := range append(asmKernels(), portableKernel) {
+		if mk != bestKernel {
+			ks = append(ks, Fast{mk: mk})
+		}
+	}
+	for _, s := range gptShapes {
+		for _, kern := range ks {
+			b.Run(fmt.Sprintf("shape=%s/kernel=%s", s.name, Name(kern)), func(b *testing.B) {
+				benchSgemm(b, kern, s.transA, s.transB, s.m, s.n, s.k)
+			})
+		}
+	}
+}
+
+// BenchmarkSmall covers the small-product path (naive loop or single-goroutine packing).
+func BenchmarkSmall(b *testing.B) {
+	for _, s := range []int{4, 8, 12, 16, 24, 32, 64} {
+		for _, kern := range []Kernel{Gonum{}, Fast{}} {
+			b.Run(fmt.Sprintf("n=%d/kernel=%s", s, Name(kern)), func(b *testing.B) {
+				benchSgemm(b, kern, false, true, s, s, s)
+			})
+		}
+	}
+}
+
+// BenchmarkAttentionScores times the GPT's score products S = Q·Kᵀ for 32 sequences × 4
+// heads (ctx 128, head size 32): one Sgemm per item versus one SgemmBatched call.
+func BenchmarkAttentionScores(b *testing.B) {
+	const seqs, ctx, heads, dh = 32, 128, 4, 32
+	q, kk, offQ, offK, offS := attentionBatch(seqs, ctx, heads, dh)
+	s := make([]float32, seqs*heads*ctx*ctx)
+	flops := 2.0 * ctx * ctx * dh * seqs * heads
+	for _, kern := range []Kernel{Gonum{}, Fast{}} {
+		b.Run("mode=loop/kernel="+Name(kern), func(b *testing.B) {
+			for b.Loop() {
+				for i := range offQ {
+					kern.Sgemm(false, true, ctx, ctx, dh, 1, q[offQ[i]:], heads*dh, kk[offK[i]:], heads*dh, 0, s[offS[i]:], ctx)
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run("mode=batched/kernel="+Name(kern), func(b *testing.B) {
+			for b.Loop() {
+				SgemmBatched(kern, false, true, ctx, ctx, dh, 1, q, heads*dh, offQ, kk, heads*dh, offK, 0, s, ctx, offS)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }

@@ -8,15 +8,25 @@ import (
 	"unsafe"
 )
 
-// microKernel computes one mr×nr tile of C = alpha·Ap·Bp + beta·C from packed panels: Ap holds
-// k groups of mr values of op(A) (one column of the tile's rows at a time), Bp holds k groups of
+// microKernel computes one mr×nr tile of C = alpha·Ap·Bp + beta·C from panels: Ap holds k
+// groups of mr values of op(A) (one column of the tile's rows at a time), Bp holds k groups of
 // nr values of op(B). beta == ±0 stores without reading C, so NaN in C does not survive.
 // Each C element is one accumulator summed in increasing p, so results do not depend on which
 // goroutine computes the tile.
 type microKernel struct {
 	name   string
 	mr, nr int
-	fn     func(k int, a, b, c *float32, ldc int, alpha, beta float32)
+	// fn reads A[r][p] at a[r*csa+p*rsa]: packed panels have rsa = mr, csa = 1; a kernel
+	// with directA set can also read full panels of an untransposed A in place (rsa = 1,
+	// csa = lda), which saves packing A at no cost in speed.
+	fn      func(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+	directA bool
+	// pack, if set, packs one panel (see packPanel) and reports whether it could; the
+	// portable loops run otherwise.
+	pack func(dst, src *float32, kb, ps, rs, rows, w int) bool
+	// fmaLoop runs n iterations of independent FMAs worth fmaLoopFlops each (see PeakGFLOPS).
+	fmaLoop      func(n int)
+	fmaLoopFlops int
 }
 
 // Cache blocking, chosen by measurement on the target (Sapphire Rapids, 48 KiB L1d, 2 MiB L2
@@ -31,7 +41,7 @@ const (
 // tiny products skip packing altogether.
 const (
 	parallelMinFlops = 1 << 21
-	naiveMaxFlops    = 1 << 12
+	naiveMaxFlops    = 1 << 8
 )
 
 // Fast is the packed, cache-blocked, multi-goroutine kernel. Its zero value uses the fastest
@@ -203,6 +213,8 @@ type task struct {
 	lda, ldb, ldc  int
 	splitM         bool
 	bsize, nblocks int
+	offA, offB     []int // batch item offsets (SgemmBatched), nil for one product
+	offC           []int
 	next           atomic.Int64
 	wg             sync.WaitGroup
 }
@@ -221,15 +233,31 @@ func (t *task) split(nw int) {
 	t.nblocks = (dim + t.bsize - 1) / t.bsize
 }
 
-// block computes block i of C with the blocked loop: for each column block jc and depth block
-// pc, pack B once, then for each row block ic pack A and sweep the micro-kernel over it.
+// block computes block i of C, or batch item i.
 func (t *task) block(i int, ws *workspace) {
+	if t.offA != nil {
+		// Batch item i: a whole product on this goroutine.
+		a, b, c := t.a[t.offA[i]:], t.b[t.offB[i]:], t.c[t.offC[i]:]
+		if 2*t.m*t.n*t.k <= naiveMaxFlops {
+			naive(t.transA, t.transB, t.m, t.n, t.k, t.alpha, a, t.lda, b, t.ldb, t.beta, c, t.ldc)
+			return
+		}
+		t.gemm(a, b, c, 0, t.m, 0, t.n, ws)
+		return
+	}
 	i0, i1, j0, j1 := 0, t.m, 0, t.n
 	if t.splitM {
 		i0, i1 = i*t.bsize, min((i+1)*t.bsize, t.m)
 	} else {
 		j0, j1 = i*t.bsize, min((i+1)*t.bsize, t.n)
 	}
+	t.gemm(t.a, t.b, t.c, i0, i1, j0, j1, ws)
+}
+
+// gemm computes rows i0:i1 and columns j0:j1 of C with the blocked loop: for each column block
+// jc and depth block pc, pack B once, then for each row block ic pack A and sweep the
+// micro-kernel over it.
+func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 	mk := t.mk
 	mr, nr := mk.mr, mk.nr
 	mc := roundUp(blockM, mr)
@@ -242,19 +270,29 @@ func (t *task) block(i int, ws *workspace) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(t.transB, t.b, t.ldb, pc, kb, jc, nb, nr, ws.bp)
+			packB(mk, t.transB, b, t.ldb, pc, kb, jc, nb, ws.bp)
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
-				packA(t.transA, t.a, t.lda, ic, mb, pc, kb, mr, ws.ap)
+				direct := mk.directA && !t.transA
+				if !direct {
+					packA(mk, t.transA, a, t.lda, ic, mb, pc, kb, ws.ap)
+				} else if tail := mb % mr; tail != 0 {
+					// Full panels are read in place; the partial one is packed (zero rows
+					// added) so the kernel never reads past A.
+					packA(mk, false, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[(mb-tail)*kb:])
+				}
 				for jr := 0; jr < nb; jr += nr {
 					bpan := &ws.bp[jr*kb]
 					nrb := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
-						apan := &ws.ap[ir*kb]
 						mrb := min(mr, mb-ir)
+						apan, rsa, csa := &ws.ap[ir*kb], mr, 1
+						if direct && mrb == mr {
+							apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
+						}
 						ci := (ic+ir)*t.ldc + jc + jr
 						if mrb == mr && nrb == nr {
-							mk.fn(kb, apan, bpan, &t.c[ci], t.ldc, t.alpha, beta)
+							mk.fn(kb, apan, rsa, csa, bpan, &c[ci], t.ldc, t.alpha, beta)
 							continue
 						}
 						// Partial tile: run the same kernel on a staging copy so edge
@@ -262,12 +300,12 @@ func (t *task) block(i int, ws *workspace) {
 						e := ws.edge
 						if beta != 0 {
 							for r := 0; r < mrb; r++ {
-								copy(e[r*nr:r*nr+nrb], t.c[ci+r*t.ldc:ci+r*t.ldc+nrb])
+								copy(e[r*nr:r*nr+nrb], c[ci+r*t.ldc:ci+r*t.ldc+nrb])
 							}
 						}
-						mk.fn(kb, apan, bpan, &e[0], nr, t.alpha, beta)
+						mk.fn(kb, apan, rsa, csa, bpan, &e[0], nr, t.alpha, beta)
 						for r := 0; r < mrb; r++ {
-							copy(t.c[ci+r*t.ldc:ci+r*t.ldc+nrb], e[r*nr:r*nr+nrb])
+							copy(c[ci+r*t.ldc:ci+r*t.ldc+nrb], e[r*nr:r*nr+nrb])
 						}
 					}
 				}
@@ -278,60 +316,60 @@ func (t *task) block(i int, ws *workspace) {
 
 // packA copies op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows, each stored as kb groups of
 // mr values, zero-padding the last panel.
-func packA(trans bool, a []float32, lda, i0, mb, p0, kb, mr int, dst []float32) {
+func packA(mk *microKernel, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32) {
+	mr := mk.mr
 	for ip := 0; ip < mb; ip += mr {
 		rows := min(mr, mb-ip)
-		pan := dst[ip*kb : ip*kb+mr*kb]
-		if trans {
-			// op(A)[i][p] = a[p*lda+i]: each group is a contiguous run of a row of A.
-			for p := 0; p < kb; p++ {
-				src := a[(p0+p)*lda+i0+ip:]
-				g := pan[p*mr : p*mr+mr]
-				copy(g[:rows], src[:rows])
-				clear(g[rows:])
-			}
-			continue
-		}
-		for r := 0; r < rows; r++ {
-			src := a[(i0+ip+r)*lda+p0 : (i0+ip+r)*lda+p0+kb]
-			for p, v := range src {
-				pan[p*mr+r] = v
-			}
-		}
-		for r := rows; r < mr; r++ {
-			for p := 0; p < kb; p++ {
-				pan[p*mr+r] = 0
-			}
+		if trans { // op(A)[i][p] = a[p*lda+i]
+			packPanel(mk, dst[ip*kb:], a, p0*lda+i0+ip, kb, lda, 1, rows, mr)
+		} else {
+			packPanel(mk, dst[ip*kb:], a, (i0+ip)*lda+p0, kb, 1, lda, rows, mr)
 		}
 	}
 }
 
 // packB copies op(B)[p0:p0+kb, j0:j0+nb] into panels of nr columns, each stored as kb groups
 // of nr values, zero-padding the last panel.
-func packB(trans bool, b []float32, ldb, p0, kb, j0, nb, nr int, dst []float32) {
+func packB(mk *microKernel, trans bool, b []float32, ldb, p0, kb, j0, nb int, dst []float32) {
+	nr := mk.nr
 	for jp := 0; jp < nb; jp += nr {
 		cols := min(nr, nb-jp)
-		pan := dst[jp*kb : jp*kb+nr*kb]
-		if !trans {
+		if trans { // op(B)[p][j] = b[j*ldb+p]
+			packPanel(mk, dst[jp*kb:], b, (j0+jp)*ldb+p0, kb, 1, ldb, cols, nr)
+		} else {
+			packPanel(mk, dst[jp*kb:], b, p0*ldb+j0+jp, kb, ldb, 1, cols, nr)
+		}
+	}
+}
+
+// packPanel sets dst[p*w+r] = src[base+p*ps+r*rs] for p < kb, r < rows, and zero for
+// rows ≤ r < w.
+func packPanel(mk *microKernel, dst, src []float32, base, kb, ps, rs, rows, w int) {
+	dst = dst[:kb*w]
+	_ = src[base+(kb-1)*ps+(rows-1)*rs] // the whole panel lies inside src
+	if mk.pack != nil && mk.pack(&dst[0], &src[base], kb, ps, rs, rows, w) {
+		return
+	}
+	if rs == 1 {
+		for p := 0; p < kb; p++ {
+			d := dst[p*w : p*w+w]
+			s := src[base+p*ps : base+p*ps+rows]
+			for r, v := range s {
+				d[r] = v
+			}
+			clear(d[rows:])
+		}
+		return
+	}
+	for r := 0; r < w; r++ {
+		if r >= rows {
 			for p := 0; p < kb; p++ {
-				src := b[(p0+p)*ldb+j0+jp:]
-				g := pan[p*nr : p*nr+nr]
-				copy(g[:cols], src[:cols])
-				clear(g[cols:])
+				dst[p*w+r] = 0
 			}
 			continue
 		}
-		// op(B)[p][j] = b[j*ldb+p]: each column of the panel is a contiguous run of a row of B.
-		for c := 0; c < cols; c++ {
-			src := b[(j0+jp+c)*ldb+p0 : (j0+jp+c)*ldb+p0+kb]
-			for p, v := range src {
-				pan[p*nr+c] = v
-			}
-		}
-		for c := cols; c < nr; c++ {
-			for p := 0; p < kb; p++ {
-				pan[p*nr+c] = 0
-			}
+		for p := 0; p < kb; p++ {
+			dst[p*w+r] = src[base+r*rs+p*ps]
 		}
 	}
 }
@@ -391,14 +429,14 @@ func (t *task) runParallel(ws *workspace, nw int) {
 // portableKernel is the pure-Go micro-kernel used when no assembly kernel fits the CPU.
 var portableKernel = &microKernel{name: "go", mr: 4, nr: 4, fn: kernelGo}
 
-func kernelGo(k int, a, b, c *float32, ldc int, alpha, beta float32) {
-	ap := unsafe.Slice(a, 4*k)
+func kernelGo(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32) {
+	ap := unsafe.Slice(a, 3*csa+(k-1)*rsa+1)
 	bp := unsafe.Slice(b, 4*k)
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := 0; p < k; p++ {
-		av := ap[4*p : 4*p+4 : 4*p+4]
+		ai := p * rsa
 		bv := bp[4*p : 4*p+4 : 4*p+4]
-		a0, a1, a2, a3 := av[0], av[1], av[2], av[3]
+		a0, a1, a2, a3 := ap[ai], ap[ai+csa], ap[ai+2*csa], ap[ai+3*csa]
 		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
 		c00 += a0 * b0
 		c01 += a0 * b1

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // kernelsUnderTest lists every kernel this build can run: gonum, Fast with each assembly
@@ -67,7 +68,7 @@ func (c gemmCase) String() string {
 
 // check runs kern on the case and compares every element with a float64 reference, using the
 // standard forward error bound for a length-k dot product with a safety factor.
-func check(t *testing.T, kern Kernel, tc gemmCase, seed uint64) {
+func check(t *testing.T, kernels []Kernel, tc gemmCase, seed uint64) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 7))
 	ar, ac := tc.m, tc.k
@@ -110,8 +111,17 @@ func check(t *testing.T, kern Kernel, tc gemmCase, seed uint64) {
 			bound[i*tc.n+j] = float64(tc.k+3) * 2 * 0x1p-24 * e
 		}
 	}
-	orig := append([]float32(nil), c.data...)
-	kern.Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a.data, a.ld, b.data, b.ld, tc.beta, c.data, c.ld)
+	orig := c.data
+	for _, kern := range kernels {
+		c.data = append([]float32(nil), orig...)
+		kern.Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a.data, a.ld, b.data, b.ld, tc.beta, c.data, c.ld)
+		compare(t, kern, tc, c, orig, want, bound)
+	}
+}
+
+// compare checks C against the reference and its padding against the original.
+func compare(t *testing.T, kern Kernel, tc gemmCase, c matrix, orig []float32, want, bound []float64) {
+	t.Helper()
 	bad := 0
 	for i := 0; i < tc.m; i++ {
 		for j := 0; j < c.ld; j++ {
@@ -144,39 +154,37 @@ var shapes = [][3]int{
 
 func TestSgemmMatchesFloat64(t *testing.T) {
 	scalars := [][2]float32{{1, 0}, {1, 1}, {-0.5, -0.5}, {2, 1}, {-0.5, 0}}
-	for _, kern := range kernelsUnderTest() {
-		for si, s := range shapes {
-			for _, ta := range []bool{false, true} {
-				for _, tb := range []bool{false, true} {
-					sc := scalars[(si+boolInt(ta)+2*boolInt(tb))%len(scalars)]
-					tc := gemmCase{transA: ta, transB: tb, m: s[0], n: s[1], k: s[2], alpha: sc[0], beta: sc[1], pad: si % 3}
-					check(t, kern, tc, uint64(si))
-				}
+	kernels := kernelsUnderTest()
+	for si, s := range shapes {
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				sc := scalars[(si+boolInt(ta)+2*boolInt(tb))%len(scalars)]
+				tc := gemmCase{transA: ta, transB: tb, m: s[0], n: s[1], k: s[2], alpha: sc[0], beta: sc[1], pad: si % 3}
+				check(t, kernels, tc, uint64(si))
 			}
 		}
 	}
 }
 
 func TestSgemmScalars(t *testing.T) {
-	for _, kern := range kernelsUnderTest() {
-		for _, alpha := range []float32{0, 1, -0.5} {
-			for _, beta := range []float32{0, 1, -0.5} {
-				for _, s := range [][3]int{{5, 7, 3}, {30, 50, 40}} {
-					check(t, kern, gemmCase{true, false, s[0], s[1], s[2], alpha, beta, 1}, 3)
-					check(t, kern, gemmCase{false, true, s[0], s[1], s[2], alpha, beta, 0}, 4)
-				}
+	kernels := kernelsUnderTest()
+	for _, alpha := range []float32{0, 1, -0.5} {
+		for _, beta := range []float32{0, 1, -0.5} {
+			for _, s := range [][3]int{{5, 7, 3}, {30, 50, 40}} {
+				check(t, kernels, gemmCase{true, false, s[0], s[1], s[2], alpha, beta, 1}, 3)
+				check(t, kernels, gemmCase{false, true, s[0], s[1], s[2], alpha, beta, 0}, 4)
 			}
 		}
 	}
 }
 
 func TestSgemmDegenerate(t *testing.T) {
+	// k = 0: C = beta·C; beta = 0 clears NaN.
+	for _, beta := range []float32{0, 1, -0.5} {
+		check(t, kernelsUnderTest(), gemmCase{false, false, 4, 5, 0, 1, beta, 1}, 1)
+		check(t, kernelsUnderTest(), gemmCase{true, true, 40, 50, 0, -0.5, beta, 0}, 2)
+	}
 	for _, kern := range kernelsUnderTest() {
-		// k = 0: C = beta·C; beta = 0 clears NaN.
-		for _, beta := range []float32{0, 1, -0.5} {
-			check(t, kern, gemmCase{false, false, 4, 5, 0, 1, beta, 1}, 1)
-			check(t, kern, gemmCase{true, true, 40, 50, 0, -0.5, beta, 0}, 2)
-		}
 		// m or n = 0: nothing to do, and no slice is touched.
 		kern.Sgemm(false, false, 0, 5, 3, 1, nil, 3, make([]float32, 15), 5, 0, nil, 5)
 		kern.Sgemm(false, false, 5, 0, 3, 1, make([]float32, 15), 3, nil, 1, 0, nil, 1)
@@ -216,7 +224,7 @@ func TestSgemmConcurrentCallers(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 3; i++ {
-				check(t, Fast{}, gemmCase{g%2 == 0, g/2 == 0, 90, 70, 200, 1, 0.5, 1}, uint64(g*10+i))
+				check(t, []Kernel{Fast{}}, gemmCase{g%2 == 0, g/2 == 0, 90, 70, 200, 1, 0.5, 1}, uint64(g*10+i))
 			}
 		}()
 	}
@@ -287,12 +295,18 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func ExampleFast() {
-	// C = A·Bᵀ for A 2×3 and B 2×3, both row-major.
-	a := []float32{1, 2, 3, 4, 5, 6}
-	b := []float32{1, 0, 1, 0, 1, 0}
-	c := make([]float32, 4)
-	Fast{}.Sgemm(false, true, 2, 2, 3, 1, a, 3, b, 3, 0, c, 2)
-	fmt.Println(c)
-	// Output: [4 2 10 5]
+func TestPeakGFLOPS(t *testing.T) {
+	p := PeakGFLOPS(20 * time.Millisecond)
+	if len(asmKernels()) == 0 {
+		if p != 0 {
+			t.Errorf("PeakGFLOPS = %g without assembly kernels, want 0", p)
+		}
+		return
+	}
+	// Any machine with AVX2 does well over 1 GFLOP/s per core; a broken loop or timing
+	// (zero, NaN, absurd) fails.
+	if !(p > 1 && p < 1e5) {
+		t.Errorf("PeakGFLOPS = %g, want a plausible figure", p)
+	}
+	t.Logf("PeakGFLOPS = %.1f (%s, GOMAXPROCS=%d)", p, Name(Default), runtime.GOMAXPROCS(0))
 }

@@ -43,15 +43,34 @@ func gen(sb *strings.Builder, k kernel) {
 	bReg := k.mr * k.nv // first register holding a B vector
 	vb := k.vl * 4      // bytes per vector
 
-	fmt.Fprintf(sb, "\n// func %s(k int, a, b, c *float32, ldc int, alpha, beta float32)\n", k.name)
-	fmt.Fprintf(sb, "// C[%d×%d] = alpha·Apanel·Bpanel + beta·C; beta == ±0 stores without reading C.\n", k.mr, k.nv*k.vl)
-	fmt.Fprintf(sb, "TEXT ·%s(SB), NOSPLIT, $0-48\n", k.name)
+	fmt.Fprintf(sb, "\n// func %s(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)\n", k.name)
+	fmt.Fprintf(sb, "// C[%d×%d] = alpha·A·Bpanel + beta·C with A[r][p] at a[r*csa+p*rsa]; beta == ±0 stores\n// without reading C.\n", k.mr, k.nv*k.vl)
+	fmt.Fprintf(sb, "TEXT ·%s(SB), NOSPLIT, $0-64\n", k.name)
 	w("MOVQ k+0(FP), CX")
 	w("MOVQ a+8(FP), SI")
-	w("MOVQ b+16(FP), DI")
-	w("MOVQ c+24(FP), R9")
-	w("MOVQ ldc+32(FP), R10")
+	w("MOVQ rsa+16(FP), R8")
+	w("SHLQ $2, R8")
+	w("MOVQ csa+24(FP), R11")
+	w("SHLQ $2, R11")
+	w("MOVQ b+32(FP), DI")
+	w("MOVQ c+40(FP), R9")
+	w("MOVQ ldc+48(FP), R10")
 	w("SHLQ $2, R10")
+	// Rows are reached as base[r/3] + (r%3)·csa, with one base register per three rows.
+	bases := []string{"SI", "R12", "R13", "R14"}[:(k.mr+2)/3]
+	for i := 1; i < len(bases); i++ {
+		w("LEAQ (%s)(R11*2), %s", bases[i-1], bases[i])
+		w("ADDQ R11, %s", bases[i])
+	}
+	rowAddr := func(row int) string {
+		switch row % 3 {
+		case 0:
+			return "(" + bases[row/3] + ")"
+		case 1:
+			return "(" + bases[row/3] + ")(R11*1)"
+		}
+		return "(" + bases[row/3] + ")(R11*2)"
+	}
 	for row := 0; row < k.mr; row++ {
 		for v := 0; v < k.nv; v++ {
 			w("%s %s, %s, %s", k.zero, acc(row, v), acc(row, v), acc(row, v))
@@ -64,21 +83,23 @@ func gen(sb *strings.Builder, k kernel) {
 		w("VMOVUPS %d(DI), %s", v*vb, r(bReg+v))
 	}
 	for row := 0; row < k.mr; row++ {
-		w("VBROADCASTSS %d(SI), %s", row*4, r(k.bcastReg))
+		w("VBROADCASTSS %s, %s", rowAddr(row), r(k.bcastReg))
 		for v := 0; v < k.nv; v++ {
 			w("VFMADD231PS %s, %s, %s", r(bReg+v), r(k.bcastReg), acc(row, v))
 		}
 	}
-	w("ADDQ $%d, SI", k.mr*4)
+	for _, b := range bases {
+		w("ADDQ R8, %s", b)
+	}
 	w("ADDQ $%d, DI", k.nv*vb)
 	w("DECQ CX")
 	w("JNZ %s_loop", k.name)
 	fmt.Fprintf(sb, "%s_store:\n", k.name)
-	w("VBROADCASTSS alpha+40(FP), %s", r(k.alphaReg))
-	w("MOVL beta+44(FP), AX")
+	w("VBROADCASTSS alpha+56(FP), %s", r(k.alphaReg))
+	w("MOVL beta+60(FP), AX")
 	w("ANDL $0x7fffffff, AX")
 	w("JZ %s_overwrite", k.name)
-	w("VBROADCASTSS beta+44(FP), %s", r(k.betaReg))
+	w("VBROADCASTSS beta+60(FP), %s", r(k.betaReg))
 	for row := 0; row < k.mr; row++ {
 		for v := 0; v < k.nv; v++ {
 			w("VMULPS %d(R9), %s, %s", v*vb, r(k.betaReg), r(k.tmpReg))

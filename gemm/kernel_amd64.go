@@ -9,16 +9,16 @@ import "golang.org/x/sys/cpu"
 // kernelAVX512 computes a 12×32 tile of C from packed panels (see microKernel).
 //
 //go:noescape
-func kernelAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
+func kernelAVX512(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 // kernelAVX2 computes a 6×16 tile of C from packed panels (see microKernel).
 //
 //go:noescape
-func kernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
+func kernelAVX2(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 var (
-	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512}
-	avx2Kernel   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2}
+	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, pack: packAVX512, directA: true, fmaLoop: fmaLoopAVX512, fmaLoopFlops: 768}
+	avx2Kernel   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, directA: true, fmaLoop: fmaLoopAVX2, fmaLoopFlops: 192}
 )
 
 // asmKernels lists the assembly micro-kernels this CPU can run, fastest first.
@@ -33,3 +33,38 @@ func asmKernels() []*microKernel {
 	}
 	return ks
 }
+
+// packContigAVX512 packs rows ≤ 32 contiguous values per step: for p < kb,
+// dst[p*w+r] = src[p*ps+r] for r < rows and 0 for rows ≤ r < w.
+//
+//go:noescape
+func packContigAVX512(dst, src *float32, kb, ps, rows, w int)
+
+// packGatherAVX512 is packContigAVX512 for values rs apart: dst[p*w+r] = src[p*ps+r*rs].
+// It needs 31*rs < 2³¹ for its 32-bit gather indices.
+//
+//go:noescape
+func packGatherAVX512(dst, src *float32, kb, ps, rs, rows, w int)
+
+// packAVX512 implements microKernel.pack with masked loads and gathers.
+func packAVX512(dst, src *float32, kb, ps, rs, rows, w int) bool {
+	switch {
+	case rs == 1:
+		packContigAVX512(dst, src, kb, ps, rows, w)
+	case rs < 1<<31/32:
+		packGatherAVX512(dst, src, kb, ps, rs, rows, w)
+	default:
+		return false
+	}
+	return true
+}
+
+// fmaLoopAVX512 runs n iterations of 24 independent 16-lane FMAs.
+//
+//go:noescape
+func fmaLoopAVX512(n int)
+
+// fmaLoopAVX2 runs n iterations of 12 independent 8-lane FMAs.
+//
+//go:noescape
+func fmaLoopAVX2(n int)

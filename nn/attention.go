@@ -103,10 +103,12 @@ func causalSoftmaxRows(s []float32, t int) {
 		for _, x := range vis {
 			mx = max(mx, x)
 		}
-		var sum float64
 		for jj, x := range vis {
-			e := math.Exp(float64(x - mx))
-			vis[jj] = float32(e)
+			vis[jj] = x - mx
+		}
+		expInPlace32(vis)
+		var sum float32
+		for _, e := range vis {
 			sum += e
 		}
 		inv := float32(1 / sum)

@@ -8,10 +8,10 @@ import (
 
 func BenchmarkGELUForwardBackward(b *testing.B) {
 	x := substrateRand(1<<16, 1, 1)
-	y, dx := make([]float32, len(x)), make([]float32, len(x))
+	y, dx, sig := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
 	var g nn.GELU
 	for b.Loop() {
-		g.Forward(y, x)
-		g.Backward(dx, y, x)
+		g.Forward(y, sig, x)
+		g.Backward(dx, y, x, sig)
 	}
 }

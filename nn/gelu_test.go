@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/fadam-go/fadam/nn"
@@ -12,7 +13,7 @@ func TestGELUValues(t *testing.T) {
 	want := []float64{-0.0036373920817729943, -0.15880800939172324, 0, 0.34571400982514394, 0.8411919906082768, 1.954597694087775}
 	y := make([]float32, len(x))
 	var g nn.GELU
-	g.Forward(y, x)
+	g.Forward(y, make([]float32, len(x)), x)
 	substrateClose(t, "gelu", y, want, 1e-6)
 }
 
@@ -21,11 +22,29 @@ func TestGELUGradients(t *testing.T) {
 	for _, n := range []int{17, 40000} {
 		x := substrateRand(n, 2, 1)
 		w := substrateRand(n, 1, 2)
-		y := make([]float32, n)
+		y, sig := make([]float32, n), make([]float32, n)
 		var g nn.GELU
-		loss := func() float64 { g.Forward(y, x); return substrateDot(w, y) }
+		loss := func() float64 { g.Forward(y, sig, x); return substrateDot(w, y) }
+		loss()
 		dx := make([]float32, n)
-		g.Backward(dx, w, x)
+		g.Backward(dx, w, x, sig)
 		substrateGradcheck(t, "x", loss, x, dx, 1e-2, 1e-2)
+	}
+}
+
+func TestGELUExtremeInputsStayFinite(t *testing.T) {
+	x := []float32{-3e38, -1e30, -1e7, -60, 60, 1e7, 1e30, 3e38}
+	want := []float64{0, 0, 0, 0, 60, 1e7, 1e30, 3e38}
+	wantD := []float32{0, 0, 0, 0, 1, 1, 1, 1}
+	y, dx, ones := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+	nn.Fill(ones, 1)
+	var g nn.GELU
+	sig := make([]float32, len(x))
+	g.Forward(y, sig, x)
+	g.Backward(dx, ones, x, sig)
+	for i := range x {
+		if math.Abs(float64(y[i])-want[i]) > 1e-6*math.Abs(want[i])+1e-6 || math.Abs(float64(dx[i]-wantD[i])) > 1e-6 {
+			t.Errorf("gelu(%g) = %g, gelu′ = %g; want %g, %g", x[i], y[i], dx[i], want[i], wantD[i])
+		}
 	}
 }

@@ -63,11 +63,13 @@ func (j *softmaxXentJob) runChunk(lo, hi int) {
 		for _, x := range l {
 			mx = max(mx, x)
 		}
-		var sum float64
 		for i, x := range l {
-			e := math.Exp(float64(x - mx))
-			p[i] = float32(e)
-			sum += e
+			p[i] = x - mx
+		}
+		expInPlace32(p)
+		var sum float64
+		for _, e := range p {
+			sum += float64(e)
 		}
 		inv := float32(1 / sum)
 		for i := range p {

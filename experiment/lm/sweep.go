@@ -2,10 +2,10 @@ package lm
 
 import (
 	"context"
-	"math"
 	"sync"
 
 	"github.com/fadam-go/fadam/data/text"
+	"github.com/fadam-go/fadam/report"
 )
 
 // Optimizer is a named optimizer factory, one contender of a comparison.
@@ -112,30 +112,42 @@ func Summarize(runs []Run, steps int) []Summary {
 			s.Completed++
 			train, eval = append(train, p.TrainLoss), append(eval, p.EvalLoss)
 		}
-		s.TrainMean, s.TrainStd = meanStd(train)
-		s.EvalMean, s.EvalStd = meanStd(eval)
-		s.TokensPerSec, _ = meanStd(tps)
+		s.TrainMean, s.TrainStd = report.MeanStd(train)
+		s.EvalMean, s.EvalStd = report.MeanStd(eval)
+		s.TokensPerSec, _ = report.MeanStd(tps)
 		out = append(out, s)
 	}
 	return out
 }
 
-// meanStd returns the mean and the sample standard deviation (0 for one value; NaN, NaN for none).
-func meanStd(x []float64) (float64, float64) {
-	if len(x) == 0 {
-		return math.NaN(), math.NaN()
+// PairedDifference compares optimizers a and b seed by seed: for every seed where both runs
+// completed, the final evaluation loss of a minus that of b. Runs with the same seed share the
+// initialisation and the training batches, so the paired difference removes most of the seed
+// noise that the separate mean ± std of each optimizer carries. It returns the mean and sample
+// standard deviation of the differences and their number (NaN, NaN, 0 without pairs).
+func PairedDifference(runs []Run, a, b string, steps int) (mean, std float64, n int) {
+	final := func(name string) map[uint64]float64 {
+		m := map[uint64]float64{}
+		for _, r := range runs {
+			p, ok := r.Result.Final()
+			if r.Optimizer == name && ok && r.Err == nil && !r.Result.Diverged() && r.Result.Steps == steps {
+				m[r.Seed] = p.EvalLoss
+			}
+		}
+		return m
 	}
-	var s float64
-	for _, v := range x {
-		s += v
+	fa, fb := final(a), final(b)
+	var d []float64
+	for _, r := range runs { // in run order, so the result does not depend on map order
+		if r.Optimizer != a {
+			continue
+		}
+		if la, ok := fa[r.Seed]; ok {
+			if lb, ok := fb[r.Seed]; ok {
+				d = append(d, la-lb)
+			}
+		}
 	}
-	m := s / float64(len(x))
-	if len(x) == 1 {
-		return m, 0
-	}
-	var ss float64
-	for _, v := range x {
-		ss += (v - m) * (v - m)
-	}
-	return m, math.Sqrt(ss / float64(len(x)-1))
+	mean, std = report.MeanStd(d)
+	return mean, std, len(d)
 }

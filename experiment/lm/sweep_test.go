@@ -40,6 +40,9 @@ func TestSweepAndSummarize(t *testing.T) {
 	if sum[1].Divergence[0] != "diverged at step 4" || !math.IsNaN(sum[1].EvalMean) {
 		t.Fatalf("bad optimizer summary %+v", sum[1])
 	}
+	if m, _, n := PairedDifference(runs, "good", "bad", cfg.Steps); n != 0 || !math.IsNaN(m) {
+		t.Fatalf("pairs with diverged runs: %v, %d", m, n)
+	}
 	e1, e2 := runs[0].Result.Points[1].EvalLoss, runs[1].Result.Points[1].EvalLoss
 	m := (e1 + e2) / 2
 	if math.Abs(sum[0].EvalMean-m) > 1e-12 || math.Abs(sum[0].EvalStd-math.Abs(e1-e2)/math.Sqrt2) > 1e-12 {
@@ -71,5 +74,17 @@ func TestSweepCancel(t *testing.T) {
 	s := Summarize(runs, 30)
 	if s[0].Completed != 1 || s[1].Completed != 0 {
 		t.Fatalf("summary %+v", s)
+	}
+}
+
+func TestPairedDifference(t *testing.T) {
+	run := func(opt string, seed uint64, loss float64) Run {
+		return Run{Optimizer: opt, Seed: seed, Result: Result{Steps: 10, Points: []Point{{Step: 10, EvalLoss: loss}}}}
+	}
+	runs := []Run{run("a", 1, 2.0), run("a", 2, 3.0), run("a", 3, 1.0), run("b", 1, 2.5), run("b", 2, 3.1)}
+	m, s, n := PairedDifference(runs, "a", "b", 10)
+	// differences −0.5 and −0.1 (seed 3 has no partner)
+	if n != 2 || math.Abs(m+0.3) > 1e-12 || math.Abs(s-math.Sqrt(0.08)) > 1e-12 {
+		t.Fatalf("mean %v, std %v, n %d", m, s, n)
 	}
 }

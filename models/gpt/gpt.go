@@ -67,7 +67,7 @@ type blockActs struct {
 	attOut                []float32 // [BT, C] before the projection
 	mid                   []float32 // residual stream after attention [BT, C]
 	ln2, ln2Mean, ln2Rstd []float32
-	fc, fcGelu            []float32 // [BT, 4C]
+	fc, fcGelu, fcSig     []float32 // [BT, 4C]; fcSig keeps GELU's σ for its backward
 }
 
 // Model is a byte-level GPT with its activation and gradient buffers.
@@ -124,7 +124,7 @@ func New(cfg Config, seed uint64) (*Model, error) {
 			in: buf(bt * c), ln1: buf(bt * c), ln1Mean: buf(bt), ln1Rstd: buf(bt),
 			qkv: buf(bt * 3 * c), att: buf(cfg.Batch * cfg.Heads * cfg.Ctx * cfg.Ctx), attOut: buf(bt * c),
 			mid: buf(bt * c), ln2: buf(bt * c), ln2Mean: buf(bt), ln2Rstd: buf(bt),
-			fc: buf(bt * 4 * c), fcGelu: buf(bt * 4 * c),
+			fc: buf(bt * 4 * c), fcGelu: buf(bt * 4 * c), fcSig: buf(bt * 4 * c),
 		})
 	}
 	m.lnf = nn.NewLayerNorm("lnf", c)
@@ -206,7 +206,7 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 		// x + mlp(ln2(x))
 		k.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.mid, bt)
 		k.fc.Forward(a.fc, a.ln2, bt)
-		k.gelu.Forward(a.fcGelu, a.fc)
+		k.gelu.Forward(a.fcGelu, a.fcSig, a.fc)
 		k.fcOut.Forward(m.branch, a.fcGelu, bt)
 		next := m.out
 		if l+1 < len(m.blocks) {
@@ -239,7 +239,7 @@ func (m *Model) Backward() {
 		clear(m.dFcGelu)
 		k.fcOut.Backward(m.dFcGelu, m.dRes, a.fcGelu, bt)
 		clear(m.dFc)
-		k.gelu.Backward(m.dFc, m.dFcGelu, a.fc)
+		k.gelu.Backward(m.dFc, m.dFcGelu, a.fc, a.fcSig)
 		clear(m.dLn)
 		k.fc.Backward(m.dLn, m.dFc, a.ln2, bt)
 		k.ln2.Backward(m.dRes, m.dLn, a.mid, a.ln2Mean, a.ln2Rstd, bt)

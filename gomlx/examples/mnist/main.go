@@ -62,6 +62,7 @@ func run(dataDir string, limit int, opts options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("test loss %.4f -> %.4f, test accuracy %.2f%%\n", res.initialLoss, res.finalLoss, 100*res.accuracy)
+	fmt.Printf("test loss %.4f -> %.4f, test accuracy %.2f%%, median training step %s\n",
+		res.initialLoss, res.finalLoss, 100*res.accuracy, res.medianStep)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	fadamgomlx "github.com/fadam-go/fadam/gomlx"
 	"github.com/gomlx/gomlx/backends"
@@ -179,6 +180,7 @@ type options struct {
 // result is what a run measured.
 type result struct {
 	initialLoss, finalLoss, accuracy float64
+	medianStep                       time.Duration // median wall time of one training step
 }
 
 // mlpGraph is the model: one hidden ReLU layer and a linear read-out to the 10 digit logits.
@@ -248,7 +250,7 @@ func trainMLP(backend backends.Backend, trainSet, testSet *examples, opts option
 		}
 		return 0, fmt.Errorf("mnist: no float evaluation metric %q", shortName)
 	}
-	var res result
+	res := result{medianStep: loop.MedianTrainStepDuration()}
 	for _, m := range []struct {
 		values []*tensors.Tensor
 		name   string

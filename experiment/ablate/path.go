@@ -1,0 +1,255 @@
+// Package ablate holds the ablation sweeps of the paper's Appendix C.1 and the step-by-step path
+// from AdamW to FAdam used by `fadam ablate components`.
+package ablate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/fadam-go/fadam"
+)
+
+// Stage is one point on the path from AdamW to FAdam; each stage adds one of the paper's
+// corrections to the one before it.
+type Stage int
+
+const (
+	// StageAdamW is AdamW: separate bias-corrected moments, update m̂/(√v̂+ε), decoupled λθ.
+	StageAdamW Stage = iota
+	// StageUpdateClip adds RMS clipping of the update (Algorithm 3, line 9).
+	StageUpdateClip
+	// StageNaturalMomentum takes momentum over the clipped natural gradient g/(√v̂+ε) instead of
+	// dividing separate moments (§3.4.2); momentum is still bias-corrected.
+	StageNaturalMomentum
+	// StageNoBiasCorrection drops the momentum bias correction and keeps the Fisher estimate with
+	// Algorithm 1's β̂₂ (line 6–7).
+	StageNoBiasCorrection
+	// StageAdaptiveEps uses ε̂ = min(ε, ε₂·RMS(g)) and the denominator f^ρ + ε̂^{2ρ} (line 8–9).
+	StageAdaptiveEps
+	// StageFisherDecay replaces λθ with the clipped Fisher-weighted decay θ/(f^ρ+ε̂^{2ρ}) of
+	// Eq. (28): this stage is FAdam.
+	StageFisherDecay
+)
+
+// Stages lists every stage in path order.
+var Stages = []Stage{StageAdamW, StageUpdateClip, StageNaturalMomentum, StageNoBiasCorrection, StageAdaptiveEps, StageFisherDecay}
+
+var stageNames = []string{
+	"(0) AdamW",
+	"(1) + RMS clipping of the update",
+	"(2) + momentum over the natural gradient",
+	"(3) − momentum bias correction, + β̂₂",
+	"(4) + adaptive ε",
+	"(5) + Fisher-weighted weight decay = FAdam",
+}
+
+// String returns the stage's description as used in reports.
+func (s Stage) String() string {
+	if s < 0 || int(s) >= len(stageNames) {
+		return fmt.Sprintf("Stage(%d)", int(s))
+	}
+	return stageNames[s]
+}
+
+// Path is an optimizer at one stage of the AdamW → FAdam path. It computes in float64 per
+// element and keeps float32 state, and is written for clarity rather than speed: it exists to
+// attribute a difference between AdamW and FAdam to one correction.
+type Path struct {
+	cfg      fadam.Config
+	stage    Stage
+	fixedEps bool // ε̂ = ε even at stages ≥ StageAdaptiveEps (the eps sweep's fixed-ε rows)
+	t        int
+	state    []pathState
+	names    []string
+}
+
+type pathState struct {
+	momentum []float32 // m
+	fisher   []float32 // v (stages 0–2, uncorrected) or f (stages 3–5, corrected through β̂₂)
+}
+
+// NewPath returns the optimizer of the given stage. Weight decay applies to every tensor it
+// steps; the training loop keeps the tensors that must not decay in a separate optimizer.
+func NewPath(stage Stage, cfg fadam.Config) (*Path, error) {
+	if stage < StageAdamW || stage > StageFisherDecay {
+		return nil, fmt.Errorf("ablate: unknown stage %d", int(stage))
+	}
+	switch {
+	case !(cfg.LR >= 0):
+		return nil, fmt.Errorf("ablate: learning rate %v must be ≥ 0", cfg.LR)
+	case !(cfg.Beta1 >= 0 && cfg.Beta1 < 1), !(cfg.Beta2 >= 0 && cfg.Beta2 < 1):
+		return nil, fmt.Errorf("ablate: betas (%v, %v) must lie in [0, 1)", cfg.Beta1, cfg.Beta2)
+	case !(cfg.Eps >= 0), !(cfg.Eps2 >= 0), !(cfg.WeightDecay >= 0):
+		return nil, errors.New("ablate: ε, ε₂ and λ must be ≥ 0")
+	case !(cfg.Rho > 0), !(cfg.Clip > 0):
+		return nil, fmt.Errorf("ablate: ρ=%v and c=%v must be > 0", cfg.Rho, cfg.Clip)
+	}
+	return &Path{cfg: cfg, stage: stage}, nil
+}
+
+// NewFixedEpsFAdam returns FAdam with the adaptive ε turned off: ε̂ = ε at every step.
+func NewFixedEpsFAdam(cfg fadam.Config) (*Path, error) {
+	p, err := NewPath(StageFisherDecay, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.fixedEps = true
+	return p, nil
+}
+
+// SetLR changes the learning rate used by the following steps.
+func (p *Path) SetLR(lr float64) { p.cfg.LR = lr }
+
+// Step applies one update to every parameter. On an error nothing is changed.
+func (p *Path) Step(params []fadam.Param) error {
+	if err := p.check(params); err != nil {
+		return err
+	}
+	if p.state == nil {
+		p.state = make([]pathState, len(params))
+		p.names = make([]string, len(params))
+		for i, q := range params {
+			p.names[i] = q.Name
+			p.state[i] = pathState{momentum: make([]float32, len(q.Value)), fisher: make([]float32, len(q.Value))}
+			if p.stage >= StageNoBiasCorrection {
+				fill(p.state[i].fisher, 1) // Algorithm 1, line 2 (irrelevant through β̂₂)
+			}
+		}
+	}
+	p.t++
+	for i, q := range params {
+		p.stepTensor(q, &p.state[i])
+	}
+	return nil
+}
+
+func (p *Path) check(params []fadam.Param) error {
+	if p.state != nil && len(params) != len(p.state) {
+		return fmt.Errorf("ablate: %d parameters, but %d at the first step", len(params), len(p.state))
+	}
+	for i, q := range params {
+		if len(q.Value) != len(q.Grad) {
+			return fmt.Errorf("ablate: parameter %q: %d values but %d gradients", q.Name, len(q.Value), len(q.Grad))
+		}
+		if p.state != nil && (q.Name != p.names[i] || len(q.Value) != len(p.state[i].momentum)) {
+			return fmt.Errorf("ablate: parameter %d (%q) differs from the first step's", i, q.Name)
+		}
+		for _, g := range q.Grad {
+			if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
+				return fmt.Errorf("ablate: parameter %q: non-finite gradient", q.Name)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Path) stepTensor(q fadam.Param, s *pathState) {
+	c := p.cfg
+	t := float64(p.t)
+	n := float64(len(q.Value))
+	lambda := c.WeightDecay
+	sign := 1.0
+	if c.Maximize {
+		sign = -1
+	}
+	grad := func(i int) float64 { return sign * float64(q.Grad[i]) }
+
+	if p.stage <= StageUpdateClip { // Adam: separate moments, divided after bias correction
+		bc1, bc2 := 1-math.Pow(c.Beta1, t), 1-math.Pow(c.Beta2, t)
+		update := make([]float64, len(q.Value))
+		for i := range q.Value {
+			g := grad(i)
+			m := c.Beta1*float64(s.momentum[i]) + (1-c.Beta1)*g
+			v := c.Beta2*float64(s.fisher[i]) + (1-c.Beta2)*g*g
+			s.momentum[i], s.fisher[i] = float32(m), float32(v)
+			update[i] = (m / bc1) / (math.Sqrt(v/bc2) + c.Eps)
+		}
+		if p.stage == StageUpdateClip {
+			clipRMS(update, c.Clip)
+		}
+		for i := range q.Value {
+			th := float64(q.Value[i])
+			q.Value[i] = float32(th - c.LR*(update[i]+lambda*th))
+		}
+		return
+	}
+
+	// Stages 2–5: momentum over the clipped natural gradient g/d.
+	beta2 := c.Beta2 // stage 2 keeps Adam's uncorrected v and divides by 1−β₂^t on use
+	if p.stage >= StageNoBiasCorrection {
+		beta2 = c.Beta2 * (1 - math.Pow(c.Beta2, t-1)) / (1 - math.Pow(c.Beta2, t)) // β̂₂
+	}
+	eps := c.Eps
+	if p.stage >= StageAdaptiveEps && !p.fixedEps {
+		ss := 0.0
+		for i := range q.Grad {
+			ss += grad(i) * grad(i)
+		}
+		eps = math.Min(c.Eps, c.Eps2*math.Sqrt(ss/n))
+	}
+	epsTerm := math.Pow(eps, 2*c.Rho)
+	denom := make([]float64, len(q.Value))
+	natural := make([]float64, len(q.Value))
+	for i := range q.Value {
+		g := grad(i)
+		f := beta2*float64(s.fisher[i]) + (1-beta2)*g*g
+		s.fisher[i] = float32(f)
+		if p.stage == StageNaturalMomentum {
+			f /= 1 - math.Pow(c.Beta2, t)
+		}
+		denom[i] = math.Pow(f, c.Rho) + epsTerm
+		natural[i] = safeDiv(g, denom[i])
+	}
+	clipRMS(natural, c.Clip)
+	mScale := 1.0
+	if p.stage == StageNaturalMomentum {
+		mScale = 1 / (1 - math.Pow(c.Beta1, t))
+	}
+	var decay []float64
+	if p.stage == StageFisherDecay {
+		decay = make([]float64, len(q.Value))
+		for i := range q.Value {
+			decay[i] = safeDiv(float64(q.Value[i]), denom[i])
+		}
+		clipRMS(decay, c.Clip)
+	}
+	for i := range q.Value {
+		m := c.Beta1*float64(s.momentum[i]) + (1-c.Beta1)*natural[i]
+		s.momentum[i] = float32(m)
+		th := float64(q.Value[i])
+		wd := th
+		if decay != nil {
+			wd = decay[i]
+		}
+		q.Value[i] = float32(th - c.LR*(m*mScale+lambda*wd))
+	}
+}
+
+// safeDiv is x/d with DESIGN.md's zero-denominator rule: no Fisher information, no contribution.
+func safeDiv(x, d float64) float64 {
+	if d == 0 {
+		return 0
+	}
+	return x / d
+}
+
+// clipRMS scales x by 1/max(1, RMS(x)/c).
+func clipRMS(x []float64, c float64) {
+	ss := 0.0
+	for _, v := range x {
+		ss += v * v
+	}
+	r := math.Sqrt(ss/float64(len(x))) / c
+	if r > 1 {
+		for i := range x {
+			x[i] /= r
+		}
+	}
+}
+
+func fill(x []float32, v float32) {
+	for i := range x {
+		x[i] = v
+	}
+}
