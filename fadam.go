@@ -4,6 +4,25 @@
 //
 // The semantics the paper leaves open (the zero-denominator rule, FAdafactor on tensors of rank
 // other than 2, precision and determinism) follow the project's DESIGN.md §2.
+//
+// Build an optimizer with [New] (FAdam, Algorithm 1) or [NewFactored] (FAdafactor, Algorithm
+// 2) and call [Optimizer.Step] with the same parameters ([Param]: name, shape, values and
+// gradients) at every step; values are updated in place. Per parameter, weight decay can be
+// switched off and the learning rate scaled ([Optimizer.SetParamOptions],
+// [Optimizer.SetParamOptionsFunc]); [Optimizer.SetLR] changes the learning rate between steps;
+// [Optimizer.Fisher] reads the diagonal Fisher estimate; [Optimizer.Save] and [Optimizer.Load]
+// checkpoint the whole state in the safetensors format. The baselines Adam and Adafactor live
+// in package baseline, and package optimizers builds any of the four by name.
+//
+// Bad input (mismatched lengths, a changed parameter set, NaN or ±Inf in a gradient, invalid
+// hyperparameters) gets an error wrapping one of the Err* sentinels, naming the parameter, and
+// leaves every parameter and all optimizer state untouched. Finite gradients never produce NaN
+// or Inf: the state holds √f rather than f (float32 then covers g² for any finite float32 g),
+// intermediates are float64, and stores saturate at ±math.MaxFloat32.
+//
+// State and parameters are float32; reductions accumulate in float64 over fixed chunks in a
+// fixed order, so results are bit-identical for any GOMAXPROCS (and, on amd64, with or without
+// the AVX loops).
 package fadam
 
 // Variant selects which published form of the algorithm an optimizer follows.

@@ -44,14 +44,26 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 	var sumG, sumW float64
 	b1, sign, lr := k.c.Cfg.Beta1, k.c.Sign, k.c.LR
 	decay := k.c.WD != 0
-	gScale := (1 - b1) * sign * k.scaleG
-	wScale := k.c.WD * k.scaleW
+	gScale := engine.Finite((1 - b1) * sign * k.scaleG)
+	wScale := engine.Finite(k.c.WD * k.scaleW)
+	eps := k.den.epsTerm
 	for r := r0; r < r1; r++ {
 		rowF := f.RowF[l*f.N+r]
 		base := (l*f.N+r)*f.M + c0
 		g := k.grad[base : base+len(colF)]
 		theta := k.value[base : base+len(colF)]
-		if p == 1 {
+		m := k.m[base : base+len(colF)]
+		switch {
+		case p == 1 && k.den.halfRho:
+			if !decay {
+				theta = g // read and discarded
+			}
+			sg, sw := fisherFactoredHalf(g, theta, colF, rowF, eps)
+			sumG += sg
+			if decay {
+				sumW += sw
+			}
+		case p == 1:
 			for j, cf := range colF {
 				inv := k.den.inverse(rowF * cf)
 				x := float64(g[j]) * inv
@@ -61,20 +73,75 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 					sumW += w * w
 				}
 			}
-			continue
-		}
-		m := k.m[base : base+len(colF)]
-		for j, cf := range colF {
-			inv := k.den.inverse(rowF * cf)
-			mi := engine.Sat32(b1*float64(m[j]) + gScale*float64(g[j])*inv)
-			m[j] = mi
-			if lr != 0 {
-				th := float64(theta[j])
-				theta[j] = engine.Sat32(th - lr*(float64(mi)+wScale*th*inv))
+		case lr == 0:
+			for j, cf := range colF {
+				inv := k.den.inverse(rowF * cf)
+				m[j] = engine.Sat32(b1*float64(m[j]) + gScale*(float64(g[j])*inv))
+			}
+		case k.den.halfRho:
+			n4 := len(g) &^ 3
+			updateFactoredLanes(g[:n4], m[:n4], theta[:n4], colF[:n4], rowF, b1, gScale, wScale, lr, eps)
+			for j := n4; j < len(g); j++ {
+				updateElemInv(g, m, theta, j, factoredInverse(rowF, colF[j], eps), b1, gScale, wScale, lr)
+			}
+		default:
+			for j, cf := range colF {
+				updateElemInv(g, m, theta, j, k.den.inverse(rowF*cf), b1, gScale, wScale, lr)
 			}
 		}
 	}
 	return sumG, sumW
+}
+
+// factoredInverse is 1/d for d = √f_ij + ε̂, √f_ij = rowF·colF (ρ = 0.5), with the
+// zero-denominator rule.
+func factoredInverse(rowF, colF, eps float64) float64 {
+	d := rowF*colF + eps
+	inv := 1 / d
+	if d < engine.MinDenominator {
+		inv = engine.Reciprocal(d)
+	}
+	return inv
+}
+
+// fisherFactoredHalf is lines 11 and 14's sums over one row segment (ρ = 0.5): the bulk in
+// fisherFactoredLanes, the tail after.
+func fisherFactoredHalf(g, theta []float32, colF []float64, rowF, eps float64) (sumG, sumW float64) {
+	n4 := len(g) &^ 3
+	var lanes [8]float64
+	fisherFactoredLanes(g[:n4], theta[:n4], colF[:n4], rowF, eps, &lanes)
+	sumG = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+	sumW = (lanes[4] + lanes[5]) + (lanes[6] + lanes[7])
+	for j := n4; j < len(g); j++ {
+		inv := factoredInverse(rowF, colF[j], eps)
+		x := float64(g[j]) * inv
+		sumG += x * x
+		w := float64(theta[j]) * inv
+		sumW += w * w
+	}
+	return sumG, sumW
+}
+
+// fisherFactoredLanesGo is the portable fisherFactoredLanes (len(g) a multiple of 4).
+func fisherFactoredLanesGo(g, theta []float32, colF []float64, rowF, eps float64, lanes *[8]float64) {
+	theta, colF = theta[:len(g)], colF[:len(g)]
+	*lanes = [8]float64{}
+	for i := 0; i+4 <= len(g); i += 4 {
+		for k := range 4 {
+			inv := factoredInverse(rowF, colF[i+k], eps)
+			x := float64(g[i+k]) * inv
+			lanes[k] += x * x
+			w := float64(theta[i+k]) * inv
+			lanes[4+k] += w * w
+		}
+	}
+}
+
+// updateFactoredLanesGo is the portable updateFactoredLanes.
+func updateFactoredLanesGo(g, m, theta []float32, colF []float64, rowF, b1, gScale, wScale, lr, eps float64) {
+	for j := range g {
+		updateElemInv(g, m, theta, j, factoredInverse(rowF, colF[j], eps), b1, gScale, wScale, lr)
+	}
 }
 
 func (k *fadafactorKernel) Finish(p int, sums [][2]float64) {

@@ -84,25 +84,24 @@ func (k *fadamKernel) Run(p, chunk int) (float64, float64) {
 
 // fisherPass is lines 7, 9 and 12 over [lo, hi): f ← β̂₂f + (1−β̂₂)g², then Σḡ² and Σḡ_w².
 func (k *fadamKernel) fisherPass(lo, hi int) (sumG, sumW float64) {
-	b2 := k.c.Beta2Hat
-	sign := k.c.Sign
 	g, sf := k.grad[lo:hi], k.sqrtF[lo:hi]
-	decay := k.c.WD != 0
 	var theta []float32
-	if decay {
+	if k.c.WD != 0 {
 		theta = k.value[lo:hi]
-		theta = theta[:len(g)]
 	}
-	sf = sf[:len(g)]
+	if k.den.halfRho {
+		return fisherHalf(g, sf, theta, k.c.Beta2Hat, k.den.epsTerm)
+	}
+	b2 := k.c.Beta2Hat
 	for i := range g {
-		gi := sign * float64(g[i])
+		gi := float64(g[i])
 		s := float64(sf[i])
 		s32 := float32(math.Sqrt(b2*s*s + (1-b2)*gi*gi))
 		sf[i] = s32
 		inv := k.den.inverse(float64(s32))
 		x := gi * inv
 		sumG += x * x
-		if decay {
+		if theta != nil {
 			w := float64(theta[i]) * inv
 			sumW += w * w
 		}
@@ -110,23 +109,125 @@ func (k *fadamKernel) fisherPass(lo, hi int) (sumG, sumW float64) {
 	return sumG, sumW
 }
 
+// fisherHalf is fisherPass for ρ = 0.5 (d = √f + ε̂): one sqrt and one reciprocal per element,
+// shared by ḡ and ḡ_w. theta is nil without weight decay. The bulk runs in fisherLanes (four
+// accumulators, element i into lane i mod 4, combined as (l0+l1)+(l2+l3)); the tail follows.
+func fisherHalf(g, sf, theta []float32, b2, eps float64) (sumG, sumW float64) {
+	decay := theta != nil
+	if !decay {
+		theta = g // read and discarded: keeps one loop
+	}
+	sf, theta = sf[:len(g)], theta[:len(g)]
+	n4 := len(g) &^ 3
+	var lanes [8]float64
+	fisherLanes(g[:n4], sf[:n4], theta[:n4], b2, 1-b2, eps, &lanes)
+	sumG = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+	sumW = (lanes[4] + lanes[5]) + (lanes[6] + lanes[7])
+	for i := n4; i < len(g); i++ {
+		inv := fisherElem(g, sf, i, b2, 1-b2, eps)
+		x := float64(g[i]) * inv
+		sumG += x * x
+		w := float64(theta[i]) * inv
+		sumW += w * w
+	}
+	if !decay {
+		sumW = 0
+	}
+	return sumG, sumW
+}
+
+// fisherElem is line 7 for element i (storing √f) and returns 1/d for line 9, d = √f + ε̂.
+func fisherElem(g, sf []float32, i int, b2, c2, eps float64) float64 {
+	gi := float64(g[i])
+	s := float64(sf[i])
+	s32 := float32(math.Sqrt(b2*s*s + c2*gi*gi))
+	sf[i] = s32
+	return halfInverse(s32, eps)
+}
+
+// halfInverse is 1/(√f + ε̂) with the zero-denominator rule (engine.Reciprocal).
+func halfInverse(sqrtF float32, eps float64) float64 {
+	d := float64(sqrtF) + eps
+	inv := 1 / d
+	if d < engine.MinDenominator {
+		inv = engine.Reciprocal(d)
+	}
+	return inv
+}
+
+// fisherLanesGo is the portable fisherLanes: len(g) is a multiple of 4; lanes[k] and
+// lanes[4+k] receive Σḡ² and Σḡ_w² over the elements i ≡ k (mod 4).
+func fisherLanesGo(g, sf, theta []float32, b2, c2, eps float64, lanes *[8]float64) {
+	sf, theta = sf[:len(g)], theta[:len(g)]
+	*lanes = [8]float64{}
+	for i := 0; i+4 <= len(g); i += 4 {
+		for k := range 4 {
+			inv := fisherElem(g, sf, i+k, b2, c2, eps)
+			x := float64(g[i+k]) * inv
+			lanes[k] += x * x
+			w := float64(theta[i+k]) * inv
+			lanes[4+k] += w * w
+		}
+	}
+}
+
 // updatePass is lines 10, 11, 13 and 14 over [lo, hi).
 func (k *fadamKernel) updatePass(lo, hi int) {
 	b1 := k.c.Cfg.Beta1
-	sign := k.c.Sign
-	lr := k.c.LR
-	gScale := (1 - b1) * sign * k.scaleG
-	wScale := k.c.WD * k.scaleW
+	gScale := engine.Finite((1 - b1) * k.c.Sign * k.scaleG) // (1−β₁)·sign·clip of line 10
+	wScale := engine.Finite(k.c.WD * k.scaleW)              // λ·clip of line 13
 	g, sf, m, theta := k.grad[lo:hi], k.sqrtF[lo:hi], k.m[lo:hi], k.value[lo:hi]
+	if k.den.halfRho && k.c.LR != 0 {
+		updateHalf(g, sf, m, theta, b1, gScale, wScale, k.c.LR, k.den.epsTerm)
+		return
+	}
 	sf, m, theta = sf[:len(g)], m[:len(g)], theta[:len(g)]
 	for i := range g {
 		inv := k.den.inverse(float64(sf[i]))
-		mi := engine.Sat32(b1*float64(m[i]) + gScale*float64(g[i])*inv)
+		mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv))
 		m[i] = mi
-		if lr != 0 {
+		if k.c.LR != 0 {
 			th := float64(theta[i])
-			theta[i] = engine.Sat32(th - lr*(float64(mi)+wScale*th*inv))
+			theta[i] = engine.Sat32(th - k.c.LR*(float64(mi)+wScale*(th*inv)))
 		}
+	}
+}
+
+// updateHalf is updatePass for ρ = 0.5 and η ≠ 0: the bulk in updateLanes, the tail here.
+func updateHalf(g, sf, m, theta []float32, b1, gScale, wScale, lr, eps float64) {
+	sf, m, theta = sf[:len(g)], m[:len(g)], theta[:len(g)]
+	n4 := len(g) &^ 3
+	updateLanes(g[:n4], sf[:n4], m[:n4], theta[:n4], b1, gScale, wScale, lr, eps)
+	for i := n4; i < len(g); i++ {
+		updateElem(g, sf, m, theta, i, b1, gScale, wScale, lr, eps)
+	}
+}
+
+// updateElem is lines 11 and 14 for element i with ρ = 0.5.
+func updateElem(g, sf, m, theta []float32, i int, b1, gScale, wScale, lr, eps float64) {
+	updateElemInv(g, m, theta, i, halfInverse(sf[i], eps), b1, gScale, wScale, lr)
+}
+
+// updateElemInv is lines 11 and 14 for element i given inv = 1/d:
+// m ← β₁m + gScale·g/d and θ ← θ − η(m + wScale·θ/d), both saturated to float32.
+func updateElemInv(g, m, theta []float32, i int, inv, b1, gScale, wScale, lr float64) {
+	mi := b1*float64(m[i]) + gScale*(float64(g[i])*inv)
+	m32 := float32(clampFloat32(mi))
+	m[i] = m32
+	th := float64(theta[i])
+	th -= lr * (float64(m32) + wScale*(th*inv))
+	theta[i] = float32(clampFloat32(th))
+}
+
+// clampFloat32 limits x to ±MaxFloat32 (engine.Sat32 before the conversion).
+func clampFloat32(x float64) float64 {
+	return max(-math.MaxFloat32, min(x, math.MaxFloat32))
+}
+
+// updateLanesGo is the portable updateLanes: updateElem over every element.
+func updateLanesGo(g, sf, m, theta []float32, b1, gScale, wScale, lr, eps float64) {
+	for i := range g {
+		updateElem(g, sf, m, theta, i, b1, gScale, wScale, lr, eps)
 	}
 }
 

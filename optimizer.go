@@ -41,7 +41,7 @@ type Optimizer struct {
 	e *engine.Engine
 }
 
-// EngineConfig converts a Config for the shared engine. It is used by package baseline.
+// engineConfig converts a Config for the shared engine.
 func engineConfig(c Config) engine.Config {
 	return engine.Config{LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Eps2: c.Eps2, Clip: c.Clip,
 		WeightDecay: c.WeightDecay, Rho: c.Rho, Variant: int(c.Variant), Maximize: c.Maximize}

@@ -83,6 +83,7 @@ type LogMel struct {
 	fft    *fourier.FFT
 	window []float64
 	fb     [][]float64
+	fbLo   []int // first nonzero bin of each filter
 	frame  []float64
 	coeffs []complex128
 	power  []float64
@@ -98,8 +99,19 @@ func NewLogMel(c MelConfig) (*LogMel, error) {
 	for i := range w { // periodic Hann window
 		w[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(c.FrameLen))
 	}
+	lo := make([]int, len(fb))
+	for m, f := range fb { // keep only each filter's nonzero span: the weights are sparse
+		a, b := 0, len(f)
+		for a < b && f[a] == 0 {
+			a++
+		}
+		for b > a && f[b-1] == 0 {
+			b--
+		}
+		lo[m], fb[m] = a, f[a:b]
+	}
 	return &LogMel{
-		Config: c, fft: fourier.NewFFT(c.FFTSize), window: w, fb: fb,
+		Config: c, fft: fourier.NewFFT(c.FFTSize), window: w, fb: fb, fbLo: lo,
 		frame: make([]float64, c.FFTSize), coeffs: make([]complex128, c.FFTSize/2+1),
 		power: make([]float64, c.FFTSize/2+1),
 	}, nil
@@ -141,7 +153,7 @@ func (l *LogMel) Compute(samples []float32) []float32 {
 		for m, filt := range l.fb {
 			var e float64
 			for k, w := range filt {
-				e += w * p[k]
+				e += w * p[l.fbLo[m]+k]
 			}
 			out[f*c.Mels+m] = float32(math.Log(math.Max(e, logFloor)))
 		}

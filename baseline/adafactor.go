@@ -107,7 +107,7 @@ func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, colF []float64, ro
 	b1, b2, eps, sign := cfg.Beta1, k.c.Beta2Hat, cfg.Eps, k.c.Sign
 	g, m, theta := k.grad[lo:hi], k.m[lo:hi], k.value[lo:hi]
 	m, theta = m[:len(g)], theta[:len(g)]
-	gScale := (1 - b1) * k.c.LR * sign * k.scale
+	gScale := engine.Finite((1 - b1) * k.c.LR * sign * k.scale)
 	wd := k.c.WD
 	sum := 0.0
 	for i := range g {
@@ -128,7 +128,7 @@ func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, colF []float64, ro
 			sum += x * x
 			continue
 		}
-		mi := engine.Sat32(b1*float64(m[i]) + gScale*float64(g[i])*inv) // line 12
+		mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv)) // line 12
 		m[i] = mi
 		th := float64(theta[i])
 		theta[i] = engine.Sat32(th - (float64(mi) + wd*th)) // line 13

@@ -94,6 +94,7 @@ type Config struct {
 	maximize     bool
 	decayMinRank int
 	excludeDecay func(v *context.Variable) bool
+	err          error // a hyperparameter FromContext could not read, reported by Validate
 }
 
 // FAdam returns the configuration of FAdam (Algorithm 1) with the paper's defaults
@@ -164,7 +165,8 @@ func (c *Config) FromConfig(cfg fadam.Config) *Config {
 }
 
 // FromContext reads the hyperparameters set in ctx (see ParamKey and the Param constants); those
-// not set keep their current value. The learning rate is read from optimizers.ParamLearningRate
+// not set keep their current value. An invalid dtype name is reported by Validate. (A value of
+// the wrong type makes context.GetParamOr panic, as it does for GoMLX's own optimizers.) The learning rate is read from optimizers.ParamLearningRate
 // when the graph is built, unless LearningRate set it.
 func (c *Config) FromContext(ctx *context.Context) *Config {
 	key := func(p string) string { return ParamKey(c.algorithm, p) }
@@ -179,10 +181,10 @@ func (c *Config) FromContext(ctx *context.Context) *Config {
 	if s := context.GetParamOr(ctx, key(ParamDType), ""); s != "" {
 		dt, err := dtypes.DTypeString(s)
 		if err != nil || !dt.IsFloat() {
-			// GoMLX configuration is read while building graphs, where errors are panics.
-			panic(fmt.Errorf("fadamgomlx: hyperparameter %s=%q is not a float dtype", key(ParamDType), s))
+			c.err = fmt.Errorf("fadamgomlx: hyperparameter %s=%q is not a float dtype", key(ParamDType), s)
+		} else {
+			c.dtype = dt
 		}
-		c.dtype = dt
 	}
 	return c
 }
@@ -215,7 +217,8 @@ func (c *Config) Epsilon2(epsilon2 float64) *Config {
 	return c
 }
 
-// Clip sets c, the RMS threshold of the per-tensor clipping.
+// Clip sets c, the RMS threshold of the per-tensor clipping. For Adafactor, as in the core
+// package's baseline, 0 disables clipping.
 func (c *Config) Clip(clip float64) *Config {
 	c.clip = clip
 	return c
@@ -280,6 +283,8 @@ func (c *Config) Scope(name string) *Config {
 func (c *Config) Validate() error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {
+	case c.err != nil:
+		return c.err
 	case !finite(c.learningRate):
 		return fmt.Errorf("fadamgomlx: %s: learning rate %v is not finite", c.algorithm, c.learningRate)
 	case !(c.beta1 >= 0 && c.beta1 < 1):
@@ -290,7 +295,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("fadamgomlx: %s: epsilon %v is negative or not finite", c.algorithm, c.epsilon)
 	case !(c.epsilon2 >= 0) || !finite(c.epsilon2):
 		return fmt.Errorf("fadamgomlx: %s: epsilon2 %v is negative or not finite", c.algorithm, c.epsilon2)
-	case !(c.clip > 0) || !finite(c.clip):
+	case c.algorithm == NameAdafactor && (!(c.clip >= 0) || !finite(c.clip)):
+		return fmt.Errorf("fadamgomlx: %s: clip %v is negative or not finite (0 disables clipping)", c.algorithm, c.clip)
+	case c.algorithm != NameAdafactor && (!(c.clip > 0) || !finite(c.clip)):
 		return fmt.Errorf("fadamgomlx: %s: clip %v is not a positive finite number", c.algorithm, c.clip)
 	case !(c.weightDecay >= 0) || !finite(c.weightDecay):
 		return fmt.Errorf("fadamgomlx: %s: weight decay %v is negative or not finite", c.algorithm, c.weightDecay)

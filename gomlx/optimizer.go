@@ -150,12 +150,11 @@ func (o *optimizer) decays(v *context.Variable) bool {
 func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, decay bool) *Node {
 	c := o.config
 	dtype := grad.DType()
-	gradSq := Square(grad)
 
-	// Lines 7 (Algorithm 2: 7–9): EMA of the diagonal empirical FIM.
-	fisher := st.updateFisher(gradSq, b2, 0)
+	// Lines 7 (Algorithm 2: 7–9): EMA of the diagonal empirical FIM, kept as √f.
+	sqrtFisher := st.updateSqrtFisher(grad, b2, 0)
 
-	// Line 8: adaptive epsilon, and the denominator f^ρ + ε̂^{2ρ}.
+	// Line 8: adaptive epsilon, and the denominator f^ρ + ε̂^{2ρ} = (√f)^{2ρ} + ε̂^{2ρ}.
 	rmsGrad := rms(grad)
 	var epsTerm *Node
 	if c.variant == fadam.PyTorchReference {
@@ -164,7 +163,7 @@ func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2
 		epsHat := MinScalar(MulScalar(rmsGrad, c.epsilon2), c.epsilon)
 		epsTerm = powRho(epsHat, 2*c.rho)
 	}
-	denom := Add(powRho(fisher, c.rho), epsTerm)
+	denom := Add(powRho(sqrtFisher, 2*c.rho), epsTerm)
 
 	// Zero-denominator rule: an element with no Fisher information contributes 0.
 	noInfo := Equal(denom, ScalarZero(g, dtype))
@@ -193,13 +192,13 @@ func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate
 	c := o.config
 	dtype := grad.DType()
 
-	// Lines 7–9: factored (or, for rank ≤ 1, full) EMA of g² + ε.
-	fisher := st.updateFisher(Square(grad), b2, c.epsilon)
+	// Lines 7–9: factored (or, for rank ≤ 1, full) EMA of g² + ε, kept as √f.
+	sqrtFisher := st.updateSqrtFisher(grad, b2, c.epsilon)
 
 	// Lines 10–11: ḡ = g/√f clipped by RMS; an element with f = 0 contributes 0.
-	noInfo := Equal(fisher, ScalarZero(g, dtype))
-	safe := Where(noInfo, OnesLike(fisher), fisher)
-	natGrad := o.clipRMS(Where(noInfo, ZerosLike(fisher), Div(grad, Sqrt(safe))))
+	noInfo := Equal(sqrtFisher, ScalarZero(g, dtype))
+	safe := Where(noInfo, OnesLike(sqrtFisher), sqrtFisher)
+	natGrad := o.clipRMS(Where(noInfo, ZerosLike(sqrtFisher), Div(grad, safe)))
 
 	// Line 12: momentum of η·ḡ.
 	momentum := Add(MulScalar(st.momentum.ValueGraph(g), c.beta1),
@@ -217,6 +216,9 @@ func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate
 // for the PyTorch reference, x / (max(1, RMS(x))/c).
 func (o *optimizer) clipRMS(x *Node) *Node {
 	c := o.config
+	if c.clip == 0 { // Adafactor only (Validate): no clipping
+		return x
+	}
 	r := rms(x)
 	if c.variant == fadam.PyTorchReference && c.algorithm != NameAdafactor {
 		return Div(x, DivScalar(MaxScalar(r, 1.0), c.clip))
@@ -228,11 +230,8 @@ func (o *optimizer) clipRMS(x *Node) *Node {
 // s = max|x| so that squares neither underflow nor overflow in float32 (the core package sums
 // in float64 for the same reason). It is 0 for an all-zero x.
 func rms(x *Node) *Node {
-	g := x.Graph()
-	scale := ReduceAllMax(Abs(x))
-	zero := Equal(scale, ScalarZero(g, x.DType()))
-	safe := Where(zero, ScalarOne(g, x.DType()), scale)
-	return Mul(safe, Sqrt(ReduceAllMean(Square(Div(x, safe)))))
+	scale := safeScale(ReduceAllMax(Abs(x)))
+	return Mul(scale, Sqrt(ReduceAllMean(Square(Div(x, scale)))))
 }
 
 // powRho is x^p, with a square root for the default p = 0.5 and no operation for p = 1.
@@ -247,9 +246,11 @@ func powRho(x *Node, p float64) *Node {
 }
 
 // state holds the context variables of one trainable variable: the momentum m, and either the
-// full Fisher f or, when factored, its row and column EMAs R and C.
+// full Fisher or, when factored, its row and column EMAs R and C. As in the core package, they
+// hold square roots (√f, √R, √C): in float32, g² underflows for |g| < 1e-19 and overflows for
+// |g| > 1e19, while √f keeps g's range.
 type state struct {
-	momentum, fisher, rows, cols *context.Variable
+	momentum, sqrtFisher, sqrtRows, sqrtCols *context.Variable
 }
 
 // factored reports whether the optimizer keeps a factored Fisher for a variable of this shape.
@@ -275,42 +276,67 @@ func (o *optimizer) state(ctx *context.Context, v *context.Variable, dtype dtype
 	}
 	st := &state{momentum: newVar("momentum", initializers.Zero, shape)}
 	if !o.factored(shape) {
-		st.fisher = newVar("fisher", fisherInit, shape)
+		st.sqrtFisher = newVar("sqrt_fisher", fisherInit, shape)
 		return st
 	}
 	rank := shape.Rank()
 	rowsShape := shapes.Make(dtype, shape.Dimensions[:rank-1]...)
 	colsShape := shapes.Make(dtype, append(append([]int{}, shape.Dimensions[:rank-2]...), shape.Dimensions[rank-1])...)
-	st.rows = newVar("fisher_rows", fisherInit, rowsShape)
-	st.cols = newVar("fisher_cols", fisherInit, colsShape)
+	st.sqrtRows = newVar("sqrt_fisher_rows", fisherInit, rowsShape)
+	st.sqrtCols = newVar("sqrt_fisher_cols", fisherInit, colsShape)
 	return st
 }
 
-// updateFisher updates the Fisher state with the EMA of gradSq + eps and returns the full Fisher
-// f of the variable's shape: Algorithm 1, line 7, or Algorithm 2, lines 7–9 (Algorithm 4 adds eps).
-func (st *state) updateFisher(gradSq, b2 *Node, eps float64) *Node {
-	g := gradSq.Graph()
+// updateSqrtFisher updates the Fisher state with the EMA of g² + eps and returns √f, of the
+// variable's shape: Algorithm 1, line 7, or Algorithm 2, lines 7–9 (Algorithm 4 adds eps).
+func (st *state) updateSqrtFisher(grad, b2 *Node, eps float64) *Node {
+	g := grad.Graph()
+	sqrtB2, sqrtOneMinusB2 := Sqrt(b2), Sqrt(OneMinus(b2))
+	// √(β̂₂ s² + (1−β̂₂) x²) for the state s and the new √(sum of g² + eps) x.
 	ema := func(v *context.Variable, x *Node) *Node {
-		updated := Add(Mul(b2, v.ValueGraph(g)), Mul(OneMinus(b2), x))
+		updated := scaledHypot(Mul(sqrtB2, v.ValueGraph(g)), Mul(sqrtOneMinusB2, x))
 		v.SetValueGraph(updated)
 		return updated
 	}
-	if eps != 0 {
-		gradSq = AddScalar(gradSq, eps)
+	// √(x² + n·eps), the square root of a sum of n terms g² + eps whose g² part is x².
+	addEps := func(x *Node, n int) *Node {
+		if eps == 0 {
+			return x
+		}
+		return scaledHypot(x, Scalar(g, x.DType(), math.Sqrt(float64(n)*eps)))
 	}
-	if st.fisher != nil {
-		return ema(st.fisher, gradSq)
+	if st.sqrtFisher != nil {
+		return ema(st.sqrtFisher, addEps(Abs(grad), 1))
 	}
-	rank := gradSq.Rank()
-	rows := ema(st.rows, ReduceSum(gradSq, rank-1))    // …×n: sums over the trailing axis
-	cols := ema(st.cols, ReduceSum(gradSq, rank-2))    // …×m: sums over the next-to-trailing axis
-	rowTotal := ReduceAndKeep(rows, ReduceSum, rank-2) // …×1
-	// f_ij = R_i (C_j / Σ_i R_i), and 0 where Σ R = 0. Dividing C first keeps R_i C_j from
-	// overflowing float32 for large gradients.
-	noInfo := Equal(rowTotal, ZerosLike(rowTotal))
-	safe := Where(noInfo, OnesLike(rowTotal), rowTotal)
-	colShare := Where(BroadcastToShape(noInfo, cols.Shape()), ZerosLike(cols), Div(cols, safe))
-	return Mul(ExpandAxes(rows, -1), ExpandAxes(colShare, -2))
+	rank := grad.Rank()
+	dims := grad.Shape().Dimensions
+	// Row and column norms of g, computed on g / max|g| so that g² cannot under- or overflow.
+	scale := safeScale(ReduceAllMax(Abs(grad)))
+	scaledSq := Square(Div(grad, scale))
+	rowNorms := addEps(Mul(scale, Sqrt(ReduceSum(scaledSq, rank-1))), dims[rank-1]) // …×n
+	colNorms := addEps(Mul(scale, Sqrt(ReduceSum(scaledSq, rank-2))), dims[rank-2]) // …×m
+	sqrtRows := ema(st.sqrtRows, rowNorms)
+	sqrtCols := ema(st.sqrtCols, colNorms)
+	// √f_ij = √R_i · (√C_j / √Σ_i R_i), and 0 where Σ R = 0.
+	rowScale := safeScale(ReduceAndKeep(sqrtRows, ReduceMax, rank-2)) // …×1
+	sqrtTotal := Mul(rowScale, Sqrt(ReduceAndKeep(Square(Div(sqrtRows, rowScale)), ReduceSum, rank-2)))
+	noInfo := Equal(sqrtTotal, ZerosLike(sqrtTotal))
+	safe := Where(noInfo, OnesLike(sqrtTotal), sqrtTotal)
+	colShare := Where(BroadcastToShape(noInfo, sqrtCols.Shape()), ZerosLike(sqrtCols), Div(sqrtCols, safe))
+	return Mul(ExpandAxes(sqrtRows, -1), ExpandAxes(colShare, -2))
+}
+
+// scaledHypot returns √(a² + b²) for a, b ≥ 0, computed on a/s and b/s with s = max(a, b) so
+// that the squares neither underflow nor overflow. It is 0 where a = b = 0.
+func scaledHypot(a, b *Node) *Node {
+	s := safeScale(Max(a, b))
+	return Mul(s, Sqrt(Add(Square(Div(a, s)), Square(Div(b, s)))))
+}
+
+// safeScale replaces zeros of a non-negative scale by ones, so that x/scale is defined and
+// scale·f(x/scale) is still 0 for x = 0.
+func safeScale(scale *Node) *Node {
+	return Where(Equal(scale, ZerosLike(scale)), OnesLike(scale), scale)
 }
 
 // Clear deletes the optimizer's state (momentum, Fisher and step counter). It implements

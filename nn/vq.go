@@ -21,6 +21,7 @@ type VectorQuantizer struct {
 
 	dots  []float32 // z_e·codebookᵀ scratch, [n, K]
 	norms []float32 // ‖e_k‖², [K]
+	usage []int     // rows assigned to each code since the last RestartDead
 }
 
 // NewVectorQuantizer returns a quantizer of k codes of d dimensions with a zero codebook named
@@ -58,6 +59,9 @@ func (q *VectorQuantizer) Forward(zq []float32, idx []int32, ze []float32, n int
 	k, d := q.K, q.D
 	q.dots = conv2DGrow(q.dots, n*k)
 	q.norms = conv2DGrow(q.norms, k)
+	if len(q.usage) != k {
+		q.usage = make([]int, k)
+	}
 	for c := range k {
 		var s float32
 		for _, v := range q.Codebook.Value[c*d : (c+1)*d] {
@@ -76,6 +80,7 @@ func (q *VectorQuantizer) Forward(zq []float32, idx []int32, ze []float32, n int
 			}
 		}
 		idx[r] = int32(best)
+		q.usage[best]++
 		code := q.Codebook.Value[best*d : (best+1)*d]
 		copy(zq[r*d:(r+1)*d], code)
 		for j, v := range ze[r*d : (r+1)*d] {
@@ -103,6 +108,30 @@ func (q *VectorQuantizer) Backward(dze, dzq, ze, zq []float32, idx []int32, n in
 		}
 	}
 }
+
+// RestartDead moves every code that no Forward has chosen since the previous call (or since
+// the quantizer was made) onto a row of ze[n, D] drawn at random, so that dead codes rejoin
+// the encoder's range (the "random restart" of Dhariwal et al., 2020, Jukebox), and starts a
+// new usage count. It returns the number of codes moved.
+func (q *VectorQuantizer) RestartDead(ze []float32, n int, rng *rand.Rand) int {
+	if len(q.usage) != q.K {
+		q.usage = make([]int, q.K)
+	}
+	moved := 0
+	for c, u := range q.usage {
+		if u == 0 && n > 0 {
+			r := rng.IntN(n)
+			copy(q.Codebook.Value[c*q.D:(c+1)*q.D], ze[r*q.D:(r+1)*q.D])
+			moved++
+		}
+	}
+	clear(q.usage)
+	return moved
+}
+
+// ResetUsage starts a new usage count without moving any code (after forward passes that
+// should not count, such as evaluations).
+func (q *VectorQuantizer) ResetUsage() { clear(q.usage) }
 
 // VQPerplexity returns exp of the entropy of the code usage in idx: K when all k codes are used
 // equally, 1 when one code takes everything.

@@ -137,3 +137,33 @@ func TestNewVectorQuantizerErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestVectorQuantizerRestartDead(t *testing.T) {
+	const n, k, d = 6, 4, 2
+	q, _ := nn.NewVectorQuantizer("vq", k, d, 0.25)
+	// Codes 0 and 1 near the data, codes 2 and 3 far away: never chosen.
+	copy(q.Codebook.Value, []float32{0, 0, 1, 1, 100, 100, -100, 100})
+	ze := []float32{0.1, 0, 0.9, 1, 0, 0.2, 1, 1.1, 0.2, 0.1, 1.2, 0.8}
+	zq, idx := make([]float32, n*d), make([]int32, n)
+	q.Forward(zq, idx, ze, n)
+	if moved := q.RestartDead(ze, n, rand.New(rand.NewPCG(1, 1))); moved != 2 {
+		t.Fatalf("moved %d codes, want 2", moved)
+	}
+	for c := 2; c < 4; c++ {
+		code := q.Codebook.Value[c*d : (c+1)*d]
+		found := false
+		for r := range n {
+			found = found || (code[0] == ze[r*d] && code[1] == ze[r*d+1])
+		}
+		if !found {
+			t.Fatalf("code %d = %v is not one of the inputs", c, code)
+		}
+	}
+	if q.Codebook.Value[0] != 0 || q.Codebook.Value[2] != 1 {
+		t.Fatal("a used code moved")
+	}
+	// The count starts afresh: with no Forward since, every code is dead.
+	if moved := q.RestartDead(ze, n, rand.New(rand.NewPCG(1, 1))); moved != k {
+		t.Fatalf("moved %d codes after a reset, want %d", moved, k)
+	}
+}

@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/optimizers"
+	"github.com/fadam-go/fadam/report"
 )
 
 // Memory-traffic model of one optimizer step, in bytes per parameter (float32 everywhere).
@@ -58,22 +64,29 @@ func triad(a, b, c []float32, s float32, workers int) {
 	wg.Wait()
 }
 
-// measureTriad returns the best triad bandwidth in bytes per second over reps repetitions on
-// arrays of n float32, using GOMAXPROCS workers.
-func measureTriad(n, reps int) float64 {
-	a, b, c := make([]float32, n), make([]float32, n), make([]float32, n)
-	for i := range b {
-		b[i], c[i] = float32(i%7), float32(i%5)
+// triadArrays holds the three arrays of the triad, so it can be re-measured during a run.
+type triadArrays struct{ a, b, c []float32 }
+
+func newTriadArrays(n int) *triadArrays {
+	t := &triadArrays{make([]float32, n), make([]float32, n), make([]float32, n)}
+	for i := range t.b {
+		t.b[i], t.c[i] = float32(i%7), float32(i%5)
 	}
+	triad(t.a, t.b, t.c, 3, runtime.GOMAXPROCS(0)) // touch the pages before timing
+	return t
+}
+
+// best returns the best triad bandwidth in bytes per second over reps repetitions, using
+// GOMAXPROCS workers.
+func (t *triadArrays) best(reps int) float64 {
 	workers := runtime.GOMAXPROCS(0)
-	triad(a, b, c, 3, workers) // touch the pages before timing
 	best := math.Inf(1)
 	for range reps {
 		start := time.Now()
-		triad(a, b, c, 3, workers)
+		triad(t.a, t.b, t.c, 3, workers)
 		best = min(best, time.Since(start).Seconds())
 	}
-	return bytesTriad * float64(n) / best
+	return bytesTriad * float64(len(t.a)) / best
 }
 
 // tensorShape is one parameter tensor of a benchmark layout.
@@ -198,4 +211,105 @@ func timeSteps(ctx context.Context, construct func() (fadam.Stepper, error), par
 	}
 	runtime.KeepAlive(opt)
 	return res, nil
+}
+
+// modelBytes is the modelled traffic per parameter of each optimizer, by the name
+// optimizers.New takes.
+var modelBytes = map[string]float64{
+	"fadam":      bytesFAdam,
+	"fadafactor": bytesFAdafactor,
+	"adam":       bytesAdam,
+	"adafactor":  bytesAdafactor,
+}
+
+func init() {
+	register(command{
+		name:    "bench",
+		summary: "optimizer-step throughput against the memory roofline (a triad)",
+		run:     runBench,
+	})
+}
+
+func runBench(ctx context.Context, args []string) error {
+	return bench(ctx, args, os.Stdout, os.Stderr)
+}
+
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	params := fs.Int("params", 16<<20, "parameter count (the gpt layout defaults to 30M and picks the widest model that fits)")
+	layout := fs.String("layout", "big", "big: one tensor of --params parameters; gpt: about 100 tensors shaped like a GPT")
+	steps := fs.Int("steps", 10, "timed steps per optimizer (the fastest is reported)")
+	warmup := fs.Int("warmup", 2, "untimed steps before timing")
+	reps := fs.Int("triad-reps", 10, "triad repetitions (the fastest is the roofline)")
+	names := fs.String("optimizers", "fadam,fadafactor,adam,adafactor", "comma-separated optimizers to time")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	paramsSet := false
+	fs.Visit(func(f *flag.Flag) { paramsSet = paramsSet || f.Name == "params" })
+	if *params < 1 || *steps < 1 || *warmup < 0 || *reps < 1 {
+		return fmt.Errorf("--params, --steps and --triad-reps must be at least 1 and --warmup at least 0 (got %d, %d, %d, %d)", *params, *steps, *reps, *warmup)
+	}
+	var algos []string
+	for _, name := range strings.Split(*names, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if _, ok := modelBytes[name]; !ok {
+			return fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(optimizers.Names, ", "))
+		}
+		algos = append(algos, name)
+	}
+	var shapes []tensorShape
+	switch *layout {
+	case "big":
+		shapes = bigLayout(*params)
+	case "gpt":
+		if !paramsSet {
+			*params = 30_000_000
+		}
+		shapes = gptLayout(*params)
+	default:
+		return fmt.Errorf("unknown --layout %q (want big or gpt)", *layout)
+	}
+	n := 0
+	for _, s := range shapes {
+		n += s.size()
+	}
+
+	fmt.Fprintf(stdout, "layout %s: %d parameters in %d tensor(s); %s\n", *layout, n, len(shapes), report.Machine())
+	// The machine may be shared, so the triad is measured again before each optimizer; the
+	// roofline is the best bandwidth seen, which can only make the ratios conservative.
+	tri := newTriadArrays(n)
+	triadBW := tri.best(*reps)
+	fmt.Fprintf(stdout, "%-12s %8.1f GB/s  (a[i] = b[i] + s·c[i] over %d float32, %d B/elem, best of %d)\n",
+		"triad", triadBW/1e9, n, bytesTriad, *reps)
+	triadLo, triadHi := triadBW, triadBW
+
+	ps := newParams(shapes)
+	for _, name := range algos {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		bw := tri.best(*reps)
+		triadLo, triadHi = min(triadLo, bw), max(triadHi, bw)
+		var opt optimizers.Optimizer
+		res, err := timeSteps(ctx, func() (fadam.Stepper, error) {
+			o, err := optimizers.New(name, fadam.Defaults())
+			opt = o
+			return o, err
+		}, ps, *warmup, *steps)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		perSec := float64(n) / res.best.Seconds()
+		bw = perSec * modelBytes[name]
+		fmt.Fprintf(stdout, "%-12s %8.1f Mparams/s  %6.1f GB/s  roofline=%.2f  state=%.1f B/param  [model %g B/param, implementation %.1f; heap +%.1f B/param; best of %d steps]\n",
+			name, perSec/1e6, bw/1e9, bw/triadHi, float64(opt.StateBytes())/float64(n),
+			modelBytes[name], float64(opt.TrafficBytes())/float64(n), float64(max(res.stateBytes, 0))/float64(n), *steps)
+	}
+	fmt.Fprintf(stdout, "roofline = GB/s ÷ best triad %.1f GB/s (triad ranged %.1f–%.1f GB/s during the run)\n", triadHi/1e9, triadLo/1e9, triadHi/1e9)
+	return nil
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/fadam-go/fadam"
@@ -23,8 +26,12 @@ func TestTriad(t *testing.T) {
 			}
 		}
 	}
-	if bw := measureTriad(1<<12, 2); !(bw > 0) {
-		t.Errorf("measureTriad = %v, want a positive bandwidth", bw)
+	tri := newTriadArrays(1 << 12)
+	if bw := tri.best(2); !(bw > 0) {
+		t.Errorf("triad bandwidth %v, want positive", bw)
+	}
+	if want := float32(4%7) + 3*float32(4%5); tri.a[4] != want {
+		t.Errorf("triad a[4] = %v, want %v", tri.a[4], want)
 	}
 }
 
@@ -103,5 +110,41 @@ func TestTimeSteps(t *testing.T) {
 	cancel()
 	if _, err := timeSteps(ctx, func() (fadam.Stepper, error) { return &sgd{}, nil }, params, 1, 1); err == nil {
 		t.Error("timeSteps ignored a cancelled context")
+	}
+}
+
+func TestBenchCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"--params", "4096", "--steps", "2"},
+		{"--layout", "gpt", "--params", "5000", "--steps", "1", "--warmup", "0", "--triad-reps", "1", "--optimizers", "fadam,adafactor"},
+	} {
+		var out bytes.Buffer
+		if err := bench(context.Background(), args, &out, io.Discard); err != nil {
+			t.Fatalf("bench %v: %v", args, err)
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		names := []string{"layout", "triad", "fadam", "fadafactor", "adam", "adafactor", "roofline"}
+		if len(args) > 4 {
+			names = []string{"layout", "triad", "fadam", "adafactor", "roofline"}
+		}
+		if len(lines) != len(names) {
+			t.Fatalf("bench %v printed %d lines, want %d:\n%s", args, len(lines), len(names), out.String())
+		}
+		for i, name := range names {
+			f := strings.Fields(lines[i])
+			if f[0] != name || i >= 2 && i < len(names)-1 && (!strings.Contains(lines[i], "Mparams/s") || !strings.Contains(lines[i], "roofline=")) {
+				t.Errorf("line %d is %q, want the %s line", i, lines[i], name)
+			}
+		}
+	}
+	for _, bad := range [][]string{
+		{"--optimizers", "sgd"},
+		{"--layout", "wide"},
+		{"--steps", "0"},
+		{"extra"},
+	} {
+		if err := bench(context.Background(), append([]string{"--params", "64"}, bad...), io.Discard, io.Discard); err == nil {
+			t.Errorf("bench %v succeeded", bad)
+		}
 	}
 }

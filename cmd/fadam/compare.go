@@ -281,9 +281,9 @@ func (r compareReport) plot() report.LinePlot {
 	return lp
 }
 
-// commandLine quotes args the way a shell would need them.
-func commandLine(args []string) string {
-	parts := []string{"fadam", "compare"}
+// commandLine is `fadam <sub> args…`, with args quoted the way a shell would need them.
+func commandLine(sub string, args []string) string {
+	parts := []string{"fadam", sub}
 	for _, a := range args {
 		if a == "" || strings.ContainsAny(a, " \t\n'\"$\\`*?[]{}()<>|&;#~") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
@@ -326,7 +326,7 @@ func (r compareReport) write() error {
 	var d report.Doc
 	d.Heading(1, "FAdam vs AdamW on a byte-level GPT")
 	d.Para("Command (%s):", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	d.Code(commandLine(r.args))
+	d.Code(commandLine("compare", r.args))
 	d.Machine(report.Machine())
 	if n := countUnfinished(r.runs, r.cfg.Steps); n > 0 {
 		d.Para("**Interrupted:** %d of %d runs did not finish; the table counts finished runs only, the CSV and plot hold every evaluation made.", n, len(r.runs))

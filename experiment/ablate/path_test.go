@@ -1,6 +1,9 @@
 package ablate
 
 import (
+	"math/rand/v2"
+
+	"github.com/fadam-go/fadam/optimizers"
 	"math"
 	"testing"
 
@@ -110,5 +113,62 @@ func TestPathZeroGradientStaysFinite(t *testing.T) {
 				t.Fatalf("%v: non-finite value %v", st, v)
 			}
 		}
+	}
+}
+
+// The path's end points must be the library's optimizers: stage 0 is baseline.Adam without
+// clipping, stage 1 with it, and stage 5 is fadam.New. Ten steps on random gradients, compared
+// to float32 rounding (the path computes in float64, the library in float32 with float64 sums).
+func TestPathEndpointsMatchLibrary(t *testing.T) {
+	for _, tc := range []struct {
+		stage Stage
+		lib   string
+		clip  float64
+	}{
+		{StageAdamW, "adam", 0},
+		{StageUpdateClip, "adam", 1},
+		{StageFisherDecay, "fadam", 1},
+	} {
+		t.Run(tc.stage.String(), func(t *testing.T) {
+			cfg := pathTestConfig()
+			cfg.LR, cfg.Clip = 1e-2, tc.clip
+			if tc.clip == 0 {
+				cfg.Clip = 1 // NewPath needs c > 0; stage 0 does not clip
+			}
+			path, err := NewPath(tc.stage, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			libCfg := cfg
+			libCfg.Clip = tc.clip
+			lib, err := optimizers.New(tc.lib, libCfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(7, 8))
+			const n = 64
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64())
+				b[i] = a[i]
+			}
+			for step := 0; step < 10; step++ {
+				g := make([]float32, n)
+				for i := range g {
+					g[i] = float32(rng.NormFloat64() * 0.1)
+				}
+				if err := path.Step([]fadam.Param{{Name: "w", Shape: []int{8, 8}, Value: a, Grad: g}}); err != nil {
+					t.Fatal(err)
+				}
+				if err := lib.Step([]fadam.Param{{Name: "w", Shape: []int{8, 8}, Value: b, Grad: g}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range a {
+				if d := math.Abs(float64(a[i] - b[i])); d > 1e-5*math.Max(1, math.Abs(float64(b[i]))) {
+					t.Fatalf("θ[%d]: path %.8g, library %.8g", i, a[i], b[i])
+				}
+			}
+		})
 	}
 }

@@ -14,8 +14,13 @@ import (
 func Table(sw Sweep, outcomes []Outcome, steps int) report.Table {
 	t := report.Table{Header: []string{sw.Symbol}}
 	if len(outcomes) > 0 {
-		for _, c := range outcomes[0].Setting.Contenders {
-			t.Header = append(t.Header, c.Name+" eval loss")
+		cs := outcomes[0].Setting.Contenders
+		for _, c := range cs {
+			h := c.Name + " eval loss"
+			if len(cs) == 1 {
+				h = "eval loss"
+			}
+			t.Header = append(t.Header, h)
 		}
 	}
 	for _, o := range outcomes {

@@ -16,9 +16,10 @@ type ReportInfo struct {
 	Date        time.Time
 	Machine     report.MachineInfo
 	WallTime    time.Duration
-	Data        string // description of the corpus (Markdown)
-	Params      int    // trainable parameters of the model
-	Interrupted bool   // the sweep was cut short by Ctrl-C
+	CorpusTime  time.Duration // synthesis (or cache check) and feature extraction
+	Data        string        // description of the corpus (Markdown)
+	Params      int           // trainable parameters of the model
+	Interrupted bool          // the sweep was cut short by Ctrl-C
 }
 
 // WriteReport writes asr.md, asr.csv and the training-curve plots (asr_train_loss and
@@ -82,7 +83,8 @@ func WriteReport(dir string, cfg Config, opts []string, runs []Run, info ReportI
 		d.Para("**This sweep was interrupted (Ctrl-C); only the runs that finished are summarised.**")
 	}
 	d.Code(info.Command)
-	d.Para("Date: %s. Wall time: %s.", info.Date.UTC().Format("2006-01-02 15:04 MST"), info.WallTime.Round(time.Second))
+	d.Para("Date: %s. Wall time: %s, of which preparing the corpus took %s.", info.Date.UTC().Format("2006-01-02 15:04 MST"),
+		info.WallTime.Round(time.Second), info.CorpusTime.Round(time.Second))
 	d.Machine(info.Machine)
 
 	d.Heading(2, "Result")
@@ -145,9 +147,10 @@ func WriteReport(dir string, cfg Config, opts []string, runs []Run, info ReportI
 		"%d classes (blank + %d words); %d parameters.", mc.Layers, mc.Dim, mc.Heads, mc.FF, mc.Classes, mc.Classes-1, info.Params)
 	o := cfg.Opt
 	d.Para("Optimization, identical for every optimizer: peak LR %g, linear warmup %d steps then cosine decay to %g×peak, "+
-		"%d steps of %d utterances; β1=%g, β2=%g, ε=%g, weight decay λ=%g on matrices only (not biases or LayerNorm); "+
-		"FAdam's ε₂=%g, clip c=%g, ρ=%g. Test-set evaluation every %d steps.",
-		o.LR, cfg.Warmup, cfg.MinLRFrac, cfg.Steps, cfg.Batch, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, o.Eps2, o.Clip, o.Rho, cfg.EvalEvery)
+		"%d steps of %d utterances; β1=%g, β2=%g, ε=%g, decoupled weight decay λ=%g on matrices only (not biases or LayerNorm); "+
+		"ε₂=%g and ρ=%g (FAdam); clipping threshold c=%g (FAdam's clip of the natural gradient; for Adam, Algorithm 3's update clipping). "+
+		"Test-set evaluation every %d steps.",
+		o.LR, cfg.Warmup, cfg.MinLRFrac, cfg.Steps, cfg.Batch, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, o.Eps2, o.Rho, o.Clip, cfg.EvalEvery)
 	d.Para("Files: `asr.csv` (every evaluation of every run), `asr_train_loss.svg/.png`, `asr_test_wer.svg/.png`.")
 	return d.WriteFile(filepath.Join(dir, "asr.md"))
 }

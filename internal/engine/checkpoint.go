@@ -195,6 +195,15 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 	for _, t := range ts {
 		byName[t.Name] = t
 	}
+	// Every algorithm keeps a momentum of the parameter's shape: checking it before allocating
+	// bounds the allocation by the checkpoint's size.
+	for i, name := range names {
+		m, ok := byName[name+".m"]
+		n, _ := numElements(shapes[i])
+		if !ok || len(m.Data) != n {
+			return fail("parameter %q: no momentum tensor %q of %d elements", name, name+".m", n)
+		}
+	}
 	fresh := e.newTensorsWith(names, shapes, &cfg)
 	used := 0
 	for _, t := range fresh {

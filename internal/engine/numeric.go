@@ -90,3 +90,16 @@ func Reciprocal(d float64) float64 {
 	}
 	return 1 / d
 }
+
+// Finite clamps x to ±MaxFloat64. Kernels multiply per-element values by step constants built
+// from hyperparameters (such as λ·clip); a constant that overflowed to Inf would turn a 0
+// element into NaN, a saturated one cannot.
+func Finite(x float64) float64 {
+	if x > math.MaxFloat64 {
+		return math.MaxFloat64
+	}
+	if x < -math.MaxFloat64 {
+		return -math.MaxFloat64
+	}
+	return x
+}

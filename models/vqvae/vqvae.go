@@ -330,6 +330,12 @@ func (m *Model) Backward() {
 	m.enc1.Backward(nil, dpre, m.x, b, Side, Side)
 }
 
+// RestartDeadCodes moves the codes no Forward has chosen since the previous call onto encoder
+// outputs of the last Forward's images, drawn with rng, and returns how many moved.
+func (m *Model) RestartDeadCodes(rng *rand.Rand) int {
+	return m.VQ.RestartDead(m.ze, m.b*grid*grid, rng)
+}
+
 // Codes returns the code index of each latent position of the last Forward (b·49 values).
 func (m *Model) Codes() []int32 { return m.idx[:m.b*grid*grid] }
 

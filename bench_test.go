@@ -1,0 +1,102 @@
+package fadam_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/optimizers"
+)
+
+// Benchmarks of one optimizer step, reporting the step's memory traffic (TrafficBytes) as
+// bytes/s, and of a triad a[i] = b[i] + s·c[i] (12 bytes per element) on the same machine: the
+// roofline of DESIGN.md §3 is the ratio of the two MB/s figures.
+//
+//	go test -run '^$' -bench . -benchtime 20x -count 6 . | tee new.txt; benchstat new.txt
+
+const big = 16 << 20
+
+// gptSpecs mirrors cmd/fadam's gpt layout at width 512: 100 tensors, 29.9M parameters.
+func gptSpecs() []spec {
+	const d = 512
+	s := []spec{{"wte", []int{16 * d, d}}, {"wpe", []int{2 * d, d}}}
+	for l := range 8 {
+		p := fmt.Sprintf("h%d.", l)
+		s = append(s,
+			spec{p + "ln1.g", []int{d}}, spec{p + "ln1.b", []int{d}},
+			spec{p + "attn.qkv.w", []int{d, 3 * d}}, spec{p + "attn.qkv.b", []int{3 * d}},
+			spec{p + "attn.proj.w", []int{d, d}}, spec{p + "attn.proj.b", []int{d}},
+			spec{p + "ln2.g", []int{d}}, spec{p + "ln2.b", []int{d}},
+			spec{p + "mlp.fc.w", []int{d, 4 * d}}, spec{p + "mlp.fc.b", []int{4 * d}},
+			spec{p + "mlp.proj.w", []int{4 * d, d}}, spec{p + "mlp.proj.b", []int{d}},
+		)
+	}
+	return append(s, spec{"lnf.g", []int{d}}, spec{"lnf.b", []int{d}})
+}
+
+func BenchmarkTriad(b *testing.B) {
+	a, x, y := make([]float32, big), make([]float32, big), make([]float32, big)
+	for i := range x {
+		x[i], y[i] = float32(i%7), float32(i%5)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	b.SetBytes(12 * big)
+	b.ResetTimer()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := big*w/workers, big*(w+1)/workers
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a, x, y := a[lo:hi], x[lo:hi], y[lo:hi]
+				for i := range a {
+					a[i] = x[i] + 3*y[i]
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+func BenchmarkStep(b *testing.B) {
+	layouts := []struct {
+		name  string
+		specs []spec
+	}{{"big16Mi", []spec{{"big", []int{4096, 4096}}}}, {"gpt", gptSpecs()}}
+	for _, l := range layouts {
+		for _, name := range optimizers.Names {
+			b.Run(name+"/"+l.name, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				ps := makeParams(rng, l.specs)
+				fillGrads(rng, ps, 1)
+				o, err := optimizers.New(name, fadam.Defaults())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := o.Step(ps); err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(o.TrafficBytes())
+				b.ReportMetric(float64(o.StateBytes())/float64(totalParams(ps)), "state-B/param")
+				b.ResetTimer()
+				for b.Loop() {
+					if err := o.Step(ps); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func totalParams(ps []fadam.Param) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.Value)
+	}
+	return n
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/experiment/ablate"
+	"github.com/fadam-go/fadam/optimizers"
+	"github.com/fadam-go/fadam/report"
+)
+
+func init() {
+	register(command{
+		name:    "ablate",
+		summary: "sweep FAdam's ρ, ε, ε₂, λ, or trace AdamW → FAdam (paper Appendix C.1)",
+		run:     runAblate,
+	})
+}
+
+// Ablation defaults: a smaller budget per run than compare, since a sweep trains many runs.
+const (
+	ablateSteps = 300
+	ablateSeeds = 2
+)
+
+func runAblate(ctx context.Context, args []string) error {
+	usage := "usage: fadam ablate " + strings.Join(ablate.Names(), "|") + " [flags]"
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(os.Stderr, usage)
+			return flag.ErrHelp
+		}
+		return errors.New(usage)
+	}
+	sw, ok := ablate.Sweeps[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown sweep %q; %s", args[0], usage)
+	}
+	fs := flag.NewFlagSet("ablate "+sw.Name, flag.ContinueOnError)
+	seeds := fs.Int("seeds", ablateSeeds, "seeds per value")
+	values := fs.String("values", strings.Join(sw.Default, ","), "comma-separated values to sweep")
+	out := fs.String("out", "./fadam-out", "directory for the report, CSV and plot")
+	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs trained at once")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	mf := addLMFlags(fs)
+	fs.Lookup("steps").DefValue = strconv.Itoa(ablateSteps)
+	mf.steps = ablateSteps
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *seeds <= 0 || *parallel <= 0 {
+		return fmt.Errorf("--seeds (%d) and --parallel (%d) must be positive", *seeds, *parallel)
+	}
+	cfg, err := mf.config()
+	if err != nil {
+		return err
+	}
+	var vals []string
+	for _, v := range strings.Split(*values, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) == 0 {
+		return errors.New("--values is empty")
+	}
+	factories := ablate.Factories{}
+	for _, name := range []string{"fadam", "adamw"} {
+		lib := map[string]string{"fadam": "fadam", "adamw": "adam"}[name]
+		factories[name] = func(c fadam.Config) (fadam.Stepper, error) { return optimizers.New(lib, c) }
+	}
+	settings, err := sw.Build(vals, cfg.Opt, factories)
+	if err != nil {
+		return err
+	}
+	corpus, err := mf.loadCorpus()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("creating --out: %w", err)
+	}
+	seedList := make([]uint64, *seeds)
+	for i := range seedList {
+		seedList[i] = uint64(i + 1)
+	}
+	runs := 0
+	for _, s := range settings {
+		runs += len(s.Contenders) * *seeds
+	}
+	fmt.Fprintf(os.Stderr, "fadam ablate %s: %d values, %d runs of %d steps (%d at a time), model %+v\n",
+		sw.Name, len(settings), runs, mf.steps, *parallel, cfg.Model)
+	bar := report.NewProgress(runs*mf.steps, "ablate "+sw.Name, *quiet)
+	var done atomic.Int64
+	start := time.Now()
+	outcomes, runErr := ablate.Run(ctx, corpus, cfg, settings, seedList, *parallel, func() {
+		bar.Set(int(done.Add(1)), "")
+	})
+	bar.Finish()
+	in := ablate.ReportInput{Sweep: sw, Outcomes: outcomes, Config: cfg, Seeds: seedList,
+		Command: commandLine("ablate", args), Elapsed: time.Since(start)}
+	if runErr != nil {
+		in.Note = "the sweep was interrupted (" + runErr.Error() + "); the table holds what finished."
+	}
+	path, err := ablate.WriteReport(*out, in)
+	if err != nil {
+		return err
+	}
+	fmt.Println(ablate.Table(sw, outcomes, mf.steps).Markdown())
+	for _, pt := range sw.Paper {
+		fmt.Println(pt.Caption)
+		fmt.Println(pt.Table.Markdown())
+	}
+	fmt.Printf("report: %s (%s)\n", path, time.Since(start).Round(time.Second))
+	return runErr
+}
