@@ -51,19 +51,9 @@ func SgemmBatched(kern Kernel, transA, transB bool, m, n, k int, alpha float32, 
 	t := taskPool.Get().(*task)
 	*t = task{mk: mk, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
 		offA: offA, offB: offB, offC: offC, nblocks: len(offA)}
-	ws := getWorkspace(mk)
 	nw := 1
 	if 2*m*n*k*len(offA) >= parallelMinFlops {
-		nw = min(runtime.GOMAXPROCS(0), len(offA))
+		nw = runtime.GOMAXPROCS(0)
 	}
-	if nw > 1 {
-		t.runParallel(ws, nw)
-	} else {
-		for i := range offA {
-			t.block(i, ws)
-		}
-	}
-	wsPool.Put(ws)
-	*t = task{}
-	taskPool.Put(t)
+	t.run(nw)
 }

@@ -8,9 +8,10 @@ import (
 
 // PeakGFLOPS measures the float32 FMA throughput of this machine, in GFLOP/s, with the vector
 // width Fast uses: GOMAXPROCS goroutines each run a loop of independent FMAs with no memory
-// traffic for about d. It is an upper bound for any Sgemm here, useful to put kernel speeds
-// in proportion. It returns 0 when no assembly kernel fits the CPU. The figure drops if other
-// processes share the cores.
+// traffic for about d, and their rates add up. It is an upper bound for any Sgemm here, useful
+// to put kernel speeds in proportion. Where the OS reports per-thread CPU time (Linux), each
+// rate is over the time the goroutine's thread was actually on a core, so other processes on
+// a shared machine lower it less. It returns 0 when no assembly kernel fits the CPU.
 func PeakGFLOPS(d time.Duration) float64 {
 	mk := bestKernel
 	if mk.fmaLoop == nil {
@@ -38,8 +39,13 @@ func PeakGFLOPS(d time.Duration) float64 {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			start := time.Now()
+			cpu0, ok := threadCPU()
 			mk.fmaLoop(n)
-			rates[g] = float64(n) * float64(mk.fmaLoopFlops) / time.Since(start).Seconds() / 1e9
+			el := time.Since(start)
+			if cpu1, ok1 := threadCPU(); ok && ok1 && cpu1 > cpu0 {
+				el = cpu1 - cpu0 // time actually on a core, if other processes took some
+			}
+			rates[g] = float64(n) * float64(mk.fmaLoopFlops) / el.Seconds() / 1e9
 		}()
 	}
 	wg.Wait()

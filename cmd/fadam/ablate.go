@@ -28,8 +28,8 @@ func init() {
 
 // Ablation defaults: a smaller budget per run than compare, since a sweep trains many runs.
 const (
-	ablateSteps = 300
-	ablateSeeds = 2
+	ablateSteps = 600
+	ablateSeeds = 3
 )
 
 func runAblate(ctx context.Context, args []string) error {
@@ -76,10 +76,16 @@ func runAblate(ctx context.Context, args []string) error {
 	if len(vals) == 0 {
 		return errors.New("--values is empty")
 	}
-	factories := ablate.Factories{}
-	for _, name := range []string{"fadam", "adamw"} {
-		lib := map[string]string{"fadam": "fadam", "adamw": "adam"}[name]
-		factories[name] = func(c fadam.Config) (fadam.Stepper, error) { return optimizers.New(lib, c) }
+	// The swept values are applied to the shared configuration before these factories run, so
+	// they set only what compare's lm.NamedOptimizer sets and the sweeps leave alone: AdamW is
+	// PyTorch's, without update clipping; FAdam keeps Algorithm 1's constants from the shared
+	// configuration (fadam.Defaults).
+	factories := ablate.Factories{
+		"fadam": func(c fadam.Config) (fadam.Stepper, error) { return optimizers.New("fadam", c) },
+		"adamw": func(c fadam.Config) (fadam.Stepper, error) {
+			c.Eps, c.Clip = 1e-8, 0
+			return optimizers.New("adam", c)
+		},
 	}
 	settings, err := sw.Build(vals, cfg.Opt, factories)
 	if err != nil {

@@ -273,7 +273,7 @@ func (m *Model) Forward(images []byte) (Losses, error) {
 	return l, nil
 }
 
-// relUBackward sets dpre to the gradient through a ReLU whose output is y.
+// reluBackward sets dpre to the gradient through a ReLU whose output is y.
 func (m *Model) reluBackward(dpre, dpost, y []float32) {
 	clear(dpre)
 	m.relu.Backward(dpre, dpost, y)
