@@ -14,9 +14,9 @@ import (
 	"github.com/fadam-go/fadam"
 	"github.com/fadam-go/fadam/data/digits"
 	easr "github.com/fadam-go/fadam/experiment/asr"
+	"github.com/fadam-go/fadam/experiment/lm"
 	model "github.com/fadam-go/fadam/models/asr"
 	"github.com/fadam-go/fadam/nn"
-	"github.com/fadam-go/fadam/optimizers"
 	"github.com/fadam-go/fadam/report"
 )
 
@@ -43,7 +43,7 @@ type asrSettings struct {
 func parseASRFlags(args []string) (asrSettings, error) {
 	var s asrSettings
 	fs := flag.NewFlagSet("asr", flag.ContinueOnError)
-	opts := fs.String("optimizers", "fadam,adam", "comma-separated optimizers to compare ("+strings.Join(optimizers.Names, ", ")+")")
+	opts := fs.String("optimizers", "fadam,adam", "comma-separated optimizers to compare (fadam, adam, fadafactor, adafactor)")
 	fs.IntVar(&s.steps, "steps", 800, "training steps per run")
 	fs.IntVar(&s.seeds, "seeds", 3, "seeds per optimizer (1..N)")
 	fs.IntVar(&s.train, "utterances", 2000, "training utterances (the held-out set has 15% as many, at least 40)")
@@ -84,7 +84,7 @@ func parseASRFlags(args []string) (asrSettings, error) {
 		return s, fmt.Errorf("--lr %g must be positive", s.lr)
 	}
 	for _, o := range s.optimizers {
-		if _, err := optimizers.New(o, asrHyper(s.lr)); err != nil {
+		if _, err := asrOptimizer(o); err != nil {
 			return s, err
 		}
 	}
@@ -94,12 +94,27 @@ func parseASRFlags(args []string) (asrSettings, error) {
 	return s, nil
 }
 
-// asrHyper is the paper's ASR setting (β1=0.9, β2=0.98, ε=1e-8, λ=0.001) with FAdam's other
-// defaults; every optimizer gets exactly this.
+// asrHyper is the paper's ASR setting (β1=0.9, β2=0.98, ε=1e-8, λ=0.001) shared by every
+// optimizer; each algorithm's own constants (clipping, ε₂, ρ) are set by asrOptimizer.
 func asrHyper(lr float64) fadam.Config {
 	c := fadam.Defaults()
 	c.LR, c.Beta1, c.Beta2, c.Eps, c.WeightDecay = lr, 0.9, 0.98, 1e-8, 0.001
 	return c
+}
+
+// asrOptimizer returns the named optimizer with the algorithm's own constants, exactly as the
+// language-model comparison sets them (lm.NamedOptimizer): FAdam keeps Algorithm 1's ε₂, c and
+// ρ; Adam is PyTorch's AdamW without update clipping. "adam" is accepted for "adamw".
+func asrOptimizer(name string) (easr.Optimizer, error) {
+	key := strings.ToLower(name)
+	if key == "adam" {
+		key = "adamw"
+	}
+	o, err := lm.NamedOptimizer(key)
+	if err != nil {
+		return easr.Optimizer{}, err
+	}
+	return easr.Optimizer{Name: name, New: easr.OptimizerFactory(o.New)}, nil
 }
 
 func runASR(ctx context.Context, args []string) error {
@@ -133,9 +148,11 @@ func runASR(ctx context.Context, args []string) error {
 	}
 	var opts []easr.Optimizer
 	for _, name := range s.optimizers {
-		opts = append(opts, easr.Optimizer{Name: name, New: func(c fadam.Config) (fadam.Stepper, error) {
-			return optimizers.New(name, c)
-		}})
+		o, err := asrOptimizer(name)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, o)
 	}
 	seeds := make([]uint64, s.seeds)
 	for i := range seeds {
@@ -157,6 +174,8 @@ func runASR(ctx context.Context, args []string) error {
 	info := easr.ReportInfo{
 		Command: easr.CommandLine(append([]string{"fadam"}, os.Args[1:]...)), Date: start, Machine: report.Machine(),
 		WallTime: time.Since(start), CorpusTime: corpusTime, Data: corpus.Describe(), Params: nn.Count(m.Params()), Interrupted: interrupted,
+		OptimizerNote: "Each algorithm keeps its own constants, as in `fadam compare`: FAdam ε₂=0.01, c=1, ρ=0.5 (Algorithm 1); " +
+			"Adam is PyTorch's AdamW without update clipping (FAdafactor as FAdam; Adafactor ε=1e-30, c=1).",
 	}
 	if err := easr.WriteReport(s.out, cfg, s.optimizers, runs, info); err != nil {
 		return err

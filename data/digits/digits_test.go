@@ -122,3 +122,11 @@ func TestPrepareAndLoad(t *testing.T) {
 		t.Fatalf("cancelled prepare returned %v", err)
 	}
 }
+
+func TestMissingEspeak(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, _, err := Prepare(context.Background(), t.TempDir(), 1, 1, 1, 1)
+	if !errors.Is(err, ErrNoEspeak) || !strings.Contains(err.Error(), "apt-get install espeak-ng") {
+		t.Fatalf("without espeak-ng: %v", err)
+	}
+}

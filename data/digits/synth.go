@@ -40,7 +40,7 @@ type Manifest struct {
 	Utterances []Entry `json:"utterances"`
 }
 
-// EspeakVersion returns the first line of `espeak-ng --version`, or ErrNoEspeak.
+// EspeakVersion returns the name and version `espeak-ng --version` prints, or ErrNoEspeak.
 func EspeakVersion(ctx context.Context) (string, error) {
 	if _, err := exec.LookPath("espeak-ng"); err != nil {
 		return "", ErrNoEspeak
@@ -49,7 +49,9 @@ func EspeakVersion(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("digits: espeak-ng --version: %w", err)
 	}
+	// "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/…": keep the name and version only.
 	line, _, _ := strings.Cut(string(out), "\n")
+	line, _, _ = strings.Cut(line, "Data at:")
 	return strings.TrimSpace(line), nil
 }
 

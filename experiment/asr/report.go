@@ -20,6 +20,9 @@ type ReportInfo struct {
 	Data        string        // description of the corpus (Markdown)
 	Params      int           // trainable parameters of the model
 	Interrupted bool          // the sweep was cut short by Ctrl-C
+	// OptimizerNote states the constants that belong to each algorithm rather than to the
+	// comparison (clipping, ε₂, ρ).
+	OptimizerNote string
 }
 
 // WriteReport writes asr.md, asr.csv and the training-curve plots (asr_train_loss and
@@ -147,10 +150,9 @@ func WriteReport(dir string, cfg Config, opts []string, runs []Run, info ReportI
 		"%d classes (blank + %d words); %d parameters.", mc.Layers, mc.Dim, mc.Heads, mc.FF, mc.Classes, mc.Classes-1, info.Params)
 	o := cfg.Opt
 	d.Para("Optimization, identical for every optimizer: peak LR %g, linear warmup %d steps then cosine decay to %g×peak, "+
-		"%d steps of %d utterances; β1=%g, β2=%g, ε=%g, decoupled weight decay λ=%g on matrices only (not biases or LayerNorm); "+
-		"ε₂=%g and ρ=%g (FAdam); clipping threshold c=%g (FAdam's clip of the natural gradient; for Adam, Algorithm 3's update clipping). "+
-		"Test-set evaluation every %d steps.",
-		o.LR, cfg.Warmup, cfg.MinLRFrac, cfg.Steps, cfg.Batch, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, o.Eps2, o.Rho, o.Clip, cfg.EvalEvery)
+		"%d steps of %d utterances; β1=%g, β2=%g, ε=%g, decoupled weight decay λ=%g on matrices only (not biases or LayerNorm). "+
+		"%s Test-set evaluation every %d steps.",
+		o.LR, cfg.Warmup, cfg.MinLRFrac, cfg.Steps, cfg.Batch, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, info.OptimizerNote, cfg.EvalEvery)
 	d.Para("Files: `asr.csv` (every evaluation of every run), `asr_train_loss.svg/.png`, `asr_test_wer.svg/.png`.")
 	return d.WriteFile(filepath.Join(dir, "asr.md"))
 }
