@@ -2,10 +2,12 @@ package fadam_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fadam-go/fadam"
 	"github.com/fadam-go/fadam/optimizers"
@@ -15,7 +17,8 @@ import (
 // bytes/s, and of a triad a[i] = b[i] + s·c[i] (12 bytes per element) on the same machine: the
 // roofline of DESIGN.md §3 is the ratio of the two MB/s figures.
 //
-//	go test -run '^$' -bench . -benchtime 20x -count 6 . | tee new.txt; benchstat new.txt
+//	go test -run '^$' -bench 'Triad|Step' -benchtime 10x -count 6 . | tee new.txt; benchstat new.txt
+//	go test -run '^$' -bench Roofline -benchtime 1x .   # interleaved, best of 7
 
 const big = 16 << 20
 
@@ -37,28 +40,85 @@ func gptSpecs() []spec {
 	return append(s, spec{"lnf.g", []int{d}}, spec{"lnf.b", []int{d}})
 }
 
-func BenchmarkTriad(b *testing.B) {
-	a, x, y := make([]float32, big), make([]float32, big), make([]float32, big)
+// triad runs a[i] = b[i] + 3·c[i] with one contiguous slice per GOMAXPROCS worker.
+func triad(a, x, y []float32) {
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := len(a)*w/workers, len(a)*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, x, y := a[lo:hi], x[lo:hi], y[lo:hi]
+			for i := range a {
+				a[i] = x[i] + 3*y[i]
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func triadArrays(n int) (a, x, y []float32) {
+	a, x, y = make([]float32, n), make([]float32, n), make([]float32, n)
 	for i := range x {
 		x[i], y[i] = float32(i%7), float32(i%5)
 	}
-	workers := runtime.GOMAXPROCS(0)
+	return a, x, y
+}
+
+func BenchmarkTriad(b *testing.B) {
+	a, x, y := triadArrays(big)
 	b.SetBytes(12 * big)
 	b.ResetTimer()
 	for b.Loop() {
-		var wg sync.WaitGroup
-		for w := range workers {
-			lo, hi := big*w/workers, big*(w+1)/workers
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				a, x, y := a[lo:hi], x[lo:hi], y[lo:hi]
-				for i := range a {
-					a[i] = x[i] + 3*y[i]
+		triad(a, x, y)
+	}
+}
+
+// BenchmarkRoofline alternates triad and step timings (best of 7 each, so that a machine shared
+// with other work disturbs the ratio least) and reports the step's bytes/s over the triad's as
+// "roofline". Run it with -benchtime 1x.
+func BenchmarkRoofline(b *testing.B) {
+	a, x, y := triadArrays(big)
+	layouts := []struct {
+		name  string
+		specs []spec
+	}{{"big16Mi", []spec{{"big", []int{4096, 4096}}}}, {"gpt", gptSpecs()}}
+	for _, l := range layouts {
+		for _, name := range optimizers.Names {
+			b.Run(name+"/"+l.name, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				ps := makeParams(rng, l.specs)
+				fillGrads(rng, ps, 1)
+				o, err := optimizers.New(name, fadam.Defaults())
+				if err != nil {
+					b.Fatal(err)
 				}
-			}()
+				if err := o.Step(ps); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					bestTriad, bestStep := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+					for range 7 {
+						start := time.Now()
+						triad(a, x, y)
+						bestTriad = min(bestTriad, time.Since(start))
+						start = time.Now()
+						if err := o.Step(ps); err != nil {
+							b.Fatal(err)
+						}
+						bestStep = min(bestStep, time.Since(start))
+					}
+					triadBW := 12 * big / bestTriad.Seconds()
+					stepBW := float64(o.TrafficBytes()) / bestStep.Seconds()
+					b.ReportMetric(stepBW/triadBW, "roofline")
+					b.ReportMetric(stepBW/1e9, "GB/s")
+					b.ReportMetric(triadBW/1e9, "triad-GB/s")
+					b.ReportMetric(float64(totalParams(ps))/bestStep.Seconds()/1e6, "Mparams/s")
+					b.ReportMetric(float64(o.StateBytes())/float64(totalParams(ps)), "state-B/param")
+				}
+			})
 		}
-		wg.Wait()
 	}
 }
 
@@ -81,13 +141,12 @@ func BenchmarkStep(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.SetBytes(o.TrafficBytes())
-				b.ReportMetric(float64(o.StateBytes())/float64(totalParams(ps)), "state-B/param")
-				b.ResetTimer()
 				for b.Loop() {
 					if err := o.Step(ps); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(float64(o.StateBytes())/float64(totalParams(ps)), "state-B/param")
 			})
 		}
 	}

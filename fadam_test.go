@@ -69,7 +69,7 @@ func closeTo(got []float32, want []float64, tol float64) error {
 	return nil
 }
 
-var mixedSpecs = []spec{{"w", []int{7, 5}}, {"b", []int{5}}, {"s", []int{}}, {"big", []int{3, 20000}}, {"t3", []int{2, 3, 4}}}
+var mixedSpecs = []spec{{"w", []int{7, 5}}, {"b", []int{5}}, {"s", []int{}}, {"big", []int{3, 20000}}, {"t3", []int{2, 3, 4}}, {"empty", []int{0, 3}}}
 
 func TestAgainstReference(t *testing.T) {
 	type tc struct {
@@ -259,6 +259,13 @@ func TestParamOptions(t *testing.T) {
 			if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
 				t.Errorf("factored=%v %s: %v", factored, p.Name, err)
 			}
+		}
+		fresh := mustNew(t, cfg, factored)
+		if err := fresh.SetParamOptions("bias", fadam.ParamOptions{NoWeightDecay: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := fresh.Step(ps); !errors.Is(err, fadam.ErrUnknownParam) || fresh.Steps() != 0 {
+			t.Errorf("Step with options for a missing parameter = %v, want ErrUnknownParam", err)
 		}
 		if err := opt.SetParamOptions("nope", fadam.ParamOptions{}); !errors.Is(err, fadam.ErrUnknownParam) {
 			t.Errorf("SetParamOptions(unknown) = %v, want ErrUnknownParam", err)
@@ -454,7 +461,7 @@ func TestFiniteForExtremeGradients(t *testing.T) {
 }
 
 func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
-	specs := []spec{{"big", []int{300, 700}}, {"wide", []int{2, 3000}}, {"v", []int{100001}}, {"s", nil}}
+	specs := []spec{{"big", []int{100, 700}}, {"wide", []int{2, 3000}}, {"v", []int{40001}}, {"s", nil}}
 	run := func(procs int, factored bool) []fadam.Param {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		rng := rand.New(rand.NewPCG(21, 22))

@@ -139,7 +139,7 @@ func (o *Optimizer) SetParamOptionsFunc(rule func(name string, shape []int) Para
 // Fisher returns a copy of the named parameter's diagonal empirical Fisher estimate f (for
 // FAdafactor's factored tensors the reconstruction R_i C_j / Σ_i R_i), for uses such as elastic
 // weight consolidation. Values beyond float32's range saturate at math.MaxFloat32. Before the
-// first step f is 1.
+// first step it is the initial value: 1, or 1/n for a factored n×m tensor (R = 1, C = 1).
 func (o *Optimizer) Fisher(name string) ([]float32, error) { return o.e.Fisher(name) }
 
 // StateBytes is the memory held as optimizer state for the registered parameters: 8 bytes per

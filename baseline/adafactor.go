@@ -61,6 +61,9 @@ type adafactorKernel struct {
 	value, grad []float32
 	c           *engine.Consts
 	scale       float64
+	// 1/(√R_i/√ΣR) and 1/√C_j (engine.Reciprocal) of the factored f: ḡ = g·invRow·invCol needs
+	// no division per element.
+	invRow, invCol []float64
 }
 
 func (k *adafactorKernel) Chunks() int {
@@ -92,48 +95,101 @@ func (k *adafactorKernel) Run(p, chunk int) (float64, float64) {
 	}
 	l, r0, r1, c0, c1 := k.f.Tile(chunk)
 	f := k.f
-	colF := f.ColF[l*f.M+c0 : l*f.M+c1]
+	invCol := k.invCol[l*f.M+c0 : l*f.M+c1]
 	sum := 0.0
 	for r := r0; r < r1; r++ {
 		base := (l*f.N+r)*f.M + c0
-		sum += k.run(p, base, base+len(colF), nil, colF, f.RowF[l*f.N+r])
+		sum += k.run(p, base, base+len(invCol), nil, invCol, k.invRow[l*f.N+r])
 	}
 	return sum, 0
 }
 
-// run is pass p over elements [lo, hi), whose √f is sqrtF (unfactored) or rowF·colF (factored).
-func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, colF []float64, rowF float64) float64 {
+// run is pass p over elements [lo, hi), whose √f is sqrtF (unfactored) or, factored,
+// 1/√f = invRow·invCol (at most 1/engine.MinDenominator, as engine.Reciprocal).
+func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, invCol []float64, invRow float64) float64 {
 	cfg := k.c.Cfg
-	b1, b2, eps, sign := cfg.Beta1, k.c.Beta2Hat, cfg.Eps, k.c.Sign
 	g, m, theta := k.grad[lo:hi], k.m[lo:hi], k.value[lo:hi]
 	m, theta = m[:len(g)], theta[:len(g)]
-	gScale := engine.Finite((1 - b1) * k.c.LR * sign * k.scale)
-	wd := k.c.WD
-	sum := 0.0
+	if p == 1 {
+		if invCol != nil {
+			return gradSumFactored(g, invCol[:len(g)], invRow)
+		}
+		return updateFisher(g, sqrtF[:len(g)], k.c.Beta2Hat, cfg.Eps)
+	}
+	gScale := engine.Finite((1 - cfg.Beta1) * k.c.LR * k.c.Sign * k.scale)
+	if invCol != nil {
+		n4 := len(g) &^ 3
+		adafactorUpdateLanes(g[:n4], m[:n4], theta[:n4], invCol[:n4], invRow, cfg.Beta1, gScale, k.c.WD)
+		for i := n4; i < len(g); i++ {
+			adafactorUpdate(g, m, theta, i, min(invRow*invCol[i], maxInverse), cfg.Beta1, gScale, k.c.WD)
+		}
+		return 0
+	}
+	sqrtF = sqrtF[:len(g)]
 	for i := range g {
-		var sf float64
-		if colF != nil {
-			sf = rowF * colF[i]
-		} else {
-			if p == 1 { // line 7 unfactored: f ← β̂₂f + (1−β̂₂)(g² + ε)
-				gi := float64(g[i])
-				s := float64(sqrtF[i])
-				sqrtF[i] = engine.Sat32(math.Sqrt(b2*s*s + (1-b2)*(gi*gi+eps)))
-			}
-			sf = float64(sqrtF[i])
-		}
-		inv := engine.Reciprocal(sf) // line 10: ḡ = g/√f
-		if p == 1 {
-			x := float64(g[i]) * inv
-			sum += x * x
-			continue
-		}
-		mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv)) // line 12
-		m[i] = mi
-		th := float64(theta[i])
-		theta[i] = engine.Sat32(th - (float64(mi) + wd*th)) // line 13
+		adafactorUpdate(g, m, theta, i, engine.Reciprocal(float64(sqrtF[i])), cfg.Beta1, gScale, k.c.WD)
+	}
+	return 0
+}
+
+// maxInverse caps 1/√f as engine.Reciprocal does.
+const maxInverse = 1 / engine.MinDenominator
+
+// gradSumFactored is Σḡ² (line 10) over a row segment with 1/√f = invRow·invCol: four lanes
+// (element i into i mod 4, in assembly where available) combined as (l0+l1)+(l2+l3), then the
+// tail.
+func gradSumFactored(g []float32, invCol []float64, invRow float64) float64 {
+	n4 := len(g) &^ 3
+	var l [4]float64
+	adafactorSumLanes(g[:n4], invCol[:n4], invRow, &l)
+	sum := (l[0] + l[1]) + (l[2] + l[3])
+	for i := n4; i < len(g); i++ {
+		x := float64(g[i]) * min(invRow*invCol[i], maxInverse)
+		sum += x * x
 	}
 	return sum
+}
+
+// adafactorSumLanesGo is the portable adafactorSumLanes (len(g) a multiple of 4).
+func adafactorSumLanesGo(g []float32, invCol []float64, invRow float64, l *[4]float64) {
+	invCol = invCol[:len(g)]
+	*l = [4]float64{}
+	for i := 0; i+4 <= len(g); i += 4 {
+		for k := range 4 {
+			x := float64(g[i+k]) * min(invRow*invCol[i+k], maxInverse)
+			l[k] += x * x
+		}
+	}
+}
+
+// adafactorUpdateLanesGo is the portable adafactorUpdateLanes.
+func adafactorUpdateLanesGo(g, m, theta []float32, invCol []float64, invRow, b1, gScale, wd float64) {
+	invCol = invCol[:len(g)]
+	for i := range g {
+		adafactorUpdate(g, m, theta, i, min(invRow*invCol[i], maxInverse), b1, gScale, wd)
+	}
+}
+
+// updateFisher is the unfactored lines 7–10: f ← β̂₂f + (1−β̂₂)(g² + ε) (√f stored), and Σḡ².
+func updateFisher(g, sqrtF []float32, b2, eps float64) float64 {
+	sum := 0.0
+	for i := range g {
+		gi := float64(g[i])
+		s := float64(sqrtF[i])
+		sqrtF[i] = engine.Sat32(math.Sqrt(b2*s*s + (1-b2)*(gi*gi+eps)))
+		x := gi * engine.Reciprocal(float64(sqrtF[i]))
+		sum += x * x
+	}
+	return sum
+}
+
+// adafactorUpdate is lines 12–13 for element i given inv = 1/√f: m ← β₁m + (1−β₁)η·clip·ḡ,
+// θ ← θ − (m + λθ).
+func adafactorUpdate(g, m, theta []float32, i int, inv, b1, gScale, wd float64) {
+	mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv))
+	m[i] = mi
+	th := float64(theta[i])
+	theta[i] = engine.Sat32(th - (float64(mi) + wd*th))
 }
 
 func (k *adafactorKernel) Finish(p int, sums [][2]float64) {
@@ -143,8 +199,17 @@ func (k *adafactorKernel) Finish(p int, sums [][2]float64) {
 	}
 	switch p {
 	case 0:
-		if k.f != nil {
-			k.f.Update(k.c.Beta2Hat, k.c.Cfg.Eps)
+		if f := k.f; f != nil {
+			f.Update(k.c.Beta2Hat, k.c.Cfg.Eps)
+			if k.invRow == nil {
+				k.invRow, k.invCol = make([]float64, len(f.RowF)), make([]float64, len(f.ColF))
+			}
+			for i, x := range f.RowF {
+				k.invRow[i] = engine.Reciprocal(x)
+			}
+			for j, x := range f.ColF {
+				k.invCol[j] = engine.Reciprocal(x)
+			}
 		}
 	case 1:
 		k.scale = 1

@@ -62,9 +62,17 @@ func (k *adamKernel) Begin(value, grad []float32, c *engine.Consts) {
 	k.scale = 1
 }
 
-// update is m̂/(√v̂+ε) from the stored m and √v (0 where the denominator is 0).
-func (k *adamKernel) update(m, sqrtV float32) float64 {
-	return float64(m) * k.invBC1 * engine.Reciprocal(float64(sqrtV)*k.invSqrtBC2+k.c.Cfg.Eps)
+// adamConsts are one step's constants of the element loops.
+type adamConsts struct {
+	b1, c1, b2, c2, sign    float64 // β₁, 1−β₁, β₂, 1−β₂, −1 when maximizing
+	invBC1, invSqrtBC2, eps float64 // 1/(1−β₁^t), 1/√(1−β₂^t), ε
+	scale, lr, wd           float64 // clip factor, η, λ
+}
+
+func (k *adamKernel) consts() adamConsts {
+	cfg := k.c.Cfg
+	return adamConsts{b1: cfg.Beta1, c1: 1 - cfg.Beta1, b2: cfg.Beta2, c2: 1 - cfg.Beta2, sign: k.c.Sign,
+		invBC1: k.invBC1, invSqrtBC2: k.invSqrtBC2, eps: cfg.Eps, scale: k.scale, lr: k.c.LR, wd: k.c.WD}
 }
 
 func (k *adamKernel) Run(p, chunk int) (float64, float64) {
@@ -72,29 +80,77 @@ func (k *adamKernel) Run(p, chunk int) (float64, float64) {
 	if p == 0 {
 		return engine.SumSquares(k.grad[lo:hi]), 0
 	}
-	b1, b2 := k.c.Cfg.Beta1, k.c.Cfg.Beta2
-	lr, wd, sign := k.c.LR, k.c.WD, k.c.Sign
+	c := k.consts()
 	g, m, sv, theta := k.grad[lo:hi], k.m[lo:hi], k.sqrtV[lo:hi], k.value[lo:hi]
 	m, sv, theta = m[:len(g)], sv[:len(g)], theta[:len(g)]
+	n4 := len(g) &^ 3
 	sum := 0.0
-	for i := range g {
-		if p == 1 {
-			gi := sign * float64(g[i])
-			m[i] = engine.Sat32(b1*float64(m[i]) + (1-b1)*gi)
-			v := float64(sv[i])
-			sv[i] = float32(math.Sqrt(b2*v*v + (1-b2)*gi*gi))
-		}
-		u := k.update(m[i], sv[i])
-		if p == 1 && k.clip {
+	if p == 1 { // moments, and Σu² for the clip
+		var lanes [4]float64
+		adamMomentLanes(g[:n4], m[:n4], sv[:n4], &c, &lanes)
+		sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+		for i := n4; i < len(g); i++ {
+			u := adamMomentElem(g, m, sv, i, &c)
 			sum += u * u
-			continue
 		}
-		if lr != 0 {
-			th := float64(theta[i])
-			theta[i] = engine.Sat32(th - lr*(u*k.scale+wd*th))
+		if k.clip {
+			return sum, 0
+		}
+	}
+	if c.lr != 0 { // θ ← θ − η(u·clip + λθ)
+		adamUpdateLanes(m[:n4], sv[:n4], theta[:n4], &c)
+		for i := n4; i < len(g); i++ {
+			adamUpdateElem(m, sv, theta, i, &c)
 		}
 	}
 	return sum, 0
+}
+
+// adamMomentElem updates m and √v of element i and returns the update m̂/(√v̂+ε).
+func adamMomentElem(g, m, sv []float32, i int, c *adamConsts) float64 {
+	gi := c.sign * float64(g[i])
+	m32 := engine.Sat32(c.b1*float64(m[i]) + c.c1*gi)
+	m[i] = m32
+	s := float64(sv[i])
+	sv32 := float32(math.Sqrt(c.b2*s*s + c.c2*gi*gi))
+	sv[i] = sv32
+	return adamUpdate(m32, sv32, c)
+}
+
+// adamUpdate is m̂/(√v̂+ε) from the stored m and √v (0 where the denominator is 0).
+func adamUpdate(m, sqrtV float32, c *adamConsts) float64 {
+	d := float64(sqrtV)*c.invSqrtBC2 + c.eps
+	inv := 1 / d
+	if d < engine.MinDenominator {
+		inv = engine.Reciprocal(d)
+	}
+	return float64(m) * c.invBC1 * inv
+}
+
+// adamUpdateElem is θ ← θ − η(u·clip + λθ) for element i.
+func adamUpdateElem(m, sv, theta []float32, i int, c *adamConsts) {
+	u := adamUpdate(m[i], sv[i], c)
+	th := float64(theta[i])
+	theta[i] = engine.Sat32(th - c.lr*(u*c.scale+c.wd*th))
+}
+
+// adamMomentLanesGo is the portable adamMomentLanes (len(g) a multiple of 4): lanes[k] gets
+// Σu² over the elements i ≡ k (mod 4).
+func adamMomentLanesGo(g, m, sv []float32, c *adamConsts, lanes *[4]float64) {
+	*lanes = [4]float64{}
+	for i := 0; i+4 <= len(g); i += 4 {
+		for k := range 4 {
+			u := adamMomentElem(g, m, sv, i+k, c)
+			lanes[k] += u * u
+		}
+	}
+}
+
+// adamUpdateLanesGo is the portable adamUpdateLanes.
+func adamUpdateLanesGo(m, sv, theta []float32, c *adamConsts) {
+	for i := range m {
+		adamUpdateElem(m, sv, theta, i, c)
+	}
 }
 
 func (k *adamKernel) Finish(p int, sums [][2]float64) {

@@ -51,6 +51,7 @@ func TestCausalSelfAttention(t *testing.T) {
 		{"one-head", 1, 4, 4, 1},
 		{"multi-head", 2, 5, 6, 3},
 		{"many-pairs", 3, 3, 8, 4},
+		{"row-blocks", 2, 70, 8, 2}, // 70 rows: blocks of 32, 32 and 6 query rows
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, tt, c, nh := tc.b, tc.t, tc.c, tc.heads

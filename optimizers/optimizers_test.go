@@ -39,7 +39,7 @@ type spec struct {
 	shape []int
 }
 
-var specs = []spec{{"w", []int{7, 5}}, {"b", []int{5}}, {"s", nil}, {"big", []int{3, 20000}}, {"t3", []int{2, 3, 4}}}
+var specs = []spec{{"w", []int{7, 5}}, {"b", []int{5}}, {"s", nil}, {"big", []int{3, 20000}}, {"t3", []int{2, 3, 4}}, {"empty", []int{0, 3}}}
 
 func makeParams(seed uint64) []fadam.Param {
 	rng := rand.New(rand.NewPCG(seed, 1))

@@ -108,6 +108,7 @@ func newPlot(title, xlabel, ylabel string, logX, logY bool) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
+	p.X.Tick.Marker, p.Y.Tick.Marker = linearTicks{}, linearTicks{}
 	if logX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = logTicks{}
@@ -119,6 +120,39 @@ func newPlot(title, xlabel, ylabel string, logX, logY bool) *plot.Plot {
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	return p
+}
+
+// linearTicks places gonum's default ticks but labels the major ones with as many decimals as
+// they need to read back as their values: over a narrow range such as 2.98–3.11 gonum's own
+// labels round 3.05 to "3", printing one label twice.
+type linearTicks struct{}
+
+func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for prec := 0; prec <= 12; prec++ {
+		ok, seen := true, map[string]bool{}
+		for _, t := range ticks {
+			if t.Label == "" {
+				continue
+			}
+			l := strconv.FormatFloat(t.Value, 'f', prec, 64)
+			back, _ := strconv.ParseFloat(l, 64)
+			if seen[l] || math.Abs(back-t.Value) > 1e-9*math.Max(1, math.Abs(t.Value)) {
+				ok = false
+				break
+			}
+			seen[l] = true
+		}
+		if ok {
+			for i := range ticks {
+				if ticks[i].Label != "" {
+					ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', prec, 64)
+				}
+			}
+			break
+		}
+	}
+	return ticks
 }
 
 // logTicks labels the powers of ten on a log axis as "1e-06", "0.01", "100" (gonum's LogTicks

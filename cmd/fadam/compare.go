@@ -263,7 +263,7 @@ func (r compareReport) csvRows() [][]string {
 }
 
 func (r compareReport) plot() report.LinePlot {
-	lp := report.LinePlot{Title: "Validation loss (band: min–max over seeds)", XLabel: "step", YLabel: "eval loss (nats/byte)"}
+	lp := report.LinePlot{Title: "Validation loss (band: min–max over seeds; y zoomed past the first quarter)", XLabel: "step", YLabel: "eval loss (nats/byte)"}
 	for _, s := range r.summaries {
 		ser := report.Series{Name: s.Optimizer}
 		for _, run := range r.runs {
@@ -302,8 +302,24 @@ func (r compareReport) write() error {
 	var plotErr error
 	if p, err := r.plot().Plot(); err != nil {
 		plotErr = err
-	} else if err := report.SavePlot(p, filepath.Join(out, "compare")); err != nil {
-		return err
+	} else {
+		// The first evaluations sit far above the rest; zoom the y axis on the evaluations after
+		// the first quarter of training, where the optimizers differ (lines are clipped).
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, run := range r.runs {
+			for _, pt := range run.Result.Points {
+				if pt.Step*4 >= r.cfg.Steps {
+					lo, hi = math.Min(lo, pt.EvalLoss), math.Max(hi, pt.EvalLoss)
+				}
+			}
+		}
+		if lo < hi && !math.IsInf(hi, 0) {
+			pad := 0.05 * (hi - lo)
+			p.Y.Min, p.Y.Max = lo-pad, hi+pad
+		}
+		if err := report.SavePlot(p, filepath.Join(out, "compare")); err != nil {
+			return err
+		}
 	}
 
 	m := r.cfg.Model

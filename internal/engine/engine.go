@@ -383,6 +383,11 @@ func (e *Engine) Step(n int, at func(i int) Param) error {
 		for i, p := range ps {
 			names[i], shapes[i] = p.Name, p.Shape
 		}
+		for name := range e.opts { // options for a misspelt name would silently do nothing
+			if !slices.Contains(names, name) {
+				return fmt.Errorf("%s: %w %q: options were set for it, but it is not among the parameters", e.alg.Name, ErrUnknownParam, name)
+			}
+		}
 		tensors = e.newTensorsWith(names, shapes, &e.cfg)
 	}
 	t := e.step + 1

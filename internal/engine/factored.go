@@ -90,23 +90,16 @@ func (f *Factored) Stats(k int) float64 {
 	for r := r0; r < r1; r++ {
 		g := f.grad[(l*f.N+r)*f.M+c0 : (l*f.N+r)*f.M+c1]
 		g = g[:len(col)]
-		var s0, s1 float64
-		j := 0
-		for ; j+2 <= len(g); j += 2 {
-			a, b := float64(g[j]), float64(g[j+1])
-			a, b = a*a, b*b
-			col[j] += a
-			col[j+1] += b
-			s0 += a
-			s1 += b
-		}
-		if j < len(g) {
+		n4 := len(g) &^ 3
+		var lanes [4]float64
+		statsRowLanes(g[:n4], col[:n4], &lanes)
+		s := (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+		for j := n4; j < len(g); j++ {
 			a := float64(g[j])
 			a *= a
 			col[j] += a
-			s0 += a
+			s += a
 		}
-		s := s0 + s1
 		f.rowPart[(l*f.N+r)*f.colBlocks+cb] = s
 		total += s
 	}
@@ -194,4 +187,18 @@ func (f *Factored) Shapes() (rShape, cShape []int) {
 	rShape = append(append([]int{}, shape[:r-2]...), f.N)
 	cShape = append(append([]int{}, shape[:r-2]...), f.M)
 	return rShape, cShape
+}
+
+// statsRowLanesGo is the portable statsRowLanes.
+func statsRowLanesGo(x []float32, col []float64, lanes *[4]float64) {
+	col = col[:len(x)]
+	*lanes = [4]float64{}
+	for j := 0; j+4 <= len(x); j += 4 {
+		for k := range 4 {
+			a := float64(x[j+k])
+			a *= a
+			col[j+k] += a
+			lanes[k] += a
+		}
+	}
 }

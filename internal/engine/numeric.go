@@ -23,22 +23,29 @@ func FlatRange(n, k int) (lo, hi int) {
 	return lo, min(n, lo+ChunkSize)
 }
 
-// SumSquares returns Σx² in float64, with four accumulators combined in a fixed order.
+// SumSquares returns Σx² in float64: four accumulators (element i into i mod 4, in assembly
+// where available), the tail added to the first, combined as (s0+s1)+(s2+s3).
 func SumSquares(x []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
+	n4 := len(x) &^ 3
+	var l [4]float64
+	sumSquaresLanes(x[:n4], &l)
+	for _, v := range x[n4:] {
+		a := float64(v)
+		l[0] += a * a
+	}
+	return (l[0] + l[1]) + (l[2] + l[3])
+}
+
+// sumSquaresLanesGo is the portable sumSquaresLanes.
+func sumSquaresLanesGo(x []float32, l *[4]float64) {
+	*l = [4]float64{}
+	for i := 0; i+4 <= len(x); i += 4 {
 		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
-		s0 += a * a
-		s1 += b * b
-		s2 += c * c
-		s3 += d * d
+		l[0] += a * a
+		l[1] += b * b
+		l[2] += c * c
+		l[3] += d * d
 	}
-	for ; i < len(x); i++ {
-		a := float64(x[i])
-		s0 += a * a
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 // RMS is sqrt(sum/n), 0 for n = 0.

@@ -41,11 +41,17 @@ func (c Config) Validate() error {
 
 // FlopsPerToken is the number of floating-point operations of the matrix products of one
 // training step (forward and backward) per token: 6 per weight of the linear layers, plus the
-// attention products (q·kᵀ and P·v forward, four products backward, over the full T×T square
-// that the kernel computes).
+// attention products (q·kᵀ and P·v forward, four products backward) over the blocks of the
+// causal T×T square that nn.CausalSelfAttention computes.
 func (c Config) FlopsPerToken() float64 {
 	linear := float64(c.Layers)*12*float64(c.D*c.D) + float64(Vocab*c.D)
-	attention := float64(c.Layers) * 6 * 2 * float64(c.Ctx*c.D)
+	// Query rows [i0, i1) multiply against keys [0, i1).
+	var pairs float64
+	for i0 := 0; i0 < c.Ctx; i0 += nn.AttentionRowBlock {
+		i1 := min(i0+nn.AttentionRowBlock, c.Ctx)
+		pairs += float64((i1 - i0) * i1)
+	}
+	attention := float64(c.Layers) * 6 * 2 * float64(c.D) * pairs / float64(c.Ctx)
 	return 6*linear + attention
 }
 

@@ -192,3 +192,12 @@ func TestSerialKernelAgrees(t *testing.T) {
 		t.Fatalf("serial kernel loss %v, default %v", got, want)
 	}
 }
+
+func TestFlopsPerToken(t *testing.T) {
+	// d=128, 4 layers, ctx 128: linear 6·(4·12·128² + 256·128) = 4,915,200; attention
+	// 4 layers · 6 products · 2·128·(32·(32+64+96+128))/128 = 491,520.
+	c := Config{D: 128, Layers: 4, Heads: 4, Ctx: 128, Batch: 32}
+	if got := c.FlopsPerToken(); got != 4915200+491520 {
+		t.Fatalf("FlopsPerToken = %v", got)
+	}
+}

@@ -1,0 +1,22 @@
+package nn_test
+
+import (
+	"testing"
+
+	"github.com/fadam-go/fadam/nn"
+)
+
+// BenchmarkCausalSelfAttention times forward+backward at the speed model's shape for 8
+// sequences (T=128, C=128, 4 heads).
+func BenchmarkCausalSelfAttention(b *testing.B) {
+	const bs, t, c, nh = 8, 128, 128, 4
+	a := nn.NewCausalSelfAttention(c, nh)
+	qkv := substrateRand(bs*t*3*c, 1, 1)
+	out, dout := make([]float32, bs*t*c), substrateRand(bs*t*c, 1, 2)
+	att, scratch := make([]float32, bs*nh*t*t), make([]float32, bs*nh*t*t)
+	dqkv := make([]float32, len(qkv))
+	for b.Loop() {
+		a.Forward(out, att, qkv, bs, t)
+		a.Backward(dqkv, scratch, dout, qkv, att, bs, t)
+	}
+}
