@@ -5,8 +5,8 @@ package asr
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/fadam-go/fadam/experiment/paramgroup"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -26,12 +26,10 @@ type OptimizerFactory func(fadam.Config) (fadam.Stepper, error)
 
 // LRSetter is implemented by optimizers whose learning rate can change between steps; Train
 // needs it to follow its warmup-cosine schedule.
-type LRSetter interface {
-	SetLR(lr float64)
-}
+type LRSetter = paramgroup.LRSetter
 
 // ErrNoLRSetter is wrapped by the error Train returns for an optimizer without SetLR.
-var ErrNoLRSetter = errors.New("asr: optimizer cannot change its learning rate (no SetLR method)")
+var ErrNoLRSetter = paramgroup.ErrNoLRSetter
 
 // Config describes one training run.
 type Config struct {
@@ -211,9 +209,9 @@ func Train(ctx context.Context, train, test []digits.Example, cfg Config, newOpt
 	if err != nil {
 		return res, fmt.Errorf("asr: %w", err)
 	}
-	groups, err := newGroups(m.Params(), cfg.Opt, newOpt)
+	groups, err := paramgroup.New(m.Params(), model.Decays, cfg.Opt, newOpt)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("asr: %w", err)
 	}
 	bt := &batcher{ex: train, size: min(cfg.Batch, len(train)), rng: rand.New(rand.NewPCG(cfg.Seed, 0x6261746368))}
 	var bd batchData
@@ -240,7 +238,7 @@ func Train(ctx context.Context, train, test []digits.Example, cfg Config, newOpt
 		}
 		nn.ZeroGrads(m.Params())
 		m.Backward()
-		if err := groups.step(sched.LR(step)); err != nil {
+		if err := groups.Step(sched.LR(step)); err != nil {
 			return res, fmt.Errorf("asr: step %d: %w", step, err)
 		}
 		res.TrainTime += time.Since(t0)
@@ -267,55 +265,6 @@ func Train(ctx context.Context, train, test []digits.Example, cfg Config, newOpt
 		}
 	}
 	return res, nil
-}
-
-// paramGroups steps the tensors with and without weight decay with separate optimizers built by
-// the same factory.
-type paramGroups struct {
-	opts []fadam.Stepper
-	vals [][]fadam.Param
-}
-
-func newGroups(ps []*fadam.Param, hp fadam.Config, newOpt OptimizerFactory) (*paramGroups, error) {
-	var decay, plain []*fadam.Param
-	for _, p := range ps {
-		if model.Decays(p) {
-			decay = append(decay, p)
-		} else {
-			plain = append(plain, p)
-		}
-	}
-	g := &paramGroups{}
-	noDecay := hp
-	noDecay.WeightDecay = 0
-	for _, grp := range []struct {
-		ps []*fadam.Param
-		hp fadam.Config
-	}{{decay, hp}, {plain, noDecay}} {
-		if len(grp.ps) == 0 {
-			continue
-		}
-		opt, err := newOpt(grp.hp)
-		if err != nil {
-			return nil, fmt.Errorf("asr: building optimizer: %w", err)
-		}
-		if _, ok := opt.(LRSetter); !ok {
-			return nil, fmt.Errorf("%w: %T", ErrNoLRSetter, opt)
-		}
-		g.opts = append(g.opts, opt)
-		g.vals = append(g.vals, nn.Values(grp.ps))
-	}
-	return g, nil
-}
-
-func (g *paramGroups) step(lr float64) error {
-	for i, o := range g.opts {
-		o.(LRSetter).SetLR(lr)
-		if err := o.Step(g.vals[i]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Optimizer is a named optimizer factory, one contender of the comparison.

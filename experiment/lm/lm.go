@@ -5,8 +5,8 @@ package lm
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/fadam-go/fadam/experiment/paramgroup"
 	"math"
 	"time"
 
@@ -23,9 +23,7 @@ type OptimizerFactory func(fadam.Config) (fadam.Stepper, error)
 
 // LRSetter is implemented by optimizers whose learning rate can change between steps; Train
 // needs it to follow its warmup-cosine schedule.
-type LRSetter interface {
-	SetLR(lr float64)
-}
+type LRSetter = paramgroup.LRSetter
 
 // Config describes one training run.
 type Config struct {
@@ -111,7 +109,7 @@ func (c Config) Validate() error {
 }
 
 // ErrNoLRSetter is wrapped by the error Train returns for an optimizer without SetLR.
-var ErrNoLRSetter = errors.New("lm: optimizer cannot change its learning rate (no SetLR method)")
+var ErrNoLRSetter = paramgroup.ErrNoLRSetter
 
 // Train trains a fresh model (initialised from cfg.Seed) on corpus.Train and evaluates it on a
 // fixed set of batches from corpus.Val. Weight decay applies to matrices only (gpt.Decays); the
@@ -150,9 +148,9 @@ func Train(ctx context.Context, corpus *text.Corpus, cfg Config, newOpt Optimize
 		return res, fmt.Errorf("lm: %w", err)
 	}
 
-	groups, err := newGroups(model.Params(), cfg.Opt, newOpt)
+	groups, err := paramgroup.New(model.Params(), gpt.Decays, cfg.Opt, newOpt)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("lm: %w", err)
 	}
 
 	in, tg := make([]int32, bt), make([]int32, bt)
@@ -174,7 +172,7 @@ func Train(ctx context.Context, corpus *text.Corpus, cfg Config, newOpt Optimize
 			return res, nil
 		}
 		model.Backward()
-		if err := groups.step(sched.LR(step)); err != nil {
+		if err := groups.Step(sched.LR(step)); err != nil {
 			return res, fmt.Errorf("lm: step %d: %w", step, err)
 		}
 		res.TrainTime += time.Since(t0)
@@ -203,53 +201,4 @@ func Train(ctx context.Context, corpus *text.Corpus, cfg Config, newOpt Optimize
 		}
 	}
 	return res, nil
-}
-
-// paramGroups steps the tensors with and without weight decay with separate optimizers built by
-// the same factory, so that the exclusion does not depend on an optimizer's API.
-type paramGroups struct {
-	opts []fadam.Stepper
-	vals [][]fadam.Param
-}
-
-func newGroups(ps []*fadam.Param, hp fadam.Config, newOpt OptimizerFactory) (*paramGroups, error) {
-	var decay, plain []*fadam.Param
-	for _, p := range ps {
-		if gpt.Decays(p) {
-			decay = append(decay, p)
-		} else {
-			plain = append(plain, p)
-		}
-	}
-	g := &paramGroups{}
-	noDecay := hp
-	noDecay.WeightDecay = 0
-	for _, grp := range []struct {
-		ps []*fadam.Param
-		hp fadam.Config
-	}{{decay, hp}, {plain, noDecay}} {
-		if len(grp.ps) == 0 {
-			continue
-		}
-		opt, err := newOpt(grp.hp)
-		if err != nil {
-			return nil, fmt.Errorf("lm: building optimizer: %w", err)
-		}
-		if _, ok := opt.(LRSetter); !ok {
-			return nil, fmt.Errorf("%w: %T", ErrNoLRSetter, opt)
-		}
-		g.opts = append(g.opts, opt)
-		g.vals = append(g.vals, nn.Values(grp.ps))
-	}
-	return g, nil
-}
-
-func (g *paramGroups) step(lr float64) error {
-	for i, o := range g.opts {
-		o.(LRSetter).SetLR(lr)
-		if err := o.Step(g.vals[i]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
