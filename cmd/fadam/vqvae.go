@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/fadam-go/fadam/experiment/lm"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,7 +18,6 @@ import (
 	"github.com/fadam-go/fadam/data/mnist"
 	expvq "github.com/fadam-go/fadam/experiment/vqvae"
 	"github.com/fadam-go/fadam/models/vqvae"
-	"github.com/fadam-go/fadam/optimizers"
 	"github.com/fadam-go/fadam/report"
 )
 
@@ -88,7 +88,7 @@ func runVQVAE(ctx context.Context, args []string) error {
 	lossFlag := fs.String("loss", "l2,ce", "reconstruction losses, comma-separated: l2, ce")
 	optFlag := fs.String("optimizers", "fadam,adamw", "optimizers, comma-separated: fadam, adamw")
 	steps := fs.Int("steps", 400, "training steps per run")
-	seeds := fs.Int("seeds", 2, "seeds per (loss, optimizer) cell")
+	seeds := fs.Int("seeds", 3, "seeds per (loss, optimizer) cell")
 	batch := fs.Int("batch", 32, "images per training step")
 	lr := fs.Float64("lr", 2e-3, "peak learning rate (linear warmup, cosine decay to a tenth)")
 	warmup := fs.Int("warmup", 50, "warmup steps")
@@ -148,11 +148,19 @@ func runVQVAE(ctx context.Context, args []string) error {
 		return err
 	}
 
-	// The paper's hyperparameters, the same for both optimizers (AdamW reads the fields it needs).
+	// The paper's hyperparameters, the same for both optimizers. Each algorithm keeps its own
+	// constants as in `fadam compare` (lm.NamedOptimizer): FAdam Algorithm 1's ε₂, c and ρ;
+	// AdamW is PyTorch's, without update clipping.
 	hp := fadam.Defaults()
 	hp.LR, hp.Beta1, hp.Beta2, hp.Eps, hp.WeightDecay = *lr, 0.9, 0.99, 1e-8, 1e-4
 	newOpt := func(name string) expvq.OptimizerFactory {
-		return func(c fadam.Config) (fadam.Stepper, error) { return optimizers.New(name, c) }
+		return func(c fadam.Config) (fadam.Stepper, error) {
+			o, err := lm.NamedOptimizer(name)
+			if err != nil {
+				return nil, err
+			}
+			return o.New(c)
+		}
 	}
 
 	clsCfg := expvq.ClassifierConfig{Steps: *clsSteps, Batch: 64, Seed: 1, Opt: hp, MinAccuracy: 0.98}
@@ -369,7 +377,7 @@ func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, 
 	d.Para("Command, run on %s (%.0f s in all):", time.Now().UTC().Format("2006-01-02 15:04 MST"), elapsed.Seconds())
 	d.Code(strings.TrimSpace(cmdline))
 	d.Machine(report.Machine())
-	d.Para("Setup: conv encoder 28×28 → 7×7×16, %d-code × 16-dim vector quantizer (β = 0.25, codebook initialised from the first batch's encodings, %s), conv/transposed-conv decoder to 1 channel (L2, on pixels in [0, 1]) or 256 logits per pixel (CE). %d steps of batch %d per run, %d seed(s) per cell; learning rate %g with %d warmup steps and cosine decay to a tenth; both optimizers with the paper's β₁ = %g, β₂ = %g, ε = %g, λ = %g (and clipping c = %g), weight decay on every tensor.",
+	d.Para("Setup: conv encoder 28×28 → 7×7×16, %d-code × 16-dim vector quantizer (β = 0.25, codebook initialised from the first batch's encodings, %s), conv/transposed-conv decoder to 1 channel (L2, on pixels in [0, 1]) or 256 logits per pixel (CE). %d steps of batch %d per run, %d seed(s) per cell; learning rate %g with %d warmup steps and cosine decay to a tenth; both optimizers with the paper's β₁ = %g, β₂ = %g, ε = %g, λ = %g, weight decay on every tensor; FAdam with Algorithm 1's ε₂ = 0.01, c = %g, ρ = 0.5, AdamW without update clipping (PyTorch's AdamW, as in `fadam compare`).",
 		vqvae.DefaultConfig(vqvae.L2, 1).Codes, vqvaeRestartNote(restartEvery), steps, batch, seeds, lr, warmup, hp.Beta1, hp.Beta2, hp.Eps, hp.WeightDecay, hp.Clip)
 	d.Para("Metrics on the first %d MNIST test images. MSE and PSNR = 10·log₁₀(1/MSE) compare reconstructions in [0, 1] with the originals; CE is decoded both as the expected pixel value (MSE, PSNR) and as its most probable value (argmax); L2's output is clamped to [0, 1]. Bits/dim is CE's test cross-entropy in bits per pixel. The FID-style score is the Fréchet distance between Gaussian fits of the penultimate-layer (128-d) features of real and reconstructed (mean-decoded) test images under a small MNIST classifier trained once by the same substrate with AdamW (test accuracy %.4f; %s). Perplexity is exp of the entropy of the codebook usage. Mean ± sample std over seeds.",
 		evalN, cls.Accuracy, vqvaeClassifierNote(cls))
