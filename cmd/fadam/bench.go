@@ -289,6 +289,14 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	triadLo, triadHi := triadBW, triadBW
 
 	ps := newParams(shapes)
+	// Lines are printed after every optimizer has run, so that each ratio divides by the same,
+	// final best triad.
+	type line struct {
+		name                    string
+		perSec, bw, state, heap float64
+		impl                    float64
+	}
+	var lines []line
 	for _, name := range algos {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -305,10 +313,13 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		perSec := float64(n) / res.best.Seconds()
-		bw = perSec * modelBytes[name]
+		lines = append(lines, line{name: name, perSec: perSec, bw: perSec * modelBytes[name],
+			state: float64(opt.StateBytes()) / float64(n), impl: float64(opt.TrafficBytes()) / float64(n),
+			heap: float64(max(res.stateBytes, 0)) / float64(n)})
+	}
+	for _, l := range lines {
 		fmt.Fprintf(stdout, "%-12s %8.1f Mparams/s  %6.1f GB/s  roofline=%.2f  state=%.1f B/param  [model %g B/param, implementation %.1f; heap +%.1f B/param; best of %d steps]\n",
-			name, perSec/1e6, bw/1e9, bw/triadHi, float64(opt.StateBytes())/float64(n),
-			modelBytes[name], float64(opt.TrafficBytes())/float64(n), float64(max(res.stateBytes, 0))/float64(n), *steps)
+			l.name, l.perSec/1e6, l.bw/1e9, l.bw/triadHi, l.state, modelBytes[l.name], l.impl, l.heap, *steps)
 	}
 	fmt.Fprintf(stdout, "roofline = GB/s ÷ best triad %.1f GB/s (triad ranged %.1f–%.1f GB/s during the run)\n", triadHi/1e9, triadLo/1e9, triadHi/1e9)
 	return nil
