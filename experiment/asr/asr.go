@@ -7,10 +7,10 @@ import (
 	"context"
 	"fmt"
 	"github.com/fadam-go/fadam/experiment/paramgroup"
+	"github.com/fadam-go/fadam/experiment/runpool"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/fadam-go/fadam"
@@ -306,32 +306,15 @@ func Sweep(ctx context.Context, train, test []digits.Example, cfg Config, opts [
 			order = append(order, oi*len(seeds)+si)
 		}
 	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, min(parallel, len(runs))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				r := &runs[i]
-				if err := ctx.Err(); err != nil {
-					r.Err = err
-					continue
-				}
-				c := cfg
-				c.Seed = r.Seed
-				var step func(int, float64)
-				if onStep != nil {
-					step = func(int, float64) { onStep() }
-				}
-				r.Result, r.Err = Train(ctx, train, test, c, factory[r.Optimizer], step)
-			}
-		}()
-	}
-	for _, i := range order {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	runpool.Run(ctx, order, parallel, func(i int) {
+		r := &runs[i]
+		c := cfg
+		c.Seed = r.Seed
+		var step func(int, float64)
+		if onStep != nil {
+			step = func(int, float64) { onStep() }
+		}
+		r.Result, r.Err = Train(ctx, train, test, c, factory[r.Optimizer], step)
+	}, func(i int, err error) { runs[i].Err = err })
 	return runs
 }

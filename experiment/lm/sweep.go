@@ -2,7 +2,7 @@ package lm
 
 import (
 	"context"
-	"sync"
+	"github.com/fadam-go/fadam/experiment/runpool"
 
 	"github.com/fadam-go/fadam/data/text"
 	"github.com/fadam-go/fadam/report"
@@ -38,33 +38,20 @@ func Sweep(ctx context.Context, corpus *text.Corpus, cfg Config, opts []Optimize
 	for _, o := range opts {
 		factory[o.Name] = o.New
 	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, min(parallel, len(runs))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				r := &runs[i]
-				if err := ctx.Err(); err != nil {
-					r.Err = err
-					continue
-				}
-				c := cfg
-				c.Seed = r.Seed
-				var step func(int, float64)
-				if onStep != nil {
-					step = func(int, float64) { onStep() }
-				}
-				r.Result, r.Err = Train(ctx, corpus, c, factory[r.Optimizer], step)
-			}
-		}()
+	order := make([]int, len(runs))
+	for i := range order {
+		order[i] = i
 	}
-	for i := range runs {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	runpool.Run(ctx, order, parallel, func(i int) {
+		r := &runs[i]
+		c := cfg
+		c.Seed = r.Seed
+		var step func(int, float64)
+		if onStep != nil {
+			step = func(int, float64) { onStep() }
+		}
+		r.Result, r.Err = Train(ctx, corpus, c, factory[r.Optimizer], step)
+	}, func(i int, err error) { runs[i].Err = err })
 	return runs
 }
 
