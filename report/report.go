@@ -7,10 +7,11 @@
 package report
 
 import (
+	"io"
+
 	"fmt"
+	"github.com/fadam-go/fadam/internal/atomicfile"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -52,36 +53,9 @@ func MeanStdString(xs []float64, prec int) string {
 
 // WriteFileAtomic writes data to path through a temporary file in the same directory that is
 // synced and then renamed over path, so path never holds a partial file.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("report: writing %s: %w", path, err)
+func WriteFileAtomic(path string, data []byte) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }

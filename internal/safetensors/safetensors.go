@@ -16,11 +16,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fadam-go/fadam/internal/atomicfile"
 	"hash/crc32"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -358,41 +358,9 @@ func isPair(raw json.RawMessage) bool {
 // WriteFile encodes tensors and metadata to path atomically: it writes a temporary file in the
 // same directory, syncs it, and renames it over path, so path holds either the old contents or
 // the complete new file, never a partial one.
-func WriteFile(path string, tensors []Tensor, metadata map[string]string) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = Encode(f, tensors, metadata); err != nil {
-		return fmt.Errorf("%w (writing %s)", err, path)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	// Make the rename itself durable; not every platform can sync a directory, so ignore errors.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return Encode(w, tensors, metadata) }); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
 	}
 	return nil
 }
