@@ -67,6 +67,9 @@ type Path struct {
 type pathState struct {
 	momentum []float32 // m
 	fisher   []float32 // v (stages 0–2, uncorrected) or f (stages 3–5, corrected through β̂₂)
+	// Per-step float64 scratch, kept so that a step allocates nothing: the update (stages 0–1)
+	// or the natural gradient (2–5), the denominator, and the Fisher-weighted decay (5).
+	update, denom, decay []float64
 }
 
 // NewPath returns the optimizer of the given stage. Weight decay applies to every tensor it
@@ -111,7 +114,9 @@ func (p *Path) Step(params []fadam.Param) error {
 		p.names = make([]string, len(params))
 		for i, q := range params {
 			p.names[i] = q.Name
-			p.state[i] = pathState{momentum: make([]float32, len(q.Value)), fisher: make([]float32, len(q.Value))}
+			n := len(q.Value)
+			p.state[i] = pathState{momentum: make([]float32, n), fisher: make([]float32, n),
+				update: make([]float64, n), denom: make([]float64, n), decay: make([]float64, n)}
 			if p.stage >= StageNoBiasCorrection {
 				fill(p.state[i].fisher, 1) // Algorithm 1, line 2 (irrelevant through β̂₂)
 			}
@@ -157,7 +162,7 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 
 	if p.stage <= StageUpdateClip { // Adam: separate moments, divided after bias correction
 		bc1, bc2 := 1-math.Pow(c.Beta1, t), 1-math.Pow(c.Beta2, t)
-		update := make([]float64, len(q.Value))
+		update := s.update
 		for i := range q.Value {
 			g := grad(i)
 			m := c.Beta1*float64(s.momentum[i]) + (1-c.Beta1)*g
@@ -189,16 +194,16 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 		eps = math.Min(c.Eps, c.Eps2*math.Sqrt(ss/n))
 	}
 	epsTerm := math.Pow(eps, 2*c.Rho)
-	denom := make([]float64, len(q.Value))
-	natural := make([]float64, len(q.Value))
+	denom, natural := s.denom, s.update
+	fisherDiv := 1.0 // stage 2 divides Adam's v by 1−β₂^t on use
+	if p.stage == StageNaturalMomentum {
+		fisherDiv = 1 - math.Pow(c.Beta2, t)
+	}
 	for i := range q.Value {
 		g := grad(i)
 		f := beta2*float64(s.fisher[i]) + (1-beta2)*g*g
 		s.fisher[i] = float32(f)
-		if p.stage == StageNaturalMomentum {
-			f /= 1 - math.Pow(c.Beta2, t)
-		}
-		denom[i] = math.Pow(f, c.Rho) + epsTerm
+		denom[i] = math.Pow(f/fisherDiv, c.Rho) + epsTerm
 		natural[i] = safeDiv(g, denom[i])
 	}
 	clipRMS(natural, c.Clip)
@@ -208,7 +213,7 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 	}
 	var decay []float64
 	if p.stage == StageFisherDecay {
-		decay = make([]float64, len(q.Value))
+		decay = s.decay
 		for i := range q.Value {
 			decay[i] = safeDiv(float64(q.Value[i]), denom[i])
 		}

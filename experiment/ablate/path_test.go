@@ -172,3 +172,17 @@ func TestPathEndpointsMatchLibrary(t *testing.T) {
 		})
 	}
 }
+
+// After the first step, a step allocates nothing at any stage.
+func TestPathStepDoesNotAllocate(t *testing.T) {
+	for _, st := range Stages {
+		opt, _ := NewPath(st, pathTestConfig())
+		ps := []fadam.Param{{Name: "w", Shape: []int{4}, Value: []float32{1, -2, 3, -4}, Grad: []float32{0.1, 0.2, -0.3, 0.4}}}
+		if err := opt.Step(ps); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(10, func() { opt.Step(ps) }); n != 0 {
+			t.Errorf("%v: %v allocations per step", st, n)
+		}
+	}
+}
