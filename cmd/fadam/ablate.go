@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -51,9 +50,7 @@ func runAblate(ctx context.Context, args []string) error {
 	out := fs.String("out", "./fadam-out", "directory for the report, CSV and plot")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs trained at once")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	mf := addLMFlags(fs)
-	fs.Lookup("steps").DefValue = strconv.Itoa(ablateSteps)
-	mf.steps = ablateSteps
+	mf := addLMFlags(fs, ablateSteps)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

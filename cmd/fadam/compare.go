@@ -49,11 +49,15 @@ type lmFlags struct {
 	corpus                       string
 }
 
+// compareSteps is compare's default number of training steps.
+const compareSteps = 1200
+
 // addLMFlags registers the shared flags on fs with the defaults of `fadam compare`, sized so
-// that the default comparison (3 seeds × 2 optimizers) finishes within a few minutes on 2 cores.
-func addLMFlags(fs *flag.FlagSet) *lmFlags {
+// that the default comparison (3 seeds × 2 optimizers) finishes within a few minutes on 2 cores;
+// --steps defaults to steps, which a command that trains many runs (ablate) sets lower.
+func addLMFlags(fs *flag.FlagSet, steps int) *lmFlags {
 	f := &lmFlags{}
-	fs.IntVar(&f.steps, "steps", 1200, "training steps per run")
+	fs.IntVar(&f.steps, "steps", steps, "training steps per run")
 	fs.Float64Var(&f.lr, "lr", 3e-3, "peak learning rate, the same for every optimizer")
 	fs.IntVar(&f.warmup, "warmup", 50, "linear warmup steps before the cosine decay")
 	fs.IntVar(&f.d, "d", 64, "model width")
@@ -99,7 +103,7 @@ type compareFlags struct {
 
 func parseCompareFlags(args []string) (compareFlags, error) {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	f := compareFlags{lmFlags: addLMFlags(fs)}
+	f := compareFlags{lmFlags: addLMFlags(fs, compareSteps)}
 	fs.StringVar(&f.optimizers, "optimizers", "fadam,adamw", "comma-separated optimizers: "+strings.Join(lm.OptimizerNames, ", "))
 	fs.IntVar(&f.seeds, "seeds", 3, "seeds per optimizer (1, 2, …)")
 	fs.StringVar(&f.out, "out", "./fadam-out", "directory for compare.md, compare.csv, compare.svg and compare.png")
