@@ -7,8 +7,8 @@ package vqvae
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/fadam-go/fadam/experiment/paramgroup"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -26,12 +26,10 @@ type OptimizerFactory func(fadam.Config) (fadam.Stepper, error)
 
 // LRSetter is implemented by optimizers whose learning rate can change between steps; Train
 // needs it to follow its warmup-cosine schedule.
-type LRSetter interface {
-	SetLR(lr float64)
-}
+type LRSetter = paramgroup.LRSetter
 
 // ErrNoLRSetter is wrapped by Train's error for an optimizer without SetLR.
-var ErrNoLRSetter = errors.New("vqvae: optimizer cannot change its learning rate (no SetLR method)")
+var ErrNoLRSetter = paramgroup.ErrNoLRSetter
 
 // Config describes one training run.
 type Config struct {
@@ -257,13 +255,10 @@ func Train(ctx context.Context, train *mnist.Set, scorer *Scorer, cfg Config, ne
 	if err != nil {
 		return res, fmt.Errorf("vqvae: %w", err)
 	}
-	opt, err := newOpt(cfg.Opt)
+	// Weight decay applies to every tensor here, so the optimizer steps one group.
+	opt, err := paramgroup.New(ps, func(*fadam.Param) bool { return true }, cfg.Opt, newOpt)
 	if err != nil {
-		return res, fmt.Errorf("vqvae: optimizer: %w", err)
-	}
-	lrs, ok := opt.(LRSetter)
-	if !ok {
-		return res, fmt.Errorf("%w: %T", ErrNoLRSetter, opt)
+		return res, fmt.Errorf("vqvae: %w", err)
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6261746368))
 	bt := &batcher{set: train, rng: rng, perm: rng.Perm(train.N)}
@@ -272,7 +267,6 @@ func Train(ctx context.Context, train *mnist.Set, scorer *Scorer, cfg Config, ne
 	if err := m.InitCodebook(batch, cfg.Seed); err != nil {
 		return res, err
 	}
-	vals := nn.Values(ps)
 	var sinceEval float64
 	var nSince int
 	for step := 1; step <= cfg.Steps; step++ {
@@ -291,8 +285,7 @@ func Train(ctx context.Context, train *mnist.Set, scorer *Scorer, cfg Config, ne
 		}
 		nn.ZeroGrads(ps)
 		m.Backward()
-		lrs.SetLR(sched.LR(step))
-		if err := opt.Step(vals); err != nil {
+		if err := opt.Step(sched.LR(step)); err != nil {
 			return res, fmt.Errorf("vqvae: step %d: %w", step, err)
 		}
 		res.TrainTime += time.Since(t0)
