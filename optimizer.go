@@ -66,7 +66,7 @@ var fadafactorAlgorithm = &engine.Algorithm{
 	Passes:   3,
 	Validate: engine.RequirePositiveRhoClip,
 	NewKernel: func(shape []int, n int, cfg *engine.Config) engine.Kernel {
-		if len(shape) >= 2 {
+		if engine.Factorable(shape, n) {
 			return newFAdafactorKernel(shape, n)
 		}
 		return newFAdamKernel(n)
@@ -84,8 +84,8 @@ func New(cfg Config) (*Optimizer, error) {
 }
 
 // NewFactored returns a FAdafactor optimizer (Algorithm 2): tensors of rank ≥ 2 keep a factored
-// Fisher estimate per leading index over their trailing n×m dimensions; rank 0 and 1 tensors
-// are handled exactly as by FAdam.
+// Fisher estimate per leading index over their trailing n×m dimensions; rank 0 and 1 tensors,
+// and tensors without elements, are handled exactly as by FAdam.
 func NewFactored(cfg Config) (*Optimizer, error) {
 	e, err := engine.New(fadafactorAlgorithm, engineConfig(cfg))
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 //	ḡ = g/√f, clipped to RMS ≤ c;  m ← β₁m + (1−β₁)ηḡ;  θ ← θ − (m + λθ).
 //
 // Tensors of rank ≥ 2 keep a factored f per leading index over their trailing n×m dimensions
-// (R and C start at 0); rank 0 and 1 tensors keep f unfactored. Where f = 0 (possible only with
-// ε = 0) ḡ is 0, the zero-denominator rule of DESIGN.md §2.
+// (R and C start at 0); rank 0 and 1 tensors, and tensors without elements, keep f unfactored.
+// Where f = 0 (possible only with ε = 0) ḡ is 0, the zero-denominator rule of DESIGN.md §2.
 type Adafactor struct{ optimizer }
 
 // AdafactorDefaults returns Algorithm 4's line 1 (ε = 1e-30, λ = 0.001) with a learning rate of
@@ -42,7 +42,7 @@ var adafactorAlgorithm = &engine.Algorithm{
 	Validate: engine.RequireClipNonNegative,
 	NewKernel: func(shape []int, n int, cfg *engine.Config) engine.Kernel {
 		k := &adafactorKernel{n: n, m: make([]float32, n)}
-		if len(shape) >= 2 {
+		if engine.Factorable(shape, n) {
 			k.f = engine.NewFactored(shape, 0)
 		} else {
 			k.sqrtF = make([]float32, n)
