@@ -125,7 +125,6 @@ func TestHugeEmptyShapes(t *testing.T) {
 	}
 }
 
-
 // expectCheckpointError asserts that loading data fails with ErrCheckpoint, mentions want, and
 // leaves o's state as it was.
 func expectCheckpointError(t *testing.T, o optimizers.Optimizer, data []byte, want string) {
@@ -140,5 +139,56 @@ func expectCheckpointError(t *testing.T, o optimizers.Optimizer, data []byte, wa
 	}
 	if !bytes.Equal(before, checkpointOf(t, o)) {
 		t.Error("a failed Unmarshal changed the state")
+	}
+}
+
+// TestStepCountBounded: a checkpoint claiming 2^63−1 steps once loaded, and the next Step
+// wrapped the counter negative (Adam then wrote NaN). Counts beyond 2^53 are refused; at 2^53
+// Step refuses to go further and changes nothing; just below, it steps to finite values.
+func TestStepCountBounded(t *testing.T) {
+	for _, name := range optimizers.Names {
+		t.Run(name, func(t *testing.T) {
+			o := newNamed(t, name, fadam.Defaults())
+			ps := []fadam.Param{param("w", 2, 3), param("b", 3)}
+			if err := o.Step(ps); err != nil {
+				t.Fatal(err)
+			}
+			good := checkpointOf(t, o)
+			withStep := func(step string) []byte {
+				return recraft(t, good, func(meta map[string]string, ts []safetensors.Tensor) []safetensors.Tensor {
+					meta["step"] = step
+					return ts
+				})
+			}
+			for _, bad := range []string{"9223372036854775807", "9007199254740993", "-1", "+1", "01", "1e3", ""} {
+				t.Run(bad, func(t *testing.T) { expectCheckpointError(t, o, withStep(bad), "step") })
+			}
+
+			if err := o.Unmarshal(withStep("9007199254740991")); err != nil { // 2^53 − 1
+				t.Fatal(err)
+			}
+			if err := o.Step(ps); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				for _, v := range p.Value {
+					if isBad(v) {
+						t.Fatalf("non-finite value after step 2^53")
+					}
+				}
+			}
+			if o.Steps() != 1<<53 {
+				t.Fatalf("Steps = %d, want 2^53", o.Steps())
+			}
+			before := checkpointOf(t, o)
+			values := slices.Clone(ps[0].Value)
+			err := o.Step(ps)
+			if !errors.Is(err, fadam.ErrInvalidConfig) || !strings.Contains(err.Error(), "maximum") {
+				t.Errorf("Step beyond 2^53 = %v, want ErrInvalidConfig naming the maximum", err)
+			}
+			if !bytes.Equal(before, checkpointOf(t, o)) || !slices.Equal(values, ps[0].Value) {
+				t.Error("the refused Step changed something")
+			}
+		})
 	}
 }

@@ -145,8 +145,9 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 		return fail("checkpoint of algorithm %q", meta[metaAlgorithm])
 	}
 	step, err := strconv.ParseInt(meta[metaStep], 10, 64)
-	if err != nil || step < 0 {
-		return fail("bad step count %q", meta[metaStep])
+	// Only the decimal form Save writes: ParseInt alone would also take "+1" and "01".
+	if err != nil || step < 0 || step > MaxSteps || strconv.FormatInt(step, 10) != meta[metaStep] {
+		return fail("bad step count %q (want an integer from 0 to %d)", meta[metaStep], int64(MaxSteps))
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {

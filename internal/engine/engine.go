@@ -370,6 +370,9 @@ func (e *Engine) Step(n int, at func(i int) Param) error {
 		e.params = append(e.params, at(i))
 	}
 	ps := e.params
+	if err := checkStepLimit(e.step); err != nil {
+		return fmt.Errorf("%s: %w", e.alg.Name, err)
+	}
 	if err := ValidateConfig(e.alg, &e.cfg); err != nil {
 		return fmt.Errorf("%s: %w", e.alg.Name, err)
 	}
