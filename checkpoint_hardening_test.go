@@ -192,3 +192,42 @@ func TestStepCountBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestEffectiveLROverflow: LR = 1e300 and LRScale = 1e300 are each valid, but their product
+// overflows; Step once turned the values into NaN without an error.
+func TestEffectiveLROverflow(t *testing.T) {
+	for _, name := range optimizers.Names {
+		t.Run(name, func(t *testing.T) {
+			cfg := fadam.Defaults()
+			cfg.LR = 1e300
+			o := newNamed(t, name, cfg)
+			ps := []fadam.Param{param("w", 2, 3), param("b", 3)}
+			if err := o.SetParamOptions("b", fadam.ParamOptions{LRScale: 1e300}); err != nil {
+				t.Fatal(err)
+			}
+			before := checkpointOf(t, o)
+			values := slices.Clone(ps[0].Value)
+			err := o.Step(ps)
+			if !errors.Is(err, fadam.ErrInvalidConfig) || !strings.Contains(err.Error(), `"b"`) || !strings.Contains(err.Error(), "LRScale") {
+				t.Fatalf("Step = %v, want ErrInvalidConfig naming b's LRScale", err)
+			}
+			if !bytes.Equal(before, checkpointOf(t, o)) || !slices.Equal(values, ps[0].Value) || o.Steps() != 0 {
+				t.Error("the refused Step changed something")
+			}
+			// A product that stays finite is fine, however large.
+			if err := o.SetParamOptions("b", fadam.ParamOptions{LRScale: 1e8}); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Step(ps); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				for _, v := range p.Value {
+					if isBad(v) {
+						t.Fatalf("%s: non-finite value", p.Name)
+					}
+				}
+			}
+		})
+	}
+}

@@ -405,6 +405,9 @@ func (e *Engine) Step(n int, at func(i int) Param) error {
 		if err := validOptions(tn.name, o); err != nil {
 			return fmt.Errorf("%s: %w", e.alg.Name, err)
 		}
+		if err := checkEffectiveLR(tn.name, e.cfg.LR, o); err != nil {
+			return fmt.Errorf("%s: %w", e.alg.Name, err)
+		}
 		c := &e.consts[i]
 		*c = Consts{T: t, Beta2Hat: b2hat, LR: e.cfg.LR, WD: e.cfg.WeightDecay, Sign: sign, Cfg: &e.cfg}
 		if o.LRScale != 0 {

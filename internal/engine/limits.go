@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // MaxSteps is the largest step count an optimizer reaches: Step refuses to go further and Load
 // refuses a checkpoint beyond it. Up to 2^53 the step number t and t−1 are exact and distinct
@@ -13,4 +16,13 @@ func checkStepLimit(step int64) error {
 		return fmt.Errorf("%w: the step count %d has reached the maximum of %d steps", ErrInvalidConfig, step, int64(MaxSteps))
 	}
 	return nil
+}
+
+// checkEffectiveLR reports an effective learning rate η × LRScale that overflows: both may be
+// valid (1e300 each) while their product is +Inf, which would turn values into NaN.
+func checkEffectiveLR(name string, lr float64, o ParamOptions) error {
+	if o.LRScale == 0 || !math.IsInf(lr*o.LRScale, 0) {
+		return nil
+	}
+	return fmt.Errorf("%w: parameter %q: LR × LRScale = %v × %v overflows float64", ErrInvalidConfig, name, lr, o.LRScale)
 }
