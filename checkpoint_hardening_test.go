@@ -231,3 +231,61 @@ func TestEffectiveLROverflow(t *testing.T) {
 		})
 	}
 }
+
+// TestOverlappingBuffers: a Grad overlapping its own Value without starting at the same element
+// was accepted (and raced); so were buffers shared between parameters. Every overlap with a
+// Value is refused and changes nothing; Grads may share memory (they are only read).
+func TestOverlappingBuffers(t *testing.T) {
+	buf := make([]float32, 64)
+	for i := range buf {
+		buf[i] = float32(i%9) / 9
+	}
+	cases := []struct {
+		name string
+		ps   []fadam.Param
+		want string // "" for accepted
+	}{
+		{"grad inside own value", []fadam.Param{{Name: "w", Shape: []int{6}, Value: buf[0:6], Grad: buf[1:7]}}, `the Grad of parameter "w" overlaps the Value of parameter "w"`},
+		{"value inside own grad", []fadam.Param{{Name: "w", Shape: []int{6}, Value: buf[5:11], Grad: buf[0:6]}}, `overlaps the Grad of parameter "w"`},
+		{"same start", []fadam.Param{{Name: "w", Shape: []int{6}, Value: buf[0:6], Grad: buf[0:6]}}, `parameter "w" overlaps`},
+		{"values of two parameters", []fadam.Param{
+			{Name: "a", Shape: []int{4}, Value: buf[0:4], Grad: buf[20:24]},
+			{Name: "b", Shape: []int{4}, Value: buf[3:7], Grad: buf[30:34]}}, `the Value of parameter "b" overlaps the Value of parameter "a"`},
+		{"value over another's grad", []fadam.Param{
+			{Name: "a", Shape: []int{4}, Value: buf[0:4], Grad: buf[20:24]},
+			{Name: "b", Shape: []int{4}, Value: buf[23:27], Grad: buf[30:34]}}, `overlaps the Grad of parameter "a"`},
+		{"far apart in a long list", []fadam.Param{
+			{Name: "a", Shape: []int{24}, Value: buf[0:24], Grad: buf[40:64]},
+			{Name: "b", Shape: []int{2}, Value: buf[24:26], Grad: buf[26:28]},
+			{Name: "c", Shape: []int{2}, Value: buf[28:30], Grad: buf[30:32]},
+			{Name: "d", Shape: []int{2}, Value: buf[20:22], Grad: buf[32:34]}}, `the Value of parameter "d" overlaps the Value of parameter "a"`},
+		{"shared grads", []fadam.Param{
+			{Name: "a", Shape: []int{4}, Value: buf[0:4], Grad: buf[20:24]},
+			{Name: "b", Shape: []int{4}, Value: buf[4:8], Grad: buf[20:24]}}, ""},
+		{"adjacent", []fadam.Param{
+			{Name: "a", Shape: []int{4}, Value: buf[0:4], Grad: buf[4:8]},
+			{Name: "b", Shape: []int{4}, Value: buf[8:12], Grad: buf[12:16]}}, ""},
+	}
+	for _, tc := range cases {
+		for _, name := range optimizers.Names {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				o := newNamed(t, name, fadam.Defaults())
+				before := slices.Clone(buf)
+				err := o.Step(tc.ps)
+				if tc.want == "" {
+					if err != nil {
+						t.Fatal(err)
+					}
+					copy(buf, before)
+					return
+				}
+				if !errors.Is(err, fadam.ErrInvalidParam) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("Step = %v, want ErrInvalidParam with %q", err, tc.want)
+				}
+				if !slices.Equal(before, buf) || o.Steps() != 0 {
+					t.Error("the refused Step changed something")
+				}
+			})
+		}
+	}
+}

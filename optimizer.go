@@ -12,7 +12,8 @@ var (
 	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂ or λ, an unknown Variant, a negative LRScale).
 	ErrInvalidConfig = engine.ErrInvalidConfig
 	// ErrInvalidParam reports a malformed parameter: empty or duplicate name, a shape that
-	// disagrees with len(Value) or len(Grad), Value and Grad sharing memory, no parameters.
+	// disagrees with len(Value) or len(Grad), a Value overlapping its own Grad or any other
+	// parameter's Value or Grad (Grads may share memory), no parameters.
 	ErrInvalidParam = engine.ErrInvalidParam
 	// ErrParamSetChanged reports parameters whose names, shapes or order differ from the
 	// previous step's (or from a loaded checkpoint's).

@@ -133,6 +133,7 @@ type Engine struct {
 	jobs     []job
 	partials [][2]float64
 	consts   []Consts
+	spans    []span // scratch of checkDisjoint
 }
 
 // New validates cfg and returns an engine for alg.
@@ -332,9 +333,10 @@ func (e *Engine) checkParams(ps []Param) error {
 			return fmt.Errorf("%w: parameter %q: shape %v holds %d elements but len(Value) = %d, len(Grad) = %d",
 				ErrInvalidParam, p.Name, p.Shape, n, len(p.Value), len(p.Grad))
 		}
-		if n > 0 && &p.Value[0] == &p.Grad[0] {
-			return fmt.Errorf("%w: parameter %q: Value and Grad share memory", ErrInvalidParam, p.Name)
-		}
+	}
+	var err error
+	if e.spans, err = checkDisjoint(ps, e.spans); err != nil {
+		return err
 	}
 	if e.tensors == nil {
 		return nil
