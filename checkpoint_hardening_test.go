@@ -6,6 +6,7 @@ package fadam_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -286,6 +287,31 @@ func TestOverlappingBuffers(t *testing.T) {
 					t.Error("the refused Step changed something")
 				}
 			})
+		}
+	}
+}
+
+// TestLoadNonRegularFile: Load of /dev/zero once read until memory ran out; a directory is
+// refused as well. Both fail with ErrCheckpoint, naming the path, and change nothing.
+func TestLoadNonRegularFile(t *testing.T) {
+	paths := []string{t.TempDir()}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		paths = append(paths, "/dev/zero")
+	}
+	for _, name := range optimizers.Names {
+		o := newNamed(t, name, fadam.Defaults())
+		if err := o.Step([]fadam.Param{param("w", 2, 3)}); err != nil {
+			t.Fatal(err)
+		}
+		before := checkpointOf(t, o)
+		for _, path := range paths {
+			err := o.Load(path)
+			if !errors.Is(err, fadam.ErrCheckpoint) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("%s: Load(%s) = %v, want ErrCheckpoint naming the path and saying it is not a regular file", name, path, err)
+			}
+		}
+		if !bytes.Equal(before, checkpointOf(t, o)) {
+			t.Errorf("%s: a failed Load changed the state", name)
 		}
 	}
 }

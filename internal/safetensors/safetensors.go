@@ -149,24 +149,50 @@ func float32Bytes(xs []float32) []byte {
 // Tensors come back in the order of their data offsets; the metadata map (never nil) excludes
 // [CRCKey].
 func Decode(data []byte) ([]Tensor, map[string]string, error) {
-	if len(data) < 8 {
-		return nil, nil, fmt.Errorf("safetensors: truncated file: %d bytes, need at least 8 for the header length", len(data))
-	}
-	hlen := binary.LittleEndian.Uint64(data[:8])
-	if hlen > uint64(len(data)-8) {
-		return nil, nil, fmt.Errorf("safetensors: header length %d beyond file of %d bytes", hlen, len(data))
-	}
-	if hlen > maxHeaderLen {
-		return nil, nil, fmt.Errorf("safetensors: header length %d exceeds the limit of %d", hlen, maxHeaderLen)
-	}
-	headerBytes := data[8 : 8+hlen]
-	body := data[8+hlen:]
-
-	entries, meta, err := parseHeader(headerBytes)
+	hlen, err := headerLength(data, int64(len(data)))
 	if err != nil {
 		return nil, nil, err
 	}
+	lay, err := parseLayout(data[8 : 8+hlen])
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := lay.checkSize(int64(len(data))); err != nil {
+		return nil, nil, err
+	}
+	return lay.decode(data)
+}
 
+// headerLength reads the header length from the first 8 bytes of a file of size bytes and
+// checks it against the file and the limit.
+func headerLength(prefix []byte, size int64) (int64, error) {
+	if size < 8 || len(prefix) < 8 {
+		return 0, fmt.Errorf("safetensors: truncated file: %d bytes, need at least 8 for the header length", size)
+	}
+	hlen := binary.LittleEndian.Uint64(prefix[:8])
+	if hlen > uint64(size-8) {
+		return 0, fmt.Errorf("safetensors: header length %d beyond file of %d bytes", hlen, size)
+	}
+	if hlen > maxHeaderLen {
+		return 0, fmt.Errorf("safetensors: header length %d exceeds the limit of %d", hlen, maxHeaderLen)
+	}
+	return int64(hlen), nil
+}
+
+// layout is a parsed header whose tensors tile a data section of dataLen bytes exactly.
+type layout struct {
+	headerLen int64
+	entries   []namedEntry // in the order of their data offsets
+	meta      map[string]string
+	dataLen   int64
+}
+
+// parseLayout parses a header and checks that the tensors' offsets tile the data section.
+func parseLayout(header []byte) (*layout, error) {
+	entries, meta, err := parseHeader(header)
+	if err != nil {
+		return nil, err
+	}
 	// Offsets must tile the data section exactly, in some order of the entries.
 	slices.SortFunc(entries, func(a, b namedEntry) int {
 		if c := cmpInt64(a.DataOffsets[0], b.DataOffsets[0]); c != 0 {
@@ -178,30 +204,43 @@ func Decode(data []byte) ([]Tensor, map[string]string, error) {
 	for _, e := range entries {
 		begin, stop := e.DataOffsets[0], e.DataOffsets[1]
 		if begin < 0 || stop < begin {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: invalid data_offsets [%d, %d]", e.name, begin, stop)
+			return nil, fmt.Errorf("safetensors: tensor %q: invalid data_offsets [%d, %d]", e.name, begin, stop)
 		}
 		if begin < end {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: data_offsets [%d, %d] overlap the previous tensor, which ends at %d", e.name, begin, stop, end)
+			return nil, fmt.Errorf("safetensors: tensor %q: data_offsets [%d, %d] overlap the previous tensor, which ends at %d", e.name, begin, stop, end)
 		}
 		if begin > end {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: data_offsets [%d, %d] leave a gap after offset %d", e.name, begin, stop, end)
+			return nil, fmt.Errorf("safetensors: tensor %q: data_offsets [%d, %d] leave a gap after offset %d", e.name, begin, stop, end)
 		}
 		n, err := numElements(e.Shape)
 		if err != nil {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: %w", e.name, err)
+			return nil, fmt.Errorf("safetensors: tensor %q: %w", e.name, err)
 		}
 		if 4*n != stop-begin {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes but data_offsets [%d, %d] span %d", e.name, e.Shape, 4*n, begin, stop, stop-begin)
-		}
-		if stop > int64(len(body)) {
-			return nil, nil, fmt.Errorf("safetensors: truncated file: tensor %q ends at data offset %d but the data section has %d bytes", e.name, stop, len(body))
+			return nil, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes but data_offsets [%d, %d] span %d", e.name, e.Shape, 4*n, begin, stop, stop-begin)
 		}
 		end = stop
 	}
-	if end != int64(len(body)) {
-		return nil, nil, fmt.Errorf("safetensors: trailing garbage: %d bytes after the last tensor", int64(len(body))-end)
-	}
+	return &layout{headerLen: int64(len(header)), entries: entries, meta: meta, dataLen: end}, nil
+}
 
+// checkSize checks that a file of size bytes holds exactly the header and the data it describes.
+func (l *layout) checkSize(size int64) error {
+	body := size - 8 - l.headerLen
+	if l.dataLen > body {
+		return fmt.Errorf("safetensors: truncated file: the tensors need %d bytes of data but the file holds %d", l.dataLen, body)
+	}
+	if l.dataLen < body {
+		return fmt.Errorf("safetensors: trailing garbage: %d bytes after the last tensor", body-l.dataLen)
+	}
+	return nil
+}
+
+// decode verifies the checksums of the file in data (whose size checkSize accepted) and
+// returns its tensors and metadata.
+func (l *layout) decode(data []byte) ([]Tensor, map[string]string, error) {
+	body := data[8+l.headerLen:]
+	meta := l.meta
 	if want, ok := meta[CRCKey]; ok {
 		got := fmt.Sprintf("%08x", crc32.Checksum(body, castagnoli))
 		if !strings.EqualFold(want, got) {
@@ -210,8 +249,8 @@ func Decode(data []byte) ([]Tensor, map[string]string, error) {
 		delete(meta, CRCKey)
 	}
 
-	tensors := make([]Tensor, len(entries))
-	for i, e := range entries {
+	tensors := make([]Tensor, len(l.entries))
+	for i, e := range l.entries {
 		raw := body[e.DataOffsets[0]:e.DataOffsets[1]]
 		vals := make([]float32, len(raw)/4)
 		for j := range vals {
@@ -365,15 +404,74 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	return nil
 }
 
-// ReadFile reads and decodes the safetensors file at path (see [Decode]).
+// ReadFile reads and decodes the safetensors file at path (see [Decode]). It reads only regular
+// files (a device such as /dev/zero or a FIFO would never end) and reads the header first, so
+// that it allocates no more than the file size, and only when the header describes exactly the
+// file's size.
 func ReadFile(path string) ([]Tensor, map[string]string, error) {
-	data, err := os.ReadFile(path)
+	data, lay, err := readFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("safetensors: %w", err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	ts, meta, err := Decode(data)
+	ts, meta, err := lay.decode(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return ts, meta, nil
+}
+
+// readFile returns the contents of a regular file whose header describes exactly its size.
+func readFile(path string) ([]byte, *layout, error) {
+	// Stat before opening: opening a FIFO blocks until someone writes to it.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("safetensors: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("safetensors: not a regular file (mode %v)", fi.Mode())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("safetensors: %w", err)
+	}
+	defer f.Close()
+	if opened, err := f.Stat(); err != nil || !os.SameFile(fi, opened) || !opened.Mode().IsRegular() {
+		return nil, nil, errors.New("safetensors: the file was replaced while being opened")
+	}
+	size := fi.Size()
+	if size > math.MaxInt {
+		return nil, nil, fmt.Errorf("safetensors: file of %d bytes is too large for this platform", size)
+	}
+	var prefix [8]byte
+	if size >= 8 {
+		if _, err := io.ReadFull(f, prefix[:]); err != nil {
+			return nil, nil, fmt.Errorf("safetensors: reading: %w", err)
+		}
+	}
+	hlen, err := headerLength(prefix[:], size)
+	if err != nil {
+		return nil, nil, err
+	}
+	header := make([]byte, hlen)
+	if _, err := io.ReadFull(f, header); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: reading the header: %w", err)
+	}
+	lay, err := parseLayout(header)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := lay.checkSize(size); err != nil {
+		return nil, nil, err
+	}
+	// The header accounts for every byte of the file: now read the data.
+	data := make([]byte, size)
+	copy(data, prefix[:])
+	copy(data[8:], header)
+	if _, err := io.ReadFull(f, data[8+hlen:]); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: reading the data: %w", err)
+	}
+	if n, _ := f.Read(prefix[:1]); n != 0 {
+		return nil, nil, errors.New("safetensors: the file grew while being read")
+	}
+	return data, lay, nil
 }

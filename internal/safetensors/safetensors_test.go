@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -291,4 +292,43 @@ func FuzzDecode(f *testing.F) {
 		}
 		sameTensors(t, again, ts)
 	})
+}
+
+// TestReadFileBounded: ReadFile refuses what is not a regular file (reading /dev/zero once ran
+// until memory ran out) and allocates nothing for data the header claims but the file lacks.
+func TestReadFileBounded(t *testing.T) {
+	dir := t.TempDir()
+	special := []string{dir}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		special = append(special, "/dev/zero")
+	}
+	for _, path := range special {
+		if _, _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("ReadFile(%s) = %v, want an error saying it is not a regular file", path, err)
+		}
+	}
+
+	// A 100-byte file whose header claims a tensor of 2^40 bytes.
+	claim := rawFile(`{"a":{"dtype":"F32","shape":[268435456,1024],"data_offsets":[0,1099511627776]}}`, make([]byte, 16))
+	path := filepath.Join(dir, "claims-a-terabyte")
+	if err := os.WriteFile(path, claim, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := ReadFile(path)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "truncated file") {
+		t.Errorf("ReadFile = %v, want a truncated-file error", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("ReadFile of a %d-byte file allocated %d bytes", len(claim), n)
+	}
+	// Bytes the header does not describe are refused before the data is read, too.
+	if err := os.WriteFile(path, append(encode(t, sampleTensors(), nil), 1, 2, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), "trailing garbage: 3 bytes") {
+		t.Errorf("ReadFile with 3 extra bytes = %v", err)
+	}
 }
