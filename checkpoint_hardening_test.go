@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fadam-go/fadam"
 	"github.com/fadam-go/fadam/internal/safetensors"
@@ -313,5 +315,31 @@ func TestLoadNonRegularFile(t *testing.T) {
 		if !bytes.Equal(before, checkpointOf(t, o)) {
 			t.Errorf("%s: a failed Load changed the state", name)
 		}
+	}
+}
+
+// TestSaveRemovesStaleTemporaries: a killed Save left its temporary (up to the checkpoint's
+// size) behind forever; the next Save of the same path removes it.
+func TestSaveRemovesStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ckpt.safetensors")
+	stale := filepath.Join(dir, ".ckpt.safetensors.tmp-1234567")
+	if err := os.WriteFile(stale, make([]byte, 100), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	o := newNamed(t, "fadam", fadam.Defaults())
+	if err := o.Step([]fadam.Param{param("w", 2, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "ckpt.safetensors" {
+		t.Errorf("directory after Save: %v, want only the checkpoint", entries)
 	}
 }
