@@ -5,6 +5,7 @@ package fadam_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -126,6 +127,20 @@ func TestHugeEmptyShapes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// smallStepped returns the named optimizer after one step on two small parameters, one of
+// them with options.
+func smallStepped(t testing.TB, name string) optimizers.Optimizer {
+	t.Helper()
+	o := newNamed(t, name, fadam.Defaults())
+	if err := o.SetParamOptions("b", fadam.ParamOptions{NoWeightDecay: true, LRScale: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Step([]fadam.Param{param("w", 2, 3), param("b", 3)}); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 // expectCheckpointError asserts that loading data fails with ErrCheckpoint, mentions want, and
@@ -341,5 +356,92 @@ func TestSaveRemovesStaleTemporaries(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 || entries[0].Name() != "ckpt.safetensors" {
 		t.Errorf("directory after Save: %v, want only the checkpoint", entries)
+	}
+}
+
+// TestHeaderBitFlips flips, one at a time, every bit of a small checkpoint's header length and
+// header. The header was not checksummed once, and 4.3% of these flips loaded silently with a
+// changed state ("LR" → "MR" set the learning rate to 0). Each must now fail with ErrCheckpoint
+// and leave the optimizer as it was, or load to exactly the saved state; with the whole file
+// checksummed, every one fails.
+func TestHeaderBitFlips(t *testing.T) {
+	for _, name := range optimizers.Names {
+		t.Run(name, func(t *testing.T) {
+			src := smallStepped(t, name)
+			good := checkpointOf(t, src)
+			headerEnd := 8 + int(binary.LittleEndian.Uint64(good))
+			dst := newNamed(t, name, fadam.Defaults())
+			if err := dst.Unmarshal(good); err != nil {
+				t.Fatal(err)
+			}
+			failed, identical := 0, 0
+			for bit := range 8 * headerEnd {
+				b := bytes.Clone(good)
+				b[bit/8] ^= 1 << (bit % 8)
+				err := dst.Unmarshal(b)
+				switch {
+				case errors.Is(err, fadam.ErrCheckpoint):
+					failed++
+				case err != nil:
+					t.Fatalf("bit %d of byte %d: error %v is not ErrCheckpoint", bit%8, bit/8, err)
+				default:
+					identical++
+				}
+				if !bytes.Equal(checkpointOf(t, dst), good) {
+					t.Fatalf("bit %d of byte %d (%q in %.40q…): the state changed (err = %v)", bit%8, bit/8, good[bit/8], good[max(8, bit/8-20):], err)
+				}
+			}
+			t.Logf("%d header bits: %d flips refused, %d loaded the identical state", 8*headerEnd, failed, identical)
+			if identical != 0 {
+				t.Errorf("%d flips went unnoticed although the checksum covers the header", identical)
+			}
+		})
+	}
+}
+
+// TestStrictMetadata: checkpoints crafted with valid checksums but metadata that Save never
+// writes. encoding/json would take the last of duplicate keys, match keys case-insensitively,
+// and leave absent, null or unknown fields at zero; every one of these is refused.
+func TestStrictMetadata(t *testing.T) {
+	replace := func(key, old, new string) func(map[string]string) {
+		return func(meta map[string]string) {
+			if !strings.Contains(meta[key], old) {
+				t.Fatalf("%s %q has no %q", key, meta[key], old)
+			}
+			meta[key] = strings.Replace(meta[key], old, new, 1)
+		}
+	}
+	cases := []struct {
+		name string
+		edit func(map[string]string)
+		want string
+	}{
+		{"renamed config field", replace("config", `"LR"`, `"MR"`), `unknown field "MR"`},
+		{"case-folded config field", replace("config", `"LR"`, `"lr"`), `unknown field "lr"`},
+		{"missing config field", replace("config", `,"Rho":0.5`, ``), `missing field "Rho"`},
+		{"duplicate config field", replace("config", `{`, `{"LR":0,`), `duplicate field "LR"`},
+		{"null config field", replace("config", `"LR":0.001`, `"LR":null`), `LR is null`},
+		{"config field of another type", replace("config", `"Variant":0`, `"Variant":0.5`), `Variant is 0.5`},
+		{"duplicate parameter field", replace("params", `{"name":"w"`, `{"name":"b","name":"w"`), `[0]: duplicate field "name"`},
+		{"missing parameter shape", replace("params", `,"shape":[3]`, ``), `[1]: missing field "shape"`},
+		{"duplicate options", replace("options", `{`, `{"b":{"NoWeightDecay":false,"LRScale":0},`), `duplicate key "b"`},
+		{"missing option field", replace("options", `"NoWeightDecay":true,`, ``), `["b"]: missing field "NoWeightDecay"`},
+		{"unknown metadata key", func(meta map[string]string) { meta["comment"] = "hi" }, `unknown metadata key "comment"`},
+		{"missing metadata key", func(meta map[string]string) { delete(meta, "options") }, `missing metadata key "options"`},
+		{"format version 1", func(meta map[string]string) { meta["format_version"] = "1" }, "version 1 is no longer read"},
+		{"other format version", func(meta map[string]string) { meta["format_version"] = "3" }, `format version "3"`},
+	}
+	for _, name := range optimizers.Names {
+		src := smallStepped(t, name)
+		good := checkpointOf(t, src)
+		for _, tc := range cases {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				bad := recraft(t, good, func(meta map[string]string, ts []safetensors.Tensor) []safetensors.Tensor {
+					tc.edit(meta)
+					return ts
+				})
+				expectCheckpointError(t, src, bad, tc.want)
+			})
+		}
 	}
 }

@@ -10,24 +10,31 @@ import (
 	"strconv"
 
 	"github.com/fadam-go/fadam/internal/safetensors"
+	"github.com/fadam-go/fadam/internal/strictjson"
 )
 
 // Checkpoint layout (safetensors, all tensors F32). Tensors are named <param>.<suffix>: "m" for
 // momentum and the square roots of the Fisher estimates the kernels hold ("sqrt_f" for f,
 // "sqrt_v" for Adam's v, "sqrt_R" and "sqrt_C" for the factored R and C; square them in Python
-// for f). Metadata keys:
+// for f). The file carries a CRC-32C of all its bytes (safetensors.FileCRCKey), which Load
+// requires. Metadata keys, every one required and no other allowed:
 const (
 	metaFormat    = "format"         // formatName
 	metaVersion   = "format_version" // formatVersion
 	metaAlgorithm = "algorithm"      // "fadam", "fadafactor", "adam" or "adafactor"
-	metaStep      = "step"           // completed steps, decimal
-	metaConfig    = "config"         // Config as JSON (Go field names), current LR included
+	metaStep      = "step"           // completed steps, decimal, 0 to MaxSteps
+	metaConfig    = "config"         // Config as JSON (Go field names, all of them), current LR included
 	metaParams    = "params"         // JSON list of {name, shape} in step order
-	metaOptions   = "options"        // JSON object: parameter name → ParamOptions
+	metaOptions   = "options"        // JSON object: parameter name → ParamOptions (all fields)
 
-	formatName    = "fadam-go optimizer state"
-	formatVersion = "1"
+	formatName = "fadam-go optimizer state"
+	// formatVersion 2 checksums the whole file; version 1 checksummed only the data section, so
+	// a damaged header could load as a changed state, and is refused.
+	formatVersion = "2"
 )
+
+// metaKeys lists the metadata keys of a checkpoint.
+var metaKeys = []string{metaFormat, metaVersion, metaAlgorithm, metaStep, metaConfig, metaParams, metaOptions}
 
 type paramEntry struct {
 	Name  string `json:"name"`
@@ -41,10 +48,16 @@ func (e *Engine) encode() ([]safetensors.Tensor, map[string]string, error) {
 		return nil, nil, fmt.Errorf("%s: encoding config: %w", e.alg.Name, err)
 	}
 	opts := maps.Clone(e.opts)
+	if opts == nil {
+		opts = map[string]ParamOptions{} // {}, never null
+	}
 	params := make([]paramEntry, len(e.tensors))
 	var tensors []safetensors.Tensor
 	for i, t := range e.tensors {
 		params[i] = paramEntry{t.name, t.shape}
+		if t.shape == nil {
+			params[i].Shape = []int{} // a scalar: [], never null
+		}
 		if _, ok := opts[t.name]; !ok {
 			opts[t.name] = e.ParamOptions(t.name, t.shape)
 		}
@@ -114,7 +127,7 @@ func (e *Engine) WriteTo(w io.Writer) (int64, error) {
 
 // Load reads a checkpoint file written by Save.
 func (e *Engine) Load(path string) error {
-	ts, meta, err := safetensors.ReadFile(path)
+	ts, meta, err := safetensors.ReadFileChecked(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w: %w", e.alg.Name, ErrCheckpoint, err)
 	}
@@ -123,7 +136,7 @@ func (e *Engine) Load(path string) error {
 
 // Unmarshal loads a checkpoint from its bytes.
 func (e *Engine) Unmarshal(data []byte) error {
-	ts, meta, err := safetensors.Decode(data)
+	ts, meta, err := safetensors.DecodeChecked(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w: %w", e.alg.Name, ErrCheckpoint, err)
 	}
@@ -135,11 +148,25 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %w: %s", e.alg.Name, ErrCheckpoint, fmt.Sprintf(format, args...))
 	}
+	for k := range meta {
+		if !slices.Contains(metaKeys, k) {
+			return fail("unknown metadata key %q", k)
+		}
+	}
+	for _, k := range metaKeys {
+		if _, ok := meta[k]; !ok {
+			return fail("missing metadata key %q", k)
+		}
+	}
 	if meta[metaFormat] != formatName {
 		return fail("not an optimizer checkpoint (format %q)", meta[metaFormat])
 	}
-	if meta[metaVersion] != formatVersion {
-		return fail("format version %q, this code reads %q", meta[metaVersion], formatVersion)
+	switch v := meta[metaVersion]; v {
+	case formatVersion:
+	case "1":
+		return fail("format version 1 is no longer read: its header was not checksummed (save the state again with the version that wrote it, or start afresh)")
+	default:
+		return fail("format version %q, this code reads %q", v, formatVersion)
 	}
 	if meta[metaAlgorithm] != e.alg.Name {
 		return fail("checkpoint of algorithm %q", meta[metaAlgorithm])
@@ -150,18 +177,18 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 		return fail("bad step count %q (want an integer from 0 to %d)", meta[metaStep], int64(MaxSteps))
 	}
 	var cfg Config
-	if err := json.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
+	if err := strictjson.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
 		return fail("bad config: %v", err)
 	}
 	if err := ValidateConfig(e.alg, &cfg); err != nil {
 		return fail("config: %v", err)
 	}
 	var params []paramEntry
-	if err := json.Unmarshal([]byte(meta[metaParams]), &params); err != nil {
+	if err := strictjson.Unmarshal([]byte(meta[metaParams]), &params); err != nil {
 		return fail("bad parameter list: %v", err)
 	}
-	opts := map[string]ParamOptions{}
-	if err := json.Unmarshal([]byte(meta[metaOptions]), &opts); err != nil {
+	var opts map[string]ParamOptions
+	if err := strictjson.Unmarshal([]byte(meta[metaOptions]), &opts); err != nil {
 		return fail("bad options: %v", err)
 	}
 	for name, o := range opts {

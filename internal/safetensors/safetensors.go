@@ -2,11 +2,33 @@
 // (https://huggingface.co/docs/safetensors), so checkpoints written here open in Python's
 // safetensors library and vice versa for F32 files.
 //
-// A file is an 8-byte little-endian header length N, an N-byte JSON header mapping each tensor
-// name to {"dtype", "shape", "data_offsets"} (plus an optional "__metadata__" object of strings),
-// and then the raw little-endian tensor data. Encode pads the header with spaces so the data
-// starts on an 8-byte boundary, and records a CRC-32C of the data section in the metadata under
-// [CRCKey]; Decode verifies it when present.
+// # Layout
+//
+// A file is an 8-byte little-endian header length N, an N-byte JSON header, and the data
+// section: the raw little-endian tensor data, every tensor's bytes back to back. The header
+// maps each tensor name to {"dtype", "shape", "data_offsets"} (offsets into the data section,
+// [begin, end)), plus an optional "__metadata__" object of string values. [Encode] writes the
+// tensors' data in the order given, sorts the header's keys, and pads the header with spaces so
+// that the data section starts 8-byte aligned.
+//
+// # Checksum
+//
+// Encode stores, in the metadata under [FileCRCKey], the CRC-32C (Castagnoli) of the whole
+// file as 8 lowercase hex digits, computed with those 8 digits themselves written as "00000000".
+// It covers the header length, every byte of the header (keys, shapes, offsets, metadata,
+// padding) and the data, so any single-bit error anywhere in the file, and any burst of up to 32
+// bits, is detected. [Decode] verifies it when present, and [DecodeChecked] and
+// [ReadFileChecked] require it. Files from earlier versions of this package carry instead a
+// CRC-32C of the data section only, under [CRCKey], which Decode still verifies when present.
+//
+// # Strictness
+//
+// Decoding refuses anything but exactly one well-formed file: a header length beyond the file
+// or above 100 MiB, invalid JSON, a key repeated in any object of the header, unknown or
+// missing fields of a tensor, dtypes other than F32, shapes that disagree with their offsets,
+// offsets that overlap, leave gaps or run past the data, bytes after the last tensor, and a
+// checksum that disagrees. [ReadFile] reads only regular files, and reads the data only after
+// the header accounts for the file's exact size, so it allocates no more than the file holds.
 package safetensors
 
 import (
@@ -16,19 +38,29 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/fadam-go/fadam/internal/atomicfile"
 	"hash/crc32"
 	"io"
 	"math"
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/fadam-go/fadam/internal/atomicfile"
+	"github.com/fadam-go/fadam/internal/strictjson"
 )
 
-// CRCKey is the metadata key under which Encode stores the CRC-32C (Castagnoli) of the data
-// section, as 8 lowercase hex digits. Decode checks it when present and removes it from the
-// metadata it returns; callers may not set it themselves.
+// FileCRCKey is the metadata key under which Encode stores the CRC-32C of the whole file (see
+// the package documentation). Decode removes it from the metadata it returns; callers may not
+// set it themselves.
+const FileCRCKey = "file_crc32c"
+
+// CRCKey is the metadata key under which earlier versions of Encode stored the CRC-32C of the
+// data section alone, as 8 hex digits. Decode checks it when present and removes it from the
+// metadata it returns; callers may not set it.
 const CRCKey = "data_crc32c"
+
+// crcPlaceholder stands for the file checksum's digits while the checksum is computed.
+const crcPlaceholder = "00000000"
 
 // metadataKey is the header entry the format reserves for free-form string metadata.
 const metadataKey = "__metadata__"
@@ -68,16 +100,18 @@ func numElements(shape []int) (int64, error) {
 	return n, nil
 }
 
-// Encode writes tensors and metadata to w in the safetensors format. Tensor data is laid out in
-// the order given (so Decode returns the tensors in that order); header keys are sorted, so the
-// output is deterministic. Names must be non-empty, unique and not "__metadata__"; metadata may
-// be nil and may not contain [CRCKey].
+// Encode writes tensors and metadata to w in the safetensors format, with the whole-file
+// checksum under [FileCRCKey]. Tensor data is laid out in the order given (so Decode returns
+// the tensors in that order); header keys are sorted, so the output is deterministic. Names
+// must be non-empty, unique and not "__metadata__"; metadata may be nil and may not contain
+// [FileCRCKey] or [CRCKey].
 func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
-	if _, ok := metadata[CRCKey]; ok {
-		return fmt.Errorf("safetensors: metadata key %q is reserved for the data checksum", CRCKey)
+	for _, k := range []string{FileCRCKey, CRCKey} {
+		if _, ok := metadata[k]; ok {
+			return fmt.Errorf("safetensors: metadata key %q is reserved for the checksum", k)
+		}
 	}
 	header := make(map[string]any, len(tensors)+1)
-	crc := crc32.New(castagnoli)
 	var offset int64
 	for i, t := range tensors {
 		if t.Name == "" {
@@ -102,13 +136,12 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 		}
 		header[t.Name] = headerEntry{Dtype: "F32", Shape: shape, DataOffsets: [2]int64{offset, offset + 4*n}}
 		offset += 4 * n
-		crc.Write(float32Bytes(t.Data))
 	}
 	meta := make(map[string]string, len(metadata)+1)
 	for k, v := range metadata {
 		meta[k] = v
 	}
-	meta[CRCKey] = fmt.Sprintf("%08x", crc.Sum32())
+	meta[FileCRCKey] = crcPlaceholder
 	header[metadataKey] = meta
 
 	js, err := json.Marshal(header) // map keys come out sorted
@@ -119,13 +152,28 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	if pad := (8 - len(js)%8) % 8; pad > 0 {
 		js = append(js, bytes.Repeat([]byte{' '}, pad)...)
 	}
-	bw := bufio.NewWriterSize(w, 1<<16)
+	// Find the placeholder where Decode will look for the checksum, by parsing the header as
+	// Decode does.
+	lay, err := parseLayout(js)
+	if err != nil {
+		return fmt.Errorf("safetensors: the encoded header does not parse: %w", err)
+	}
 	var lenBuf [8]byte
 	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(js)))
+	scratch := make([]byte, min(1<<16, 4*max(1, offset/4))) // offset is now the data size
+	crc := crc32.New(castagnoli)
+	crc.Write(lenBuf[:])
+	crc.Write(js)
+	for _, t := range tensors {
+		writeFloat32s(crc, t.Data, scratch)
+	}
+	copy(js[lay.crcSpan[0]:lay.crcSpan[1]], fmt.Sprintf("%08x", crc.Sum32()))
+
+	bw := bufio.NewWriterSize(w, int(min(1<<16, 8+int64(len(js))+offset)))
 	bw.Write(lenBuf[:])
 	bw.Write(js)
 	for _, t := range tensors {
-		bw.Write(float32Bytes(t.Data))
+		writeFloat32s(bw, t.Data, scratch)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("safetensors: writing: %w", err)
@@ -133,22 +181,33 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	return nil
 }
 
-// float32Bytes returns the little-endian bytes of xs (a copy, so it works on any host).
-func float32Bytes(xs []float32) []byte {
-	b := make([]byte, 4*len(xs))
-	for i, x := range xs {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+// writeFloat32s writes the little-endian bytes of xs to w through scratch, a piece at a time.
+// Errors are left to the caller (a bufio.Writer or a hash keeps them).
+func writeFloat32s(w io.Writer, xs []float32, scratch []byte) {
+	for len(xs) > 0 {
+		n := min(len(xs), len(scratch)/4)
+		for i, x := range xs[:n] {
+			binary.LittleEndian.PutUint32(scratch[4*i:], math.Float32bits(x))
+		}
+		w.Write(scratch[:4*n])
+		xs = xs[n:]
 	}
-	return b
 }
 
-// Decode parses a complete safetensors file held in data. It is strict: it rejects a truncated
-// file, a header length beyond the file, invalid or duplicate-keyed JSON, dtypes other than F32,
-// shapes that disagree with their data offsets, offsets that overlap, leave gaps or run past the
-// data, bytes after the last tensor, and a data section whose CRC-32C disagrees with [CRCKey].
-// Tensors come back in the order of their data offsets; the metadata map (never nil) excludes
-// [CRCKey].
+// Decode parses a complete safetensors file held in data, strictly (see the package
+// documentation), and verifies the checksums it carries. Tensors come back in the order of
+// their data offsets; the metadata map (never nil) excludes the checksums.
 func Decode(data []byte) ([]Tensor, map[string]string, error) {
+	return decodeBytes(data, false)
+}
+
+// DecodeChecked is Decode for files that must carry the whole-file checksum Encode writes: it
+// refuses a file without one.
+func DecodeChecked(data []byte) ([]Tensor, map[string]string, error) {
+	return decodeBytes(data, true)
+}
+
+func decodeBytes(data []byte, requireFileCRC bool) ([]Tensor, map[string]string, error) {
 	hlen, err := headerLength(data, int64(len(data)))
 	if err != nil {
 		return nil, nil, err
@@ -160,7 +219,7 @@ func Decode(data []byte) ([]Tensor, map[string]string, error) {
 	if err := lay.checkSize(int64(len(data))); err != nil {
 		return nil, nil, err
 	}
-	return lay.decode(data)
+	return lay.decode(data, requireFileCRC)
 }
 
 // headerLength reads the header length from the first 8 bytes of a file of size bytes and
@@ -185,11 +244,13 @@ type layout struct {
 	entries   []namedEntry // in the order of their data offsets
 	meta      map[string]string
 	dataLen   int64
+	// crcSpan is where the digits of the file checksum sit in the header, [0, 0) if absent.
+	crcSpan [2]int
 }
 
 // parseLayout parses a header and checks that the tensors' offsets tile the data section.
 func parseLayout(header []byte) (*layout, error) {
-	entries, meta, err := parseHeader(header)
+	entries, meta, crcSpan, err := parseHeader(header)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +282,7 @@ func parseLayout(header []byte) (*layout, error) {
 		}
 		end = stop
 	}
-	return &layout{headerLen: int64(len(header)), entries: entries, meta: meta, dataLen: end}, nil
+	return &layout{headerLen: int64(len(header)), entries: entries, meta: meta, dataLen: end, crcSpan: crcSpan}, nil
 }
 
 // checkSize checks that a file of size bytes holds exactly the header and the data it describes.
@@ -238,9 +299,22 @@ func (l *layout) checkSize(size int64) error {
 
 // decode verifies the checksums of the file in data (whose size checkSize accepted) and
 // returns its tensors and metadata.
-func (l *layout) decode(data []byte) ([]Tensor, map[string]string, error) {
+func (l *layout) decode(data []byte, requireFileCRC bool) ([]Tensor, map[string]string, error) {
 	body := data[8+l.headerLen:]
 	meta := l.meta
+	if want, ok := meta[FileCRCKey]; ok {
+		// The file as written, with the checksum's digits as the placeholder.
+		lo, hi := 8+l.crcSpan[0], 8+l.crcSpan[1]
+		crc := crc32.Update(0, castagnoli, data[:lo])
+		crc = crc32.Update(crc, castagnoli, []byte(crcPlaceholder))
+		crc = crc32.Update(crc, castagnoli, data[hi:])
+		if got := fmt.Sprintf("%08x", crc); got != want {
+			return nil, nil, fmt.Errorf("safetensors: checksum mismatch: the file has CRC-32C %s, its header says %s (the file is corrupt)", got, want)
+		}
+		delete(meta, FileCRCKey)
+	} else if requireFileCRC {
+		return nil, nil, fmt.Errorf("safetensors: the header has no %q: not a file written by this package, or its checksum was damaged", FileCRCKey)
+	}
 	if want, ok := meta[CRCKey]; ok {
 		got := fmt.Sprintf("%08x", crc32.Checksum(body, castagnoli))
 		if !strings.EqualFold(want, got) {
@@ -279,16 +353,19 @@ type namedEntry struct {
 }
 
 // parseHeader walks the header object token by token, so duplicate keys are caught (encoding/json
-// would silently keep the last), and decodes each entry strictly.
-func parseHeader(h []byte) ([]namedEntry, map[string]string, error) {
+// would silently keep the last), and decodes each entry strictly. It returns where the digits
+// of the file checksum sit in h ([0, 0) without one).
+func parseHeader(h []byte) ([]namedEntry, map[string]string, [2]int, error) {
+	var span [2]int
+	fail := func(err error) ([]namedEntry, map[string]string, [2]int, error) { return nil, nil, span, err }
 	trimmed := bytes.TrimRight(h, " ")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, nil, errors.New("safetensors: invalid JSON header: does not start with '{'")
+		return fail(errors.New("safetensors: invalid JSON header: does not start with '{'"))
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.UseNumber()
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, fmt.Errorf("safetensors: invalid JSON header: %w", err)
+		return fail(fmt.Errorf("safetensors: invalid JSON header: %w", err))
 	}
 	seen := map[string]bool{}
 	var entries []namedEntry
@@ -296,65 +373,98 @@ func parseHeader(h []byte) ([]namedEntry, map[string]string, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, nil, fmt.Errorf("safetensors: invalid JSON header: %w", err)
+			return fail(fmt.Errorf("safetensors: invalid JSON header: %w", err))
 		}
 		name, ok := tok.(string)
 		if !ok {
-			return nil, nil, fmt.Errorf("safetensors: invalid JSON header: key %v is not a string", tok)
+			return fail(fmt.Errorf("safetensors: invalid JSON header: key %v is not a string", tok))
 		}
 		if seen[name] {
-			return nil, nil, fmt.Errorf("safetensors: duplicate tensor name %q in header", name)
+			return fail(fmt.Errorf("safetensors: duplicate tensor name %q in header", name))
 		}
 		seen[name] = true
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, fmt.Errorf("safetensors: invalid JSON header at %q: %w", name, err)
+			return fail(fmt.Errorf("safetensors: invalid JSON header at %q: %w", name, err))
 		}
 		if name == metadataKey {
-			if err := decodeMetadata(raw, meta); err != nil {
-				return nil, nil, err
+			rawStart := int(dec.InputOffset()) - len(raw)
+			s, err := decodeMetadata(raw, meta)
+			if err != nil {
+				return fail(err)
+			}
+			if s != [2]int{} {
+				span = [2]int{rawStart + s[0], rawStart + s[1]}
 			}
 			continue
 		}
 		e, err := decodeEntry(name, raw)
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		entries = append(entries, e)
 	}
 	if _, err := dec.Token(); err != nil { // the closing '}'
-		return nil, nil, fmt.Errorf("safetensors: invalid JSON header: %w", err)
+		return fail(fmt.Errorf("safetensors: invalid JSON header: %w", err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, errors.New("safetensors: invalid JSON header: data after the closing '}'")
+		return fail(errors.New("safetensors: invalid JSON header: data after the closing '}'"))
 	}
-	return entries, meta, nil
+	return entries, meta, span, nil
 }
 
-func decodeMetadata(raw json.RawMessage, meta map[string]string) error {
+// decodeMetadata adds the string pairs of the metadata object raw to meta and returns where
+// the digits of the file checksum sit in raw.
+func decodeMetadata(raw json.RawMessage, meta map[string]string) ([2]int, error) {
+	var span [2]int
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return fmt.Errorf("safetensors: invalid JSON header: %q must be an object of strings", metadataKey)
+		return span, fmt.Errorf("safetensors: invalid JSON header: %q must be an object of strings", metadataKey)
 	}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return fmt.Errorf("safetensors: invalid JSON header in %q: %w", metadataKey, err)
+			return span, fmt.Errorf("safetensors: invalid JSON header in %q: %w", metadataKey, err)
 		}
 		key := tok.(string) // inside an object the decoder only yields string keys
 		if _, dup := meta[key]; dup {
-			return fmt.Errorf("safetensors: duplicate metadata key %q in header", key)
+			return span, fmt.Errorf("safetensors: duplicate metadata key %q in header", key)
 		}
 		var v string
 		if err := dec.Decode(&v); err != nil {
-			return fmt.Errorf("safetensors: invalid JSON header: metadata %q is not a string: %w", key, err)
+			return span, fmt.Errorf("safetensors: invalid JSON header: metadata %q is not a string: %w", key, err)
 		}
 		meta[key] = v
+		if key == FileCRCKey {
+			// The digits must be written plainly, so that they are exactly the bytes the
+			// checksum left out.
+			end := int(dec.InputOffset())
+			if !isCRCDigits(v) || end < 10 || string(raw[end-10:end]) != `"`+v+`"` {
+				return span, fmt.Errorf("safetensors: invalid JSON header: %q must be 8 lowercase hex digits, written without escapes", FileCRCKey)
+			}
+			span = [2]int{end - 9, end - 1}
+		}
 	}
-	return nil
+	return span, nil
+}
+
+// isCRCDigits reports whether s is 8 lowercase hex digits.
+func isCRCDigits(s string) bool {
+	if len(s) != 8 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeEntry(name string, raw json.RawMessage) (namedEntry, error) {
+	if err := strictjson.CheckDuplicateKeys(raw); err != nil {
+		return namedEntry{}, fmt.Errorf("safetensors: invalid JSON header: tensor %q: %w", name, err)
+	}
 	// First check the keys and the dtype, so the error names the real problem.
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
@@ -409,11 +519,21 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 // that it allocates no more than the file size, and only when the header describes exactly the
 // file's size.
 func ReadFile(path string) ([]Tensor, map[string]string, error) {
+	return readAndDecode(path, false)
+}
+
+// ReadFileChecked is ReadFile for files that must carry the whole-file checksum Encode writes
+// (see [DecodeChecked]).
+func ReadFileChecked(path string) ([]Tensor, map[string]string, error) {
+	return readAndDecode(path, true)
+}
+
+func readAndDecode(path string, requireFileCRC bool) ([]Tensor, map[string]string, error) {
 	data, lay, err := readFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	ts, meta, err := lay.decode(data)
+	ts, meta, err := lay.decode(data, requireFileCRC)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
