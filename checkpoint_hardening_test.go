@@ -7,8 +7,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -223,14 +227,17 @@ func TestEffectiveLROverflow(t *testing.T) {
 			if err := o.SetParamOptions("b", fadam.ParamOptions{LRScale: 1e300}); err != nil {
 				t.Fatal(err)
 			}
-			before := checkpointOf(t, o)
 			values := slices.Clone(ps[0].Value)
 			err := o.Step(ps)
 			if !errors.Is(err, fadam.ErrInvalidConfig) || !strings.Contains(err.Error(), `"b"`) || !strings.Contains(err.Error(), "LRScale") {
 				t.Fatalf("Step = %v, want ErrInvalidConfig naming b's LRScale", err)
 			}
-			if !bytes.Equal(before, checkpointOf(t, o)) || !slices.Equal(values, ps[0].Value) || o.Steps() != 0 {
+			if _, err := o.Fisher("w"); !slices.Equal(values, ps[0].Value) || o.Steps() != 0 || err == nil {
 				t.Error("the refused Step changed something")
+			}
+			// Nor can such a state be saved (Load would refuse it).
+			if _, err := o.WriteTo(io.Discard); !errors.Is(err, fadam.ErrInvalidConfig) {
+				t.Errorf("WriteTo = %v, want ErrInvalidConfig", err)
 			}
 			// A product that stays finite is fine, however large.
 			if err := o.SetParamOptions("b", fadam.ParamOptions{LRScale: 1e8}); err != nil {
@@ -444,4 +451,264 @@ func TestStrictMetadata(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSaveRefusesWhatLoadRefuses: SetLR(-1) then Save once overwrote a good checkpoint with
+// one Load refuses. Save now fails, names the problem, writes nothing and leaves the old file
+// as it was; so does WriteTo.
+func TestSaveRefusesWhatLoadRefuses(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range optimizers.Names {
+		path := filepath.Join(dir, name+".safetensors")
+		breakers := []struct {
+			what     string
+			spoil    func(o optimizers.Optimizer)
+			sentinel error
+			want     string
+		}{
+			{"negative LR", func(o optimizers.Optimizer) { o.SetLR(-1) }, fadam.ErrInvalidConfig, "LR = -1"},
+			{"NaN LR", func(o optimizers.Optimizer) { o.SetLR(math.NaN()) }, fadam.ErrInvalidConfig, "LR = NaN"},
+			{"huge LR × LRScale", func(o optimizers.Optimizer) { o.SetLR(1e300) }, fadam.ErrInvalidConfig, "overflows"},
+			{"negative LRScale by rule", func(o optimizers.Optimizer) {
+				o.SetParamOptionsFunc(func(string, []int) fadam.ParamOptions { return fadam.ParamOptions{LRScale: -2} })
+			}, fadam.ErrInvalidConfig, `parameter "w": LRScale = -2`},
+		}
+		for _, b := range breakers {
+			t.Run(name+"/"+b.what, func(t *testing.T) {
+				o := smallStepped(t, name)
+				if err := o.SetParamOptions("b", fadam.ParamOptions{LRScale: 1e10}); err != nil {
+					t.Fatal(err)
+				}
+				if err := o.Save(path); err != nil {
+					t.Fatal(err)
+				}
+				good, _ := os.ReadFile(path)
+				b.spoil(o)
+				err := o.Save(path)
+				if !errors.Is(err, b.sentinel) || !strings.Contains(err.Error(), b.want) {
+					t.Errorf("Save = %v, want %v mentioning %q", err, b.sentinel, b.want)
+				}
+				if now, _ := os.ReadFile(path); !bytes.Equal(now, good) {
+					t.Error("the refused Save changed the file")
+				}
+				if entries, _ := os.ReadDir(dir); len(entries) != slices.Index(optimizers.Names, name)+1 {
+					t.Errorf("the refused Save left files behind: %v", entries)
+				}
+				var buf bytes.Buffer
+				if _, err := o.WriteTo(&buf); !errors.Is(err, b.sentinel) || buf.Len() != 0 {
+					t.Errorf("WriteTo = %v after writing %d bytes, want %v and nothing written", err, buf.Len(), b.sentinel)
+				}
+			})
+		}
+	}
+}
+
+// TestNamesMustBeUTF8: a name that is not valid UTF-8 came back from a checkpoint as another
+// name (JSON replaces the bad bytes with U+FFFD). Step and SetParamOptions refuse it.
+func TestNamesMustBeUTF8(t *testing.T) {
+	for _, name := range optimizers.Names {
+		o := newNamed(t, name, fadam.Defaults())
+		ps := []fadam.Param{param("w", 2, 3), param("b\xff", 3)}
+		if err := o.Step(ps); !errors.Is(err, fadam.ErrInvalidParam) || !strings.Contains(err.Error(), "UTF-8") || o.Steps() != 0 {
+			t.Errorf("%s: Step with a non-UTF-8 name = %v (steps %d), want ErrInvalidParam", name, err, o.Steps())
+		}
+		if err := o.SetParamOptions("b\xff", fadam.ParamOptions{LRScale: 2}); !errors.Is(err, fadam.ErrInvalidParam) {
+			t.Errorf("%s: SetParamOptions with a non-UTF-8 name = %v, want ErrInvalidParam", name, err)
+		}
+		// Any valid UTF-8 is fine, and survives a checkpoint.
+		ps[1].Name = "ε̂\x00\"<&>\u2028層"
+		if err := o.Step(ps); err != nil {
+			t.Fatal(err)
+		}
+		fresh := newNamed(t, name, fadam.Defaults())
+		if err := fresh.Unmarshal(checkpointOf(t, o)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fresh.Fisher(ps[1].Name); err != nil {
+			t.Errorf("%s: the name did not survive the checkpoint: %v", name, err)
+		}
+	}
+}
+
+// TestUnusedFieldsFinite: the baselines ignore ρ, but a NaN there once made every Save fail
+// (JSON has no NaN). Every algorithm refuses non-finite values in every field, at New as at
+// Load, and accepts any finite value in a field it ignores.
+func TestUnusedFieldsFinite(t *testing.T) {
+	for _, name := range optimizers.Names {
+		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			for _, field := range []string{"Rho", "Eps2", "Clip"} {
+				cfg := fadam.Defaults()
+				reflect.ValueOf(&cfg).Elem().FieldByName(field).SetFloat(bad)
+				if _, err := optimizers.New(name, cfg); !errors.Is(err, fadam.ErrInvalidConfig) || !strings.Contains(err.Error(), field) {
+					t.Errorf("%s with %s = %v: %v, want ErrInvalidConfig naming %s", name, field, bad, err, field)
+				}
+			}
+		}
+		if name == "adam" || name == "adafactor" {
+			cfg := fadam.Defaults()
+			cfg.Rho = -5 // ignored
+			o := newNamed(t, name, cfg)
+			if err := o.Step([]fadam.Param{param("w", 2, 3)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := newNamed(t, name, fadam.Defaults()).Unmarshal(checkpointOf(t, o)); err != nil {
+				t.Errorf("%s: a checkpoint with an ignored ρ = -5: %v", name, err)
+			}
+		}
+	}
+}
+
+// TestSaveLoadProperty applies random sequences of valid operations (steps with gradients of
+// any magnitude, learning-rate changes, per-parameter options, option rules, parameters of any
+// rank including empty ones, names in any UTF-8) to every optimizer and checks after each
+// Save: Load into a fresh optimizer succeeds, and it is then bit-identical to the original (its
+// checkpoint is the same bytes, and the next step gives the same values and state). Invalid
+// learning rates are mixed in: Save must then fail and leave the last file intact.
+func TestSaveLoadProperty(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"w", "b", "ε̂.0", "层/gain", "a \"quoted\" <name>", "z\x00"}
+	resumed, stepped := 0, 0
+	for ai, alg := range optimizers.Names {
+		rng := rand.New(rand.NewPCG(uint64(ai), 77))
+		path := filepath.Join(dir, alg)
+		for trial := range 12 {
+			cfg := randomConfig(rng, alg)
+			o := newNamed(t, alg, cfg)
+			ps := make([]fadam.Param, 1+rng.IntN(4))
+			for i := range ps {
+				shape := make([]int, rng.IntN(4))
+				for d := range shape {
+					shape[d] = rng.IntN(5)
+				}
+				ps[i] = param(names[(trial+i)%len(names)], shape...)
+			}
+			saved := false
+			for op := range 12 {
+				switch rng.IntN(6) {
+				case 0, 1:
+					scale := math.Pow(10, float64(rng.IntN(60)-30))
+					for _, p := range ps {
+						for j := range p.Grad {
+							p.Grad[j] = float32(rng.NormFloat64() * scale)
+						}
+					}
+					if err := o.Step(ps); err != nil {
+						t.Fatalf("%s trial %d op %d: Step: %v", alg, trial, op, err)
+					}
+				case 2:
+					o.SetLR(randomConfig(rng, alg).LR)
+				case 3:
+					p := ps[rng.IntN(len(ps))]
+					if err := o.SetParamOptions(p.Name, randomOptions(rng)); err != nil {
+						t.Fatal(err)
+					}
+				case 4:
+					if o.Steps() > 0 { // a rule is code: only the options it gave registered parameters are saved
+						opts := randomOptions(rng)
+						o.SetParamOptionsFunc(func(string, []int) fadam.ParamOptions { return opts })
+					}
+				case 5: // an invalid learning rate: Save must refuse it and keep the last file
+					lr := o.LR()
+					o.SetLR([]float64{-1, math.NaN(), math.Inf(1)}[rng.IntN(3)])
+					var before []byte
+					if saved {
+						before, _ = os.ReadFile(path)
+					}
+					if err := o.Save(path); !errors.Is(err, fadam.ErrInvalidConfig) {
+						t.Fatalf("%s trial %d op %d: Save with LR %v = %v", alg, trial, op, o.LR(), err)
+					}
+					if now, _ := os.ReadFile(path); saved && !bytes.Equal(now, before) {
+						t.Fatalf("%s trial %d op %d: a refused Save changed the file", alg, trial, op)
+					}
+					o.SetLR(lr)
+					continue
+				}
+				if rng.IntN(3) > 0 {
+					continue
+				}
+				if err := o.Save(path); err != nil {
+					t.Fatalf("%s trial %d op %d: Save: %v", alg, trial, op, err)
+				}
+				saved = true
+				if checkResume(t, o, alg, path, ps, rng) {
+					stepped++
+				}
+				resumed++
+			}
+		}
+	}
+	t.Logf("%d round trips, %d of them also compared after a step", resumed, stepped)
+	if resumed < 50 || stepped < 25 {
+		t.Errorf("only %d round trips (%d with a step): the random operations no longer exercise resuming", resumed, stepped)
+	}
+}
+
+// checkResume loads path into a fresh optimizer (built with other hyperparameters) and checks
+// it is bit-identical to o, then and after one more step of both (which it reports: not before
+// the first step).
+func checkResume(t *testing.T, o optimizers.Optimizer, alg, path string, ps []fadam.Param, rng *rand.Rand) bool {
+	t.Helper()
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := newNamed(t, alg, randomConfig(rng, alg))
+	if err := fresh.Load(path); err != nil {
+		t.Fatalf("%s: Load of what Save wrote: %v", alg, err)
+	}
+	if !bytes.Equal(checkpointOf(t, o), file) || !bytes.Equal(checkpointOf(t, fresh), file) {
+		t.Fatalf("%s: checkpoints differ after Save and Load", alg)
+	}
+	if o.Config() != fresh.Config() || o.Steps() != fresh.Steps() {
+		t.Fatalf("%s: loaded %+v at step %d, saved %+v at step %d", alg, fresh.Config(), fresh.Steps(), o.Config(), o.Steps())
+	}
+	if o.Steps() == 0 {
+		return false // the parameters are registered by the first step, with options from rules
+	}
+	a, b := make([]fadam.Param, len(ps)), make([]fadam.Param, len(ps))
+	for i, p := range ps {
+		a[i] = fadam.Param{Name: p.Name, Shape: p.Shape, Value: slices.Clone(p.Value), Grad: slices.Clone(p.Grad)}
+		b[i] = fadam.Param{Name: p.Name, Shape: p.Shape, Value: slices.Clone(p.Value), Grad: slices.Clone(p.Grad)}
+	}
+	if err := o.Step(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.Step(b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if !slices.EqualFunc(a[i].Value, b[i].Value, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }) {
+			t.Fatalf("%s: %q differs after a step of the original and of the loaded copy", alg, a[i].Name)
+		}
+	}
+	if !bytes.Equal(checkpointOf(t, o), checkpointOf(t, fresh)) {
+		t.Fatalf("%s: states differ after a step of the original and of the loaded copy", alg)
+	}
+	return true
+}
+
+// randomConfig returns valid hyperparameters for alg, from ordinary to extreme.
+func randomConfig(rng *rand.Rand, alg string) fadam.Config {
+	pick := func(xs ...float64) float64 { return xs[rng.IntN(len(xs))] }
+	cfg := fadam.Config{
+		LR:          pick(0, 1e-3, rng.Float64(), 1e-30, 10),
+		Beta1:       pick(0, 0.9, rng.Float64()),
+		Beta2:       pick(0, 0.999, rng.Float64()),
+		Eps:         pick(0, 1e-8, 1e-30, rng.Float64()),
+		Eps2:        pick(0, 0.01, rng.Float64()),
+		Clip:        pick(1, 1e-3, 1e10, 10*rng.Float64()+1e-9),
+		WeightDecay: pick(0, 1e-3, rng.Float64()),
+		Rho:         pick(0.5, 0.25, 1, 2*rng.Float64()+1e-9),
+		Variant:     fadam.Variant(rng.IntN(2)),
+		Maximize:    rng.IntN(2) == 0,
+	}
+	if alg == "adam" || alg == "adafactor" {
+		cfg.Clip = pick(0, cfg.Clip)
+		cfg.Rho = pick(cfg.Rho, -3, 0) // ignored, any finite value
+	}
+	return cfg
+}
+
+func randomOptions(rng *rand.Rand) fadam.ParamOptions {
+	return fadam.ParamOptions{NoWeightDecay: rng.IntN(2) == 0, LRScale: []float64{0, 1, rng.Float64() * 10, 1e10, 1e-20}[rng.IntN(5)]}
 }

@@ -41,39 +41,111 @@ type paramEntry struct {
 	Shape []int  `json:"shape"`
 }
 
-// encode builds the checkpoint's tensors and metadata.
+// snapshot is what a checkpoint holds besides the state tensors.
+type snapshot struct {
+	step   int64
+	cfg    Config
+	params []paramEntry
+	opts   map[string]ParamOptions
+}
+
+// check validates a snapshot for alg. Save refuses to write, and Load to read, a snapshot that
+// fails it, so that Save never writes a file Load refuses: the step count, the configuration,
+// the parameters' names and shapes, and for every parameter its options and effective learning
+// rate.
+func (s *snapshot) check(alg *Algorithm) error {
+	if s.step < 0 || s.step > MaxSteps {
+		return fmt.Errorf("%w: step count %d, want 0 to %d", ErrInvalidConfig, s.step, int64(MaxSteps))
+	}
+	if err := ValidateConfig(alg, &s.cfg); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(s.params))
+	for i, p := range s.params {
+		if err := checkName(p.Name); err != nil {
+			return fmt.Errorf("parameter %d: %w", i, err)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("%w: duplicate parameter name %q", ErrInvalidParam, p.Name)
+		}
+		seen[p.Name] = true
+		if _, err := numElements(p.Shape); err != nil {
+			return fmt.Errorf("%w: parameter %q: %v", ErrInvalidParam, p.Name, err)
+		}
+		if _, ok := s.opts[p.Name]; !ok {
+			return fmt.Errorf("%w: parameter %q has no options", ErrInvalidParam, p.Name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.opts)) { // sorted: the same error every time
+		o := s.opts[name]
+		if err := checkName(name); err != nil {
+			return fmt.Errorf("options: %w", err)
+		}
+		// Before the first step there are no parameters yet, and options may name any.
+		if len(s.params) > 0 && !seen[name] {
+			return fmt.Errorf("%w %q: options are set for it, but it is not among the parameters", ErrUnknownParam, name)
+		}
+		if err := validOptions(name, o); err != nil {
+			return err
+		}
+		if err := checkEffectiveLR(name, s.cfg.LR, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkState validates the values of a state tensor named name: finite, and ≥ 0 where the
+// kernel says so.
+func checkState(name string, data []float32, nonNegative bool) error {
+	for j, x := range data {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (nonNegative && x < 0) {
+			return fmt.Errorf("tensor %q element %d is %v", name, j, x)
+		}
+	}
+	return nil
+}
+
+// encode builds the checkpoint's tensors and metadata, after checking that Load will accept
+// them.
 func (e *Engine) encode() ([]safetensors.Tensor, map[string]string, error) {
-	cfg, err := json.Marshal(e.cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: encoding config: %w", e.alg.Name, err)
+	snap := snapshot{step: e.step, cfg: e.cfg, params: make([]paramEntry, len(e.tensors)), opts: maps.Clone(e.opts)}
+	if snap.opts == nil {
+		snap.opts = map[string]ParamOptions{} // {}, never null
 	}
-	opts := maps.Clone(e.opts)
-	if opts == nil {
-		opts = map[string]ParamOptions{} // {}, never null
-	}
-	params := make([]paramEntry, len(e.tensors))
 	var tensors []safetensors.Tensor
 	for i, t := range e.tensors {
-		params[i] = paramEntry{t.name, t.shape}
+		snap.params[i] = paramEntry{t.name, t.shape}
 		if t.shape == nil {
-			params[i].Shape = []int{} // a scalar: [], never null
+			snap.params[i].Shape = []int{} // a scalar: [], never null
 		}
-		if _, ok := opts[t.name]; !ok {
-			opts[t.name] = e.ParamOptions(t.name, t.shape)
+		if _, ok := snap.opts[t.name]; !ok {
+			snap.opts[t.name] = e.ParamOptions(t.name, t.shape)
 		}
 		for _, s := range t.k.State() {
 			shape := s.Shape
 			if shape == nil {
 				shape = t.shape
 			}
-			tensors = append(tensors, safetensors.Tensor{Name: t.name + "." + s.Suffix, Shape: shape, Data: s.Data})
+			name := t.name + "." + s.Suffix
+			if err := checkState(name, s.Data, s.NonNegative); err != nil {
+				return nil, nil, fmt.Errorf("%s: cannot save: %w", e.alg.Name, err)
+			}
+			tensors = append(tensors, safetensors.Tensor{Name: name, Shape: shape, Data: s.Data})
 		}
 	}
-	pj, err := json.Marshal(params)
+	if err := snap.check(e.alg); err != nil {
+		return nil, nil, fmt.Errorf("%s: cannot save: %w", e.alg.Name, err)
+	}
+	cfg, err := json.Marshal(snap.cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: encoding config: %w", e.alg.Name, err)
+	}
+	pj, err := json.Marshal(snap.params)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: encoding parameters: %w", e.alg.Name, err)
 	}
-	oj, err := json.Marshal(opts)
+	oj, err := json.Marshal(snap.opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: encoding options: %w", e.alg.Name, err)
 	}
@@ -81,7 +153,7 @@ func (e *Engine) encode() ([]safetensors.Tensor, map[string]string, error) {
 		metaFormat:    formatName,
 		metaVersion:   formatVersion,
 		metaAlgorithm: e.alg.Name,
-		metaStep:      strconv.FormatInt(e.step, 10),
+		metaStep:      strconv.FormatInt(snap.step, 10),
 		metaConfig:    string(cfg),
 		metaParams:    string(pj),
 		metaOptions:   string(oj),
@@ -176,37 +248,23 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 	if err != nil || step < 0 || step > MaxSteps || strconv.FormatInt(step, 10) != meta[metaStep] {
 		return fail("bad step count %q (want an integer from 0 to %d)", meta[metaStep], int64(MaxSteps))
 	}
-	var cfg Config
-	if err := strictjson.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
+	snap := snapshot{step: step}
+	if err := strictjson.Unmarshal([]byte(meta[metaConfig]), &snap.cfg); err != nil {
 		return fail("bad config: %v", err)
 	}
-	if err := ValidateConfig(e.alg, &cfg); err != nil {
-		return fail("config: %v", err)
-	}
-	var params []paramEntry
-	if err := strictjson.Unmarshal([]byte(meta[metaParams]), &params); err != nil {
+	if err := strictjson.Unmarshal([]byte(meta[metaParams]), &snap.params); err != nil {
 		return fail("bad parameter list: %v", err)
 	}
-	var opts map[string]ParamOptions
-	if err := strictjson.Unmarshal([]byte(meta[metaOptions]), &opts); err != nil {
+	if err := strictjson.Unmarshal([]byte(meta[metaOptions]), &snap.opts); err != nil {
 		return fail("bad options: %v", err)
 	}
-	for name, o := range opts {
-		if err := validOptions(name, o); err != nil {
-			return fail("%v", err)
-		}
+	if err := snap.check(e.alg); err != nil {
+		return fail("%v", err)
 	}
+	cfg, params, opts := snap.cfg, snap.params, snap.opts
 	names := make([]string, len(params))
 	shapes := make([][]int, len(params))
-	seen := map[string]bool{}
 	for i, p := range params {
-		if p.Name == "" || seen[p.Name] {
-			return fail("empty or duplicate parameter name %q", p.Name)
-		}
-		seen[p.Name] = true
-		if _, err := numElements(p.Shape); err != nil {
-			return fail("parameter %q: %v", p.Name, err)
-		}
 		names[i], shapes[i] = p.Name, p.Shape
 	}
 	if e.tensors != nil {
@@ -251,10 +309,8 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 			if len(src.Data) != len(s.Data) {
 				return fail("tensor %q has %d elements, want %d", name, len(src.Data), len(s.Data))
 			}
-			for j, x := range src.Data {
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (s.NonNegative && x < 0) {
-					return fail("tensor %q element %d is %v", name, j, x)
-				}
+			if err := checkState(name, src.Data, s.NonNegative); err != nil {
+				return fail("%v", err)
 			}
 			copy(s.Data, src.Data)
 			used++

@@ -167,6 +167,11 @@ func ValidateConfig(alg *Algorithm, c *Config) error {
 			return bad(f.name, f.v, "a finite value ≥ 0")
 		}
 	}
+	// Every float field is finite, even where an algorithm ignores it (ρ for the baselines):
+	// a checkpoint stores them all as JSON, which has no NaN or Inf.
+	if !finite(c.Rho) {
+		return bad("Rho", c.Rho, "a finite value")
+	}
 	if c.Variant != Paper && c.Variant != PyTorchReference {
 		return fmt.Errorf("%w: unknown Variant %d", ErrInvalidConfig, c.Variant)
 	}
@@ -219,8 +224,8 @@ func validOptions(name string, o ParamOptions) error {
 
 // SetParamOptions sets the options of the named parameter, before or after the first step.
 func (e *Engine) SetParamOptions(name string, o ParamOptions) error {
-	if name == "" {
-		return fmt.Errorf("%s: %w: empty parameter name", e.alg.Name, ErrInvalidParam)
+	if err := checkName(name); err != nil {
+		return fmt.Errorf("%s: %w", e.alg.Name, err)
 	}
 	if err := validOptions(name, o); err != nil {
 		return fmt.Errorf("%s: %w", e.alg.Name, err)
@@ -318,8 +323,8 @@ func (e *Engine) checkParams(ps []Param) error {
 	}
 	seen := make(map[string]struct{}, len(ps))
 	for i, p := range ps {
-		if p.Name == "" {
-			return fmt.Errorf("%w: parameter %d has an empty name", ErrInvalidParam, i)
+		if err := checkName(p.Name); err != nil {
+			return fmt.Errorf("parameter %d: %w", i, err)
 		}
 		if _, dup := seen[p.Name]; dup {
 			return fmt.Errorf("%w: duplicate parameter name %q", ErrInvalidParam, p.Name)

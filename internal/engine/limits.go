@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"unicode/utf8"
 )
 
 // MaxSteps is the largest step count an optimizer reaches: Step refuses to go further and Load
@@ -25,4 +26,16 @@ func checkEffectiveLR(name string, lr float64, o ParamOptions) error {
 		return nil
 	}
 	return fmt.Errorf("%w: parameter %q: LR × LRScale = %v × %v overflows float64", ErrInvalidConfig, name, lr, o.LRScale)
+}
+
+// checkName validates a parameter name: non-empty and valid UTF-8 (a checkpoint stores names
+// as JSON strings, where invalid bytes would come back as U+FFFD, another name).
+func checkName(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty name", ErrInvalidParam)
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%w: name %q is not valid UTF-8", ErrInvalidParam, name)
+	}
+	return nil
 }
