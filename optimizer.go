@@ -152,14 +152,18 @@ func (o *Optimizer) StateBytes() int64 { return o.e.StateBytes() }
 func (o *Optimizer) TrafficBytes() int64 { return o.e.TrafficBytes() }
 
 // Save writes the whole optimizer state (algorithm, format version, step count, configuration,
-// per-parameter options, m and the Fisher estimates) to path in the safetensors format,
-// atomically (temporary file, sync, rename).
+// per-parameter options, m and the Fisher estimates) to path in the safetensors format, with a
+// checksum of the whole file, atomically (temporary file, sync, rename; a killed Save's stale
+// temporary is removed by the next Save to path). It never writes a file Load would refuse:
+// after SetLR(-1), for instance, it returns ErrInvalidConfig, writes nothing and leaves an
+// existing file as it was. The format is described in the repository's docs/checkpoints.md.
 func (o *Optimizer) Save(path string) error { return o.e.Save(path) }
 
 // Load restores the state saved by Save: configuration, options, step count and every state
 // tensor. If the optimizer already knows its parameters, the checkpoint's names and shapes
 // must match them; otherwise they are registered from the checkpoint. On any error (corrupt or
-// truncated file, another algorithm, a mismatch) the optimizer is unchanged.
+// truncated file, another algorithm, a mismatch) the optimizer is unchanged. It reads only
+// regular files and allocates no more than the file holds.
 func (o *Optimizer) Load(path string) error { return o.e.Load(path) }
 
 // WriteTo writes the checkpoint that Save would write to w.

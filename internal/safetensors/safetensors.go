@@ -29,6 +29,22 @@
 // offsets that overlap, leave gaps or run past the data, bytes after the last tensor, and a
 // checksum that disagrees. [ReadFile] reads only regular files, and reads the data only after
 // the header accounts for the file's exact size, so it allocates no more than the file holds.
+//
+// # Writing
+//
+// [WriteFile] writes atomically: into a temporary file ".<name>.tmp-<digits>" beside the
+// target, synced and then renamed over it, so the target always holds a whole file. A killed
+// writer's temporary is removed by the next WriteFile to the same target once it is stale
+// (unmodified for a minute and not locked by a live writer; see package atomicfile).
+//
+// # Optimizer checkpoints
+//
+// The optimizers' checkpoints are files of this format whose tensors are named
+// "<parameter>.<state>" ("m", "sqrt_f", "sqrt_v", "sqrt_R", "sqrt_C") and whose metadata holds
+// exactly the keys "format" ("fadam-go optimizer state"), "format_version" ("2", the first
+// version with the whole-file checksum; "1" is refused), "algorithm", "step", "config",
+// "params" and "options" (the last three JSON, read strictly), and [FileCRCKey], which they
+// require. The repository's docs/checkpoints.md describes them in full.
 package safetensors
 
 import (
@@ -506,7 +522,9 @@ func isPair(raw json.RawMessage) bool {
 
 // WriteFile encodes tensors and metadata to path atomically: it writes a temporary file in the
 // same directory, syncs it, and renames it over path, so path holds either the old contents or
-// the complete new file, never a partial one.
+// the complete new file, never a partial one. The temporary is named ".<name>.tmp-<digits>"
+// beside path; a failed write removes it, and stale ones left by killed writers are removed by
+// the next WriteFile to the same path (see package atomicfile).
 func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
 	if err := atomicfile.Write(path, func(w io.Writer) error { return Encode(w, tensors, metadata) }); err != nil {
 		return fmt.Errorf("safetensors: %w", err)
