@@ -712,3 +712,65 @@ func randomConfig(rng *rand.Rand, alg string) fadam.Config {
 func randomOptions(rng *rand.Rand) fadam.ParamOptions {
 	return fadam.ParamOptions{NoWeightDecay: rng.IntN(2) == 0, LRScale: []float64{0, 1, rng.Float64() * 10, 1e10, 1e-20}[rng.IntN(5)]}
 }
+
+// FuzzCheckpointMetadata fuzzes the metadata of a checkpoint whose checksum is valid, as a
+// hostile user would craft it (FuzzLoad's random bytes rarely get past the checksum). Unmarshal
+// must never panic; a failure must be ErrCheckpoint and change nothing; a success must give a
+// state that saves again to a file that loads to the same state, and that steps to finite
+// values.
+func FuzzCheckpointMetadata(f *testing.F) {
+	for i, name := range optimizers.Names {
+		_, meta, err := safetensors.Decode(checkpointOf(f, smallStepped(f, name)))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(uint8(i), meta["step"], meta["config"], meta["params"], meta["options"])
+	}
+	f.Add(uint8(1), "3", `{"LR":1e300,"Beta1":0,"Beta2":0,"Eps":0,"Eps2":0,"Clip":1e-300,"WeightDecay":1e300,"Rho":4,"Variant":1,"Maximize":true}`,
+		`[{"name":"w","shape":[2,3]},{"name":"b","shape":[3]},{"name":"e","shape":[1099511627776,0]}]`, `{"b":{"NoWeightDecay":true,"LRScale":1e300}}`)
+	f.Fuzz(func(t *testing.T, which uint8, step, config, params, options string) {
+		name := optimizers.Names[int(which)%len(optimizers.Names)]
+		src := smallStepped(t, name)
+		ts, meta, err := safetensors.Decode(checkpointOf(t, src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta["step"], meta["config"], meta["params"], meta["options"] = step, config, params, options
+		var b bytes.Buffer
+		if err := safetensors.Encode(&b, ts, meta); err != nil {
+			t.Fatal(err)
+		}
+		before := checkpointOf(t, src)
+		if err := src.Unmarshal(b.Bytes()); err != nil {
+			if !errors.Is(err, fadam.ErrCheckpoint) {
+				t.Fatalf("error %v is not ErrCheckpoint", err)
+			}
+			if !bytes.Equal(before, checkpointOf(t, src)) {
+				t.Fatal("a failed Unmarshal changed the state")
+			}
+			return
+		}
+		var again bytes.Buffer
+		if _, err := src.WriteTo(&again); err != nil {
+			t.Fatalf("a loaded state does not save: %v", err)
+		}
+		fresh := newNamed(t, name, fadam.Defaults())
+		if err := fresh.Unmarshal(again.Bytes()); err != nil {
+			t.Fatalf("what a loaded state saves does not load: %v", err)
+		}
+		if !bytes.Equal(checkpointOf(t, fresh), again.Bytes()) {
+			t.Fatal("saving and loading a loaded state changed it")
+		}
+		ps := []fadam.Param{param("w", 2, 3), param("b", 3)}
+		if err := src.Step(ps); err != nil {
+			return // another parameter set, or a step count at its limit
+		}
+		for _, p := range ps {
+			for _, v := range p.Value {
+				if isBad(v) {
+					t.Fatalf("%s: non-finite value after load and step", p.Name)
+				}
+			}
+		}
+	})
+}

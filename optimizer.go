@@ -9,11 +9,13 @@ import (
 // Errors returned by the optimizers of this module (wrapped with details; test with errors.Is).
 var (
 	// ErrInvalidConfig reports a hyperparameter out of range (β outside [0, 1), negative or
-	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂ or λ, an unknown Variant, a negative LRScale).
+	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂ or λ, any non-finite field even one the
+	// algorithm ignores, an unknown Variant, a negative LRScale, an LR × LRScale that
+	// overflows), and a Step beyond the maximum step count, 2^53.
 	ErrInvalidConfig = engine.ErrInvalidConfig
-	// ErrInvalidParam reports a malformed parameter: empty or duplicate name, a shape that
-	// disagrees with len(Value) or len(Grad), a Value overlapping its own Grad or any other
-	// parameter's Value or Grad (Grads may share memory), no parameters.
+	// ErrInvalidParam reports a malformed parameter: empty, duplicate or non-UTF-8 name, a
+	// shape that disagrees with len(Value) or len(Grad), a Value overlapping its own Grad or any
+	// other parameter's Value or Grad (Grads may share memory), no parameters.
 	ErrInvalidParam = engine.ErrInvalidParam
 	// ErrParamSetChanged reports parameters whose names, shapes or order differ from the
 	// previous step's (or from a loaded checkpoint's).
