@@ -159,7 +159,7 @@ func mustNew(t testing.TB, cfg fadam.Config, factored bool) *fadam.Optimizer {
 }
 
 // TestHandComputed checks one step against numbers worked out by hand: t = 1, one element,
-// g = 2, θ = 1: f = 4, ε̂ = min(1e-8, 0.01·2) = 1e-8, d = 2 + 1e-8, ḡ = g/d ≈ 1 (RMS < c = 1,
+// g = 2, θ = 1: f = 4, ε̂ = min(1e-8, 0.01·2) = 1e-8, d = 2 + 1e-8, ḡ = g/d ≈ 1 (rms < c = 1,
 // no clip), m = 0.1·ḡ, ḡ_w = 1/d ≈ 0.5, θ = 1 − 0.1·(m + 0.5·ḡ_w).
 func TestHandComputed(t *testing.T) {
 	cfg := fadam.Defaults()

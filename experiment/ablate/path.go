@@ -231,7 +231,7 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 	}
 }
 
-// safeDiv is x/d with DESIGN.md's zero-denominator rule: no Fisher information, no contribution.
+// safeDiv is x/d with the zero-denominator rule: no Fisher information, no contribution.
 func safeDiv(x, d float64) float64 {
 	if d == 0 {
 		return 0
