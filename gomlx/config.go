@@ -41,8 +41,9 @@
 //     semantics; the pre-clip norm is kept in a context variable for logging
 //     (Config.GradientNorm), and a step whose norm is not finite changes nothing.
 //   - bfloat16 optimizer state (Config.DType(dtypes.BFloat16)): m and √f (R, C) are stored as
-//     bfloat16 and the arithmetic is done in float32. Stores round to nearest (ties to even),
-//     not stochastically; see Config.DType for what that means for β₂ close to 1.
+//     bfloat16 and the arithmetic is done in float32. Stores round stochastically (seeded, with
+//     the generator's state in a context variable, so runs and resumed checkpoints repeat
+//     exactly on one backend), or to nearest with Config.StochasticRounding(false).
 package fadamgomlx
 
 import (
@@ -85,6 +86,7 @@ const (
 	ParamDType              = "dtype"                 // string: "", "float32", "float64" or "bfloat16" (state only)
 	ParamClipGlobalNorm     = "clip_global_norm"      // float64: maximum global gradient norm (0: no clipping)
 	ParamVariant            = "variant"               // string: "paper", "pytorch_reference" or "later_epsilon"
+	ParamStochasticRounding = "stochastic_rounding"   // bool: bfloat16 state rounded stochastically (default true)
 )
 
 // LaterEpsilon is the Variant of the later form of the adaptive ε (the FAdam of the maintained
@@ -102,6 +104,10 @@ var variantNames = map[string]fadam.Variant{
 	"pytorch_reference": fadam.PyTorchReference,
 	"later_epsilon":     LaterEpsilon,
 }
+
+// RoundingRNGVariable is the name of the context variable, in the optimizer's scope, holding the
+// state of the random number generator of stochastic rounding (bfloat16 state only).
+const RoundingRNGVariable = "rounding_rng_state"
 
 // GradientNormVariable is the name of the scalar context variable, in the optimizer's scope,
 // that holds the global gradient norm of the last step when ClipGlobalNorm is set. See
@@ -160,6 +166,8 @@ type Config struct {
 	excludeDecay func(v *context.Variable) bool
 	perVariable  func(v *context.Variable, defaults VariableOptions) VariableOptions
 	maxNorm      float64 // global-norm clipping threshold; 0: off
+	nearest      bool    // bfloat16 state rounded to nearest instead of stochastically
+	seed         int64   // seed of the stochastic rounding
 	err          error   // a hyperparameter FromContext could not read, reported by Validate
 }
 
@@ -245,6 +253,7 @@ func (c *Config) FromContext(ctx *context.Context) *Config {
 	c.rho = context.GetParamOr(ctx, key(ParamRho), c.rho)
 	c.decayMinRank = context.GetParamOr(ctx, key(ParamWeightDecayMinRank), c.decayMinRank)
 	c.maxNorm = context.GetParamOr(ctx, key(ParamClipGlobalNorm), c.maxNorm)
+	c.nearest = !context.GetParamOr(ctx, key(ParamStochasticRounding), !c.nearest)
 	if s := context.GetParamOr(ctx, key(ParamDType), ""); s != "" {
 		dt, err := dtypes.DTypeString(s)
 		if err != nil || !dt.IsFloat() {
@@ -405,15 +414,35 @@ func (c *Config) GradientNorm(ctx *context.Context) (float64, error) {
 // dtype is used. float32 and float64 set both.
 //
 // dtypes.BFloat16 keeps the state (m and √f, or √R and √C) in bfloat16, half the bytes of
-// float32, and computes in float32. Each store rounds to the nearest bfloat16 (ties to even),
-// the same on every backend; values below bfloat16's smallest normal (about 1.2e-38) are rounded
-// by the backend's conversion. GoMLX offers no stochastic rounding, and this package does not
-// emulate it, so an update smaller than half a bfloat16 unit (2⁻⁹ to 2⁻⁸ relative) is lost: with
-// β₂ = 0.999, √f rises only when g² exceeds about 5–9 f and never falls (a step lowers √f by
-// at most (1−β₂)/2 = 0.05%); with β₂ = 0.99 it falls when g² drops below about 0.2–0.6 f. Prefer
-// float32 state when β₂ is close to 1. float16 is rejected: its range cannot hold √f.
+// float32, and computes in float32; each step uses the values it computed before they are
+// rounded for storage. By default each store rounds stochastically: up or down to the two
+// nearest bfloat16 values with probabilities that make the stored value exact on average, using
+// uniform random numbers from GoMLX's RNGBitGenerator whose state is the context variable
+// RoundingRNGVariable in the optimizer's scope (seeded by RoundingSeed; saved in checkpoints, so
+// a resumed run continues the same sequence). The random bits depend on the backend, so runs
+// repeat exactly on one backend, not across backends. Without it, updates smaller than half a
+// bfloat16 unit (2⁻⁹ to 2⁻⁸ relative) are lost: see StochasticRounding. float16 is rejected: its
+// range cannot hold √f.
 func (c *Config) DType(dtype dtypes.DType) *Config {
 	c.dtype = dtype
+	return c
+}
+
+// StochasticRounding selects how bfloat16 state (DType(dtypes.BFloat16)) is rounded: stochastically
+// (true, the default) or to nearest, ties to even (false), which is deterministic on every
+// backend but loses every update smaller than half a bfloat16 unit. With β₂ = 0.999 that means √f
+// rises only when g² exceeds about 5–9 f and never falls (a step lowers √f by at most
+// (1−β₂)/2 = 0.05%); with β₂ = 0.99 it falls only when g² drops below about 0.2–0.6 f.
+func (c *Config) StochasticRounding(enabled bool) *Config {
+	c.nearest = !enabled
+	return c
+}
+
+// RoundingSeed sets the seed of the random numbers of stochastic rounding (default 0). It is
+// used when the generator's state variable is created, not when it is restored from a
+// checkpoint.
+func (c *Config) RoundingSeed(seed int64) *Config {
+	c.seed = seed
 	return c
 }
 

@@ -3,6 +3,8 @@ package fadamgomlx
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/fadam-go/fadam"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -77,14 +79,33 @@ func (o *optimizer) UpdateGraphWithGradients(ctx *context.Context, grads []*Node
 	if c.maxNorm > 0 {
 		prepared, s.keep = o.clipGlobalNorm(ctx, prepared, dtype)
 	}
+	if c.dtype == dtypes.BFloat16 && !c.nearest {
+		state, err := RNGStateFromSeed(c.seed)
+		if err != nil {
+			panic(fmt.Errorf("fadamgomlx: %s: seeding stochastic rounding: %w", c.algorithm, err))
+		}
+		s.rngVar = ctx.Checked(false).In(c.scopeName).VariableWithValue(RoundingRNGVariable, state).SetTrainable(false)
+		s.rng = s.rngVar.ValueGraph(g)
+	}
 
 	// The loop's global step advances as with GoMLX's optimizers; t is this optimizer's own count
 	// (Algorithm 1, line 4), so Clear restarts the bias correction.
 	_ = optimizers.IncrementGlobalStepGraph(ctx, g, dtype)
 	t := s.incrementStep(optimizers.GetGlobalStepVar(ctx.In(c.scopeName)), g, dtype)
 	s.beta2Hat = beta2Hat(t, c.beta2)
-	for i, v := range vars {
-		o.updateVariable(ctx, g, v, prepared[i], s)
+	// Variables are updated in the order of their names, not of ctx.IterVariables (which differs
+	// in a context restored from a checkpoint), so stochastic rounding draws the same random
+	// numbers for each variable in a resumed run.
+	order := make([]int, len(vars))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(vars[a].ScopeAndName(), vars[b].ScopeAndName()) })
+	for _, i := range order {
+		o.updateVariable(ctx, g, vars[i], prepared[i], s)
+	}
+	if s.rngVar != nil {
+		s.set(s.rngVar, s.rng)
 	}
 }
 
@@ -117,14 +138,24 @@ type stepContext struct {
 	// keep is nil, or a scalar boolean that is true when the step must change nothing (the global
 	// gradient norm is not finite).
 	keep *Node
+	// rngVar holds the state of the random numbers of stochastic rounding, and rng its current
+	// value in the graph; both nil when bfloat16 values are rounded to nearest.
+	rngVar *context.Variable
+	rng    *Node
 }
 
-// set assigns value to v, converted to v's dtype (rounded to nearest for bfloat16), unless the
-// step changes nothing.
+// set assigns value to v, converted to v's dtype (bfloat16: rounded stochastically, or to nearest),
+// unless the step changes nothing.
 func (s *stepContext) set(v *context.Variable, value *Node) {
 	old := v.ValueGraph(value.Graph())
 	if v.DType() == dtypes.BFloat16 && value.DType() == dtypes.Float32 {
-		value = roundToBFloat16(value)
+		if s.rng != nil {
+			var uniform *Node
+			s.rng, uniform = RandomUniform(s.rng, value.Shape())
+			value = stochasticRoundToBFloat16(value, uniform)
+		} else {
+			value = roundToBFloat16(value)
+		}
 	}
 	value = convert(value, v.DType())
 	if s.keep != nil {
@@ -484,9 +515,35 @@ func scaledHypot(a, b *Node) *Node {
 // to 24−16 = 8 significant bits, bfloat16's precision, in IEEE float32 arithmetic. For |x| ≥ 2¹¹¹,
 // where σx would overflow, and for NaN and ±Inf, x is returned unchanged.
 func roundToBFloat16(x *Node) *Node {
-	scaled := MulScalar(x, 1<<16+1)
-	rounded := Sub(scaled, Sub(scaled, x))
-	return Where(LessThan(Abs(x), Scalar(x.Graph(), x.DType(), 0x1p111)), rounded, x)
+	return Where(LessThan(Abs(x), Scalar(x.Graph(), x.DType(), 0x1p111)), roundSignificand(x, 8), x)
+}
+
+// roundSignificand rounds float32 x to the nearest value with bits significant bits (ties to
+// even) by Veltkamp's splitting, σx − (σx − x) with σ = 2^(24−bits)+1. σx must not overflow.
+func roundSignificand(x *Node, bits int) *Node {
+	scaled := MulScalar(x, float64(int(1)<<(24-bits)+1))
+	return Sub(scaled, Sub(scaled, x))
+}
+
+// stochasticRoundToBFloat16 rounds float32 x to one of the two nearest bfloat16 values, returned
+// as float32: up (in magnitude) with probability (|x| − lo)/ulp, where lo is |x| truncated to
+// bfloat16 and ulp the spacing of bfloat16 values there, decided by uniform ∈ [0, 1) of x's shape.
+// The expected result is x. Everything is exact float32 arithmetic: p = 2^⌊log₂|x|⌋ is |x|
+// rounded to one significant bit (halved if that rounded up), ulp = p·2⁻⁷. Outside
+// [2⁻¹²⁶, 2¹⁰⁴), where these steps would underflow or overflow, x is rounded to nearest.
+func stochasticRoundToBFloat16(x, uniform *Node) *Node {
+	g, dtype := x.Graph(), x.DType()
+	magnitude := Abs(x)
+	power := roundSignificand(magnitude, 1)
+	power = Where(GreaterThan(power, magnitude), MulScalar(power, 0.5), power)
+	ulp := MulScalar(power, 0x1p-7)
+	nearest := roundSignificand(magnitude, 8)
+	lo := Where(GreaterThan(nearest, magnitude), Sub(nearest, ulp), nearest)
+	up := LessThan(uniform, Div(Sub(magnitude, lo), ulp))
+	rounded := Mul(Sign(x), Where(up, Add(lo, ulp), lo))
+	inRange := LogicalAnd(GreaterOrEqual(magnitude, Scalar(g, dtype, 0x1p-126)),
+		LessThan(magnitude, Scalar(g, dtype, 0x1p104)))
+	return Where(inRange, rounded, roundToBFloat16(x))
 }
 
 // safeScale replaces zeros of a non-negative scale by ones, so that x/scale is defined and

@@ -580,6 +580,7 @@ func TestNewContextParams(t *testing.T) {
 		ParamKey(NameFAdafactor, ParamVariant):            "later_epsilon",
 		ParamKey(NameFAdafactor, ParamClipGlobalNorm):     0.5,
 		ParamKey(NameFAdafactor, ParamDType):              "bfloat16",
+		ParamKey(NameFAdafactor, ParamStochasticRounding): false,
 		ParamKey(NameFAdafactor, ParamWeightDecayMinRank): 2,
 	})
 	spec := referenceSpec{alg: NameFAdafactor, cfg: fadam.Defaults(), maxNorm: 0.5, bf16State: true}

@@ -1,6 +1,7 @@
 package fadamgomlx
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -8,7 +9,9 @@ import (
 
 	"github.com/fadam-go/fadam"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
@@ -83,7 +86,9 @@ func groupsFor(weightDecay float64) []VariableOptions {
 // TestOptionsMatchFloat64Reference checks every option beyond the paper against the float64
 // reference over 20 steps: per-variable λ and learning-rate scale, global-norm clipping (its
 // returned norm too), the LaterEpsilon variant (with the all-zero first gradient of "vector"),
-// and bfloat16 state (against a reference that rounds its state to bfloat16 after each step).
+// and bfloat16 state rounded to nearest (against a reference that rounds its state the same way
+// after each step; the tolerance is 2e-5 because float32 and float64 arithmetic could put a value
+// on different sides of a rounding midpoint, though these seeds never do).
 func TestOptionsMatchFloat64Reference(t *testing.T) {
 	const steps = 20
 	base := testConfig()
@@ -95,7 +100,7 @@ func TestOptionsMatchFloat64Reference(t *testing.T) {
 	clip := func(maxNorm float64) func(*Config) *Config {
 		return func(c *Config) *Config { return c.ClipGlobalNorm(maxNorm) }
 	}
-	bf16 := func(c *Config) *Config { return c.DType(dtypes.BFloat16) }
+	bf16 := func(c *Config) *Config { return c.DType(dtypes.BFloat16).StochasticRounding(false) }
 	all := func(c *Config) *Config { return bf16(clip(0.5)(perVariable(c))) }
 	defaults := func(cfg fadam.Config) []VariableOptions {
 		return (&referenceSpec{}).withDefaults(cfg.WeightDecay)
@@ -241,9 +246,12 @@ func TestPerVariableRuleSeesDefaults(t *testing.T) {
 // reference that skips them.
 func TestNonFiniteGlobalNormChangesNothing(t *testing.T) {
 	const steps = 7
-	for _, build := range []func() *Config{FAdam, FAdafactor, Adafactor} {
-		cfg := build().LearningRate(1e-2).ClipGlobalNorm(1).DType(dtypes.BFloat16)
-		name := string(cfg.algorithm)
+	for _, tc := range []struct {
+		build      func() *Config
+		stochastic bool
+	}{{FAdam, false}, {FAdafactor, false}, {Adafactor, false}, {FAdafactor, true}} {
+		cfg := tc.build().LearningRate(1e-2).ClipGlobalNorm(1).DType(dtypes.BFloat16).StochasticRounding(tc.stochastic)
+		name := fmt.Sprintf("%s/stochastic=%v", cfg.algorithm, tc.stochastic)
 		t.Run(name, func(t *testing.T) {
 			init := initialValues(41)
 			grads := gradientSequence(steps, 42)
@@ -274,8 +282,11 @@ func TestNonFiniteGlobalNormChangesNothing(t *testing.T) {
 				if !math.IsNaN(norms[bad]) && !math.IsInf(norms[bad], 0) {
 					t.Errorf("step %d: gradient norm %v, want NaN or Inf", bad, norms[bad])
 				}
-				for _, key := range []string{"/model/matrix", "/" + cfg.scopeName + "/model/matrix_momentum",
-					"/" + cfg.scopeName + "/global_step"} {
+				keys := []string{"/model/matrix", "/" + cfg.scopeName + "/model/matrix_momentum", "/" + cfg.scopeName + "/global_step"}
+				if tc.stochastic {
+					keys = append(keys, "/"+cfg.scopeName+"/"+RoundingRNGVariable)
+				}
+				for _, key := range keys {
 					if _, ok := snapshots[bad][key]; !ok {
 						t.Fatalf("no variable %s", key)
 					}
@@ -285,6 +296,9 @@ func TestNonFiniteGlobalNormChangesNothing(t *testing.T) {
 						t.Fatalf("step %d changed %s", bad, key)
 					}
 				}
+			}
+			if tc.stochastic {
+				return // the float64 reference rounds to nearest
 			}
 			spec := referenceSpec{alg: cfg.algorithm, cfg: fadam.Defaults(), maxNorm: 1, bf16State: true}
 			spec.cfg.LR = 1e-2
@@ -421,4 +435,106 @@ func buildError(t *testing.T, opt optimizers.Interface) error {
 	}
 	defer exec.Finalize()
 	return execTestStep(exec, gradientSequence(1, 2)[0])
+}
+
+// TestStochasticRoundToBFloat16 checks stochastic rounding against the float32 bits: with
+// uniform = 0 every inexact value rounds up in magnitude and with uniform just below 1 it rounds
+// down (truncates), so the threshold is exactly the fraction of a bfloat16 unit; and the mean of
+// many roundings with random numbers from the graph is the value itself.
+func TestStochasticRoundToBFloat16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var xs []float32
+	for len(xs) < 4000 {
+		x := math.Float32frombits(rng.Uint32())
+		if a := math.Abs(float64(x)); a >= 0x1p-126 && a < 0x1p104 {
+			xs = append(xs, x)
+		}
+	}
+	xs = append(xs, 1, -0.5, 0x1p-126, 0x1.fffffep103, 0)
+	backend := goBackend(t)
+	exec := MustNewExec(backend, func(x, uniform *Node) *Node {
+		return stochasticRoundToBFloat16(x, BroadcastToShape(uniform, x.Shape()))
+	})
+	for _, u := range []float32{0, math.Nextafter32(1, 0)} {
+		got := tensors.MustCopyFlatData[float32](exec.MustExec(xs, u)[0])
+		for i, x := range xs {
+			bits := math.Float32bits(x)
+			want := math.Float32frombits(bits & 0xffff0000) // truncated
+			if u == 0 && want != x {
+				want = math.Float32frombits(bits&0xffff0000 + 0x10000)
+			}
+			if got[i] != want {
+				t.Fatalf("uniform %v: round(%v = %#08x) = %v, want %v", u, x, bits, got[i], want)
+			}
+		}
+	}
+
+	const n = 1 << 14
+	values := []float32{1 + 0x1p-9, -3.0001, 1e-20, 7e30}
+	mean := MustNewExec(backend, func(x *Node) *Node {
+		rngState := RNGStateFromSeedForGraph(x.Graph(), 3)
+		_, uniform := RandomUniform(rngState, shapes.Make(dtypes.Float32, len(values), n))
+		return ReduceMean(stochasticRoundToBFloat16(BroadcastToDims(ExpandAxes(x, -1), len(values), n), uniform), -1)
+	})
+	got := tensors.MustCopyFlatData[float32](mean.MustExec(values)[0])
+	for i, x := range values {
+		lo := math.Float32frombits(math.Float32bits(x) & 0xffff0000)
+		ulp := math.Abs(float64(math.Float32frombits(math.Float32bits(lo)+0x10000) - lo))
+		// Each rounding is lo or lo+ulp: the mean's standard deviation is at most ulp/(2√n).
+		if d := math.Abs(float64(got[i]) - float64(x)); d > 5*ulp/(2*math.Sqrt(n)) {
+			t.Errorf("mean of %d roundings of %v = %v: off by %.3g ulp", n, x, got[i], d/ulp)
+		}
+	}
+}
+
+// TestStochasticRoundingTracksFisher shows why bfloat16 state rounds stochastically by default:
+// with β₂ = 0.999, gradients that shrink tenfold after 50 steps make √f fall over the next 450
+// steps. Stochastic rounding follows the float32 state (within 2% on average); rounding to
+// nearest keeps √f where it was once β̂₂ is close to β₂ (each step's decrease is then below half
+// a bfloat16 unit).
+func TestStochasticRoundingTracksFisher(t *testing.T) {
+	const steps = 500
+	rng := rand.New(rand.NewPCG(9, 10))
+	grads := make([][][]float32, steps)
+	for s := range grads {
+		scale := 1.0
+		if s >= 50 {
+			scale = 0.1
+		}
+		grads[s] = make([][]float32, len(testTensors))
+		for k, tt := range testTensors {
+			grads[s][k] = make([]float32, size(tt.shape))
+			for i := range grads[s][k] {
+				grads[s][k][i] = float32(rng.NormFloat64() * scale)
+			}
+		}
+	}
+	meanSqrtFisher := func(cfg *Config) float64 {
+		ctx := context.New()
+		runGoMLX(t, ctx, cfg.LearningRate(1e-3).Done(), initialValues(1), grads)
+		value := ctx.GetVariableByScopeAndName("/FAdamOptimizer/model", "cube_sqrt_fisher").MustValue()
+		var flat []float32
+		if value.DType() == dtypes.BFloat16 {
+			for _, v := range tensors.MustCopyFlatData[bfloat16.BFloat16](value) {
+				flat = append(flat, v.Float32())
+			}
+		} else {
+			flat = tensors.MustCopyFlatData[float32](value)
+		}
+		sum := 0.0
+		for _, v := range flat {
+			sum += float64(v)
+		}
+		return sum / float64(len(flat))
+	}
+	want := meanSqrtFisher(FAdam())
+	stochastic := meanSqrtFisher(FAdam().DType(dtypes.BFloat16))
+	nearest := meanSqrtFisher(FAdam().DType(dtypes.BFloat16).StochasticRounding(false))
+	t.Logf("mean √f after %d steps: float32 %.4f, bfloat16 stochastic %.4f, bfloat16 nearest %.4f", steps, want, stochastic, nearest)
+	if d := math.Abs(stochastic-want) / want; d > 0.02 {
+		t.Errorf("stochastic rounding: mean √f %.4f, %.1f%% from float32's %.4f", stochastic, 100*d, want)
+	}
+	if nearest < 1.1*want {
+		t.Errorf("rounding to nearest: mean √f %.4f, expected it stuck above float32's %.4f", nearest, want)
+	}
 }
