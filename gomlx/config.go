@@ -21,7 +21,9 @@
 //	ḡ  = g/d,  ḡ ← ḡ / max(1, RMS(ḡ)/c),  m ← β₁m + (1−β₁)ḡ
 //	ḡ_w = θ/d, ḡ_w ← ḡ_w / max(1, RMS(ḡ_w)/c),  θ ← θ − η·s·(m + λ ḡ_w)
 //
-// where s is the variable's learning-rate scale and λ its weight decay (see PerVariable).
+// where s is the variable's learning-rate scale and λ its weight decay (see Config.PerVariable).
+// Adafactor is Algorithm 4 as printed: ε added to g² inside the EMA, η·s inside the momentum,
+// and λθ not scaled by η.
 // Where d = 0 (a tensor whose gradients have all been zero: f = 0 and ε̂ = 0) the element
 // contributes 0 to ḡ and ḡ_w instead of the paper's 0/0: no NaN or Inf comes out of finite
 // inputs. FAdafactor's f_ij = R_i C_j / Σ_i R_i over the two trailing axes of tensors of rank ≥ 2
@@ -38,8 +40,9 @@
 //   - Per-variable weight decay and learning-rate scale (Config.PerVariable), with PyTorch
 //     parameter-group semantics: a variable's λ replaces the optimizer's.
 //   - Global-norm gradient clipping (Config.ClipGlobalNorm) with PyTorch clip_grad_norm_
-//     semantics; the pre-clip norm is kept in a context variable for logging
-//     (Config.GradientNorm), and a step whose norm is not finite changes nothing.
+//     semantics, applied before the algorithm sees the gradients; the pre-clip norm is kept in a
+//     context variable for logging (Config.GradientNorm), and a step whose norm is not finite
+//     changes nothing.
 //   - bfloat16 optimizer state (Config.DType(dtypes.BFloat16)): m and √f (R, C) are stored as
 //     bfloat16 and the arithmetic is done in float32. Stores round stochastically (seeded, with
 //     the generator's state in a context variable, so runs and resumed checkpoints repeat
@@ -94,8 +97,9 @@ const (
 // clipping x ← x / (max(1, RMS(x))/c) of fadam.PyTorchReference. An element with d = 0 (no
 // gradient yet) contributes 0, as in the paper's variant. It does not apply to Adafactor.
 //
-// Its value is the next fadam.Variant after fadam.PyTorchReference, the value the core package
-// gives this form, so one fadam.Config passed to FromConfig selects it for both.
+// It is the fadam.Variant value fadam.PyTorchReference+1, so a fadam.Config passed to FromConfig
+// can select it; the core optimizers accept that Config only if their Variant gives this form the
+// same value.
 const LaterEpsilon = fadam.PyTorchReference + 1
 
 // variantNames are the values of the context hyperparameter ParamVariant.
@@ -239,9 +243,10 @@ func (c *Config) FromConfig(cfg fadam.Config) *Config {
 }
 
 // FromContext reads the hyperparameters set in ctx (see ParamKey and the Param constants); those
-// not set keep their current value. An invalid dtype name is reported by Validate. (A value of
-// the wrong type makes context.GetParamOr panic, as it does for GoMLX's own optimizers.) The learning rate is read from optimizers.ParamLearningRate
-// when the graph is built, unless LearningRate set it.
+// not set keep their current value. An invalid dtype or variant name is reported by Validate. (A
+// value of the wrong type makes context.GetParamOr panic, as it does for GoMLX's own optimizers.)
+// The learning rate is read from optimizers.ParamLearningRate when the graph is built, unless
+// LearningRate set it. Per-variable options (PerVariable) have no context hyperparameter.
 func (c *Config) FromContext(ctx *context.Context) *Config {
 	key := func(p string) string { return ParamKey(c.algorithm, p) }
 	c.beta1 = context.GetParamOr(ctx, key(ParamBeta1), c.beta1)

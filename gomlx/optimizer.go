@@ -45,26 +45,57 @@ func (o *optimizer) UpdateGraphWithGradients(ctx *context.Context, grads []*Node
 		panic(fmt.Errorf("fadamgomlx: %s: no gradients: are there trainable variables?", c.algorithm))
 	}
 	g := grads[0].Graph()
-	var vars []*context.Variable
-	for v := range ctx.IterVariables() {
-		if v.Trainable && v.InUseByGraph(g) {
-			vars = append(vars, v)
-		}
-	}
-	if len(vars) != len(grads) {
-		panic(fmt.Errorf("fadamgomlx: %s: got gradients for %d variables but sees %d trainable "+
-			"variables: were variables created in between?", c.algorithm, len(grads), len(vars)))
-	}
+	vars := o.trainableVariables(ctx, g, len(grads))
 	dtype := computeDType(c.dtype, lossDType)
 
 	lrValue := c.learningRate
 	if lrValue < 0 {
 		lrValue = context.GetParamOr(ctx, optimizers.ParamLearningRate, DefaultLearningRate)
 	}
-	learningRate := optimizers.LearningRateVar(ctx, dtype, lrValue).ValueGraph(g)
+	s := &stepContext{learningRate: optimizers.LearningRateVar(ctx, dtype, lrValue).ValueGraph(g), lrValue: lrValue}
+	grads = o.prepareGradients(ctx, vars, grads)
+	if c.maxNorm > 0 {
+		grads, s.keep = o.clipGlobalNorm(ctx, grads, dtype)
+	}
+	if c.dtype == dtypes.BFloat16 && !c.nearest {
+		s.rngVar = o.roundingRNG(ctx)
+		s.rng = s.rngVar.ValueGraph(g)
+	}
 
-	// The gradients as the algorithm sees them: in the computation dtype, with GoMLX's NaN
-	// options applied, negated to maximise, and clipped by their global norm.
+	// The loop's global step advances as with GoMLX's optimizers; t is this optimizer's own count
+	// (Algorithm 1, line 4), so Clear restarts the bias correction.
+	_ = optimizers.IncrementGlobalStepGraph(ctx, g, dtype)
+	t := s.incrementStep(optimizers.GetGlobalStepVar(ctx.In(c.scopeName)), g, dtype)
+	s.beta2Hat = beta2Hat(t, c.beta2)
+	for _, i := range byName(vars) {
+		o.updateVariable(ctx, g, vars[i], grads[i], s)
+	}
+	if s.rngVar != nil {
+		s.set(s.rngVar, s.rng)
+	}
+}
+
+// trainableVariables returns the trainable variables used by graph g, in the order of
+// ctx.IterVariables, and panics unless there are numGrads of them.
+func (o *optimizer) trainableVariables(ctx *context.Context, g *Graph, numGrads int) []*context.Variable {
+	var vars []*context.Variable
+	for v := range ctx.IterVariables() {
+		if v.Trainable && v.InUseByGraph(g) {
+			vars = append(vars, v)
+		}
+	}
+	if len(vars) != numGrads {
+		panic(fmt.Errorf("fadamgomlx: %s: got gradients for %d variables but sees %d trainable "+
+			"variables: were variables created in between?", o.config.algorithm, numGrads, len(vars)))
+	}
+	return vars
+}
+
+// prepareGradients returns the gradients as the algorithm sees them before global-norm clipping:
+// in the computation dtype, with GoMLX's NaN options (nanlogger, clip_nan) applied, and negated
+// to maximise.
+func (o *optimizer) prepareGradients(ctx *context.Context, vars []*context.Variable, grads []*Node) []*Node {
+	c := o.config
 	prepared := make([]*Node, len(grads))
 	for i, v := range vars {
 		grad := convert(grads[i], computeDType(c.dtype, v.DType()))
@@ -75,38 +106,31 @@ func (o *optimizer) UpdateGraphWithGradients(ctx *context.Context, grads []*Node
 		}
 		prepared[i] = grad
 	}
-	s := &stepContext{learningRate: learningRate, lrValue: lrValue}
-	if c.maxNorm > 0 {
-		prepared, s.keep = o.clipGlobalNorm(ctx, prepared, dtype)
-	}
-	if c.dtype == dtypes.BFloat16 && !c.nearest {
-		state, err := RNGStateFromSeed(c.seed)
-		if err != nil {
-			panic(fmt.Errorf("fadamgomlx: %s: seeding stochastic rounding: %w", c.algorithm, err))
-		}
-		s.rngVar = ctx.Checked(false).In(c.scopeName).VariableWithValue(RoundingRNGVariable, state).SetTrainable(false)
-		s.rng = s.rngVar.ValueGraph(g)
-	}
+	return prepared
+}
 
-	// The loop's global step advances as with GoMLX's optimizers; t is this optimizer's own count
-	// (Algorithm 1, line 4), so Clear restarts the bias correction.
-	_ = optimizers.IncrementGlobalStepGraph(ctx, g, dtype)
-	t := s.incrementStep(optimizers.GetGlobalStepVar(ctx.In(c.scopeName)), g, dtype)
-	s.beta2Hat = beta2Hat(t, c.beta2)
-	// Variables are updated in the order of their names, not of ctx.IterVariables (which differs
-	// in a context restored from a checkpoint), so stochastic rounding draws the same random
-	// numbers for each variable in a resumed run.
+// roundingRNG returns (creating it from the seed if needed) the variable holding the state of the
+// random numbers of stochastic rounding.
+func (o *optimizer) roundingRNG(ctx *context.Context) *context.Variable {
+	c := o.config
+	state, err := RNGStateFromSeed(c.seed)
+	if err != nil {
+		panic(fmt.Errorf("fadamgomlx: %s: seeding stochastic rounding: %w", c.algorithm, err))
+	}
+	return ctx.Checked(false).In(c.scopeName).VariableWithValue(RoundingRNGVariable, state).SetTrainable(false)
+}
+
+// byName returns the indices of vars ordered by the variables' scope and name. Variables are
+// updated in this order rather than that of ctx.IterVariables (which differs in a context
+// restored from a checkpoint), so stochastic rounding draws the same random numbers for each
+// variable in a resumed run.
+func byName(vars []*context.Variable) []int {
 	order := make([]int, len(vars))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(vars[a].ScopeAndName(), vars[b].ScopeAndName()) })
-	for _, i := range order {
-		o.updateVariable(ctx, g, vars[i], prepared[i], s)
-	}
-	if s.rngVar != nil {
-		s.set(s.rngVar, s.rng)
-	}
+	return order
 }
 
 // computeDType is the dtype of the arithmetic for the optimizer's dtype setting and a variable
