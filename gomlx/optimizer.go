@@ -543,7 +543,9 @@ func roundToBFloat16(x *Node) *Node {
 }
 
 // roundSignificand rounds float32 x to the nearest value with bits significant bits (ties to
-// even) by Veltkamp's splitting, σx − (σx − x) with σ = 2^(24−bits)+1. σx must not overflow.
+// even) by Veltkamp's splitting, σx − (σx − x) with σ = 2^(24−bits)+1. σx must not overflow, and
+// the backend must evaluate the float32 operations as written (without the reassociation that
+// fast-math modes allow).
 func roundSignificand(x *Node, bits int) *Node {
 	scaled := MulScalar(x, float64(int(1)<<(24-bits)+1))
 	return Sub(scaled, Sub(scaled, x))

@@ -169,9 +169,9 @@ type reference struct {
 	cols [][]float64 // factored: C, …×m
 }
 
-// newReference returns the float64 reference of alg with cfg, where tensor k gets weight decay
-// cfg.WeightDecay if decay(k) and none otherwise.
-func newReference(alg Algorithm, cfg fadam.Config, init [][]float32, decay func(int) bool) *reference {
+// newReference returns the float64 reference (newFloat64Reference) of alg with cfg, where
+// tensor k gets weight decay cfg.WeightDecay if decay(k) and none otherwise.
+func newReference(alg Algorithm, cfg fadam.Config, init [][]float32, decay func(int) bool) float64Stepper {
 	spec := referenceSpec{alg: alg, cfg: cfg, perTensor: make([]VariableOptions, len(testTensors))}
 	for k := range spec.perTensor {
 		spec.perTensor[k].LRScale = 1
@@ -179,7 +179,7 @@ func newReference(alg Algorithm, cfg fadam.Config, init [][]float32, decay func(
 			spec.perTensor[k].WeightDecay = cfg.WeightDecay
 		}
 	}
-	return newPlainReference(spec, init)
+	return newFloat64Reference(spec, init)
 }
 
 // newPlainReference returns the reference of spec; perTensor must be set.
