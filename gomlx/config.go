@@ -38,7 +38,8 @@
 // # Options beyond the paper
 //
 //   - Per-variable weight decay and learning-rate scale (Config.PerVariable), with PyTorch
-//     parameter-group semantics: a variable's λ replaces the optimizer's.
+//     parameter-group semantics: a variable's λ replaces the optimizer's. They can change
+//     between steps (Config.SetVariableOptions).
 //   - Global-norm gradient clipping (Config.ClipGlobalNorm) with PyTorch clip_grad_norm_
 //     semantics, applied before the algorithm sees the gradients; the pre-clip norm is kept in a
 //     context variable for logging (Config.GradientNorm), and a step whose norm is not finite
@@ -56,6 +57,7 @@ import (
 
 	"github.com/fadam-go/fadam"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
@@ -117,6 +119,14 @@ const RoundingRNGVariable = "rounding_rng_state"
 // that holds the global gradient norm of the last step when ClipGlobalNorm is set. See
 // Config.GradientNorm.
 const GradientNormVariable = "gradient_norm"
+
+// Suffixes of the names of the scalar float32 context variables that hold a variable's
+// VariableOptions when Config.PerVariable is set: variable "w" in scope "/model" has
+// "w_weight_decay" and "w_lr_scale" in scope "/<optimizer scope>/model", beside its momentum.
+const (
+	WeightDecaySuffix = "_weight_decay"
+	LRScaleSuffix     = "_lr_scale"
+)
 
 // VariableOptions are the hyperparameters of one variable (a PyTorch parameter group).
 type VariableOptions struct {
@@ -357,10 +367,17 @@ func (c *Config) ExcludeFromWeightDecay(exclude func(v *context.Variable) bool) 
 
 // PerVariable sets a rule giving each trainable variable its own weight decay and learning-rate
 // scale, as PyTorch parameter groups do: the variable's λ replaces the optimizer's, and its
-// learning rate is η·LRScale. The rule receives the variable and its defaults (the optimizer's λ,
-// or 0 if WeightDecayMinRank or ExcludeFromWeightDecay spare it, and LRScale 1) and returns the
-// options to use. It is called when the graph is built; values must be finite and ≥ 0 (otherwise
-// UpdateGraph panics with an error naming the variable).
+// learning rate is η·LRScale (0 freezes the variable). The rule receives the variable and its
+// defaults (the optimizer's λ, or 0 if WeightDecayMinRank or ExcludeFromWeightDecay spare it, and
+// LRScale 1) and returns the options to use. Values must be finite and ≥ 0, and η·LRScale must
+// fit in float32 (otherwise UpdateGraph panics with an error naming the variable).
+//
+// The options live in scalar context variables beside the variable's optimizer state (see
+// WeightDecaySuffix), so they can change between steps (SetVariableOptions: weight-decay or
+// per-group learning-rate schedules) and GoMLX checkpoints keep them. The rule initialises them
+// when the graph is first built; variables that already hold options (set by
+// SetVariableOptions or restored from a checkpoint) keep theirs. Without a rule the options are
+// constants of the graph.
 //
 // For Adafactor, LRScale scales η inside the momentum (Algorithm 4, line 12) and λθ stays
 // unscaled (line 13). To select variables by name, switch on v.ScopeAndName() or v.Name():
@@ -374,6 +391,102 @@ func (c *Config) ExcludeFromWeightDecay(exclude func(v *context.Variable) bool) 
 func (c *Config) PerVariable(rule func(v *context.Variable, defaults VariableOptions) VariableOptions) *Config {
 	c.perVariable = rule
 	return c
+}
+
+// SetVariableOptions sets the weight decay and learning-rate scale of trainable variable v for the
+// following steps, as changing a PyTorch parameter group's "weight_decay" or "lr" between steps
+// does. It needs PerVariable to be set (the options are then context variables, created here if
+// no step has run yet) and rejects negative or non-finite values and a scale that would make the
+// current learning rate overflow float32; on error nothing changes.
+func (c *Config) SetVariableOptions(ctx *context.Context, v *context.Variable, opts VariableOptions) error {
+	if c.perVariable == nil {
+		return fmt.Errorf("fadamgomlx: %s: SetVariableOptions needs PerVariable (the options are otherwise constants of the graph)", c.algorithm)
+	}
+	var lr float64
+	if lrVar := ctx.GetVariableByScopeAndName(context.ScopeSeparator+optimizers.Scope, optimizers.ParamLearningRate); lrVar != nil {
+		if value, err := lrVar.Value(); err == nil {
+			lr = math.Abs(scalarFloat64(value))
+		}
+	} else if lr = c.learningRate; lr < 0 {
+		lr = context.GetParamOr(ctx, optimizers.ParamLearningRate, DefaultLearningRate)
+	}
+	if err := c.checkVariableOptions(v, opts, lr); err != nil {
+		return err
+	}
+	scoped := ctx.Checked(false).InAbsPath(c.stateScope(v))
+	for _, o := range []struct {
+		suffix string
+		value  float64
+	}{{WeightDecaySuffix, opts.WeightDecay}, {LRScaleSuffix, opts.LRScale}} {
+		value := tensors.FromScalar(float32(o.value))
+		if existing := scoped.GetVariable(v.Name() + o.suffix); existing != nil {
+			if err := existing.SetValue(value); err != nil {
+				return fmt.Errorf("fadamgomlx: %s: setting %s%s: %w", c.algorithm, v.ScopeAndName(), o.suffix, err)
+			}
+			continue
+		}
+		scoped.VariableWithValue(v.Name()+o.suffix, value).SetTrainable(false)
+	}
+	return nil
+}
+
+// VariableOptionsOf returns the weight decay and learning-rate scale that trainable variable v
+// has now, as stored (in float32). PerVariable must be set, and a step must have run or
+// SetVariableOptions set them.
+func (c *Config) VariableOptionsOf(ctx *context.Context, v *context.Variable) (VariableOptions, error) {
+	scoped := ctx.InAbsPath(c.stateScope(v))
+	var opts VariableOptions
+	for _, o := range []struct {
+		suffix string
+		dst    *float64
+	}{{WeightDecaySuffix, &opts.WeightDecay}, {LRScaleSuffix, &opts.LRScale}} {
+		variable := scoped.GetVariable(v.Name() + o.suffix)
+		if variable == nil {
+			return VariableOptions{}, fmt.Errorf("fadamgomlx: %s: no options for %s: is PerVariable set, and has a step run?",
+				c.algorithm, v.ScopeAndName())
+		}
+		value, err := variable.Value()
+		if err != nil {
+			return VariableOptions{}, fmt.Errorf("fadamgomlx: %s: reading %s%s: %w", c.algorithm, v.ScopeAndName(), o.suffix, err)
+		}
+		*o.dst = scalarFloat64(value)
+	}
+	return opts, nil
+}
+
+// checkVariableOptions reports a weight decay or learning-rate scale of v that is negative or not
+// finite, or a scale that makes the learning rate lr overflow float32.
+func (c *Config) checkVariableOptions(v *context.Variable, opts VariableOptions, lr float64) error {
+	bad := func(x float64) bool { return !(x >= 0) || math.IsInf(x, 1) }
+	switch {
+	case bad(opts.WeightDecay):
+		return fmt.Errorf("fadamgomlx: %s: variable %s: weight decay %v is negative or not finite",
+			c.algorithm, v.ScopeAndName(), opts.WeightDecay)
+	case bad(opts.LRScale):
+		return fmt.Errorf("fadamgomlx: %s: variable %s: learning-rate scale %v is negative or not finite",
+			c.algorithm, v.ScopeAndName(), opts.LRScale)
+	case math.Abs(lr*opts.LRScale) > math.MaxFloat32 || opts.WeightDecay > math.MaxFloat32:
+		return fmt.Errorf("fadamgomlx: %s: variable %s: learning rate %v × scale %v (or weight decay %v) overflows float32",
+			c.algorithm, v.ScopeAndName(), lr, opts.LRScale, opts.WeightDecay)
+	}
+	return nil
+}
+
+// stateScope is the absolute scope of the optimizer's state of variable v: the optimizer's scope
+// followed by v's, as GoMLX's Adam keeps its moments.
+func (c *Config) stateScope(v *context.Variable) string {
+	return context.ScopeSeparator + c.scopeName + v.Scope()
+}
+
+// scalarFloat64 returns the value of a float32 or float64 scalar tensor (NaN for other dtypes).
+func scalarFloat64(t *tensors.Tensor) float64 {
+	switch x := t.Value().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return math.NaN()
 }
 
 // ClipGlobalNorm enables global-norm gradient clipping before the optimizer sees the gradients,
@@ -406,13 +519,7 @@ func (c *Config) GradientNorm(ctx *context.Context) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("fadamgomlx: %s: reading the gradient norm: %w", c.algorithm, err)
 	}
-	switch x := value.Value().(type) {
-	case float32:
-		return float64(x), nil
-	case float64:
-		return x, nil
-	}
-	return 0, fmt.Errorf("fadamgomlx: %s: gradient norm has dtype %s", c.algorithm, value.DType())
+	return scalarFloat64(value), nil
 }
 
 // DType sets the dtype of the optimizer's computation and state. By default each variable's own

@@ -264,19 +264,23 @@ func beta2Hat(t *Node, beta2 float64) *Node {
 func (o *optimizer) updateVariable(ctx *context.Context, g *Graph, v *context.Variable, grad *Node, s *stepContext) {
 	c := o.config
 	dtype := grad.DType()
-	opts := o.variableOptions(v, s.lrValue)
 	theta := convert(v.ValueGraph(g), dtype)
 	learningRate, b2 := convert(s.learningRate, dtype), convert(s.beta2Hat, dtype)
-	if opts.LRScale != 1 {
-		learningRate = MulScalar(learningRate, opts.LRScale)
+	var weightDecay *Node // nil: no weight decay
+	if c.perVariable != nil {
+		weightDecayVar, lrScaleVar := o.optionVariables(ctx, v, s.lrValue)
+		weightDecay = convert(weightDecayVar.ValueGraph(g), dtype)
+		learningRate = Mul(learningRate, convert(lrScaleVar.ValueGraph(g), dtype))
+	} else if o.decays(v) {
+		weightDecay = Scalar(g, dtype, c.weightDecay)
 	}
 
 	st := o.state(ctx, v, dtype, s)
 	var step *Node
 	if c.algorithm == NameAdafactor {
-		step = o.adafactorStep(g, st, grad, theta, learningRate, b2, opts.WeightDecay)
+		step = o.adafactorStep(g, st, grad, theta, learningRate, b2, weightDecay)
 	} else {
-		step = o.fadamStep(g, st, grad, theta, learningRate, b2, opts.WeightDecay)
+		step = o.fadamStep(g, st, grad, theta, learningRate, b2, weightDecay)
 	}
 	step = optimizers.ClipStepByValue(ctx, step)
 	updated := optimizers.ClipNaNsInUpdates(ctx, theta, Sub(theta, step))
@@ -293,37 +297,33 @@ func (o *optimizer) decays(v *context.Variable) bool {
 	return c.excludeDecay == nil || !c.excludeDecay(v)
 }
 
-// variableOptions returns the weight decay and learning-rate scale of v: the defaults, passed
-// through the PerVariable rule if one is set. It panics if the rule returns an invalid value or
-// a scale that makes the learning rate lrValue overflow float32.
-func (o *optimizer) variableOptions(v *context.Variable, lrValue float64) VariableOptions {
+// optionVariables returns the context variables holding v's weight decay and learning-rate scale
+// (see Config.PerVariable), creating them from the rule if they do not exist. It panics if the
+// rule returns an invalid value (see checkVariableOptions).
+func (o *optimizer) optionVariables(ctx *context.Context, v *context.Variable, lrValue float64) (weightDecay, lrScale *context.Variable) {
 	c := o.config
+	scoped := ctx.Checked(false).InAbsPath(c.stateScope(v))
+	weightDecay = scoped.GetVariable(v.Name() + WeightDecaySuffix)
+	lrScale = scoped.GetVariable(v.Name() + LRScaleSuffix)
+	if weightDecay != nil && lrScale != nil {
+		return weightDecay, lrScale
+	}
 	opts := VariableOptions{LRScale: 1}
 	if o.decays(v) {
 		opts.WeightDecay = c.weightDecay
 	}
-	if c.perVariable == nil {
-		return opts
-	}
 	opts = c.perVariable(v, opts)
-	bad := func(x float64) bool { return !(x >= 0) || math.IsInf(x, 1) }
-	switch {
-	case bad(opts.WeightDecay):
-		panic(fmt.Errorf("fadamgomlx: %s: variable %s: weight decay %v is negative or not finite",
-			c.algorithm, v.ScopeAndName(), opts.WeightDecay))
-	case bad(opts.LRScale):
-		panic(fmt.Errorf("fadamgomlx: %s: variable %s: learning-rate scale %v is negative or not finite",
-			c.algorithm, v.ScopeAndName(), opts.LRScale))
-	case math.Abs(lrValue*opts.LRScale) > math.MaxFloat32:
-		panic(fmt.Errorf("fadamgomlx: %s: variable %s: learning rate %v × scale %v overflows float32",
-			c.algorithm, v.ScopeAndName(), lrValue, opts.LRScale))
+	if err := c.checkVariableOptions(v, opts, lrValue); err != nil {
+		panic(err)
 	}
-	return opts
+	weightDecay = scoped.VariableWithValue(v.Name()+WeightDecaySuffix, float32(opts.WeightDecay)).SetTrainable(false)
+	lrScale = scoped.VariableWithValue(v.Name()+LRScaleSuffix, float32(opts.LRScale)).SetTrainable(false)
+	return weightDecay, lrScale
 }
 
 // fadamStep is Algorithm 1, lines 7–14 (Algorithm 2, lines 7–16, for a factored Fisher). It
 // updates the momentum and Fisher state and returns the step η(m + λḡ_w) to subtract from θ.
-func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, weightDecay float64) *Node {
+func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2, weightDecay *Node) *Node {
 	c := o.config
 	dtype := grad.DType()
 
@@ -359,16 +359,16 @@ func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2
 
 	// Lines 12–14: Fisher-weighted weight decay, clipped by RMS, and the step.
 	direction := momentum
-	if weightDecay != 0 {
+	if weightDecay != nil {
 		weightDecayGrad := o.clipRMS(Where(noInfo, zeros, Div(theta, safeDenom)))
-		direction = Add(momentum, MulScalar(weightDecayGrad, weightDecay))
+		direction = Add(momentum, Mul(weightDecayGrad, weightDecay))
 	}
 	return Mul(learningRate, direction)
 }
 
 // adafactorStep is Algorithm 4, lines 7–13: ε inside the EMA, η inside the momentum, and λθ not
 // scaled by η. It returns the step m + λθ to subtract from θ.
-func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, weightDecay float64) *Node {
+func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate, b2, weightDecay *Node) *Node {
 	c := o.config
 	dtype := grad.DType()
 
@@ -386,8 +386,8 @@ func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate
 	st.set(st.momentum, momentum)
 
 	// Line 13.
-	if weightDecay != 0 {
-		return Add(momentum, MulScalar(theta, weightDecay))
+	if weightDecay != nil {
+		return Add(momentum, Mul(theta, weightDecay))
 	}
 	return momentum
 }
@@ -457,8 +457,7 @@ func (o *optimizer) factored(shape shapes.Shape) bool {
 // are, under the optimizer's scope followed by v's scope, in bfloat16 if the optimizer's dtype
 // is bfloat16 and otherwise in the computation dtype.
 func (o *optimizer) state(ctx *context.Context, v *context.Variable, dtype dtypes.DType, s *stepContext) *state {
-	scopePath := context.ScopeSeparator + o.config.scopeName + v.Scope()
-	ctx = ctx.Checked(false).InAbsPath(scopePath)
+	ctx = ctx.Checked(false).InAbsPath(o.config.stateScope(v))
 	// Algorithm 1/2, line 2: f, R, C start at 1; Algorithm 4, line 2: at 0. (β̂₂ = 0 at t = 1
 	// makes the initial value irrelevant; it matters only for its documented meaning.)
 	fisherInit := initializers.One

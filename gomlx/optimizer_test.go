@@ -364,6 +364,11 @@ func (r *reference) step(theta [][]float64, grads [][]float32) float64 {
 	return norm
 }
 
+// setOptions implements float64Stepper.
+func (r *reference) setOptions(k int, opts VariableOptions) {
+	r.perTensor[k] = opts
+}
+
 // roundState emulates bfloat16 state (bf16State): m, √f, √R and √C rounded to the nearest
 // bfloat16 after each step.
 func (r *reference) roundState(k int) {

@@ -34,6 +34,9 @@ type referenceSpec struct {
 // module) can replace the test's own behind an adapter.
 type float64Stepper interface {
 	step(theta [][]float64, grads [][]float32) (globalNorm float64)
+	// setOptions changes the weight decay and learning-rate scale of test tensor k for the
+	// following steps.
+	setOptions(k int, opts VariableOptions)
 }
 
 func newFloat64Reference(spec referenceSpec, init [][]float32) float64Stepper {
@@ -238,6 +241,69 @@ func TestPerVariableRuleSeesDefaults(t *testing.T) {
 		ref.step(theta, grads[s])
 		compare(t, s+1, got[s], theta, 1e-5)
 	}
+}
+
+// TestSetVariableOptionsBetweenSteps changes the per-variable options after step 4 (a
+// weight-decay and learning-rate schedule per parameter group) and checks the run against the
+// reference, and the errors of SetVariableOptions and VariableOptionsOf.
+func TestSetVariableOptionsBetweenSteps(t *testing.T) {
+	const steps, change = 8, 4
+	changed := map[string]VariableOptions{"vector": {0.5, 1.5}, "matrix": {0.1, 0.3}, "cube": {0.02, 1}}
+	for _, alg := range []Algorithm{NameFAdam, NameAdafactor} {
+		t.Run(string(alg), func(t *testing.T) {
+			cfg := testConfig()
+			if alg == NameAdafactor {
+				cfg.Eps = AdafactorEpsilon
+			}
+			opt := builderOf[alg]().FromConfig(cfg).PerVariable(perVariableRule)
+			init := initialValues(61)
+			grads := gradientSequence(steps, 62)
+			got := runGoMLXSteps(t, nil, opt.Done(), init, grads, func(step int, ctx *context.Context) {
+				if step != change {
+					return
+				}
+				for name, o := range changed {
+					v := ctx.GetVariableByScopeAndName("/model", name)
+					if err := opt.SetVariableOptions(ctx, v, o); err != nil {
+						t.Fatal(err)
+					}
+					if now, err := opt.VariableOptionsOf(ctx, v); err != nil || now != asFloat32(o) {
+						t.Fatalf("VariableOptionsOf(%s) = %+v, %v; want %+v", name, now, err, o)
+					}
+				}
+				matrix := ctx.GetVariableByScopeAndName("/model", "matrix")
+				for _, bad := range []VariableOptions{{-1, 1}, {0, math.Inf(1)}, {0, 1e300}} {
+					if err := opt.SetVariableOptions(ctx, matrix, bad); err == nil {
+						t.Errorf("SetVariableOptions(%+v): no error", bad)
+					}
+				}
+				if now, _ := opt.VariableOptionsOf(ctx, matrix); now != asFloat32(changed["matrix"]) {
+					t.Errorf("a rejected SetVariableOptions changed the options to %+v", now)
+				}
+				if err := builderOf[alg]().SetVariableOptions(ctx, matrix, changed["matrix"]); err == nil {
+					t.Error("SetVariableOptions without PerVariable: no error")
+				}
+			})
+			ref := newFloat64Reference(referenceSpec{alg: alg, cfg: cfg, perTensor: groupsFor(cfg.WeightDecay)}, init)
+			theta := toFloat64(init)
+			for s := range grads {
+				if s == change {
+					for k, tt := range testTensors {
+						if o, ok := changed[tt.name]; ok {
+							ref.setOptions(k, o)
+						}
+					}
+				}
+				ref.step(theta, grads[s])
+				compare(t, s+1, got[s], theta, 1e-5)
+			}
+		})
+	}
+}
+
+// asFloat32 rounds options as their float32 context variables store them.
+func asFloat32(o VariableOptions) VariableOptions {
+	return VariableOptions{WeightDecay: float64(float32(o.WeightDecay)), LRScale: float64(float32(o.LRScale))}
 }
 
 // TestNonFiniteGlobalNormChangesNothing feeds a NaN gradient at step 3 and an infinite one at
