@@ -1,4 +1,4 @@
-package engine
+package fadam
 
 import (
 	"encoding/json"
@@ -53,11 +53,11 @@ type snapshot struct {
 // fails it, so that Save never writes a file Load refuses: the step count, the configuration,
 // the parameters' names and shapes, and for every parameter its options and effective learning
 // rate.
-func (s *snapshot) check(alg *Algorithm) error {
+func (s *snapshot) check(alg Algorithm) error {
 	if s.step < 0 || s.step > MaxSteps {
 		return fmt.Errorf("%w: step count %d, want 0 to %d", ErrInvalidConfig, s.step, int64(MaxSteps))
 	}
-	if err := ValidateConfig(alg, &s.cfg); err != nil {
+	if err := s.cfg.Validate(alg); err != nil {
 		return err
 	}
 	seen := make(map[string]bool, len(s.params))
@@ -108,51 +108,51 @@ func checkState(name string, data []float32, nonNegative bool) error {
 
 // encode builds the checkpoint's tensors and metadata, after checking that Load will accept
 // them.
-func (e *Engine) encode() ([]safetensors.Tensor, map[string]string, error) {
-	snap := snapshot{step: e.step, cfg: e.cfg, params: make([]paramEntry, len(e.tensors)), opts: maps.Clone(e.opts)}
+func (o *Optimizer) encode() ([]safetensors.Tensor, map[string]string, error) {
+	snap := snapshot{step: o.step, cfg: o.cfg, params: make([]paramEntry, len(o.tensors)), opts: maps.Clone(o.opts)}
 	if snap.opts == nil {
 		snap.opts = map[string]ParamOptions{} // {}, never null
 	}
 	var tensors []safetensors.Tensor
-	for i, t := range e.tensors {
+	for i, t := range o.tensors {
 		snap.params[i] = paramEntry{t.name, t.shape}
 		if t.shape == nil {
 			snap.params[i].Shape = []int{} // a scalar: [], never null
 		}
 		if _, ok := snap.opts[t.name]; !ok {
-			snap.opts[t.name] = e.ParamOptions(t.name, t.shape)
+			snap.opts[t.name] = o.ParamOptions(t.name, t.shape)
 		}
-		for _, s := range t.k.State() {
-			shape := s.Shape
+		for _, s := range t.k.state() {
+			shape := s.shape
 			if shape == nil {
 				shape = t.shape
 			}
-			name := t.name + "." + s.Suffix
-			if err := checkState(name, s.Data, s.NonNegative); err != nil {
-				return nil, nil, fmt.Errorf("%s: cannot save: %w", e.alg.Name, err)
+			name := t.name + "." + s.suffix
+			if err := checkState(name, s.data, s.nonNegative); err != nil {
+				return nil, nil, fmt.Errorf("%s: cannot save: %w", o.alg.name, err)
 			}
-			tensors = append(tensors, safetensors.Tensor{Name: name, Shape: shape, Data: s.Data})
+			tensors = append(tensors, safetensors.Tensor{Name: name, Shape: shape, Data: s.data})
 		}
 	}
-	if err := snap.check(e.alg); err != nil {
-		return nil, nil, fmt.Errorf("%s: cannot save: %w", e.alg.Name, err)
+	if err := snap.check(o.alg.name); err != nil {
+		return nil, nil, fmt.Errorf("%s: cannot save: %w", o.alg.name, err)
 	}
 	cfg, err := json.Marshal(snap.cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: encoding config: %w", e.alg.Name, err)
+		return nil, nil, fmt.Errorf("%s: encoding config: %w", o.alg.name, err)
 	}
 	pj, err := json.Marshal(snap.params)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: encoding parameters: %w", e.alg.Name, err)
+		return nil, nil, fmt.Errorf("%s: encoding parameters: %w", o.alg.name, err)
 	}
 	oj, err := json.Marshal(snap.opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: encoding options: %w", e.alg.Name, err)
+		return nil, nil, fmt.Errorf("%s: encoding options: %w", o.alg.name, err)
 	}
 	meta := map[string]string{
 		metaFormat:    formatName,
 		metaVersion:   formatVersion,
-		metaAlgorithm: e.alg.Name,
+		metaAlgorithm: string(o.alg.name),
 		metaStep:      strconv.FormatInt(snap.step, 10),
 		metaConfig:    string(cfg),
 		metaParams:    string(pj),
@@ -162,13 +162,13 @@ func (e *Engine) encode() ([]safetensors.Tensor, map[string]string, error) {
 }
 
 // Save writes the checkpoint to path atomically.
-func (e *Engine) Save(path string) error {
-	ts, meta, err := e.encode()
+func (o *Optimizer) save(path string) error {
+	ts, meta, err := o.encode()
 	if err != nil {
 		return err
 	}
 	if err := safetensors.WriteFile(path, ts, meta); err != nil {
-		return fmt.Errorf("%s: saving state: %w", e.alg.Name, err)
+		return fmt.Errorf("%s: saving state: %w", o.alg.name, err)
 	}
 	return nil
 }
@@ -185,40 +185,40 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 // WriteTo writes the checkpoint to w.
-func (e *Engine) WriteTo(w io.Writer) (int64, error) {
-	ts, meta, err := e.encode()
+func (o *Optimizer) writeTo(w io.Writer) (int64, error) {
+	ts, meta, err := o.encode()
 	if err != nil {
 		return 0, err
 	}
 	cw := &countingWriter{w: w}
 	if err := safetensors.Encode(cw, ts, meta); err != nil {
-		return cw.n, fmt.Errorf("%s: writing state: %w", e.alg.Name, err)
+		return cw.n, fmt.Errorf("%s: writing state: %w", o.alg.name, err)
 	}
 	return cw.n, nil
 }
 
 // Load reads a checkpoint file written by Save.
-func (e *Engine) Load(path string) error {
+func (o *Optimizer) load(path string) error {
 	ts, meta, err := safetensors.ReadFileChecked(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %w", e.alg.Name, ErrCheckpoint, err)
+		return fmt.Errorf("%s: %w: %w", o.alg.name, ErrCheckpoint, err)
 	}
-	return e.restore(ts, meta)
+	return o.restore(ts, meta)
 }
 
 // Unmarshal loads a checkpoint from its bytes.
-func (e *Engine) Unmarshal(data []byte) error {
+func (o *Optimizer) unmarshal(data []byte) error {
 	ts, meta, err := safetensors.DecodeChecked(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %w", e.alg.Name, ErrCheckpoint, err)
+		return fmt.Errorf("%s: %w: %w", o.alg.name, ErrCheckpoint, err)
 	}
-	return e.restore(ts, meta)
+	return o.restore(ts, meta)
 }
 
 // restore validates a decoded checkpoint completely, then replaces the engine's state with it.
-func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error {
+func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) error {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%s: %w: %s", e.alg.Name, ErrCheckpoint, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%s: %w: %s", o.alg.name, ErrCheckpoint, fmt.Sprintf(format, args...))
 	}
 	for k := range meta {
 		if !slices.Contains(metaKeys, k) {
@@ -240,7 +240,7 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 	default:
 		return fail("format version %q, this code reads %q", v, formatVersion)
 	}
-	if meta[metaAlgorithm] != e.alg.Name {
+	if meta[metaAlgorithm] != string(o.alg.name) {
 		return fail("checkpoint of algorithm %q", meta[metaAlgorithm])
 	}
 	step, err := strconv.ParseInt(meta[metaStep], 10, 64)
@@ -258,7 +258,7 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 	if err := strictjson.Unmarshal([]byte(meta[metaOptions]), &snap.opts); err != nil {
 		return fail("bad options: %v", err)
 	}
-	if err := snap.check(e.alg); err != nil {
+	if err := snap.check(o.alg.name); err != nil {
 		return fail("%v", err)
 	}
 	cfg, params, opts := snap.cfg, snap.params, snap.opts
@@ -267,11 +267,11 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 	for i, p := range params {
 		names[i], shapes[i] = p.Name, p.Shape
 	}
-	if e.tensors != nil {
-		if len(params) != len(e.tensors) {
-			return fail("%d parameters, the optimizer has %d", len(params), len(e.tensors))
+	if o.tensors != nil {
+		if len(params) != len(o.tensors) {
+			return fail("%d parameters, the optimizer has %d", len(params), len(o.tensors))
 		}
-		for i, t := range e.tensors {
+		for i, t := range o.tensors {
 			if names[i] != t.name || !slices.Equal(shapes[i], t.shape) {
 				return fail("parameter %d is %q %v, the optimizer has %q %v", i, names[i], shapes[i], t.name, t.shape)
 			}
@@ -290,12 +290,12 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 			return fail("parameter %q: no momentum tensor %q of %d elements", name, name+".m", n)
 		}
 	}
-	fresh := e.newTensorsWith(names, shapes, &cfg)
+	fresh := o.newTensorsWith(names, shapes, &cfg)
 	used := 0
 	for _, t := range fresh {
-		for _, s := range t.k.State() {
-			name := t.name + "." + s.Suffix
-			shape := s.Shape
+		for _, s := range t.k.state() {
+			name := t.name + "." + s.suffix
+			shape := s.shape
 			if shape == nil {
 				shape = t.shape
 			}
@@ -306,13 +306,13 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 			if !slices.Equal(src.Shape, shape) && !(len(src.Shape) == 0 && len(shape) == 0) {
 				return fail("tensor %q has shape %v, want %v", name, src.Shape, shape)
 			}
-			if len(src.Data) != len(s.Data) {
-				return fail("tensor %q has %d elements, want %d", name, len(src.Data), len(s.Data))
+			if len(src.Data) != len(s.data) {
+				return fail("tensor %q has %d elements, want %d", name, len(src.Data), len(s.data))
 			}
-			if err := checkState(name, src.Data, s.NonNegative); err != nil {
+			if err := checkState(name, src.Data, s.nonNegative); err != nil {
 				return fail("%v", err)
 			}
-			copy(s.Data, src.Data)
+			copy(s.data, src.Data)
 			used++
 		}
 	}
@@ -320,23 +320,23 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 		return fail("%d tensors, expected %d", len(ts), used)
 	}
 	// Everything checked: commit.
-	e.cfg = cfg
-	e.step = step
-	e.opts = opts
+	o.cfg = cfg
+	o.step = step
+	o.opts = opts
 	if len(fresh) == 0 {
 		fresh = nil
 	}
-	e.tensors = fresh
+	o.tensors = fresh
 	return nil
 }
 
 // newTensorsWith allocates fresh state for a parameter set under cfg.
-func (e *Engine) newTensorsWith(names []string, shapes [][]int, cfg *Config) []*tensor {
+func (o *Optimizer) newTensorsWith(names []string, shapes [][]int, cfg *Config) []*tensor {
 	ts := make([]*tensor, len(names))
 	for i := range names {
 		n, _ := numElements(shapes[i])
 		shape := slices.Clone(shapes[i])
-		ts[i] = &tensor{name: names[i], shape: shape, n: n, k: e.alg.NewKernel(shape, n, cfg)}
+		ts[i] = &tensor{name: names[i], shape: shape, n: n, k: o.alg.newKernel(shape, n, cfg)}
 	}
 	return ts
 }
