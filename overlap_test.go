@@ -52,3 +52,18 @@ func offset(buf, a []float32) int {
 	}
 	panic("not a slice of buf")
 }
+
+// TestCheckDisjointAllocates nothing once its scratch has grown: Step runs it every call.
+func TestCheckDisjointAllocates(t *testing.T) {
+	ps := make([]Param, 50)
+	for i := range ps {
+		ps[i] = Param{Name: "p", Value: make([]float32, 10), Grad: make([]float32, 10)}
+	}
+	scratch, err := checkDisjoint(ps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(20, func() { scratch, err = checkDisjoint(ps, scratch) }); n != 0 || err != nil {
+		t.Errorf("checkDisjoint allocates %v times per call (err %v)", n, err)
+	}
+}
