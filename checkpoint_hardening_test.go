@@ -738,7 +738,7 @@ func FuzzCheckpointMetadata(f *testing.F) {
 		meta["step"], meta["config"], meta["params"], meta["options"] = step, config, params, options
 		var b bytes.Buffer
 		if err := safetensors.Encode(&b, ts, meta); err != nil {
-			t.Fatal(err)
+			return // metadata that is not valid UTF-8: no file of this format holds it
 		}
 		before := checkpointOf(t, src)
 		if err := src.Unmarshal(b.Bytes()); err != nil {

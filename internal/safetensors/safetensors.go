@@ -60,6 +60,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fadam-go/fadam/internal/atomicfile"
 	"github.com/fadam-go/fadam/internal/strictjson"
@@ -119,8 +120,8 @@ func numElements(shape []int) (int64, error) {
 // Encode writes tensors and metadata to w in the safetensors format, with the whole-file
 // checksum under [FileCRCKey]. Tensor data is laid out in the order given (so Decode returns
 // the tensors in that order); header keys are sorted, so the output is deterministic. Names
-// must be non-empty, unique and not "__metadata__"; metadata may be nil and may not contain
-// [FileCRCKey] or [CRCKey].
+// must be non-empty, unique, valid UTF-8 and not "__metadata__"; metadata (valid UTF-8) may be
+// nil and may not contain [FileCRCKey] or [CRCKey].
 func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	for _, k := range []string{FileCRCKey, CRCKey} {
 		if _, ok := metadata[k]; ok {
@@ -135,6 +136,9 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 		}
 		if t.Name == metadataKey {
 			return fmt.Errorf("safetensors: tensor %d: name %q is reserved", i, metadataKey)
+		}
+		if !utf8.ValidString(t.Name) {
+			return fmt.Errorf("safetensors: tensor %d: name %q is not valid UTF-8 (JSON would store another name)", i, t.Name)
 		}
 		if _, dup := header[t.Name]; dup {
 			return fmt.Errorf("safetensors: duplicate tensor name %q", t.Name)
@@ -155,6 +159,9 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	}
 	meta := make(map[string]string, len(metadata)+1)
 	for k, v := range metadata {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fmt.Errorf("safetensors: metadata %q: %q is not valid UTF-8 (JSON would store another string)", k, v)
+		}
 		meta[k] = v
 	}
 	meta[FileCRCKey] = crcPlaceholder

@@ -215,6 +215,10 @@ func TestEncodeErrors(t *testing.T) {
 		{"shape mismatch", []Tensor{{Name: "a", Shape: []int{2, 2}, Data: []float32{1}}}, nil, "holds 4 elements but Data has 1"},
 		{"negative dim", []Tensor{{Name: "a", Shape: []int{-1}, Data: nil}}, nil, "negative dimension"},
 		{"reserved metadata", nil, map[string]string{CRCKey: "0"}, "reserved"},
+		{"reserved file checksum", nil, map[string]string{FileCRCKey: "0"}, "reserved"},
+		{"name not UTF-8", []Tensor{{Name: "a\xff", Shape: []int{1}, Data: []float32{1}}}, nil, "not valid UTF-8"},
+		{"metadata key not UTF-8", nil, map[string]string{"k\xfe": "v"}, "not valid UTF-8"},
+		{"metadata value not UTF-8", nil, map[string]string{"k": "v\xfe"}, "not valid UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
