@@ -14,7 +14,8 @@ type span struct {
 	grad   bool // Grad rather than Value
 }
 
-func (s span) String(ps []Param) string {
+// label names the buffer for error messages.
+func (s span) label(ps []Param) string {
 	which := "Value"
 	if s.grad {
 		which = "Grad"
@@ -49,9 +50,9 @@ func checkDisjoint(ps []Param, scratch []span) ([]span, error) {
 		s := &spans[i]
 		switch {
 		case valueReach != nil && s.lo < valueReach.hi:
-			return spans, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.String(ps), valueReach.String(ps))
+			return spans, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), valueReach.label(ps))
 		case !s.grad && reach != nil && s.lo < reach.hi:
-			return spans, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.String(ps), reach.String(ps))
+			return spans, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), reach.label(ps))
 		}
 		if reach == nil || s.hi > reach.hi {
 			reach = s
