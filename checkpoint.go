@@ -56,6 +56,11 @@ func (o *Optimizer) encode() ([]safetensors.Tensor, map[string]string, error) {
 			tensors = append(tensors, safetensors.Tensor{Name: t.name + "." + s.suffix, Shape: shape, Data: s.data})
 		}
 	}
+	for name, op := range opts { // Load would reject them
+		if err := validOptions(name, op, o.cfg.LR); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", o.alg.name, err)
+		}
+	}
 	pj, err := json.Marshal(params)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: encoding parameters: %w", o.alg.name, err)
@@ -164,7 +169,7 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 		return fail("bad options: %v", err)
 	}
 	for name, o := range opts {
-		if err := validOptions(name, o); err != nil {
+		if err := validOptions(name, o, cfg.LR); err != nil {
 			return fail("%v", err)
 		}
 	}

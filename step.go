@@ -10,7 +10,8 @@ import (
 // Errors returned by the optimizers of this package (wrapped with details; test with errors.Is).
 var (
 	// ErrInvalidConfig reports a hyperparameter out of range (β outside [0, 1), negative or
-	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂ or λ, an unknown Variant, a negative LRScale).
+	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂ or λ, an unknown Variant, invalid
+	// ParamOptions such as a negative LRScale or an LR × LRScale that overflows).
 	ErrInvalidConfig = errors.New("invalid hyperparameter")
 	// ErrInvalidParam reports a malformed parameter: empty or duplicate name, a shape that
 	// disagrees with len(Value) or len(Grad), Value and Grad sharing memory, no parameters.
@@ -158,17 +159,12 @@ func (o *Optimizer) Step(params []Param) error {
 	o.consts = slices.Grow(o.consts[:0], len(tensors))[:len(tensors)]
 	for i, tn := range tensors {
 		opts := o.ParamOptions(tn.name, tn.shape)
-		if err := validOptions(tn.name, opts); err != nil {
+		if err := validOptions(tn.name, opts, o.cfg.LR); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		c := &o.consts[i]
-		*c = stepConsts{t: t, beta2Hat: b2hat, lr: o.cfg.LR, wd: o.cfg.WeightDecay, sign: sign, cfg: &o.cfg}
-		if opts.LRScale != 0 {
-			c.lr *= opts.LRScale
-		}
-		if opts.NoWeightDecay {
-			c.wd = 0
-		}
+		*c = stepConsts{t: t, beta2Hat: b2hat, lr: o.cfg.LR * opts.lrScale(), wd: opts.weightDecay(o.cfg.WeightDecay),
+			sign: sign, cfg: &o.cfg}
 		tn.k.begin(params[i].Value, params[i].Grad, c)
 	}
 	// passRead only reads; check the gradients before finishing it may touch any state.

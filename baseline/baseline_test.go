@@ -20,6 +20,7 @@ type refTensor struct {
 	shape       []int
 	theta, m, v []float64
 	R, C        [][]float64
+	lrS, wd     float64 // the tensor's LR scale and λ (per-parameter options)
 }
 
 type reference struct {
@@ -48,7 +49,8 @@ func rms(x []float64) float64 {
 func newReference(cfg fadam.Config, adafactor bool, ps []fadam.Param) *reference {
 	r := &reference{cfg: cfg, adafactor: adafactor}
 	for _, p := range ps {
-		t := &refTensor{shape: p.Shape, m: make([]float64, len(p.Value)), v: make([]float64, len(p.Value))}
+		t := &refTensor{shape: p.Shape, m: make([]float64, len(p.Value)), v: make([]float64, len(p.Value)),
+			lrS: 1, wd: cfg.WeightDecay}
 		for _, x := range p.Value {
 			t.theta = append(t.theta, float64(x))
 		}
@@ -91,7 +93,7 @@ func (r *reference) step(grads [][]float32) {
 				div = math.Max(1, rms(u)/c.Clip)
 			}
 			for i := range g {
-				tn.theta[i] -= c.LR * (u[i]/div + c.WeightDecay*tn.theta[i])
+				tn.theta[i] -= c.LR * tn.lrS * (u[i]/div + tn.wd*tn.theta[i])
 			}
 			continue
 		}
@@ -145,8 +147,8 @@ func (r *reference) step(grads [][]float32) {
 			div = math.Max(1, rms(gbar)/c.Clip) // line 11
 		}
 		for i := range g {
-			tn.m[i] = c.Beta1*tn.m[i] + (1-c.Beta1)*c.LR*gbar[i]/div // line 12
-			tn.theta[i] -= tn.m[i] + c.WeightDecay*tn.theta[i]       // line 13
+			tn.m[i] = c.Beta1*tn.m[i] + (1-c.Beta1)*c.LR*tn.lrS*gbar[i]/div // line 12
+			tn.theta[i] -= tn.m[i] + tn.wd*tn.theta[i]                      // line 13
 		}
 	}
 }
@@ -272,6 +274,67 @@ func TestAgainstReference(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestParamOptionsAgainstReference: per-parameter λ (replacing the optimizer's; for Adafactor
+// not scaled by η) and LR scale, by name and by rule, changed between steps with the global λ
+// and η, against the float64 references.
+func TestParamOptionsAgainstReference(t *testing.T) {
+	type want struct{ lrS, wd float64 }
+	rule := func(_ string, shape []int) fadam.ParamOptions {
+		if len(shape) <= 1 {
+			return fadam.ParamOptions{NoWeightDecay: true}
+		}
+		return fadam.ParamOptions{LRScale: 0.5}
+	}
+	steps := []struct {
+		lr, wd float64
+		set    map[string]fadam.ParamOptions
+		want   map[string]want // unlisted: rule's LRScale 0.5 and the global λ
+	}{
+		{0.05, 0.1, map[string]fadam.ParamOptions{"w": fadam.ParamOptions{LRScale: 2}.WithWeightDecay(0.7)},
+			map[string]want{"w": {2, 0.7}, "b": {1, 0}, "s": {1, 0}}},
+		{0.03, 0.3, nil, map[string]want{"w": {2, 0.7}, "b": {1, 0}, "s": {1, 0}}},
+		{0.02, 0.05, map[string]fadam.ParamOptions{"w": fadam.ParamOptions{}.WithWeightDecay(0), "b": fadam.ParamOptions{LRScale: 3}.WithWeightDecay(0.2)},
+			map[string]want{"w": {1, 0}, "b": {3, 0.2}, "s": {1, 0}}},
+	}
+	for _, adafactor := range []bool{false, true} {
+		cfg := fadam.Defaults()
+		if adafactor {
+			cfg = baseline.AdafactorDefaults()
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		ps := makeParams(rng, mixedSpecs)
+		ref := newReference(cfg, adafactor, ps)
+		opt := build(t, adafactor, cfg).(*fadam.Optimizer)
+		opt.SetParamOptionsFunc(rule)
+		for k, s := range steps {
+			opt.SetLR(s.lr)
+			opt.SetWeightDecay(s.wd)
+			for name, o := range s.set {
+				if err := opt.SetParamOptions(name, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ref.cfg.LR = s.lr
+			for i, p := range ps {
+				w, ok := s.want[p.Name]
+				if !ok {
+					w = want{0.5, s.wd}
+				}
+				ref.ts[i].lrS, ref.ts[i].wd = w.lrS, w.wd
+			}
+			ref.step(fillGrads(rng, ps, 1))
+			if err := opt.Step(ps); err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range ps {
+				if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+					t.Errorf("adafactor=%v step %d %s: %v", adafactor, k+1, p.Name, err)
+				}
+			}
 		}
 	}
 }
