@@ -55,6 +55,11 @@ type Config struct {
 	Rho         float64 // ρ, the exponent of the Fisher information
 	Variant     Variant // Paper (default) or PyTorchReference
 	Maximize    bool    // ascend the objective instead of descending it
+	// MaxGradNorm turns on global-norm gradient clipping (PyTorch's clip_grad_norm_) when > 0:
+	// if the L2 norm n of all gradients together exceeds it, Step first scales every gradient
+	// in place by MaxGradNorm/(n + 1e-6). 0 (the default) turns it off. See
+	// [Optimizer.LastGradNorm].
+	MaxGradNorm float64
 }
 
 // Defaults returns the values of Algorithm 1, line 1, with a learning rate of 1e-3.

@@ -486,3 +486,92 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		}
 	}
 }
+
+// optionsOn turns on every per-step option for the tests below: global-norm clipping that
+// clips, per-parameter λ and LR scale by rule and by name.
+func optionsOn(t testing.TB, alg fadam.Algorithm) *fadam.Optimizer {
+	t.Helper()
+	cfg := fadam.DefaultsFor(alg)
+	cfg.LR, cfg.MaxGradNorm = 0.01, 0.5
+	o, err := alg.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.SetParamOptionsFunc(func(_ string, shape []int) fadam.ParamOptions {
+		if len(shape) <= 1 {
+			return fadam.ParamOptions{}.WithWeightDecay(0)
+		}
+		return fadam.ParamOptions{LRScale: 0.5}
+	})
+	if err := o.SetParamOptions("big", fadam.ParamOptions{LRScale: 2}.WithWeightDecay(0.05)); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+var optionSpecs = []spec{{"big", []int{100, 700}}, {"wide", []int{2, 3000}}, {"v", []int{40001}}, {"s", nil}}
+
+// TestDeterministicWithOptions: with clipping and per-parameter options on, every algorithm
+// gives bit-identical values (and the same reported norm) for GOMAXPROCS 1 and 8.
+func TestDeterministicWithOptions(t *testing.T) {
+	run := func(procs int, alg fadam.Algorithm) ([]fadam.Param, float64) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		rng := rand.New(rand.NewPCG(21, 22))
+		ps := makeParams(rng, optionSpecs)
+		opt := optionsOn(t, alg)
+		for range 3 {
+			fillGrads(rng, ps, 1)
+			if err := opt.Step(ps); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if opt.LastGradNorm() <= opt.Config().MaxGradNorm {
+			t.Fatalf("norm %v: the test does not clip", opt.LastGradNorm())
+		}
+		return ps, opt.LastGradNorm()
+	}
+	for _, alg := range fadam.Algorithms {
+		a, na := run(1, alg)
+		b, nb := run(8, alg)
+		if na != nb {
+			t.Errorf("%s: LastGradNorm %v with GOMAXPROCS 1, %v with 8", alg, na, nb)
+		}
+		for i := range a {
+			if !slices.Equal(a[i].Value, b[i].Value) || !slices.Equal(a[i].Grad, b[i].Grad) {
+				t.Errorf("%s %s: GOMAXPROCS 1 and 8 differ", alg, a[i].Name)
+			}
+		}
+	}
+}
+
+// TestStepDoesNotAllocate: after the first step (which registers the parameters), Step
+// allocates nothing, with clipping and per-parameter options on.
+func TestStepDoesNotAllocate(t *testing.T) {
+	for _, alg := range fadam.Algorithms {
+		for _, procs := range []int{1, 2} {
+			func() {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				rng := rand.New(rand.NewPCG(5, 6))
+				ps := makeParams(rng, optionSpecs)
+				opt := optionsOn(t, alg)
+				fillGrads(rng, ps, 1)
+				if err := opt.Step(ps); err != nil {
+					t.Fatal(err)
+				}
+				allocs := testing.AllocsPerRun(5, func() {
+					for _, p := range ps { // N(0, 1): clips at every step
+						for j := range p.Grad {
+							p.Grad[j] = float32(rng.NormFloat64())
+						}
+					}
+					if err := opt.Step(ps); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("%s GOMAXPROCS=%d: Step allocates %v times per call", alg, procs, allocs)
+				}
+			}()
+		}
+	}
+}

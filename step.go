@@ -51,10 +51,18 @@ type Optimizer struct {
 	opts     map[string]ParamOptions
 	optsFunc func(name string, shape []int) ParamOptions
 
-	params   []Param // scratch copy of the caller's parameters
-	jobs     []job
-	partials []sums
-	consts   []stepConsts
+	params     []Param // scratch copy of the caller's parameters
+	jobs       []job
+	partials   []sums
+	consts     []stepConsts
+	gradChunks [][]float32 // the gradients cut into chunks for global-norm clipping
+	gradScale  float64     // the clipping factor of this step
+	gradNorm   float64     // LastGradNorm
+
+	runner       *parallelRunner
+	pass         pass      // the pass runJob runs
+	runJobFunc   func(int) // o.runJob, created once
+	scaleJobFunc func(int) // o.scaleJob, created once
 }
 
 // numElements is the product of shape, or an error for a negative dimension or overflow.
@@ -127,7 +135,12 @@ func beta2Hat(beta2 float64, t int64) float64 {
 
 // Step applies one update to every parameter's Value from its Grad. The parameter set must be
 // the same (names, shapes, order) at every step. On error nothing has changed: no Value, no
-// state, not the step count.
+// Grad, no state, not the step count.
+//
+// With Config.MaxGradNorm > 0, Step clips the gradients to that global norm first, scaling the
+// Grad buffers in place (as PyTorch's clip_grad_norm_ does): after Step they hold the gradients
+// the algorithm used. Grad buffers of different parameters must then not share memory.
+// [Optimizer.LastGradNorm] reports the norm before clipping.
 func (o *Optimizer) Step(params []Param) error {
 	name := o.alg.name
 	if err := o.cfg.Validate(name); err != nil {
@@ -169,16 +182,25 @@ func (o *Optimizer) Step(params []Param) error {
 	}
 	// passRead only reads; check the gradients before finishing it may touch any state.
 	o.runPass(tensors, passRead)
+	sumSq := 0.0 // Σg² over all parameters, for the global norm
 	for i, tn := range tensors {
-		if sum := total(o.partials[tn.jobLo : tn.jobLo+tn.k.chunks()]).grad; math.IsNaN(sum) || math.IsInf(sum, 0) {
+		sum := total(o.partials[tn.jobLo : tn.jobLo+tn.k.chunks()]).grad
+		if math.IsNaN(sum) || math.IsInf(sum, 0) {
 			for j, x := range params[i].Grad {
 				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 					return fmt.Errorf("%s: %w: parameter %q, element %d is %v", name, ErrNonFinite, tn.name, j, x)
 				}
 			}
 		}
+		sumSq += sum
 	}
-	// Valid from here on: commit the registration and the step.
+	norm, err := globalGradNorm(sumSq)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	// Valid from here on: clip, then commit the registration and the step.
+	o.clipGradNorm(tensors, params, norm)
+	o.gradNorm = norm
 	o.tensors = tensors
 	o.step = t
 	o.finishPass(tensors, passRead)
@@ -208,10 +230,16 @@ func (o *Optimizer) runPass(ts []*tensor, p pass) {
 		}
 	}
 	o.partials = slices.Grow(o.partials[:0], len(o.jobs))[:len(o.jobs)]
-	jobs, partials := o.jobs, o.partials
-	parallelFor(len(jobs), func(j int) {
-		partials[j] = jobs[j].k.run(p, jobs[j].chunk)
-	})
+	o.pass = p
+	if o.runner == nil { // once: a stored method value and runner keep Step free of allocations
+		o.runner, o.runJobFunc = new(parallelRunner), o.runJob
+	}
+	o.runner.run(len(o.jobs), o.runJobFunc)
+}
+
+// runJob runs job j of the current pass (concurrently with the other jobs).
+func (o *Optimizer) runJob(j int) {
+	o.partials[j] = o.jobs[j].k.run(o.pass, o.jobs[j].chunk)
 }
 
 // finishPass hands every active tensor its chunks' sums of pass p.
