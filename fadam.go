@@ -37,10 +37,20 @@ const (
 	// PyTorchReference reproduces the public PyTorch FAdam code: ε̂ = ε·max(1, rms(g)),
 	// d = f^ρ + ε̂, and clipping x ← x / (max(1, rms(x))/c).
 	PyTorchReference
+	// LaterEps is the later form of the adaptive ε, the maintained PyTorch optimizer
+	// collection's FAdam: ε̂ = ε·min(1, rms(g)), d = f^ρ + ε̂ (ε₂ is not used), and clipping
+	// x ← x / (max(1, rms(x))/c). The zero-denominator rule is kept: an element with d = 0
+	// contributes 0 to ḡ and ḡ_w. With this form d = 0 happens wherever f = 0 in a tensor whose
+	// gradient is zero throughout (then ε̂ = 0), such as an all-zero gradient at the first step.
+	LaterEps
 )
 
 // known reports whether v is one of the Variant constants.
-func (v Variant) known() bool { return v == Paper || v == PyTorchReference }
+func (v Variant) known() bool { return v == Paper || v == PyTorchReference || v == LaterEps }
+
+// clipsByMaxRMS reports whether the RMS clips of lines 10 and 13 are the PyTorch codes'
+// x / (max(1, rms(x))/c) rather than the paper's x / max(1, rms(x)/c).
+func (v Variant) clipsByMaxRMS() bool { return v == PyTorchReference || v == LaterEps }
 
 // Config holds the hyperparameters of Algorithm 1 (and of the baselines, which read the fields
 // they need). JSON field names are the Go field names.
@@ -53,7 +63,7 @@ type Config struct {
 	Clip        float64 // c, the rms clipping threshold
 	WeightDecay float64 // λ
 	Rho         float64 // ρ, the exponent of the Fisher information
-	Variant     Variant // Paper (default) or PyTorchReference
+	Variant     Variant // Paper (default), PyTorchReference or LaterEps; the baselines ignore it
 	Maximize    bool    // ascend the objective instead of descending it
 	// MaxGradNorm turns on global-norm gradient clipping (PyTorch's clip_grad_norm_) when > 0:
 	// if the L2 norm n of all gradients together exceeds it, Step first scales every gradient

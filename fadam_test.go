@@ -96,6 +96,12 @@ func TestAgainstReference(t *testing.T) {
 		{name: "rho-0.25", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Rho = 0.25 }, gradScale: 1, steps: 3},
 		{name: "rho-1", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Rho = 1 }, gradScale: 1, steps: 3},
 		{name: "pytorch", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.PyTorchReference; c.Clip = 0.5 }, gradScale: 1, steps: 3},
+		{name: "later-eps", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps }, gradScale: 1, steps: 3},
+		{name: "later-eps-clip", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps; c.Clip = 0.5 }, gradScale: 1, steps: 3},
+		{name: "later-eps-rho-0.25", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps; c.Rho = 0.25 }, gradScale: 1, steps: 3},
+		{name: "later-eps-tiny-rms", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps; c.Eps = 1e-3 }, gradScale: 1e-9, steps: 3},
+		{name: "later-eps-large-rms", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps; c.Eps = 1e-3 }, gradScale: 1e3, steps: 3},
+		{name: "later-eps-zero-first", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps }, gradScale: 1, steps: 3, zeroFirst: true},
 		{name: "maximize", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Maximize = true }, gradScale: 1, steps: 3},
 		{name: "no-decay-beta0", specs: mixedSpecs, cfg: func(c *fadam.Config) { c.LR, c.WeightDecay, c.Beta1, c.Beta2 = 0.05, 0, 0, 0 }, gradScale: 1, steps: 3},
 	}
@@ -297,6 +303,9 @@ func TestInvalidConfig(t *testing.T) {
 		{"eps2<0", func(c *fadam.Config) { c.Eps2 = -0.01 }},
 		{"wd<0", func(c *fadam.Config) { c.WeightDecay = -1 }},
 		{"variant", func(c *fadam.Config) { c.Variant = 7 }},
+		{"variant<0", func(c *fadam.Config) { c.Variant = -1 }},
+		{"max-grad-norm<0", func(c *fadam.Config) { c.MaxGradNorm = -1 }},
+		{"max-grad-norm NaN", func(c *fadam.Config) { c.MaxGradNorm = nan }},
 	}
 	for _, c := range cases {
 		cfg := fadam.Defaults()
@@ -427,7 +436,7 @@ func TestNamedInError(t *testing.T) {
 func TestFiniteForExtremeGradients(t *testing.T) {
 	for _, mag := range []float64{0, 1e-45, 1e-30, 1e-12, 1, 1e15, 1e19, 3e38} {
 		for _, factored := range []bool{false, true} {
-			for _, variant := range []fadam.Variant{fadam.Paper, fadam.PyTorchReference} {
+			for _, variant := range []fadam.Variant{fadam.Paper, fadam.PyTorchReference, fadam.LaterEps} {
 				cfg := fadam.Defaults()
 				cfg.Variant = variant
 				cfg.LR, cfg.WeightDecay = 0.1, 0.1
@@ -488,11 +497,12 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 }
 
 // optionsOn turns on every per-step option for the tests below: global-norm clipping that
-// clips, per-parameter λ and LR scale by rule and by name.
+// clips, per-parameter λ and LR scale by rule and by name, and the LaterEps variant (which
+// the baselines ignore).
 func optionsOn(t testing.TB, alg fadam.Algorithm) *fadam.Optimizer {
 	t.Helper()
 	cfg := fadam.DefaultsFor(alg)
-	cfg.LR, cfg.MaxGradNorm = 0.01, 0.5
+	cfg.LR, cfg.MaxGradNorm, cfg.Variant = 0.01, 0.5, fadam.LaterEps
 	o, err := alg.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -572,6 +582,46 @@ func TestStepDoesNotAllocate(t *testing.T) {
 					t.Errorf("%s GOMAXPROCS=%d: Step allocates %v times per call", alg, procs, allocs)
 				}
 			}()
+		}
+	}
+}
+
+// TestZeroGradientTensors: tensors whose gradient is zero throughout (f = 0 and ε̂ = 0, so
+// d = 0: the zero-denominator rule), or zero at one later step (ε̂ = 0 but f > 0), against the
+// reference, for every variant. With LaterEps ε̂ = ε·min(1, rms(g)) is 0 exactly when the
+// tensor's gradient is.
+func TestZeroGradientTensors(t *testing.T) {
+	specs := []spec{{"live", []int{4, 6}}, {"dead", []int{4, 6}}, {"dead-v", []int{7}}, {"pause", []int{3, 5}}}
+	for _, variant := range []fadam.Variant{fadam.Paper, fadam.PyTorchReference, fadam.LaterEps} {
+		for _, factored := range []bool{false, true} {
+			cfg := fadam.Defaults()
+			cfg.LR, cfg.WeightDecay, cfg.Variant = 0.05, 0.1, variant
+			rng := rand.New(rand.NewPCG(51, 52))
+			ps := makeParams(rng, specs)
+			deadBefore := slices.Clone(ps[1].Value)
+			ref := newRef(cfg, factored, ps)
+			opt := mustNew(t, cfg, factored)
+			for step := 1; step <= 4; step++ {
+				gs := fillGrads(rng, ps, 1)
+				clear(gs[1])
+				clear(gs[2])
+				if step == 2 {
+					clear(gs[3])
+				}
+				ref.step(gs)
+				if err := opt.Step(ps); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, p := range ps {
+				if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+					t.Errorf("variant %d factored=%v %s: %v", variant, factored, p.Name, err)
+				}
+			}
+			// PyTorchReference's ε̂ = ε·max(1, rms(g)) ≥ ε keeps d > 0: there, weight decay moves it.
+			if variant != fadam.PyTorchReference && !slices.Equal(ps[1].Value, deadBefore) {
+				t.Errorf("variant %d factored=%v: a tensor with no Fisher information moved", variant, factored)
+			}
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // This file is an independent, deliberately literal float64 implementation of Algorithms 1 and
-// 2 (with DESIGN.md §2's zero-denominator rule and PyTorchReference variant), used as the
+// 2 (with the zero-denominator rule and the PyTorchReference and LaterEps variants), used as the
 // reference the optimized float32 code is checked against.
 
 type refTensor struct {
@@ -131,17 +131,21 @@ func (r *refOpt) step(grads [][]float32) {
 		}
 		var den func(i int) float64
 		rg := rms(g)
-		if c.Variant == fadam.PyTorchReference {
+		switch c.Variant {
+		case fadam.PyTorchReference:
 			epsHat := c.Eps * math.Max(1, rg)
 			den = func(i int) float64 { return math.Pow(f[i], c.Rho) + epsHat }
-		} else {
+		case fadam.LaterEps:
+			epsHat := c.Eps * math.Min(1, rg)
+			den = func(i int) float64 { return math.Pow(f[i], c.Rho) + epsHat }
+		default:
 			epsHat := math.Min(c.Eps, c.Eps2*rg) // line 8
 			den = func(i int) float64 { return math.Pow(f[i], c.Rho) + math.Pow(epsHat, 2*c.Rho) }
 		}
 		clip := func(x []float64) {
 			r := rms(x)
 			div := math.Max(1, r/c.Clip)
-			if c.Variant == fadam.PyTorchReference {
+			if c.Variant == fadam.PyTorchReference || c.Variant == fadam.LaterEps {
 				div = math.Max(1, r) / c.Clip
 			}
 			for i := range x {
