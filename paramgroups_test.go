@@ -237,13 +237,16 @@ func TestParamOptionsValidation(t *testing.T) {
 	}
 }
 
-// TestParamOptionsCheckpoint: per-parameter λ and LR scale, explicit and from a rule, survive
-// Save and Load, and the loaded optimizer continues bit-identically.
+// TestParamOptionsCheckpoint: per-parameter λ and LR scale, explicit and from a rule, the
+// optimizer's λ, MaxGradNorm and the Variant survive Save and Load, and the loaded optimizer
+// continues bit-identically.
 func TestParamOptionsCheckpoint(t *testing.T) {
 	for _, alg := range fadam.Algorithms {
 		rng := rand.New(rand.NewPCG(5, 6))
 		ps := makeParams(rng, mixedSpecs)
-		a, _ := alg.New(fadam.DefaultsFor(alg))
+		cfg := fadam.DefaultsFor(alg)
+		cfg.MaxGradNorm, cfg.Variant = 3, fadam.LaterEps
+		a, _ := alg.New(cfg)
 		a.SetParamOptionsFunc(func(_ string, shape []int) fadam.ParamOptions {
 			if len(shape) <= 1 {
 				return fadam.ParamOptions{NoWeightDecay: true}
@@ -269,8 +272,8 @@ func TestParamOptionsCheckpoint(t *testing.T) {
 		if err := b.Load(path); err != nil {
 			t.Fatal(err)
 		}
-		if b.WeightDecay() != 0.02 {
-			t.Errorf("%s: loaded WeightDecay = %v, want 0.02", alg, b.WeightDecay())
+		if b.WeightDecay() != 0.02 || b.Config() != a.Config() {
+			t.Errorf("%s: loaded config %+v, want %+v", alg, b.Config(), a.Config())
 		}
 		for _, sp := range mixedSpecs {
 			if got, want := b.ParamOptions(sp.name, sp.shape), a.ParamOptions(sp.name, sp.shape); got != want {
