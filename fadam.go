@@ -9,19 +9,35 @@
 //
 // Build an optimizer with [New] (FAdam, Algorithm 1) or [NewFactored] (FAdafactor, Algorithm
 // 2), or one of the paper's baselines with [NewAdam] (PyTorch AdamW semantics) or
-// [NewAdafactor] (Algorithm 4), and call [Optimizer.Step] with the same parameters ([Param]: name, shape, values and
-// gradients) at every step; values are updated in place. Per parameter, weight decay can be
-// switched off and the learning rate scaled ([Optimizer.SetParamOptions],
-// [Optimizer.SetParamOptionsFunc]); [Optimizer.SetLR] changes the learning rate between steps;
-// [Optimizer.Fisher] reads the diagonal Fisher estimate; [Optimizer.Save] and [Optimizer.Load]
-// checkpoint the whole state in the safetensors format. Package optimizers builds any of the four
-// by name; package baseline keeps the baselines' older names.
+// [NewAdafactor] (Algorithm 4), and call [Optimizer.Step] with the same parameters ([Param]:
+// name, shape, values and gradients) at every step; values are updated in place. Package
+// optimizers builds any of the four by name; package baseline keeps the baselines' older names.
+//
+// What users of PyTorch and optax expect is there:
+//
+//   - Parameter groups: per parameter, a weight decay λ of its own (replacing the optimizer's,
+//     as in PyTorch's param_groups; λ = 0 excludes it) and a learning-rate scale, set by name
+//     ([Optimizer.SetParamOptions]) or by rule ([Optimizer.SetParamOptionsFunc]) — see
+//     [ParamOptions].
+//   - Schedules: [Optimizer.SetLR], [Optimizer.SetWeightDecay] and the per-parameter options
+//     may change between any two steps.
+//   - Global-norm gradient clipping with PyTorch's clip_grad_norm_ semantics
+//     ([Config].MaxGradNorm), and the pre-clip norm for logging ([Optimizer.LastGradNorm]).
+//   - The published forms of the adaptive ε ([Variant]): the paper's (the default), the public
+//     PyTorch reference code's, and the later form of the maintained PyTorch optimizer
+//     collection ([LaterEps]).
+//   - [Optimizer.Fisher] reads the diagonal Fisher estimate; [Optimizer.Save] and
+//     [Optimizer.Load] checkpoint the whole state (configuration and options included) in the
+//     safetensors format, and a loaded optimizer continues bit-identically.
+//
+// An [Optimizer] is not safe for concurrent use (Step parallelises its own work); distinct
+// optimizers share nothing.
 //
 // Bad input (mismatched lengths, a changed parameter set, NaN or ±Inf in a gradient, invalid
 // hyperparameters) gets an error wrapping one of the Err* sentinels, naming the parameter, and
-// leaves every parameter and all optimizer state untouched. finite gradients never produce NaN
-// or Inf: the state holds √f rather than f (float32 then covers g² for any finite float32 g),
-// intermediates are float64, and stores saturate at ±math.MaxFloat32.
+// leaves every parameter, gradient and all optimizer state untouched. Finite gradients never
+// produce NaN or Inf: the state holds √f rather than f (float32 then covers g² for any finite
+// float32 g), intermediates are float64, and stores saturate at ±math.MaxFloat32.
 //
 // State and parameters are float32; reductions accumulate in float64 over fixed chunks in a
 // fixed order, so results are bit-identical for any GOMAXPROCS (and, on amd64, with or without

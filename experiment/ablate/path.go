@@ -54,7 +54,8 @@ func (s Stage) String() string {
 
 // Path is an optimizer at one stage of the AdamW → FAdam path. It computes in float64 per
 // element and keeps float32 state, and is written for clarity rather than speed: it exists to
-// attribute a difference between AdamW and FAdam to one correction.
+// attribute a difference between AdamW and FAdam to one correction. A Path is not safe for
+// concurrent use.
 type Path struct {
 	cfg      fadam.Config
 	stage    Stage
