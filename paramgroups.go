@@ -16,8 +16,9 @@ func (p ParamOptions) WithWeightDecay(wd float64) ParamOptions {
 	return p
 }
 
-// weightDecay is the λ that applies to the parameter when the optimizer's is global.
-func (p ParamOptions) weightDecay(global float64) float64 {
+// EffectiveWeightDecay is the λ that applies to a parameter with options p when the
+// optimizer's is global: 0 with NoWeightDecay, WeightDecay with HasWeightDecay, else global.
+func (p ParamOptions) EffectiveWeightDecay(global float64) float64 {
 	switch {
 	case p.NoWeightDecay:
 		return 0
@@ -27,34 +28,44 @@ func (p ParamOptions) weightDecay(global float64) float64 {
 	return global
 }
 
-// lrScale is the factor of the learning rate (LRScale, 0 meaning 1).
-func (p ParamOptions) lrScale() float64 {
+// EffectiveLRScale is the factor of the learning rate: LRScale, or 1 where it is 0.
+func (p ParamOptions) EffectiveLRScale() float64 {
 	if p.LRScale == 0 {
 		return 1
 	}
 	return p.LRScale
 }
 
-// validOptions checks the options of the named parameter under the learning rate lr, wrapping
-// ErrInvalidConfig.
-func validOptions(name string, opts ParamOptions, lr float64) error {
+// Validate reports, wrapping ErrInvalidConfig, what is wrong with p for a learning rate lr: a
+// LRScale or WeightDecay that is negative or not finite, a WeightDecay without HasWeightDecay or
+// contradicting NoWeightDecay, or an lr × LRScale that overflows. Pass lr = 0 to check the
+// options alone.
+func (p ParamOptions) Validate(lr float64) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: parameter %q: %s", ErrInvalidConfig, name, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
 	}
-	if !isFinite(opts.LRScale) || opts.LRScale < 0 {
-		return bad("LRScale = %v, want a finite value ≥ 0 (0 means 1)", opts.LRScale)
+	if !isFinite(p.LRScale) || p.LRScale < 0 {
+		return bad("LRScale = %v, want a finite value ≥ 0 (0 means 1)", p.LRScale)
 	}
-	if !isFinite(opts.WeightDecay) || opts.WeightDecay < 0 {
-		return bad("WeightDecay = %v, want a finite value ≥ 0", opts.WeightDecay)
+	if !isFinite(p.WeightDecay) || p.WeightDecay < 0 {
+		return bad("WeightDecay = %v, want a finite value ≥ 0", p.WeightDecay)
 	}
-	if opts.WeightDecay != 0 && !opts.HasWeightDecay {
-		return bad("WeightDecay = %v is set but HasWeightDecay is false (use ParamOptions.WithWeightDecay)", opts.WeightDecay)
+	if p.WeightDecay != 0 && !p.HasWeightDecay {
+		return bad("WeightDecay = %v is set but HasWeightDecay is false (use ParamOptions.WithWeightDecay)", p.WeightDecay)
 	}
-	if opts.WeightDecay != 0 && opts.NoWeightDecay {
-		return bad("NoWeightDecay contradicts WeightDecay = %v", opts.WeightDecay)
+	if p.WeightDecay != 0 && p.NoWeightDecay {
+		return bad("NoWeightDecay contradicts WeightDecay = %v", p.WeightDecay)
 	}
-	if isFinite(lr) && !isFinite(lr*opts.lrScale()) {
-		return bad("LR × LRScale = %v × %v overflows", lr, opts.LRScale)
+	if isFinite(lr) && !isFinite(lr*p.EffectiveLRScale()) {
+		return bad("LR × LRScale = %v × %v overflows", lr, p.LRScale)
+	}
+	return nil
+}
+
+// validOptions is Validate naming the parameter.
+func validOptions(name string, opts ParamOptions, lr float64) error {
+	if err := opts.Validate(lr); err != nil {
+		return fmt.Errorf("parameter %q: %w", name, err)
 	}
 	return nil
 }

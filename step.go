@@ -10,7 +10,7 @@ import (
 // Errors returned by the optimizers of this package (wrapped with details; test with errors.Is).
 var (
 	// ErrInvalidConfig reports a hyperparameter out of range (β outside [0, 1), negative or
-	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂ or λ, an unknown Variant, invalid
+	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂, λ or MaxGradNorm, an unknown Variant, invalid
 	// ParamOptions such as a negative LRScale or an LR × LRScale that overflows).
 	ErrInvalidConfig = errors.New("invalid hyperparameter")
 	// ErrInvalidParam reports a malformed parameter: empty or duplicate name, a shape that
@@ -176,7 +176,7 @@ func (o *Optimizer) Step(params []Param) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		c := &o.consts[i]
-		*c = stepConsts{t: t, beta2Hat: b2hat, lr: o.cfg.LR * opts.lrScale(), wd: opts.weightDecay(o.cfg.WeightDecay),
+		*c = stepConsts{t: t, beta2Hat: b2hat, lr: o.cfg.LR * opts.EffectiveLRScale(), wd: opts.EffectiveWeightDecay(o.cfg.WeightDecay),
 			sign: sign, cfg: &o.cfg}
 		tn.k.begin(params[i].Value, params[i].Grad, c)
 	}

@@ -50,6 +50,7 @@ const (
 	ParamRho                = "rho"                   // float64, ρ (FAdam, FAdafactor)
 	ParamWeightDecayMinRank = "weight_decay_min_rank" // int: variables of lower rank get no weight decay
 	ParamDType              = "dtype"                 // string: "", "float32" or "float64"
+	ParamMaxGradNorm        = "max_grad_norm"         // float64: global-norm clipping, 0 = off (MaxGradNorm)
 )
 
 // ParamKey returns the context hyperparameter key of param for the optimizer named name:
@@ -94,7 +95,9 @@ type Config struct {
 	maximize     bool
 	decayMinRank int
 	excludeDecay func(v *context.Variable) bool
-	err          error // a hyperparameter FromContext could not read, reported by Validate
+	paramOptions func(v *context.Variable) fadam.ParamOptions // per-variable λ and LR scale
+	maxGradNorm  float64                                      // global-norm clipping, 0: off
+	err          error                                        // a hyperparameter FromContext could not read, reported by Validate
 }
 
 // FAdam returns the configuration of FAdam (Algorithm 1) with the paper's defaults
@@ -150,9 +153,11 @@ func defaultScope(name Algorithm) string {
 	}
 }
 
-// FromConfig copies every hyperparameter of cfg (learning rate, betas, ε, ε₂, c, λ, ρ, Variant and
-// Maximize) into c, so a GoMLX model and the core optimizers can share one fadam.Config.
+// FromConfig copies every hyperparameter of cfg (learning rate, betas, ε, ε₂, c, λ, ρ, Variant,
+// Maximize and MaxGradNorm) into c, so a GoMLX model and the core optimizers can share one
+// fadam.Config.
 func (c *Config) FromConfig(cfg fadam.Config) *Config {
+	c.maxGradNorm = cfg.MaxGradNorm
 	c.learningRate = cfg.LR
 	c.beta1, c.beta2 = cfg.Beta1, cfg.Beta2
 	c.epsilon, c.epsilon2 = cfg.Eps, cfg.Eps2
@@ -178,6 +183,7 @@ func (c *Config) FromContext(ctx *context.Context) *Config {
 	c.weightDecay = context.GetParamOr(ctx, key(ParamWeightDecay), c.weightDecay)
 	c.rho = context.GetParamOr(ctx, key(ParamRho), c.rho)
 	c.decayMinRank = context.GetParamOr(ctx, key(ParamWeightDecayMinRank), c.decayMinRank)
+	c.maxGradNorm = context.GetParamOr(ctx, key(ParamMaxGradNorm), c.maxGradNorm)
 	if s := context.GetParamOr(ctx, key(ParamDType), ""); s != "" {
 		dt, err := dtypes.DTypeString(s)
 		if err != nil || !dt.IsFloat() {
@@ -237,8 +243,9 @@ func (c *Config) Rho(rho float64) *Config {
 	return c
 }
 
-// Variant selects the paper's algorithm (fadam.Paper, the default) or the public PyTorch
-// reference's (fadam.PyTorchReference). It does not apply to Adafactor.
+// Variant selects the paper's algorithm (fadam.Paper, the default), the public PyTorch
+// reference's (fadam.PyTorchReference) or the later form of the adaptive ε (fadam.LaterEps: ε̂ =
+// ε·min(1, RMS(g))). It does not apply to Adafactor.
 func (c *Config) Variant(v fadam.Variant) *Config {
 	c.variant = v
 	return c
@@ -279,6 +286,34 @@ func (c *Config) Scope(name string) *Config {
 	return c
 }
 
+// MaxGradNorm turns on global-norm gradient clipping when maxNorm > 0, with PyTorch's
+// clip_grad_norm_ semantics and as the core optimizers' Config.MaxGradNorm: if the L2 norm n of
+// all the step's gradients together exceeds maxNorm, every gradient is multiplied by
+// maxNorm/(n + 1e-6) before the algorithm sees it. 0 (the default) turns it off. The norm
+// before clipping is kept in the scalar variable GradNormVariable of the optimizer's scope,
+// for logging; see GradNorm.
+func (c *Config) MaxGradNorm(maxNorm float64) *Config {
+	c.maxGradNorm = maxNorm
+	return c
+}
+
+// GradNorm returns the variable GradNormVariable of this configuration's scope in ctx: the
+// global gradient norm of the last step before clipping, or nil before the first step or
+// without MaxGradNorm.
+func (c *Config) GradNorm(ctx *context.Context) *context.Variable {
+	return ctx.InAbsPath(context.ScopeSeparator + c.scopeName).GetVariable(GradNormVariable)
+}
+
+// ParamOptions sets a rule giving each trainable variable its options, the core package's
+// per-parameter options (PyTorch's param groups): a weight decay λ of its own (replacing the
+// optimizer's; λ = 0 excludes the variable) and a learning-rate scale. WeightDecayMinRank and
+// ExcludeFromWeightDecay still exclude a variable whatever its options. Invalid options
+// (fadam.ParamOptions.Validate) make UpdateGraph panic.
+func (c *Config) ParamOptions(rule func(v *context.Variable) fadam.ParamOptions) *Config {
+	c.paramOptions = rule
+	return c
+}
+
 // Validate reports the first hyperparameter that is out of range.
 func (c *Config) Validate() error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
@@ -303,8 +338,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("fadamgomlx: %s: weight decay %v is negative or not finite", c.algorithm, c.weightDecay)
 	case !(c.rho > 0) || !finite(c.rho):
 		return fmt.Errorf("fadamgomlx: %s: rho %v is not a positive finite number", c.algorithm, c.rho)
-	case c.variant != fadam.Paper && c.variant != fadam.PyTorchReference:
+	case c.variant != fadam.Paper && c.variant != fadam.PyTorchReference && c.variant != fadam.LaterEps:
 		return fmt.Errorf("fadamgomlx: %s: unknown variant %d", c.algorithm, c.variant)
+	case !(c.maxGradNorm >= 0) || !finite(c.maxGradNorm):
+		return fmt.Errorf("fadamgomlx: %s: max gradient norm %v is negative or not finite", c.algorithm, c.maxGradNorm)
 	case c.scopeName == "":
 		return errors.New("fadamgomlx: " + string(c.algorithm) + ": empty scope name")
 	}

@@ -60,6 +60,13 @@ func (o *optimizer) UpdateGraphWithGradients(ctx *context.Context, grads []*Node
 	t := optimizers.IncrementGlobalStepGraph(ctx.In(c.scopeName), g, dtype)
 	s := stepScalars{learningRate: learningRate, beta2Hat: beta2Hat(t, c.beta2)}
 
+	if c.maxGradNorm > 0 {
+		var gradNorm *Node
+		grads, gradNorm = clipGlobalNorm(grads, c.maxGradNorm, dtype)
+		ctx.Checked(false).InAbsPath(context.ScopeSeparator+c.scopeName).WithInitializer(initializers.Zero).
+			VariableWithShape(GradNormVariable, gradNorm.Shape()).SetTrainable(false).SetValueGraph(gradNorm)
+	}
+
 	numTrainable := len(grads)
 	i := 0
 	for v := range ctx.IterVariables() {
@@ -75,6 +82,49 @@ func (o *optimizer) UpdateGraphWithGradients(ctx *context.Context, grads []*Node
 		panic(fmt.Errorf("fadamgomlx: %s: got gradients for %d variables but sees %d trainable "+
 			"variables: were variables created in between?", c.algorithm, numTrainable, i))
 	}
+}
+
+// GradNormVariable is the name of the scalar variable, in the optimizer's scope, that holds the
+// L2 norm of all the gradients of the last step taken together, before clipping, when
+// Config.MaxGradNorm is set (read it with Config.GradNorm).
+const GradNormVariable = "global_grad_norm"
+
+// clipGlobalNorm is global-norm clipping with PyTorch's clip_grad_norm_ semantics: n is the L2
+// norm of all gradients together (computed in dtype); if n > maxNorm every gradient is
+// multiplied by maxNorm/(n + 1e-6). It returns the clipped gradients (a new slice) and n.
+func clipGlobalNorm(grads []*Node, maxNorm float64, dtype dtypes.DType) ([]*Node, *Node) {
+	g := grads[0].Graph()
+	var norms []*Node
+	for _, gr := range grads {
+		if gr.Shape().Size() == 0 {
+			continue
+		}
+		if gr.DType() != dtype {
+			gr = ConvertDType(gr, dtype)
+		}
+		norms = append(norms, Reshape(l2Norm(gr), 1))
+	}
+	total := ScalarZero(g, dtype)
+	if len(norms) > 0 {
+		total = l2Norm(Concatenate(norms, 0))
+	}
+	limit := Scalar(g, dtype, maxNorm)
+	factor := Where(GreaterThan(total, limit), Div(limit, AddScalar(total, 1e-6)), ScalarOne(g, dtype))
+	out := make([]*Node, len(grads))
+	for i, gr := range grads {
+		f := factor
+		if gr.DType() != dtype {
+			f = ConvertDType(factor, gr.DType())
+		}
+		out[i] = Mul(gr, f)
+	}
+	return out, total
+}
+
+// l2Norm is sqrt(Σx²) over the whole tensor, computed on x/max|x| as rms is.
+func l2Norm(x *Node) *Node {
+	scale := safeScale(ReduceAllMax(Abs(x)))
+	return Mul(scale, Sqrt(ReduceAllSum(Square(Div(x, scale)))))
 }
 
 // stepScalars are the per-step scalars shared by every variable, in the optimizer's dtype.
@@ -120,12 +170,15 @@ func (o *optimizer) updateVariable(ctx *context.Context, g *Graph, v *context.Va
 	learningRate, b2 := convert(s.learningRate), convert(s.beta2Hat)
 
 	st := o.state(ctx, v, dtype)
-	decay := o.decays(v)
+	weightDecay, lrScale := o.options(v)
+	if lrScale != 1 {
+		learningRate = MulScalar(learningRate, lrScale)
+	}
 	var step *Node
 	if c.algorithm == NameAdafactor {
-		step = o.adafactorStep(g, st, grad, thetaC, learningRate, b2, decay)
+		step = o.adafactorStep(g, st, grad, thetaC, learningRate, b2, weightDecay)
 	} else {
-		step = o.fadamStep(g, st, grad, thetaC, learningRate, b2, decay)
+		step = o.fadamStep(g, st, grad, thetaC, learningRate, b2, weightDecay)
 	}
 	step = optimizers.ClipStepByValue(ctx, step)
 	updated := Sub(thetaC, step)
@@ -136,18 +189,29 @@ func (o *optimizer) updateVariable(ctx *context.Context, g *Graph, v *context.Va
 	v.SetValueGraph(updated)
 }
 
-// decays reports whether variable v gets weight decay.
-func (o *optimizer) decays(v *context.Variable) bool {
+// options returns variable v's weight decay λ and learning-rate scale: its ParamOptions (the
+// optimizer's λ and scale 1 without them), and λ = 0 for a variable excluded by
+// WeightDecayMinRank or ExcludeFromWeightDecay. It panics on invalid options.
+func (o *optimizer) options(v *context.Variable) (weightDecay, lrScale float64) {
 	c := o.config
-	if c.weightDecay == 0 || v.Shape().Rank() < c.decayMinRank {
-		return false
+	opts := fadam.ParamOptions{}
+	if c.paramOptions != nil {
+		opts = c.paramOptions(v)
+		lr := max(c.learningRate, 0) // a learning rate from the context is checked as it changes
+		if err := opts.Validate(lr); err != nil {
+			panic(fmt.Errorf("fadamgomlx: %s: variable %s: %w", c.algorithm, v.ScopeAndName(), err))
+		}
 	}
-	return c.excludeDecay == nil || !c.excludeDecay(v)
+	weightDecay, lrScale = opts.EffectiveWeightDecay(c.weightDecay), opts.EffectiveLRScale()
+	if v.Shape().Rank() < c.decayMinRank || (c.excludeDecay != nil && c.excludeDecay(v)) {
+		weightDecay = 0
+	}
+	return weightDecay, lrScale
 }
 
 // fadamStep is Algorithm 1, lines 7–14 (Algorithm 2, lines 7–16, for a factored Fisher). It
 // updates the momentum and Fisher state and returns the step η(m + λḡ_w) to subtract from θ.
-func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, decay bool) *Node {
+func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, weightDecay float64) *Node {
 	c := o.config
 	dtype := grad.DType()
 
@@ -157,9 +221,12 @@ func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2
 	// Line 8: adaptive epsilon, and the denominator f^ρ + ε̂^{2ρ} = (√f)^{2ρ} + ε̂^{2ρ}.
 	rmsGrad := rms(grad)
 	var epsTerm *Node
-	if c.variant == fadam.PyTorchReference {
+	switch c.variant {
+	case fadam.PyTorchReference:
 		epsTerm = MulScalar(MaxScalar(rmsGrad, 1.0), c.epsilon)
-	} else {
+	case fadam.LaterEps:
+		epsTerm = MulScalar(MinScalar(rmsGrad, 1.0), c.epsilon)
+	default:
 		epsHat := MinScalar(MulScalar(rmsGrad, c.epsilon2), c.epsilon)
 		epsTerm = powRho(epsHat, 2*c.rho)
 	}
@@ -179,16 +246,16 @@ func (o *optimizer) fadamStep(g *Graph, st *state, grad, theta, learningRate, b2
 
 	// Lines 12–14: Fisher-weighted weight decay, clipped by RMS, and the step.
 	direction := momentum
-	if decay {
+	if weightDecay != 0 {
 		weightDecayGrad := o.clipRMS(Where(noInfo, zeros, Div(theta, safeDenom)))
-		direction = Add(momentum, MulScalar(weightDecayGrad, c.weightDecay))
+		direction = Add(momentum, MulScalar(weightDecayGrad, weightDecay))
 	}
 	return Mul(learningRate, direction)
 }
 
 // adafactorStep is Algorithm 4, lines 7–13: ε inside the EMA, η inside the momentum, and λθ not
 // scaled by η. It returns the step m + λθ to subtract from θ.
-func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, decay bool) *Node {
+func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate, b2 *Node, weightDecay float64) *Node {
 	c := o.config
 	dtype := grad.DType()
 
@@ -206,21 +273,21 @@ func (o *optimizer) adafactorStep(g *Graph, st *state, grad, theta, learningRate
 	st.momentum.SetValueGraph(momentum)
 
 	// Line 13.
-	if decay {
-		return Add(momentum, MulScalar(theta, c.weightDecay))
+	if weightDecay != 0 {
+		return Add(momentum, MulScalar(theta, weightDecay))
 	}
 	return momentum
 }
 
 // clipRMS is the per-tensor clipping of Algorithm 1, lines 10 and 13: x / max(1, RMS(x)/c), or,
-// for the PyTorch reference, x / (max(1, RMS(x))/c).
+// for the PyTorch codes (PyTorchReference, LaterEps), x / (max(1, RMS(x))/c).
 func (o *optimizer) clipRMS(x *Node) *Node {
 	c := o.config
 	if c.clip == 0 { // Adafactor only (Validate): no clipping
 		return x
 	}
 	r := rms(x)
-	if c.variant == fadam.PyTorchReference && c.algorithm != NameAdafactor {
+	if c.variant != fadam.Paper && c.algorithm != NameAdafactor { // PyTorchReference, LaterEps
 		return Div(x, DivScalar(MaxScalar(r, 1.0), c.clip))
 	}
 	return Div(x, MaxScalar(DivScalar(r, c.clip), 1.0))
