@@ -74,7 +74,7 @@ type Config struct {
 	LR          float64 // learning rate η
 	Beta1       float64 // momentum EMA coefficient β₁
 	Beta2       float64 // Fisher EMA coefficient β₂
-	Eps         float64 // ε, the ceiling of the adaptive epsilon
+	Eps         float64 // ε, the ceiling of the adaptive epsilon (LaterEps: ε̂ = ε·min(1, rms(g)))
 	Eps2        float64 // ε₂, the multiplier of rms(g) in the adaptive epsilon
 	Clip        float64 // c, the rms clipping threshold
 	WeightDecay float64 // λ
@@ -83,8 +83,11 @@ type Config struct {
 	Maximize    bool    // ascend the objective instead of descending it
 	// MaxGradNorm turns on global-norm gradient clipping (PyTorch's clip_grad_norm_) when > 0:
 	// if the L2 norm n of all gradients together exceeds it, Step first scales every gradient
-	// in place by MaxGradNorm/(n + 1e-6). 0 (the default) turns it off. See
-	// [Optimizer.LastGradNorm].
+	// in place by MaxGradNorm/(n + 1e-6) (each element becomes float32(g·s), s computed in
+	// float64), so the step is exactly the step on those scaled gradients. 0 (the default)
+	// turns it off. n comes from sums every step computes anyway; a step that does clip reads
+	// and writes the gradients once more and reads them again (about 12 bytes per parameter,
+	// not counted by TrafficBytes). See [Optimizer.LastGradNorm] and [Optimizer.Step].
 	MaxGradNorm float64
 }
 

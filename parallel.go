@@ -6,15 +6,10 @@ import (
 	"sync/atomic"
 )
 
-// parallelFor runs fn(0..n−1) on up to GOMAXPROCS goroutines, handing out indices in order.
-// Which goroutine runs an index never affects a result: every index writes its own output.
-// It allocates; Step uses a reused [parallelRunner] instead.
-func parallelFor(n int, fn func(i int)) {
-	new(parallelRunner).run(n, fn)
-}
-
-// parallelRunner is parallelFor with reusable state: run allocates nothing when fn is a func
-// value created once (a stored method value), so that Step does not allocate.
+// parallelRunner runs fn(0..n−1) on up to GOMAXPROCS goroutines, handing out indices in order.
+// Which goroutine runs an index never affects a result: every index writes its own output. Its
+// state is reused, so run allocates nothing when fn is a func value created once (a stored
+// method value): Step does not allocate.
 type parallelRunner struct {
 	next atomic.Int64
 	n    int

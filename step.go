@@ -139,8 +139,8 @@ func beta2Hat(beta2 float64, t int64) float64 {
 //
 // With Config.MaxGradNorm > 0, Step clips the gradients to that global norm first, scaling the
 // Grad buffers in place (as PyTorch's clip_grad_norm_ does): after Step they hold the gradients
-// the algorithm used. Grad buffers of different parameters must then not share memory.
-// [Optimizer.LastGradNorm] reports the norm before clipping.
+// the algorithm used. Grad buffers must then not share memory with one another or with any
+// Value. [Optimizer.LastGradNorm] reports the norm before clipping.
 func (o *Optimizer) Step(params []Param) error {
 	name := o.alg.name
 	if err := o.cfg.Validate(name); err != nil {
@@ -176,8 +176,8 @@ func (o *Optimizer) Step(params []Param) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		c := &o.consts[i]
-		*c = stepConsts{t: t, beta2Hat: b2hat, lr: o.cfg.LR * opts.EffectiveLRScale(), wd: opts.EffectiveWeightDecay(o.cfg.WeightDecay),
-			sign: sign, cfg: &o.cfg}
+		*c = stepConsts{t: t, beta2Hat: b2hat, sign: sign, cfg: &o.cfg,
+			lr: o.cfg.LR * opts.EffectiveLRScale(), wd: opts.EffectiveWeightDecay(o.cfg.WeightDecay)}
 		tn.k.begin(params[i].Value, params[i].Grad, c)
 	}
 	// passRead only reads; check the gradients before finishing it may touch any state.
