@@ -80,6 +80,7 @@ func init() {
 
 // Config holds the configuration of one optimizer of this package. Create it with FAdam,
 // FAdafactor or Adafactor, chain its setters, and call Done to get the optimizers.Interface.
+// A Config is not safe for concurrent use while it is being set up.
 type Config struct {
 	algorithm    Algorithm
 	scopeName    string
@@ -350,7 +351,9 @@ func (c *Config) Validate() error {
 
 // Done returns the configured optimizer. The configuration is copied, so later changes to c do
 // not affect it. Out-of-range hyperparameters (see Validate) make UpdateGraph panic, as GoMLX
-// graph-building functions do on error.
+// graph-building functions do on error. Like GoMLX's own optimizers, the optimizer holds no
+// state of its own (its state lives in context variables); build graphs with it as you would
+// with them, one graph building at a time per context.
 func (c *Config) Done() optimizers.Interface {
 	cfg := *c
 	return &optimizer{config: &cfg}
