@@ -97,17 +97,19 @@ func (k *adamKernel) run(p pass, chunk int) sums {
 // adamMomentElem updates m and √v of element i and returns the update m̂/(√v̂+ε).
 func adamMomentElem(g, m, sv []float32, i int, c *adamConsts) float64 {
 	gi := c.sign * float64(g[i])
-	m32 := sat32(c.b1*float64(m[i]) + c.c1*gi)
+	// float64(…) around each product keeps the compiler from fusing it into an FMA (as it may
+	// under GOAMD64=v3), so this loop stays bit-identical to the assembly, which does not fuse.
+	m32 := sat32(float64(c.b1*float64(m[i])) + float64(c.c1*gi))
 	m[i] = m32
 	s := float64(sv[i])
-	sv32 := float32(math.Sqrt(c.b2*s*s + c.c2*gi*gi))
+	sv32 := float32(math.Sqrt(float64(c.b2*s*s) + float64(c.c2*gi*gi)))
 	sv[i] = sv32
 	return adamUpdate(m32, sv32, c)
 }
 
 // adamUpdate is m̂/(√v̂+ε) from the stored m and √v (0 where the denominator is 0).
 func adamUpdate(m, sqrtV float32, c *adamConsts) float64 {
-	d := float64(sqrtV)*c.invSqrtBC2 + c.eps
+	d := float64(float64(sqrtV)*c.invSqrtBC2) + c.eps
 	inv := 1 / d
 	if d < minDenominator {
 		inv = reciprocal(d)
@@ -119,7 +121,7 @@ func adamUpdate(m, sqrtV float32, c *adamConsts) float64 {
 func adamUpdateElem(m, sv, theta []float32, i int, c *adamConsts) {
 	u := adamUpdate(m[i], sv[i], c)
 	th := float64(theta[i])
-	theta[i] = sat32(th - c.lr*(u*c.scale+c.wd*th))
+	theta[i] = sat32(th - float64(c.lr*(float64(u*c.scale)+float64(c.wd*th))))
 }
 
 // adamMomentLanesGo is the portable adamMomentLanes (len(g) a multiple of 4): lanes[k] gets
@@ -129,7 +131,7 @@ func adamMomentLanesGo(g, m, sv []float32, c *adamConsts, lanes *[4]float64) {
 	for i := 0; i+4 <= len(g); i += 4 {
 		for k := range 4 {
 			u := adamMomentElem(g, m, sv, i+k, c)
-			lanes[k] += u * u
+			lanes[k] += float64(u * u)
 		}
 	}
 }

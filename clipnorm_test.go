@@ -132,7 +132,7 @@ func TestGlobalNormClippingAgainstReference(t *testing.T) {
 		cfg.LR, cfg.WeightDecay, cfg.MaxGradNorm = 0.05, 0.1, 2
 		rng := rand.New(rand.NewPCG(41, 42))
 		ps := makeParams(rng, mixedSpecs)
-		ref := newRef(cfg, factored, ps)
+		ref := newRef(t, cfg, factored, ps)
 		opt := mustNew(t, cfg, factored)
 		for step := range 4 {
 			fillGrads(rng, ps, float64(step+1)) // the norm grows: clipped from the first step on
@@ -142,12 +142,12 @@ func TestGlobalNormClippingAgainstReference(t *testing.T) {
 			for i := range byHand {
 				gs[i] = byHand[i].Grad
 			}
-			ref.step(gs)
+			refStep(t, ref, gs)
 			if err := opt.Step(ps); err != nil {
 				t.Fatal(err)
 			}
 			for i, p := range ps {
-				if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+				if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
 					t.Fatalf("factored=%v step %d %s: %v", factored, step+1, p.Name, err)
 				}
 			}

@@ -96,21 +96,21 @@ func TestParamGroupsAgainstReference(t *testing.T) {
 				rng := rand.New(rand.NewPCG(8, 9))
 				ps := makeParams(rng, mixedSpecs)
 				cfg := fadam.Defaults()
-				ref := newRef(cfg, factored, ps)
+				ref := newRef(t, cfg, factored, ps)
 				opt := mustNew(t, cfg, factored)
 				for _, s := range c.steps {
 					expect := applyGroupStep(t, opt, s)
-					ref.cfg.LR = s.lr
-					for _, tn := range ref.ts {
-						tn.lrS, tn.wd = expect[tn.name].lrS, expect[tn.name].wd
+					ref.Config.LR = s.lr
+					for _, tn := range ref.Tensors {
+						tn.LRScale, tn.WeightDecay = expect[tn.Name].lrS, expect[tn.Name].wd
 					}
-					ref.step(fillGrads(rng, ps, 1))
+					refStep(t, ref, fillGrads(rng, ps, 1))
 					if err := opt.Step(ps); err != nil {
 						t.Fatal(err)
 					}
 					for i, p := range ps {
-						if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
-							t.Fatalf("step %d %s (lrS %v, λ %v): %v", opt.Steps(), p.Name, ref.ts[i].lrS, ref.ts[i].wd, err)
+						if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
+							t.Fatalf("step %d %s (lrS %v, λ %v): %v", opt.Steps(), p.Name, ref.Tensors[i].LRScale, ref.Tensors[i].WeightDecay, err)
 						}
 					}
 				}
