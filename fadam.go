@@ -5,7 +5,8 @@
 // The contract — which version of the paper Algorithm 1 follows (arXiv 2405.12807), the
 // semantics the paper leaves open (the zero-denominator rule, FAdafactor on tensors of rank other
 // than 2), precision, determinism and the baselines' semantics — is written out in
-// docs/optimizer.md; reference.go states Algorithms 1 and 2 one paper line per statement.
+// docs/optimizer.md; package reference states Algorithms 1–4 in float64, one paper line per
+// statement, and the tests check every optimizer here against it.
 //
 // Build an optimizer with [New] (FAdam, Algorithm 1) or [NewFactored] (FAdafactor, Algorithm
 // 2), or one of the paper's baselines with [NewAdam] (PyTorch AdamW semantics) or
