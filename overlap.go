@@ -25,9 +25,11 @@ func (s span) label(ps []Param) string {
 
 // checkDisjoint reports buffers that share memory where one of them is written: a Value may
 // not overlap any other buffer, its own Grad included, since Step writes it while reading the
-// others from several goroutines. Grads may overlap each other: they are only read. It sorts
-// the buffers by address, O(n log n), reusing scratch (returned for the next call).
-func checkDisjoint(ps []Param, scratch []span) ([]span, error) {
+// others from several goroutines. Grads may overlap each other when they are only read; with
+// gradsWritten (global-norm clipping scales them in place) they may not overlap anything
+// either. It sorts the buffers by address, O(n log n), reusing scratch (returned for the next
+// call).
+func checkDisjoint(ps []Param, scratch []span, gradsWritten bool) ([]span, error) {
 	spans := scratch[:0]
 	for i, p := range ps {
 		for _, b := range []struct {
@@ -51,13 +53,13 @@ func checkDisjoint(ps []Param, scratch []span) ([]span, error) {
 		switch {
 		case valueReach != nil && s.lo < valueReach.hi:
 			return spans, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), valueReach.label(ps))
-		case !s.grad && reach != nil && s.lo < reach.hi:
+		case (!s.grad || gradsWritten) && reach != nil && s.lo < reach.hi:
 			return spans, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), reach.label(ps))
 		}
 		if reach == nil || s.hi > reach.hi {
 			reach = s
 		}
-		if !s.grad && (valueReach == nil || s.hi > valueReach.hi) {
+		if (!s.grad || gradsWritten) && (valueReach == nil || s.hi > valueReach.hi) {
 			valueReach = s
 		}
 	}

@@ -23,6 +23,7 @@ func TestCheckDisjointAgainstPairs(t *testing.T) {
 	}
 	var scratch []span
 	for trial := range 20000 {
+		gradsWritten := trial%2 == 1 // global-norm clipping scales the Grads in place
 		ps := make([]Param, 1+rng.IntN(5))
 		for i := range ps {
 			ps[i] = Param{Name: string(rune('a' + i)), Value: slice(), Grad: slice()}
@@ -30,15 +31,16 @@ func TestCheckDisjointAgainstPairs(t *testing.T) {
 		want := false
 		for i := range ps {
 			for j := range ps {
-				if overlap(ps[i].Value, ps[j].Grad) || (i < j && overlap(ps[i].Value, ps[j].Value)) {
+				if overlap(ps[i].Value, ps[j].Grad) || (i < j && overlap(ps[i].Value, ps[j].Value)) ||
+					(gradsWritten && i < j && overlap(ps[i].Grad, ps[j].Grad)) {
 					want = true
 				}
 			}
 		}
 		var err error
-		scratch, err = checkDisjoint(ps, scratch)
+		scratch, err = checkDisjoint(ps, scratch, gradsWritten)
 		if got := err != nil; got != want {
-			t.Fatalf("trial %d: checkDisjoint error %v, want an error: %v (%+v)", trial, err, want, ps)
+			t.Fatalf("trial %d (gradsWritten %v): checkDisjoint error %v, want an error: %v (%+v)", trial, gradsWritten, err, want, ps)
 		}
 	}
 }
@@ -59,11 +61,11 @@ func TestCheckDisjointAllocates(t *testing.T) {
 	for i := range ps {
 		ps[i] = Param{Name: "p", Value: make([]float32, 10), Grad: make([]float32, 10)}
 	}
-	scratch, err := checkDisjoint(ps, nil)
+	scratch, err := checkDisjoint(ps, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(20, func() { scratch, err = checkDisjoint(ps, scratch) }); n != 0 || err != nil {
+	if n := testing.AllocsPerRun(20, func() { scratch, err = checkDisjoint(ps, scratch, false) }); n != 0 || err != nil {
 		t.Errorf("checkDisjoint allocates %v times per call (err %v)", n, err)
 	}
 }
