@@ -2,6 +2,7 @@ package fadam
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -21,7 +22,7 @@ func TestCheckDisjointAgainstPairs(t *testing.T) {
 		return &a[0] == &b[0] || // same start
 			(offset(buf, a) < offset(buf, b)+len(b) && offset(buf, b) < offset(buf, a)+len(a))
 	}
-	var scratch []span
+	var c disjointCheck
 	for trial := range 20000 {
 		ps := make([]Param, 1+rng.IntN(5))
 		for i := range ps {
@@ -35,8 +36,7 @@ func TestCheckDisjointAgainstPairs(t *testing.T) {
 				}
 			}
 		}
-		var err error
-		scratch, err = checkDisjoint(ps, scratch)
+		err := c.check(ps)
 		if got := err != nil; got != want {
 			t.Fatalf("trial %d: checkDisjoint error %v, want an error: %v (%+v)", trial, err, want, ps)
 		}
@@ -53,17 +53,36 @@ func offset(buf, a []float32) int {
 	panic("not a slice of buf")
 }
 
-// TestCheckDisjointAllocates nothing once its scratch has grown: Step runs it every call.
+// TestCheckDisjointAllocates nothing once its buffers have grown, whether it compares the
+// buffers with the last call's or sorts them: Step runs it every call.
 func TestCheckDisjointAllocates(t *testing.T) {
 	ps := make([]Param, 50)
 	for i := range ps {
 		ps[i] = Param{Name: "p", Value: make([]float32, 10), Grad: make([]float32, 10)}
 	}
-	scratch, err := checkDisjoint(ps, nil)
-	if err != nil {
+	var c disjointCheck
+	if err := c.check(ps); err != nil {
 		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(20, func() { scratch, err = checkDisjoint(ps, scratch) }); n != 0 || err != nil {
-		t.Errorf("checkDisjoint allocates %v times per call (err %v)", n, err)
+	other := make([]Param, 50)
+	for i := range other {
+		other[i] = Param{Name: "p", Value: make([]float32, 10), Grad: make([]float32, 10)}
+	}
+	// Alternating two sets sorts every call; repeating one only compares.
+	alternate, i := [][]Param{ps, other}, 0
+	for name, f := range map[string]func() error{
+		"same buffers":  func() error { return c.check(ps) },
+		"other buffers": func() error { i++; return c.check(alternate[i%2]) },
+	} {
+		var err error
+		if n := testing.AllocsPerRun(20, func() { err = f() }); n != 0 || err != nil {
+			t.Errorf("%s: %v allocations per call (err %v)", name, n, err)
+		}
+	}
+	// A set that overlaps is found even right after the same buffers passed.
+	bad := slices.Clone(ps)
+	bad[3].Grad = bad[2].Value[5:]
+	if err := c.check(bad); err == nil {
+		t.Error("an overlap right after a passing call went unnoticed")
 	}
 }
