@@ -85,10 +85,7 @@ func (s *snapshot) check(alg Algorithm) error {
 		if len(s.params) > 0 && !seen[name] {
 			return fmt.Errorf("%w %q: options are set for it, but it is not among the parameters", ErrUnknownParam, name)
 		}
-		if err := validOptions(name, o); err != nil {
-			return err
-		}
-		if err := checkEffectiveLR(name, s.cfg.LR, o); err != nil {
+		if err := validOptions(name, o, s.cfg.LR); err != nil {
 			return err
 		}
 	}

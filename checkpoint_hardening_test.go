@@ -221,11 +221,15 @@ func TestEffectiveLROverflow(t *testing.T) {
 	for _, name := range optimizers.Names {
 		t.Run(name, func(t *testing.T) {
 			cfg := fadam.Defaults()
-			cfg.LR = 1e300
 			o := newNamed(t, name, cfg)
 			ps := []fadam.Param{param("w", 2, 3), param("b", 3)}
 			if err := o.SetParamOptions("b", fadam.ParamOptions{LRScale: 1e300}); err != nil {
 				t.Fatal(err)
+			}
+			// Either factor may change after the other: the learning rate of a schedule here.
+			o.SetLR(1e300)
+			if err := o.SetParamOptions("w", fadam.ParamOptions{LRScale: 1e300}); !errors.Is(err, fadam.ErrInvalidConfig) {
+				t.Errorf("SetParamOptions with LR × LRScale overflowing = %v, want ErrInvalidConfig", err)
 			}
 			values := slices.Clone(ps[0].Value)
 			err := o.Step(ps)
@@ -431,7 +435,7 @@ func TestStrictMetadata(t *testing.T) {
 		{"config field of another type", replace("config", `"Variant":0`, `"Variant":0.5`), `Variant is 0.5`},
 		{"duplicate parameter field", replace("params", `{"name":"w"`, `{"name":"b","name":"w"`), `[0]: duplicate field "name"`},
 		{"missing parameter shape", replace("params", `,"shape":[3]`, ``), `[1]: missing field "shape"`},
-		{"duplicate options", replace("options", `{`, `{"b":{"NoWeightDecay":false,"LRScale":0},`), `duplicate key "b"`},
+		{"duplicate options", replace("options", `{`, `{"b":{"NoWeightDecay":false,"LRScale":0,"WeightDecay":0,"HasWeightDecay":false},`), `duplicate key "b"`},
 		{"missing option field", replace("options", `"NoWeightDecay":true,`, ``), `["b"]: missing field "NoWeightDecay"`},
 		{"unknown metadata key", func(meta map[string]string) { meta["comment"] = "hi" }, `unknown metadata key "comment"`},
 		{"missing metadata key", func(meta map[string]string) { delete(meta, "options") }, `missing metadata key "options"`},
@@ -471,7 +475,7 @@ func TestSaveRefusesWhatLoadRefuses(t *testing.T) {
 			{"huge LR × LRScale", func(o optimizers.Optimizer) { o.SetLR(1e300) }, fadam.ErrInvalidConfig, "overflows"},
 			{"negative LRScale by rule", func(o optimizers.Optimizer) {
 				o.SetParamOptionsFunc(func(string, []int) fadam.ParamOptions { return fadam.ParamOptions{LRScale: -2} })
-			}, fadam.ErrInvalidConfig, `parameter "w": LRScale = -2`},
+			}, fadam.ErrInvalidConfig, `parameter "w": invalid hyperparameter: LRScale = -2`},
 		}
 		for _, b := range breakers {
 			t.Run(name+"/"+b.what, func(t *testing.T) {

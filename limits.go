@@ -2,7 +2,6 @@ package fadam
 
 import (
 	"fmt"
-	"math"
 	"unicode/utf8"
 )
 
@@ -17,15 +16,6 @@ func checkStepLimit(step int64) error {
 		return fmt.Errorf("%w: the step count %d has reached the maximum of %d steps", ErrInvalidConfig, step, int64(MaxSteps))
 	}
 	return nil
-}
-
-// checkEffectiveLR reports an effective learning rate η × LRScale that overflows: both may be
-// valid (1e300 each) while their product is +Inf, which would turn values into NaN.
-func checkEffectiveLR(name string, lr float64, o ParamOptions) error {
-	if o.LRScale == 0 || !math.IsInf(lr*o.LRScale, 0) {
-		return nil
-	}
-	return fmt.Errorf("%w: parameter %q: LR × LRScale = %v × %v overflows float64", ErrInvalidConfig, name, lr, o.LRScale)
 }
 
 // checkName validates a parameter name: non-empty and valid UTF-8 (a checkpoint stores names

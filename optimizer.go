@@ -3,17 +3,33 @@ package fadam
 import (
 	"fmt"
 	"io"
-	"math"
 )
 
 // ParamOptions are per-parameter settings, PyTorch's param groups: set them by name with
 // [Optimizer.SetParamOptions] or by rule with [Optimizer.SetParamOptionsFunc], before the first
-// Step or between steps. The zero value means "as configured".
+// Step or between steps (they are read at every Step, so they can follow a schedule). The zero
+// value means "as configured": the optimizer's learning rate and weight decay.
+//
+// Options are plain values (comparable, no pointers), so a rule can return them without
+// allocating; "no weight-decay value of its own" and "weight decay 0" are told apart by
+// HasWeightDecay. [ParamOptions.WithWeightDecay] sets both fields.
 type ParamOptions struct {
-	// NoWeightDecay excludes the parameter from weight decay (biases, normalisation gains).
+	// NoWeightDecay excludes the parameter from weight decay (biases, normalisation gains). It is
+	// the older spelling of WithWeightDecay(0) and means exactly λ = 0 for this parameter; it
+	// cannot be combined with a non-zero WeightDecay.
 	NoWeightDecay bool
-	// LRScale multiplies the learning rate for this parameter; 0 means 1. Must be ≥ 0.
+	// LRScale multiplies the learning rate for this parameter; 0 means 1. Must be finite and
+	// ≥ 0, and LR × LRScale must be finite.
 	LRScale float64
+	// WeightDecay is the parameter's own λ, used instead of the optimizer's Config.WeightDecay
+	// (PyTorch's param-group semantics: it replaces the optimizer's value, it does not multiply
+	// it) when HasWeightDecay is set. Must be finite and ≥ 0. For Adafactor it is Algorithm 4's λ,
+	// not scaled by the learning rate; for the others it is scaled by LR × LRScale.
+	WeightDecay float64
+	// HasWeightDecay marks WeightDecay as this parameter's value; without it the optimizer's λ
+	// applies and WeightDecay must be 0 (a non-zero WeightDecay without HasWeightDecay is
+	// rejected rather than silently ignored).
+	HasWeightDecay bool
 }
 
 // optimizerOf validates cfg for alg and returns a fresh optimizer.
@@ -79,21 +95,15 @@ func (o *Optimizer) LR() float64 { return o.cfg.LR }
 // Steps is the number of steps taken (the paper's t after the last step).
 func (o *Optimizer) Steps() int64 { return o.step }
 
-func validOptions(name string, opts ParamOptions) error {
-	if math.IsNaN(opts.LRScale) || math.IsInf(opts.LRScale, 0) || opts.LRScale < 0 {
-		return fmt.Errorf("%w: parameter %q: LRScale = %v, want a finite value ≥ 0 (0 means 1)", ErrInvalidConfig, name, opts.LRScale)
-	}
-	return nil
-}
-
-// SetParamOptions sets the options of the named parameter. It may be called before the first
-// Step; afterwards the name must be a registered parameter. Explicit options take precedence
-// over SetParamOptionsFunc.
+// SetParamOptions sets the options of the named parameter, replacing any it had. It may be
+// called before the first Step; afterwards the name must be a registered parameter. Explicit
+// options take precedence over SetParamOptionsFunc's rule (ClearParamOptions removes them).
+// Invalid options (see [ParamOptions]) are an error that changes nothing.
 func (o *Optimizer) SetParamOptions(name string, opts ParamOptions) error {
 	if err := checkName(name); err != nil {
 		return fmt.Errorf("%s: %w", o.alg.name, err)
 	}
-	if err := validOptions(name, opts); err != nil {
+	if err := validOptions(name, opts, o.cfg.LR); err != nil {
 		return fmt.Errorf("%s: %w", o.alg.name, err)
 	}
 	if o.tensors != nil && o.find(name) < 0 {
@@ -104,8 +114,9 @@ func (o *Optimizer) SetParamOptions(name string, opts ParamOptions) error {
 }
 
 // SetParamOptionsFunc sets a rule giving the options of every parameter that has no explicit
-// options, for example no weight decay for tensors of rank ≤ 1. It is consulted at every Step;
-// nil removes the rule.
+// options, for example no weight decay for tensors of rank ≤ 1. It is consulted at every Step
+// (and by Save); nil removes the rule. Options it returns are validated at every Step: invalid
+// ones make Step fail with ErrInvalidConfig.
 func (o *Optimizer) SetParamOptionsFunc(rule func(name string, shape []int) ParamOptions) {
 	o.optsFunc = rule
 }

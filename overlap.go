@@ -25,30 +25,34 @@ func (s span) label(ps []Param) string {
 
 // disjointCheck reports buffers that share memory where one of them is written: a Value may
 // not overlap any other buffer, its own Grad included, since Step writes it while reading the
-// others from several goroutines. Grads may overlap each other: they are only read. It sorts
-// the buffers by address, O(n log n); a call with exactly the buffers of the last call that
-// passed (the usual case: the same parameters every step) only compares them, O(n). Its
-// buffers are reused, so that a Step allocates nothing for it.
+// others from several goroutines. Grads may overlap each other when they are only read; with
+// gradsWritten (global-norm clipping scales them in place) they may not overlap anything
+// either. It sorts the buffers by address, O(n log n); a call with exactly the buffers of the
+// last call that passed, under the same gradsWritten (the usual case: the same parameters
+// every step), only compares them, O(n). Its buffers are reused, so that a Step allocates
+// nothing for it.
 type disjointCheck struct {
-	spans   []span // this call's buffers, in parameter order
-	checked []span // the buffers of the last call that passed, in parameter order
-	sorted  []span // scratch for the sort
+	spans        []span // this call's buffers, in parameter order
+	checked      []span // the buffers of the last call that passed, in parameter order
+	checkedWrite bool   // that call's gradsWritten
+	sorted       []span // scratch for the sort
 }
 
-func (c *disjointCheck) check(ps []Param) error {
+func (c *disjointCheck) check(ps []Param, gradsWritten bool) error {
 	c.spans = c.spans[:0]
 	for i, p := range ps {
 		c.spans = appendSpan(c.spans, p.Value, i, false)
 		c.spans = appendSpan(c.spans, p.Grad, i, true)
 	}
-	if slices.Equal(c.spans, c.checked) {
+	// Passing with written Grads implies passing without: the reverse does not hold.
+	if (c.checkedWrite || !gradsWritten) && slices.Equal(c.spans, c.checked) {
 		return nil
 	}
 	var err error
-	if c.sorted, err = checkDisjoint(ps, c.spans, c.sorted); err != nil {
+	if c.sorted, err = checkDisjoint(ps, c.spans, c.sorted, gradsWritten); err != nil {
 		return err
 	}
-	c.checked = append(c.checked[:0], c.spans...)
+	c.checked, c.checkedWrite = append(c.checked[:0], c.spans...), gradsWritten
 	return nil
 }
 
@@ -64,25 +68,26 @@ func appendSpan(spans []span, x []float32, i int, grad bool) []span {
 
 // checkDisjoint is disjointCheck.check's sort and sweep over the buffers in spans, using
 // scratch (returned for reuse).
-func checkDisjoint(ps []Param, spans, scratch []span) ([]span, error) {
+func checkDisjoint(ps []Param, spans, scratch []span, gradsWritten bool) ([]span, error) {
 	sorted := append(scratch[:0], spans...)
 	slices.SortFunc(sorted, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
 	// Sweep in address order, keeping the earlier buffer that reaches furthest and the earlier
-	// Value that reaches furthest: a buffer overlaps an earlier Value iff it starts before the
-	// latter ends, and a Value overlaps an earlier buffer iff it starts before the former ends.
+	// written buffer that reaches furthest: a buffer overlaps an earlier written one iff it
+	// starts before the latter ends, and a written buffer overlaps an earlier one iff it starts
+	// before the former ends.
 	var reach, valueReach *span
 	for i := range sorted {
 		s := &sorted[i]
 		switch {
 		case valueReach != nil && s.lo < valueReach.hi:
 			return sorted, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), valueReach.label(ps))
-		case !s.grad && reach != nil && s.lo < reach.hi:
+		case (!s.grad || gradsWritten) && reach != nil && s.lo < reach.hi:
 			return sorted, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), reach.label(ps))
 		}
 		if reach == nil || s.hi > reach.hi {
 			reach = s
 		}
-		if !s.grad && (valueReach == nil || s.hi > valueReach.hi) {
+		if (!s.grad || gradsWritten) && (valueReach == nil || s.hi > valueReach.hi) {
 			valueReach = s
 		}
 	}

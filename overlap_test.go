@@ -24,6 +24,7 @@ func TestCheckDisjointAgainstPairs(t *testing.T) {
 	}
 	var c disjointCheck
 	for trial := range 20000 {
+		gradsWritten := trial%2 == 1 // global-norm clipping scales the Grads in place
 		ps := make([]Param, 1+rng.IntN(5))
 		for i := range ps {
 			ps[i] = Param{Name: string(rune('a' + i)), Value: slice(), Grad: slice()}
@@ -31,14 +32,15 @@ func TestCheckDisjointAgainstPairs(t *testing.T) {
 		want := false
 		for i := range ps {
 			for j := range ps {
-				if overlap(ps[i].Value, ps[j].Grad) || (i < j && overlap(ps[i].Value, ps[j].Value)) {
+				if overlap(ps[i].Value, ps[j].Grad) || (i < j && overlap(ps[i].Value, ps[j].Value)) ||
+					(gradsWritten && i < j && overlap(ps[i].Grad, ps[j].Grad)) {
 					want = true
 				}
 			}
 		}
-		err := c.check(ps)
+		err := c.check(ps, gradsWritten)
 		if got := err != nil; got != want {
-			t.Fatalf("trial %d: checkDisjoint error %v, want an error: %v (%+v)", trial, err, want, ps)
+			t.Fatalf("trial %d (gradsWritten %v): checkDisjoint error %v, want an error: %v (%+v)", trial, gradsWritten, err, want, ps)
 		}
 	}
 }
@@ -61,7 +63,7 @@ func TestCheckDisjointAllocates(t *testing.T) {
 		ps[i] = Param{Name: "p", Value: make([]float32, 10), Grad: make([]float32, 10)}
 	}
 	var c disjointCheck
-	if err := c.check(ps); err != nil {
+	if err := c.check(ps, false); err != nil {
 		t.Fatal(err)
 	}
 	other := make([]Param, 50)
@@ -71,18 +73,31 @@ func TestCheckDisjointAllocates(t *testing.T) {
 	// Alternating two sets sorts every call; repeating one only compares.
 	alternate, i := [][]Param{ps, other}, 0
 	for name, f := range map[string]func() error{
-		"same buffers":  func() error { return c.check(ps) },
-		"other buffers": func() error { i++; return c.check(alternate[i%2]) },
+		"same buffers":  func() error { return c.check(ps, false) },
+		"other buffers": func() error { i++; return c.check(alternate[i%2], false) },
 	} {
 		var err error
 		if n := testing.AllocsPerRun(20, func() { err = f() }); n != 0 || err != nil {
 			t.Errorf("%s: %v allocations per call (err %v)", name, n, err)
 		}
 	}
-	// A set that overlaps is found even right after the same buffers passed.
+}
+
+// TestCheckDisjointCache: a set that passed is compared again, not trusted, and passing with
+// Grads only read does not vouch for the same buffers with Grads written.
+func TestCheckDisjointCache(t *testing.T) {
+	buf := make([]float32, 40)
+	ps := []Param{{Name: "a", Value: buf[0:10], Grad: buf[20:30]}, {Name: "b", Value: buf[10:20], Grad: buf[25:35]}}
+	var c disjointCheck
+	if err := c.check(ps, false); err != nil {
+		t.Fatalf("shared Grads, only read: %v", err)
+	}
+	if err := c.check(ps, true); err == nil {
+		t.Error("shared Grads, written: passed because the same buffers passed read-only")
+	}
 	bad := slices.Clone(ps)
-	bad[3].Grad = bad[2].Value[5:]
-	if err := c.check(bad); err == nil {
+	bad[1].Grad = buf[5:15]
+	if err := c.check(bad, false); err == nil {
 		t.Error("an overlap right after a passing call went unnoticed")
 	}
 }

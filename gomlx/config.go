@@ -99,10 +99,9 @@ const (
 // clipping x ← x / (max(1, RMS(x))/c) of fadam.PyTorchReference. An element with d = 0 (no
 // gradient yet) contributes 0, as in the paper's variant. It does not apply to Adafactor.
 //
-// It is the fadam.Variant value fadam.PyTorchReference+1, so a fadam.Config passed to FromConfig
-// can select it; the core optimizers accept that Config only if their Variant gives this form the
-// same value.
-const LaterEpsilon = fadam.PyTorchReference + 1
+// It is the core package's fadam.LaterEps, so one fadam.Config selects this form for both (pass
+// it to FromConfig).
+const LaterEpsilon = fadam.LaterEps
 
 // variantNames are the values of the context hyperparameter ParamVariant.
 var variantNames = map[string]fadam.Variant{
@@ -238,9 +237,11 @@ func defaultScope(name Algorithm) string {
 	}
 }
 
-// FromConfig copies every hyperparameter of cfg (learning rate, betas, ε, ε₂, c, λ, ρ, Variant and
-// Maximize) into c, so a GoMLX model and the core optimizers can share one fadam.Config.
+// FromConfig copies every hyperparameter of cfg (learning rate, betas, ε, ε₂, c, λ, ρ, Variant,
+// Maximize and MaxGradNorm, as ClipGlobalNorm) into c, so a GoMLX model and the core optimizers
+// can share one fadam.Config.
 func (c *Config) FromConfig(cfg fadam.Config) *Config {
+	c.maxNorm = cfg.MaxGradNorm
 	c.learningRate = cfg.LR
 	c.beta1, c.beta2 = cfg.Beta1, cfg.Beta2
 	c.epsilon, c.epsilon2 = cfg.Eps, cfg.Eps2

@@ -306,18 +306,22 @@ func Beta2Hat(beta2 float64, t int) float64 {
 }
 
 // AdaptiveEps is Algorithm 1 line 8, ε̂ = min(ε, ε₂·RMS(g)), given rmsG = RMS(g); with Variant
-// PyTorchReference it is the public PyTorch code's ε·max(1, RMS(g)).
+// PyTorchReference it is the public PyTorch code's ε·max(1, RMS(g)), with Variant LaterEps the
+// later form's ε·min(1, RMS(g)).
 func AdaptiveEps(c fadam.Config, rmsG float64) float64 {
-	if c.Variant == fadam.PyTorchReference {
+	switch c.Variant {
+	case fadam.PyTorchReference:
 		return c.Eps * math.Max(1, rmsG)
+	case fadam.LaterEps:
+		return c.Eps * math.Min(1, rmsG)
 	}
 	return math.Min(c.Eps, c.Eps2*rmsG)
 }
 
 // Denominator is the denominator of Algorithm 1 lines 9 and 12 for one element: f^ρ + ε̂^{2ρ}
-// (Variant PyTorchReference: f^ρ + ε̂).
+// (Variants PyTorchReference and LaterEps: f^ρ + ε̂).
 func Denominator(c fadam.Config, f, epsHat float64) float64 {
-	if c.Variant == fadam.PyTorchReference {
+	if c.Variant == fadam.PyTorchReference || c.Variant == fadam.LaterEps {
 		return math.Pow(f, c.Rho) + epsHat
 	}
 	return math.Pow(f, c.Rho) + math.Pow(epsHat, 2*c.Rho)
@@ -341,11 +345,11 @@ func Div(x, d float64) float64 {
 	return x / d
 }
 
-// ClipRMS is Algorithm 1 lines 10 and 13, x ← x / max(1, RMS(x)/c), in place; with Variant
-// PyTorchReference the public PyTorch code's x ← x / (max(1, RMS(x))/c).
+// ClipRMS is Algorithm 1 lines 10 and 13, x ← x / max(1, RMS(x)/c), in place; with Variants
+// PyTorchReference and LaterEps the PyTorch codes' x ← x / (max(1, RMS(x))/c).
 func ClipRMS(c fadam.Config, x []float64) {
 	div := math.Max(1, RMS(x)/c.Clip)
-	if c.Variant == fadam.PyTorchReference {
+	if c.Variant == fadam.PyTorchReference || c.Variant == fadam.LaterEps {
 		div = math.Max(1, RMS(x)) / c.Clip
 	}
 	for i := range x {
