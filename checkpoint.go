@@ -12,7 +12,8 @@ import (
 	"github.com/fadam-go/fadam/internal/safetensors"
 )
 
-// Checkpoint layout (safetensors, all tensors F32). Tensors are named <param>.<suffix>: "m" for
+// Checkpoint layout (safetensors; tensors are F32, or BF16 for an optimizer with bfloat16 state,
+// whose Config.StateDType the config records). Tensors are named <param>.<suffix>: "m" for
 // momentum and the square roots of the Fisher estimates the kernels hold ("sqrt_f" for f,
 // "sqrt_v" for Adam's v, "sqrt_R" and "sqrt_C" for the factored R and C; square them in Python
 // for f). Metadata keys:
@@ -53,7 +54,7 @@ func (o *Optimizer) encode() ([]safetensors.Tensor, map[string]string, error) {
 			if shape == nil {
 				shape = t.shape
 			}
-			tensors = append(tensors, safetensors.Tensor{Name: t.name + "." + s.suffix, Shape: shape, Data: s.data})
+			tensors = append(tensors, safetensors.Tensor{Name: t.name + "." + s.suffix, Shape: shape, Data: s.data, BF16: s.bf16})
 		}
 	}
 	pj, err := json.Marshal(params)
@@ -155,6 +156,10 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 	if err := cfg.Validate(o.alg.name); err != nil {
 		return fail("config: %v", err)
 	}
+	if cfg.StateDType != o.cfg.StateDType {
+		return fail("the checkpoint holds %s state and the optimizer keeps %s state (Config.StateDType): construct the optimizer with StateDType %s to load it",
+			cfg.StateDType, o.cfg.StateDType, cfg.StateDType)
+	}
 	var params []paramEntry
 	if err := json.Unmarshal([]byte(meta[metaParams]), &params); err != nil {
 		return fail("bad parameter list: %v", err)
@@ -200,7 +205,7 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 	for i, name := range names {
 		m, ok := byName[name+".m"]
 		n, _ := numElements(shapes[i])
-		if !ok || len(m.Data) != n {
+		if !ok || max(len(m.Data), len(m.BF16)) != n {
 			return fail("parameter %q: no momentum tensor %q of %d elements", name, name+".m", n)
 		}
 	}
@@ -220,8 +225,15 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 			if !slices.Equal(src.Shape, shape) && !(len(src.Shape) == 0 && len(shape) == 0) {
 				return fail("tensor %q has shape %v, want %v", name, src.Shape, shape)
 			}
-			if len(src.Data) != len(s.data) {
-				return fail("tensor %q has %d elements, want %d", name, len(src.Data), len(s.data))
+			if s.bf16 != nil {
+				if err := restoreBF16(s, src); err != nil {
+					return fail("tensor %q %v", name, err)
+				}
+				used++
+				continue
+			}
+			if len(src.Data) != len(s.data) || src.BF16 != nil {
+				return fail("tensor %q has %d F32 elements, want %d", name, len(src.Data), len(s.data))
 			}
 			for j, x := range src.Data {
 				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (s.nonNegative && x < 0) {
@@ -253,6 +265,9 @@ func (o *Optimizer) newTensorsWith(names []string, shapes [][]int, cfg *Config) 
 		n, _ := numElements(shapes[i])
 		shape := slices.Clone(shapes[i])
 		ts[i] = &tensor{name: names[i], shape: shape, n: n, k: o.alg.newKernel(shape, n, cfg)}
+		if k, ok := ts[i].k.(bf16Keyed); ok {
+			k.setTensorIndex(i)
+		}
 	}
 	return ts
 }

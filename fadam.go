@@ -55,6 +55,11 @@ type Config struct {
 	Rho         float64 // ρ, the exponent of the Fisher information
 	Variant     Variant // Paper (default) or PyTorchReference
 	Maximize    bool    // ascend the objective instead of descending it
+	// StateDType stores the state as Float32 (the zero value) or BFloat16.
+	StateDType StateDType
+	// RoundingSeed keys the stochastic rounding of bfloat16 state (unused with Float32): the
+	// same seed, parameters and gradients give the same bits. The zero value is a valid seed.
+	RoundingSeed uint64
 }
 
 // Defaults returns the values of Algorithm 1, line 1, with a learning rate of 1e-3.

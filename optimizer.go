@@ -46,7 +46,7 @@ func (a Algorithm) New(cfg Config) (*Optimizer, error) {
 var fadamAlgorithm = &algorithm{
 	name: AlgorithmFAdam,
 	newKernel: func(shape []int, n int, cfg *Config) kernel {
-		return newFAdamKernel(n)
+		return newFAdamKernel(n, cfg.StateDType)
 	},
 }
 
@@ -54,9 +54,9 @@ var fadafactorAlgorithm = &algorithm{
 	name: AlgorithmFAdafactor,
 	newKernel: func(shape []int, n int, cfg *Config) kernel {
 		if len(shape) >= 2 {
-			return newFAdafactorKernel(shape, n)
+			return newFAdafactorKernel(shape, n, cfg.StateDType)
 		}
-		return newFAdamKernel(n)
+		return newFAdamKernel(n, cfg.StateDType)
 	},
 }
 
@@ -150,7 +150,7 @@ func (o *Optimizer) StateBytes() int64 {
 	var b int64
 	for _, t := range o.tensors {
 		for _, s := range t.k.state() {
-			b += 4 * int64(len(s.data))
+			b += 4*int64(len(s.data)) + 2*int64(len(s.bf16))
 		}
 	}
 	return b

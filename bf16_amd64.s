@@ -1,0 +1,242 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX versions of fisherLanesBF16, updateLanesBF16 and updateFactoredLanesBF16 (bf16_passes.go):
+// four elements per iteration, float64 arithmetic in the same order as the Go code (no FMA),
+// bfloat16 loads widened exactly, stores rounded stochastically by BF16_ROUND, so that the
+// results are bit-identical to the portable loops.
+
+DATA bf16Mix1<>+0(SB)/4, $0x7feb352d
+DATA bf16Mix1<>+4(SB)/4, $0x7feb352d
+DATA bf16Mix1<>+8(SB)/4, $0x7feb352d
+DATA bf16Mix1<>+12(SB)/4, $0x7feb352d
+GLOBL bf16Mix1<>(SB), RODATA|NOPTR, $16
+DATA bf16Mix2<>+0(SB)/4, $0x846ca68b
+DATA bf16Mix2<>+4(SB)/4, $0x846ca68b
+DATA bf16Mix2<>+8(SB)/4, $0x846ca68b
+DATA bf16Mix2<>+12(SB)/4, $0x846ca68b
+GLOBL bf16Mix2<>(SB), RODATA|NOPTR, $16
+DATA bf16MagMask<>+0(SB)/4, $0x7fffffff
+DATA bf16MagMask<>+4(SB)/4, $0x7fffffff
+DATA bf16MagMask<>+8(SB)/4, $0x7fffffff
+DATA bf16MagMask<>+12(SB)/4, $0x7fffffff
+GLOBL bf16MagMask<>(SB), RODATA|NOPTR, $16
+DATA bf16Ceiling<>+0(SB)/4, $0x7f7fffff
+DATA bf16Ceiling<>+4(SB)/4, $0x7f7fffff
+DATA bf16Ceiling<>+8(SB)/4, $0x7f7fffff
+DATA bf16Ceiling<>+12(SB)/4, $0x7f7fffff
+GLOBL bf16Ceiling<>(SB), RODATA|NOPTR, $16
+DATA bf16SignMask<>+0(SB)/4, $0x80000000
+DATA bf16SignMask<>+4(SB)/4, $0x80000000
+DATA bf16SignMask<>+8(SB)/4, $0x80000000
+DATA bf16SignMask<>+12(SB)/4, $0x80000000
+GLOBL bf16SignMask<>(SB), RODATA|NOPTR, $16
+DATA bf16HighMask<>+0(SB)/4, $0xffff0000
+DATA bf16HighMask<>+4(SB)/4, $0xffff0000
+DATA bf16HighMask<>+8(SB)/4, $0xffff0000
+DATA bf16HighMask<>+12(SB)/4, $0xffff0000
+GLOBL bf16HighMask<>(SB), RODATA|NOPTR, $16
+DATA bf16Zero<>+0(SB)/8, $0
+DATA bf16Zero<>+8(SB)/8, $0
+DATA bf16Zero<>+16(SB)/8, $0
+DATA bf16Zero<>+24(SB)/8, $0
+GLOBL bf16Zero<>(SB), RODATA|NOPTR, $32
+DATA bf16One<>+0(SB)/8, $0x3ff0000000000000
+GLOBL bf16One<>(SB), RODATA|NOPTR, $8
+DATA bf16MinDen<>+0(SB)/8, $0x2b2bff2ee48e0530
+DATA bf16MinDen<>+8(SB)/8, $0x2b2bff2ee48e0530
+DATA bf16MinDen<>+16(SB)/8, $0x2b2bff2ee48e0530
+DATA bf16MinDen<>+24(SB)/8, $0x2b2bff2ee48e0530
+GLOBL bf16MinDen<>(SB), RODATA|NOPTR, $32
+DATA bf16Max<>+0(SB)/8, $0x47efffffe0000000
+DATA bf16Max<>+8(SB)/8, $0x47efffffe0000000
+DATA bf16Max<>+16(SB)/8, $0x47efffffe0000000
+DATA bf16Max<>+24(SB)/8, $0x47efffffe0000000
+GLOBL bf16Max<>(SB), RODATA|NOPTR, $32
+DATA bf16NegMax<>+0(SB)/8, $0xc7efffffe0000000
+DATA bf16NegMax<>+8(SB)/8, $0xc7efffffe0000000
+DATA bf16NegMax<>+16(SB)/8, $0xc7efffffe0000000
+DATA bf16NegMax<>+24(SB)/8, $0xc7efffffe0000000
+GLOBL bf16NegMax<>(SB), RODATA|NOPTR, $32
+
+// BF16_LOAD widens the four bfloat16 at SRC to float64 in Y (X is its lower half).
+#define BF16_LOAD(SRC, X, Y) \
+	VPMOVZXWD SRC, X; \
+	VPSLLD    $16, X, X; \
+	VCVTPS2PD X, Y
+
+// BF16_ROUND is storeBF16 for four lanes: F holds four float32; CTR the counters of their
+// elements, advanced by STEP; T1 and T2 are scratch. It stores the four bfloat16 at DST and
+// leaves their float32 values in F.
+//   r   = lowbias32's first two rounds of CTR, upper 16 bits   (randomBits)
+//   mag = min(|F| bits + r, 0x7f7fffff)                       (roundBF16; saturates)
+//   F   = (sign | mag) with the low 16 bits cleared
+#define BF16_ROUND(F, CTR, STEP, T1, T2, DST) \
+	VPSRLD    $16, CTR, T1; \
+	VPXOR     CTR, T1, T1; \
+	VPMULLD   bf16Mix1<>(SB), T1, T1; \
+	VPSRLD    $15, T1, T2; \
+	VPXOR     T2, T1, T1; \
+	VPMULLD   bf16Mix2<>(SB), T1, T1; \
+	VPSRLD    $16, T1, T1; \
+	VPADDD    STEP, CTR, CTR; \
+	VPAND     bf16MagMask<>(SB), F, T2; \
+	VPADDD    T1, T2, T2; \
+	VPMINUD   bf16Ceiling<>(SB), T2, T2; \
+	VPAND     bf16SignMask<>(SB), F, T1; \
+	VPOR      T1, T2, T2; \
+	VPAND     bf16HighMask<>(SB), T2, F; \
+	VPSRLD    $16, T2, T2; \
+	VPACKUSDW T2, T2, T2; \
+	VMOVQ     T2, DST
+
+// INVERSE sets INV = 1/D with the zero-denominator rule (1/max(D, MinDenominator), 0 where
+// D = 0); MASK is scratch.
+#define INVERSE(D, INV, ONE, MASK) \
+	VMAXPD  bf16MinDen<>(SB), D, INV; \
+	VDIVPD  INV, ONE, INV; \
+	VCMPPD  $0, bf16Zero<>(SB), D, MASK; \
+	VANDNPD INV, MASK, INV
+
+// MOMENTUM is line 11 with bfloat16 m: M ← β₁·m + gScale·(G·INV), clamped to float32's range,
+// rounded and stored at DST; M is left holding the stored value as float64.
+#define MOMENTUM(G, INV, B1, GSCALE, SRC, M, XM, CTR, STEP, T1, T2) \
+	VMULPD     INV, G, G; \
+	VMULPD     G, GSCALE, G; \
+	BF16_LOAD(SRC, XM, M); \
+	VMULPD     B1, M, M; \
+	VADDPD     G, M, M; \
+	VMINPD     bf16Max<>(SB), M, M; \
+	VMAXPD     bf16NegMax<>(SB), M, M; \
+	VCVTPD2PSY M, XM; \
+	BF16_ROUND(XM, CTR, STEP, T1, T2, SRC); \
+	VCVTPS2PD  XM, M
+
+// THETA is line 14: θ ← θ − η(m + wScale·θ·INV), clamped to float32's range, at DST.
+#define THETA(DST, M, INV, WSCALE, LR, T, U, XT) \
+	VCVTPS2PD  DST, T; \
+	VMULPD     INV, T, U; \
+	VMULPD     U, WSCALE, U; \
+	VADDPD     U, M, U; \
+	VMULPD     U, LR, U; \
+	VSUBPD     U, T, T; \
+	VMINPD     bf16Max<>(SB), T, T; \
+	VMAXPD     bf16NegMax<>(SB), T, T; \
+	VCVTPD2PSY T, XT; \
+	VMOVUPS    XT, DST
+
+// func fisherLanesBF16AVX(grad *float32, sf *uint16, theta *float32, n int, b2, c2, eps float64, seq *[8]uint32, lanes *[8]float64)
+TEXT ·fisherLanesBF16AVX(SB), NOSPLIT, $0-72
+	MOVQ grad+0(FP), AX
+	MOVQ sf+8(FP), BX
+	MOVQ theta+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSD b2+32(FP), Y10
+	VBROADCASTSD c2+40(FP), Y11
+	VBROADCASTSD eps+48(FP), Y12
+	MOVQ seq+56(FP), DI
+	VMOVDQU (DI), X14                // counters
+	VMOVDQU 16(DI), X15              // their increment
+	VBROADCASTSD bf16One<>(SB), Y13
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	XORQ SI, SI
+bfloop:
+	CMPQ SI, CX
+	JGE  bfdone
+	VCVTPS2PD (AX)(SI*4), Y0         // g
+	BF16_LOAD((BX)(SI*2), X1, Y1)    // √f
+	VMULPD    Y10, Y1, Y2            // β̂₂·s
+	VMULPD    Y1, Y2, Y2             // β̂₂·s·s
+	VMULPD    Y11, Y0, Y3            // (1−β̂₂)·g
+	VMULPD    Y0, Y3, Y3             // (1−β̂₂)·g·g
+	VADDPD    Y3, Y2, Y2             // line 7: f
+	VSQRTPD   Y2, Y2
+	VMINPD    bf16Max<>(SB), Y2, Y2  // clamp (√ ≥ 0: the lower bound cannot bind)
+	VCVTPD2PSY Y2, X2
+	BF16_ROUND(X2, X14, X15, X3, X5, (BX)(SI*2))
+	VCVTPS2PD X2, Y2                 // stored √f
+	VADDPD    Y12, Y2, Y2            // d = √f + ε̂
+	INVERSE(Y2, Y4, Y13, Y5)
+	VMULPD    Y4, Y0, Y6             // ḡ = g/d
+	VMULPD    Y6, Y6, Y6
+	VADDPD    Y6, Y8, Y8
+	VCVTPS2PD (DX)(SI*4), Y7         // θ
+	VMULPD    Y4, Y7, Y7             // ḡ_w = θ/d
+	VMULPD    Y7, Y7, Y7
+	VADDPD    Y7, Y9, Y9
+	ADDQ      $4, SI
+	JMP       bfloop
+bfdone:
+	MOVQ    lanes+64(FP), DI
+	VMOVUPD Y8, (DI)
+	VMOVUPD Y9, 32(DI)
+	VZEROUPPER
+	RET
+
+// func updateLanesBF16AVX(grad *float32, sf, m *uint16, theta *float32, n int, b1, gScale, wScale, lr, eps float64, seq *[8]uint32)
+TEXT ·updateLanesBF16AVX(SB), NOSPLIT, $0-88
+	MOVQ grad+0(FP), AX
+	MOVQ sf+8(FP), BX
+	MOVQ m+16(FP), R8
+	MOVQ theta+24(FP), DX
+	MOVQ n+32(FP), CX
+	VBROADCASTSD b1+40(FP), Y9
+	VBROADCASTSD gScale+48(FP), Y10
+	VBROADCASTSD wScale+56(FP), Y11
+	VBROADCASTSD lr+64(FP), Y12
+	VBROADCASTSD eps+72(FP), Y14
+	MOVQ seq+80(FP), DI
+	VMOVDQU (DI), X8
+	VMOVDQU 16(DI), X15
+	VBROADCASTSD bf16One<>(SB), Y13
+	XORQ SI, SI
+buloop:
+	CMPQ SI, CX
+	JGE  budone
+	BF16_LOAD((BX)(SI*2), X1, Y1)    // √f
+	VADDPD    Y14, Y1, Y2            // d
+	INVERSE(Y2, Y4, Y13, Y5)
+	VCVTPS2PD (AX)(SI*4), Y0         // g
+	MOMENTUM(Y0, Y4, Y9, Y10, (R8)(SI*2), Y5, X5, X8, X15, X0, X1)
+	THETA((DX)(SI*4), Y5, Y4, Y11, Y12, Y6, Y7, X6)
+	ADDQ      $4, SI
+	JMP       buloop
+budone:
+	VZEROUPPER
+	RET
+
+// func updateFactoredLanesBF16AVX(grad *float32, m *uint16, theta *float32, colF *float64, n int, rowF, b1, gScale, wScale, lr, eps float64, seq *[8]uint32)
+TEXT ·updateFactoredLanesBF16AVX(SB), NOSPLIT, $0-96
+	MOVQ grad+0(FP), AX
+	MOVQ m+8(FP), R8
+	MOVQ theta+16(FP), DX
+	MOVQ colF+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSD rowF+40(FP), Y3
+	VBROADCASTSD b1+48(FP), Y9
+	VBROADCASTSD gScale+56(FP), Y10
+	VBROADCASTSD wScale+64(FP), Y11
+	VBROADCASTSD lr+72(FP), Y12
+	VBROADCASTSD eps+80(FP), Y14
+	MOVQ seq+88(FP), DI
+	VMOVDQU (DI), X8
+	VMOVDQU 16(DI), X15
+	VBROADCASTSD bf16One<>(SB), Y13
+	XORQ SI, SI
+bfuloop:
+	CMPQ SI, CX
+	JGE  bfudone
+	VMOVUPD   (BX)(SI*8), Y1         // √C_j
+	VMULPD    Y1, Y3, Y2             // √f = √R_i/√ΣR · √C_j
+	VADDPD    Y14, Y2, Y2            // d
+	INVERSE(Y2, Y4, Y13, Y5)
+	VCVTPS2PD (AX)(SI*4), Y0         // g
+	MOMENTUM(Y0, Y4, Y9, Y10, (R8)(SI*2), Y5, X5, X8, X15, X0, X1)
+	THETA((DX)(SI*4), Y5, Y4, Y11, Y12, Y6, Y7, X6)
+	ADDQ      $4, SI
+	JMP       bfuloop
+bfudone:
+	VZEROUPPER
+	RET
