@@ -63,7 +63,10 @@ func (k *fadafactorKernel) run(p pass, chunk int) sums {
 		base := (l*f.N+r)*f.M + c0
 		g := k.grad[base : base+len(colF)]
 		theta := k.value[base : base+len(colF)]
-		m := k.m[base : base+len(colF)]
+		var m []float32 // passUpdate with float32 state only
+		if k.m != nil {
+			m = k.m[base : base+len(colF)]
+		}
 		switch {
 		case p == passFisher && k.den.halfRho:
 			if !decay {

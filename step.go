@@ -54,6 +54,9 @@ type Optimizer struct {
 	jobs     []job
 	partials []sums
 	consts   []stepConsts
+	pass     pass        // the pass runJob runs
+	par      parallelRun // runs a pass's jobs in parallel
+	runJobFn func(int)   // o.runJob, made once: a Step allocates nothing
 }
 
 // numElements is the product of shape, or an error for a negative dimension or overflow.
@@ -212,10 +215,16 @@ func (o *Optimizer) runPass(ts []*tensor, p pass) {
 		}
 	}
 	o.partials = slices.Grow(o.partials[:0], len(o.jobs))[:len(o.jobs)]
-	jobs, partials := o.jobs, o.partials
-	parallelFor(len(jobs), func(j int) {
-		partials[j] = jobs[j].k.run(p, jobs[j].chunk)
-	})
+	if o.runJobFn == nil {
+		o.runJobFn = o.runJob
+	}
+	o.pass = p
+	o.par.run(len(o.jobs), o.runJobFn)
+}
+
+// runJob runs job j of the current pass.
+func (o *Optimizer) runJob(j int) {
+	o.partials[j] = o.jobs[j].k.run(o.pass, o.jobs[j].chunk)
 }
 
 // finishPass hands every active tensor its chunks' sums of pass p.
