@@ -1,4 +1,4 @@
-// Package safetensors reads and writes float32 tensors in the safetensors file format
+// Package safetensors reads and writes float32 (F32) and bfloat16 (BF16) tensors in the safetensors file format
 // (https://huggingface.co/docs/safetensors), so checkpoints written here open in Python's
 // safetensors library and vice versa for F32 files.
 //
