@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// AVX versions of fisherLanesBF16, updateLanesBF16 and updateFactoredLanesBF16 (bf16_passes.go):
-// four elements per iteration, float64 arithmetic in the same order as the Go code (no FMA),
+// AVX versions (four elements per iteration) and AVX-512 versions (eight) of fisherLanesBF16,
+// updateLanesBF16 and updateFactoredLanesBF16 (bf16_passes.go): float64 arithmetic in the same order as the Go code (no FMA),
 // bfloat16 loads widened exactly, stores rounded stochastically by BF16_ROUND, so that the
 // results are bit-identical to the portable loops.
 
@@ -11,32 +11,56 @@ DATA bf16Mix1<>+0(SB)/4, $0x7feb352d
 DATA bf16Mix1<>+4(SB)/4, $0x7feb352d
 DATA bf16Mix1<>+8(SB)/4, $0x7feb352d
 DATA bf16Mix1<>+12(SB)/4, $0x7feb352d
-GLOBL bf16Mix1<>(SB), RODATA|NOPTR, $16
+DATA bf16Mix1<>+16(SB)/4, $0x7feb352d
+DATA bf16Mix1<>+20(SB)/4, $0x7feb352d
+DATA bf16Mix1<>+24(SB)/4, $0x7feb352d
+DATA bf16Mix1<>+28(SB)/4, $0x7feb352d
+GLOBL bf16Mix1<>(SB), RODATA|NOPTR, $32
 DATA bf16Mix2<>+0(SB)/4, $0x846ca68b
 DATA bf16Mix2<>+4(SB)/4, $0x846ca68b
 DATA bf16Mix2<>+8(SB)/4, $0x846ca68b
 DATA bf16Mix2<>+12(SB)/4, $0x846ca68b
-GLOBL bf16Mix2<>(SB), RODATA|NOPTR, $16
+DATA bf16Mix2<>+16(SB)/4, $0x846ca68b
+DATA bf16Mix2<>+20(SB)/4, $0x846ca68b
+DATA bf16Mix2<>+24(SB)/4, $0x846ca68b
+DATA bf16Mix2<>+28(SB)/4, $0x846ca68b
+GLOBL bf16Mix2<>(SB), RODATA|NOPTR, $32
 DATA bf16MagMask<>+0(SB)/4, $0x7fffffff
 DATA bf16MagMask<>+4(SB)/4, $0x7fffffff
 DATA bf16MagMask<>+8(SB)/4, $0x7fffffff
 DATA bf16MagMask<>+12(SB)/4, $0x7fffffff
-GLOBL bf16MagMask<>(SB), RODATA|NOPTR, $16
+DATA bf16MagMask<>+16(SB)/4, $0x7fffffff
+DATA bf16MagMask<>+20(SB)/4, $0x7fffffff
+DATA bf16MagMask<>+24(SB)/4, $0x7fffffff
+DATA bf16MagMask<>+28(SB)/4, $0x7fffffff
+GLOBL bf16MagMask<>(SB), RODATA|NOPTR, $32
 DATA bf16Ceiling<>+0(SB)/4, $0x7f7fffff
 DATA bf16Ceiling<>+4(SB)/4, $0x7f7fffff
 DATA bf16Ceiling<>+8(SB)/4, $0x7f7fffff
 DATA bf16Ceiling<>+12(SB)/4, $0x7f7fffff
-GLOBL bf16Ceiling<>(SB), RODATA|NOPTR, $16
+DATA bf16Ceiling<>+16(SB)/4, $0x7f7fffff
+DATA bf16Ceiling<>+20(SB)/4, $0x7f7fffff
+DATA bf16Ceiling<>+24(SB)/4, $0x7f7fffff
+DATA bf16Ceiling<>+28(SB)/4, $0x7f7fffff
+GLOBL bf16Ceiling<>(SB), RODATA|NOPTR, $32
 DATA bf16SignMask<>+0(SB)/4, $0x80000000
 DATA bf16SignMask<>+4(SB)/4, $0x80000000
 DATA bf16SignMask<>+8(SB)/4, $0x80000000
 DATA bf16SignMask<>+12(SB)/4, $0x80000000
-GLOBL bf16SignMask<>(SB), RODATA|NOPTR, $16
+DATA bf16SignMask<>+16(SB)/4, $0x80000000
+DATA bf16SignMask<>+20(SB)/4, $0x80000000
+DATA bf16SignMask<>+24(SB)/4, $0x80000000
+DATA bf16SignMask<>+28(SB)/4, $0x80000000
+GLOBL bf16SignMask<>(SB), RODATA|NOPTR, $32
 DATA bf16HighMask<>+0(SB)/4, $0xffff0000
 DATA bf16HighMask<>+4(SB)/4, $0xffff0000
 DATA bf16HighMask<>+8(SB)/4, $0xffff0000
 DATA bf16HighMask<>+12(SB)/4, $0xffff0000
-GLOBL bf16HighMask<>(SB), RODATA|NOPTR, $16
+DATA bf16HighMask<>+16(SB)/4, $0xffff0000
+DATA bf16HighMask<>+20(SB)/4, $0xffff0000
+DATA bf16HighMask<>+24(SB)/4, $0xffff0000
+DATA bf16HighMask<>+28(SB)/4, $0xffff0000
+GLOBL bf16HighMask<>(SB), RODATA|NOPTR, $32
 DATA bf16Zero<>+0(SB)/8, $0
 DATA bf16Zero<>+8(SB)/8, $0
 DATA bf16Zero<>+16(SB)/8, $0
@@ -238,5 +262,197 @@ bfuloop:
 	ADDQ      $4, SI
 	JMP       bfuloop
 bfudone:
+	VZEROUPPER
+	RET
+
+// The AVX-512 loops: eight elements per iteration, float64 arithmetic in ZMM registers, the
+// integer rounding in YMM (AVX2). The sums keep the four-lane order of the Go loops: each
+// iteration adds elements i..i+3 to the four accumulators, then i+4..i+7.
+
+// BF16_LOAD8 widens the eight bfloat16 at SRC to float64 in Z (Y is its lower half).
+#define BF16_LOAD8(SRC, Y, Z) \
+	VPMOVZXWD SRC, Y; \
+	VPSLLD    $16, Y, Y; \
+	VCVTPS2PD Y, Z
+
+// BF16_ROUND8 is BF16_ROUND for eight lanes in YMM registers.
+#define BF16_ROUND8(F, CTR, STEP, T1, T2, DST) \
+	VPSRLD    $16, CTR, T1; \
+	VPXOR     CTR, T1, T1; \
+	VPMULLD   bf16Mix1<>(SB), T1, T1; \
+	VPSRLD    $15, T1, T2; \
+	VPXOR     T2, T1, T1; \
+	VPMULLD   bf16Mix2<>(SB), T1, T1; \
+	VPSRLD    $16, T1, T1; \
+	VPADDD    STEP, CTR, CTR; \
+	VPAND     bf16MagMask<>(SB), F, T2; \
+	VPADDD    T1, T2, T2; \
+	VPMINUD   bf16Ceiling<>(SB), T2, T2; \
+	VPAND     bf16SignMask<>(SB), F, T1; \
+	VPOR      T1, T2, T2; \
+	VPAND     bf16HighMask<>(SB), T2, F; \
+	VPSRLD    $16, T2, T2; \
+	VPMOVDW   T2, DST
+
+// INVERSE8 is INVERSE for eight lanes: Z16 holds 0, Z18 MinDenominator, Z13 1.
+#define INVERSE8(D, INV) \
+	VMAXPD  Z18, D, INV; \
+	VDIVPD  INV, Z13, INV; \
+	VCMPPD  $0, Z16, D, K1; \
+	VXORPD  INV, INV, K1, INV
+
+// ADD4X2 adds the lower and then the upper four float64 of X into the accumulator ACC (YMM);
+// T is scratch.
+#define ADD4X2(X, XY, ACC, T) \
+	VEXTRACTF64X4 $1, X, T; \
+	VADDPD        XY, ACC, ACC; \
+	VADDPD        T, ACC, ACC
+
+// CONSTS8 loads the constants the AVX-512 loops share: Z13 1, Z16 0, Z17 MaxFloat32,
+// Z18 MinDenominator, Z20 −MaxFloat32.
+#define CONSTS8 \
+	VBROADCASTSD bf16One<>(SB), Z13; \
+	VPXORQ       Z16, Z16, Z16; \
+	VBROADCASTSD bf16Max<>(SB), Z17; \
+	VBROADCASTSD bf16MinDen<>(SB), Z18; \
+	VBROADCASTSD bf16NegMax<>(SB), Z20
+
+// MOMENTUM8 and THETA8 are MOMENTUM and THETA for eight lanes.
+#define MOMENTUM8(G, INV, B1, GSCALE, SRC, M, YM, CTR, STEP, T1, T2) \
+	VMULPD     INV, G, G; \
+	VMULPD     G, GSCALE, G; \
+	BF16_LOAD8(SRC, YM, M); \
+	VMULPD     B1, M, M; \
+	VADDPD     G, M, M; \
+	VMINPD     Z17, M, M; \
+	VMAXPD     Z20, M, M; \
+	VCVTPD2PS  M, YM; \
+	BF16_ROUND8(YM, CTR, STEP, T1, T2, SRC); \
+	VCVTPS2PD  YM, M
+
+#define THETA8(DST, M, INV, WSCALE, LR, T, U, YT) \
+	VCVTPS2PD  DST, T; \
+	VMULPD     INV, T, U; \
+	VMULPD     U, WSCALE, U; \
+	VADDPD     U, M, U; \
+	VMULPD     U, LR, U; \
+	VSUBPD     U, T, T; \
+	VMINPD     Z17, T, T; \
+	VMAXPD     Z20, T, T; \
+	VCVTPD2PS  T, YT; \
+	VMOVUPS    YT, DST
+
+// func fisherLanesBF16AVX512(grad *float32, sf *uint16, theta *float32, n int, b2, c2, eps float64, seq *[16]uint32, lanes *[8]float64)
+TEXT ·fisherLanesBF16AVX512(SB), NOSPLIT, $0-72
+	MOVQ grad+0(FP), AX
+	MOVQ sf+8(FP), BX
+	MOVQ theta+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSD b2+32(FP), Z10
+	VBROADCASTSD c2+40(FP), Z11
+	VBROADCASTSD eps+48(FP), Z12
+	MOVQ seq+56(FP), DI
+	VMOVDQU (DI), Y14                // counters
+	VMOVDQU 32(DI), Y15              // their increment
+	CONSTS8
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	XORQ SI, SI
+f8loop:
+	CMPQ SI, CX
+	JGE  f8done
+	VCVTPS2PD (AX)(SI*4), Z0         // g
+	BF16_LOAD8((BX)(SI*2), Y1, Z1)   // √f
+	VMULPD    Z10, Z1, Z2            // β̂₂·s
+	VMULPD    Z1, Z2, Z2             // β̂₂·s·s
+	VMULPD    Z11, Z0, Z3            // (1−β̂₂)·g
+	VMULPD    Z0, Z3, Z3             // (1−β̂₂)·g·g
+	VADDPD    Z3, Z2, Z2             // line 7: f
+	VSQRTPD   Z2, Z2
+	VMINPD    Z17, Z2, Z2            // clamp (√ ≥ 0: the lower bound cannot bind)
+	VCVTPD2PS Z2, Y2
+	BF16_ROUND8(Y2, Y14, Y15, Y3, Y5, (BX)(SI*2))
+	VCVTPS2PD Y2, Z2                 // stored √f
+	VADDPD    Z12, Z2, Z2            // d = √f + ε̂
+	INVERSE8(Z2, Z4)
+	VMULPD    Z4, Z0, Z6             // ḡ = g/d
+	VMULPD    Z6, Z6, Z6
+	ADD4X2(Z6, Y6, Y8, Y7)
+	VCVTPS2PD (DX)(SI*4), Z7         // θ
+	VMULPD    Z4, Z7, Z7             // ḡ_w = θ/d
+	VMULPD    Z7, Z7, Z7
+	ADD4X2(Z7, Y7, Y9, Y6)
+	ADDQ      $8, SI
+	JMP       f8loop
+f8done:
+	MOVQ    lanes+64(FP), DI
+	VMOVUPD Y8, (DI)
+	VMOVUPD Y9, 32(DI)
+	VZEROUPPER
+	RET
+
+// func updateLanesBF16AVX512(grad *float32, sf, m *uint16, theta *float32, n int, b1, gScale, wScale, lr, eps float64, seq *[16]uint32)
+TEXT ·updateLanesBF16AVX512(SB), NOSPLIT, $0-88
+	MOVQ grad+0(FP), AX
+	MOVQ sf+8(FP), BX
+	MOVQ m+16(FP), R8
+	MOVQ theta+24(FP), DX
+	MOVQ n+32(FP), CX
+	VBROADCASTSD b1+40(FP), Z9
+	VBROADCASTSD gScale+48(FP), Z10
+	VBROADCASTSD wScale+56(FP), Z11
+	VBROADCASTSD lr+64(FP), Z12
+	VBROADCASTSD eps+72(FP), Z14
+	MOVQ seq+80(FP), DI
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y15
+	CONSTS8
+	XORQ SI, SI
+u8loop:
+	CMPQ SI, CX
+	JGE  u8done
+	BF16_LOAD8((BX)(SI*2), Y1, Z1)   // √f
+	VADDPD    Z14, Z1, Z2            // d
+	INVERSE8(Z2, Z4)
+	VCVTPS2PD (AX)(SI*4), Z0         // g
+	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1)
+	THETA8((DX)(SI*4), Z5, Z4, Z11, Z12, Z6, Z7, Y6)
+	ADDQ      $8, SI
+	JMP       u8loop
+u8done:
+	VZEROUPPER
+	RET
+
+// func updateFactoredLanesBF16AVX512(grad *float32, m *uint16, theta *float32, colF *float64, n int, rowF, b1, gScale, wScale, lr, eps float64, seq *[16]uint32)
+TEXT ·updateFactoredLanesBF16AVX512(SB), NOSPLIT, $0-96
+	MOVQ grad+0(FP), AX
+	MOVQ m+8(FP), R8
+	MOVQ theta+16(FP), DX
+	MOVQ colF+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSD rowF+40(FP), Z3
+	VBROADCASTSD b1+48(FP), Z9
+	VBROADCASTSD gScale+56(FP), Z10
+	VBROADCASTSD wScale+64(FP), Z11
+	VBROADCASTSD lr+72(FP), Z12
+	VBROADCASTSD eps+80(FP), Z14
+	MOVQ seq+88(FP), DI
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y15
+	CONSTS8
+	XORQ SI, SI
+fu8loop:
+	CMPQ SI, CX
+	JGE  fu8done
+	VMOVUPD   (BX)(SI*8), Z1         // √C_j
+	VMULPD    Z1, Z3, Z2             // √f = √R_i/√ΣR · √C_j
+	VADDPD    Z14, Z2, Z2            // d
+	INVERSE8(Z2, Z4)
+	VCVTPS2PD (AX)(SI*4), Z0         // g
+	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1)
+	THETA8((DX)(SI*4), Z5, Z4, Z11, Z12, Z6, Z7, Y6)
+	ADDQ      $8, SI
+	JMP       fu8loop
+fu8done:
 	VZEROUPPER
 	RET

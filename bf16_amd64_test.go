@@ -9,16 +9,31 @@ import (
 	"testing"
 )
 
-// TestBF16LanesMatchPortable checks that the bfloat16 assembly loops store the same bits and
-// return the same sums as the portable Go loops, over values that exercise the stochastic
-// rounding's carry and saturation, subnormals, zeros and the zero-denominator rule.
+// TestBF16LanesMatchPortable checks that the bfloat16 assembly loops (AVX, and AVX-512 with an
+// AVX tail where the CPU has it) store the same bits and return the same sums as the portable
+// Go loops, over values that exercise the stochastic rounding's carry and saturation,
+// subnormals, zeros and the zero-denominator rule.
 func TestBF16LanesMatchPortable(t *testing.T) {
 	if !useAVX {
 		t.Skip("no assembly in this build")
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
+	saved := useAVX512
+	defer func() { useAVX512 = saved }()
+	for _, wide := range []bool{false, true} {
+		if wide && !saved {
+			t.Log("no AVX-512: only the AVX loops are checked")
+			continue
+		}
+		useAVX512 = wide
+		for _, n := range []int{400, 404, 4} {
+			checkBF16Lanes(t, n)
+		}
+	}
+}
+
+func checkBF16Lanes(t *testing.T, n int) {
+	rng := rand.New(rand.NewPCG(3, uint64(n)))
 	specials := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-40, 1e-30, 1, -3, 1e19, -3e38, math.MaxFloat32, 3.3e38}
-	const n = 4 * 100
 	mk := func() []float32 {
 		x := make([]float32, n)
 		for i := range x {
@@ -50,7 +65,7 @@ func TestBF16LanesMatchPortable(t *testing.T) {
 			fisherLanesBF16(g, sf, theta, 0.9, 0.1, eps, key, idx, &a)
 			fisherLanesBF16Go(g, sfGo, theta, 0.9, 0.1, eps, key, idx, &b)
 			if a != b || !slices.Equal(sf, sfGo) {
-				t.Errorf("idx=%d eps=%g: fisher lanes differ: %v vs %v", idx, eps, a, b)
+				t.Errorf("n=%d AVX-512=%v idx=%d eps=%g: fisher lanes differ: %v vs %v", n, useAVX512, idx, eps, a, b)
 			}
 			for _, lr := range []float64{0.1, 1e300} {
 				m, th := bf(false), mk()
@@ -58,7 +73,7 @@ func TestBF16LanesMatchPortable(t *testing.T) {
 				updateLanesBF16(g, sf, m, th, 0.9, -0.1, 1e300, lr, eps, key, idx)
 				updateLanesBF16Go(g, sf, mGo, thGo, 0.9, -0.1, 1e300, lr, eps, key, idx)
 				if !slices.Equal(m, mGo) || !slices.Equal(th, thGo) {
-					t.Errorf("idx=%d eps=%g lr=%g: update lanes differ", idx, eps, lr)
+					t.Errorf("n=%d AVX-512=%v idx=%d eps=%g lr=%g: update lanes differ", n, useAVX512, idx, eps, lr)
 				}
 				colF := make([]float64, n)
 				for i := range colF {
@@ -69,7 +84,7 @@ func TestBF16LanesMatchPortable(t *testing.T) {
 				updateFactoredLanesBF16(g, m, th, colF, 0.7, 0.9, -0.1, 1e300, lr, eps, key, idx)
 				updateFactoredLanesBF16Go(g, mGo, thGo, colF, 0.7, 0.9, -0.1, 1e300, lr, eps, key, idx)
 				if !slices.Equal(m, mGo) || !slices.Equal(th, thGo) {
-					t.Errorf("idx=%d eps=%g lr=%g: factored update lanes differ", idx, eps, lr)
+					t.Errorf("n=%d AVX-512=%v idx=%d eps=%g lr=%g: factored update lanes differ", n, useAVX512, idx, eps, lr)
 				}
 			}
 		}
