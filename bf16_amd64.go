@@ -46,7 +46,7 @@ func counters8(key roundKey, idx int) (seq [16]uint32) {
 // wide is the number of leading elements of an n-element (n a multiple of 4) call that the
 // AVX-512 loops take: the multiple of 8, or none without AVX-512.
 func wide(n int) int {
-	if !useAVX512 {
+	if !useAVX || !useAVX512 {
 		return 0
 	}
 	return n &^ 7
@@ -116,4 +116,41 @@ func updateFactoredLanesBF16(g []float32, m []uint16, theta []float32, colF []fl
 		seq := counters(key, idx+n8)
 		updateFactoredLanesBF16AVX(&g[n8], &m[n8], &theta[n8], &colF[n8], len(g)-n8, rowF, b1, gScale, wScale, lr, eps, &seq)
 	}
+}
+
+//go:noescape
+func adamMomentLanesBF16AVX512(grad *float32, m, sv *uint16, n int, c *adamConsts, seqM, seqV *[16]uint32, lanes *[4]float64)
+
+//go:noescape
+func adamUpdateLanesBF16AVX512(m, sv *uint16, theta *float32, n int, c *adamConsts)
+
+// adamMomentLanesBF16 runs adamMomentLanesBF16Go's computation, the multiple of 8 in
+// AVX-512 where available.
+func adamMomentLanesBF16(g []float32, m, sv []uint16, c *adamConsts, keyM, keyV roundKey, idx int, lanes *[4]float64) {
+	n8 := wide(len(g))
+	if n8 == 0 {
+		adamMomentLanesBF16Go(g, m, sv, c, keyM, keyV, idx, lanes)
+		return
+	}
+	m, sv = m[:len(g)], sv[:len(g)]
+	seqM, seqV := counters8(keyM, idx), counters8(keyV, idx)
+	adamMomentLanesBF16AVX512(&g[0], &m[0], &sv[0], n8, c, &seqM, &seqV, lanes)
+	if n8 < len(g) { // the last four elements, one per lane
+		var rest [4]float64
+		adamMomentLanesBF16Go(g[n8:], m[n8:], sv[n8:], c, keyM, keyV, idx+n8, &rest)
+		for k := range lanes {
+			lanes[k] += rest[k]
+		}
+	}
+}
+
+// adamUpdateLanesBF16 runs adamUpdateLanesBF16Go's computation, the multiple of 8 in AVX-512
+// where available.
+func adamUpdateLanesBF16(m, sv []uint16, theta []float32, c *adamConsts) {
+	n8 := wide(len(m) &^ 3)
+	if n8 > 0 {
+		sv, theta = sv[:len(m)], theta[:len(m)]
+		adamUpdateLanesBF16AVX512(&m[0], &sv[0], &theta[0], n8, c)
+	}
+	adamUpdateLanesBF16Go(m[n8:], sv[n8:], theta[n8:], c)
 }

@@ -456,3 +456,111 @@ fu8loop:
 fu8done:
 	VZEROUPPER
 	RET
+
+// Adam's loops take *adamConsts: b1 0, c1 8, b2 16, c2 24, sign 32, invBC1 40, invSqrtBC2 48,
+// eps 56, scale 64, lr 72, wd 80 (byte offsets).
+#define ADAM_CONSTS(P) \
+	VBROADCASTSD 0(P), Z21; \
+	VBROADCASTSD 8(P), Z22; \
+	VBROADCASTSD 16(P), Z23; \
+	VBROADCASTSD 24(P), Z24; \
+	VBROADCASTSD 32(P), Z25; \
+	VBROADCASTSD 40(P), Z26; \
+	VBROADCASTSD 48(P), Z27; \
+	VBROADCASTSD 56(P), Z28; \
+	VBROADCASTSD 64(P), Z29; \
+	VBROADCASTSD 72(P), Z30; \
+	VBROADCASTSD 80(P), Z31
+
+// func adamMomentLanesBF16AVX512(grad *float32, m, sv *uint16, n int, c *adamConsts, seqM, seqV *[16]uint32, lanes *[4]float64)
+TEXT ·adamMomentLanesBF16AVX512(SB), NOSPLIT, $0-64
+	MOVQ grad+0(FP), AX
+	MOVQ m+8(FP), R8
+	MOVQ sv+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), DI
+	ADAM_CONSTS(DI)
+	MOVQ seqM+40(FP), DI
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y9
+	MOVQ seqV+48(FP), DI
+	VMOVDQU (DI), Y10
+	VMOVDQU 32(DI), Y11
+	CONSTS8
+	VXORPD Y12, Y12, Y12             // Σu² lanes
+	XORQ SI, SI
+am8loop:
+	CMPQ SI, CX
+	JGE  am8done
+	VCVTPS2PD (AX)(SI*4), Z0         // g
+	VMULPD    Z0, Z25, Z0            // gi = sign·g
+	BF16_LOAD8((R8)(SI*2), Y1, Z1)   // m
+	VMULPD    Z21, Z1, Z1            // β₁m
+	VMULPD    Z0, Z22, Z2            // (1−β₁)gi
+	VADDPD    Z2, Z1, Z1
+	VMINPD    Z17, Z1, Z1
+	VMAXPD    Z20, Z1, Z1
+	VCVTPD2PS Z1, Y1
+	BF16_ROUND8(Y1, Y8, Y9, Y14, Y15, (R8)(SI*2))
+	VCVTPS2PD Y1, Z1                 // stored m
+	BF16_LOAD8((BX)(SI*2), Y2, Z2)   // √v
+	VMULPD    Z23, Z2, Z3            // β₂·s
+	VMULPD    Z2, Z3, Z3             // β₂·s·s
+	VMULPD    Z24, Z0, Z4            // (1−β₂)·gi
+	VMULPD    Z0, Z4, Z4             // (1−β₂)·gi·gi
+	VADDPD    Z4, Z3, Z3
+	VSQRTPD   Z3, Z3
+	VMINPD    Z17, Z3, Z3
+	VCVTPD2PS Z3, Y3
+	BF16_ROUND8(Y3, Y10, Y11, Y14, Y15, (BX)(SI*2))
+	VCVTPS2PD Y3, Z3                 // stored √v
+	VMULPD    Z27, Z3, Z3            // √v̂
+	VADDPD    Z28, Z3, Z3            // d = √v̂ + ε
+	INVERSE8(Z3, Z4)
+	VMULPD    Z26, Z1, Z1            // m̂ = m/(1−β₁^t)
+	VMULPD    Z4, Z1, Z1             // u
+	VMULPD    Z1, Z1, Z1
+	ADD4X2(Z1, Y1, Y12, Y5)
+	ADDQ      $8, SI
+	JMP       am8loop
+am8done:
+	MOVQ    lanes+56(FP), DI
+	VMOVUPD Y12, (DI)
+	VZEROUPPER
+	RET
+
+// func adamUpdateLanesBF16AVX512(m, sv *uint16, theta *float32, n int, c *adamConsts)
+TEXT ·adamUpdateLanesBF16AVX512(SB), NOSPLIT, $0-40
+	MOVQ m+0(FP), R8
+	MOVQ sv+8(FP), BX
+	MOVQ theta+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), DI
+	ADAM_CONSTS(DI)
+	CONSTS8
+	XORQ SI, SI
+au8loop:
+	CMPQ SI, CX
+	JGE  au8done
+	BF16_LOAD8((BX)(SI*2), Y3, Z3)   // √v
+	VMULPD    Z27, Z3, Z3
+	VADDPD    Z28, Z3, Z3            // d
+	INVERSE8(Z3, Z4)
+	BF16_LOAD8((R8)(SI*2), Y1, Z1)   // m
+	VMULPD    Z26, Z1, Z1
+	VMULPD    Z4, Z1, Z1             // u
+	VMULPD    Z29, Z1, Z1            // u·scale
+	VCVTPS2PD (DX)(SI*4), Z6         // θ
+	VMULPD    Z6, Z31, Z7            // λθ
+	VADDPD    Z7, Z1, Z1
+	VMULPD    Z1, Z30, Z1            // η(u·scale + λθ)
+	VSUBPD    Z1, Z6, Z6
+	VMINPD    Z17, Z6, Z6
+	VMAXPD    Z20, Z6, Z6
+	VCVTPD2PS Z6, Y6
+	VMOVUPS   Y6, (DX)(SI*4)
+	ADDQ      $8, SI
+	JMP       au8loop
+au8done:
+	VZEROUPPER
+	RET

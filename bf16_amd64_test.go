@@ -58,6 +58,7 @@ func checkBF16Lanes(t *testing.T, n int) {
 	for _, idx := range []int{0, 12, 1<<32 - 8} {
 		for _, eps := range []float64{0, 1e-300, 1e-8, 3} {
 			key := newRoundKey(uint64(idx), 7, 2, streamM)
+			keyV := newRoundKey(uint64(idx), 7, 2, streamFirst)
 			g, theta := mk(), mk()
 			sf := bf(true)
 			sfGo := slices.Clone(sf)
@@ -78,6 +79,24 @@ func checkBF16Lanes(t *testing.T, n int) {
 				colF := make([]float64, n)
 				for i := range colF {
 					colF[i] = math.Abs(float64(mk()[i]))
+				}
+				m, th = bf(false), mk()
+				mGo, thGo = slices.Clone(m), slices.Clone(th)
+				c := adamConsts{b1: 0.9, c1: 0.1, b2: 0.99, c2: 0.01, sign: -1, invBC1: 3, invSqrtBC2: 1.5, eps: eps, scale: 0.7, lr: lr, wd: 1e300}
+				m, sv := bf(false), bf(true)
+				mGo, svGo := slices.Clone(m), slices.Clone(sv)
+				var la, lb [4]float64
+				adamMomentLanesBF16(g, m, sv, &c, key, keyV, idx, &la)
+				adamMomentLanesBF16Go(g, mGo, svGo, &c, key, keyV, idx, &lb)
+				if la != lb || !slices.Equal(m, mGo) || !slices.Equal(sv, svGo) {
+					t.Errorf("n=%d AVX-512=%v idx=%d eps=%g lr=%g: Adam moment lanes differ: %v vs %v", n, useAVX512, idx, eps, lr, la, lb)
+				}
+				th = mk()
+				thGo = slices.Clone(th)
+				adamUpdateLanesBF16(m, sv, th, &c)
+				adamUpdateLanesBF16Go(m, sv, thGo, &c)
+				if !slices.Equal(th, thGo) {
+					t.Errorf("n=%d AVX-512=%v idx=%d eps=%g lr=%g: Adam update lanes differ", n, useAVX512, idx, eps, lr)
 				}
 				m, th = bf(false), mk()
 				mGo, thGo = slices.Clone(m), slices.Clone(th)

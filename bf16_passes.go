@@ -310,7 +310,7 @@ func (f *factoredFisher) stateBF16(m []uint16) []stateTensor {
 	}
 }
 
-// Adam with bfloat16 m and √v (Go loops only).
+// Adam with bfloat16 m and √v.
 
 // runBF16 is run's passFisher and passUpdate: the moments and Σu², and θ.
 func (k *adamKernel) runBF16(p pass, lo, hi int) sums {
@@ -318,14 +318,14 @@ func (k *adamKernel) runBF16(p pass, lo, hi int) sums {
 	g, m, sv, theta := k.grad[lo:hi], k.bf.m[lo:hi], k.bf.sqrtF[lo:hi], k.value[lo:hi]
 	m, sv, theta = m[:len(g)], sv[:len(g)], theta[:len(g)]
 	sum := 0.0
-	if p == passFisher {
+	if p == passFisher { // moments, and Σu² for the clip, summed as the float32 loops do
 		keyM, keyV := k.bf.keyM, k.bf.keyF
-		for i := range g {
-			gi := c.sign * float64(g[i])
-			mi := storeBF16(m, i, c.b1*float64(bf16ToFloat(m[i]))+c.c1*gi, keyM, lo+i)
-			s := float64(bf16ToFloat(sv[i]))
-			si := storeBF16(sv, i, math.Sqrt(c.b2*s*s+c.c2*gi*gi), keyV, lo+i)
-			u := adamUpdate(float32(mi), float32(si), &c)
+		n4 := len(g) &^ 3
+		var lanes [4]float64
+		adamMomentLanesBF16(g[:n4], m[:n4], sv[:n4], &c, keyM, keyV, lo, &lanes)
+		sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+		for i := n4; i < len(g); i++ {
+			u := adamMomentElemBF16(g, m, sv, i, &c, keyM, keyV, lo+i)
 			sum += u * u
 		}
 		if k.clip {
@@ -333,13 +333,41 @@ func (k *adamKernel) runBF16(p pass, lo, hi int) sums {
 		}
 	}
 	if c.lr != 0 { // θ ← θ − η(u·clip + λθ)
-		for i := range g {
-			u := adamUpdate(bf16ToFloat(m[i]), bf16ToFloat(sv[i]), &c)
-			th := float64(theta[i])
-			theta[i] = sat32(th - c.lr*(u*c.scale+c.wd*th))
-		}
+		adamUpdateLanesBF16(m, sv, theta, &c)
 	}
 	return sums{grad: sum}
+}
+
+// adamMomentElemBF16 is adamMomentElem with bfloat16 m and √v (tensor element idx).
+func adamMomentElemBF16(g []float32, m, sv []uint16, i int, c *adamConsts, keyM, keyV roundKey, idx int) float64 {
+	gi := c.sign * float64(g[i])
+	mi := storeBF16(m, i, c.b1*float64(bf16ToFloat(m[i]))+c.c1*gi, keyM, idx)
+	s := float64(bf16ToFloat(sv[i]))
+	si := storeBF16(sv, i, math.Sqrt(c.b2*s*s+c.c2*gi*gi), keyV, idx)
+	return adamUpdate(float32(mi), float32(si), c)
+}
+
+// adamMomentLanesBF16Go is the portable adamMomentLanesBF16 (len(g) a multiple of 4, g[0] is
+// element idx): lanes[k] gets Σu² over the elements i ≡ k (mod 4).
+func adamMomentLanesBF16Go(g []float32, m, sv []uint16, c *adamConsts, keyM, keyV roundKey, idx int, lanes *[4]float64) {
+	*lanes = [4]float64{}
+	for i := 0; i+4 <= len(g); i += 4 {
+		for k := range 4 {
+			u := adamMomentElemBF16(g, m, sv, i+k, c, keyM, keyV, idx+i+k)
+			lanes[k] += u * u
+		}
+	}
+}
+
+// adamUpdateLanesBF16Go is the portable adamUpdateLanesBF16: θ ← θ − η(u·clip + λθ) from
+// bfloat16 m and √v.
+func adamUpdateLanesBF16Go(m, sv []uint16, theta []float32, c *adamConsts) {
+	sv, theta = sv[:len(m)], theta[:len(m)]
+	for i := range m {
+		u := adamUpdate(bf16ToFloat(m[i]), bf16ToFloat(sv[i]), c)
+		th := float64(theta[i])
+		theta[i] = sat32(th - c.lr*(u*c.scale+c.wd*th))
+	}
 }
 
 // Adafactor (Algorithm 4) with bfloat16 m and √f, or m, √R and √C (Go loops only).

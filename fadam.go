@@ -26,6 +26,13 @@
 // State and parameters are float32; reductions accumulate in float64 over fixed chunks in a
 // fixed order, so results are bit-identical for any GOMAXPROCS (and, on amd64, with or without
 // the AVX loops).
+//
+// Config.StateDType = BFloat16 halves the state (4 bytes per parameter for FAdam and Adam, about
+// 2 for FAdafactor and Adafactor on matrices): m and the square roots of the Fisher estimates
+// are stored as bfloat16, the arithmetic stays float64, and every store rounds stochastically
+// with random bits that are a hash of (Config.RoundingSeed, step, tensor index, element index),
+// so results stay deterministic and bit-identical for any GOMAXPROCS and with or without the
+// assembly loops. docs/bf16.md has the details and measurements.
 package fadam
 
 // Variant selects which published form of the algorithm an optimizer follows.
