@@ -154,3 +154,18 @@ func adamUpdateLanesBF16(m, sv []uint16, theta []float32, c *adamConsts) {
 	}
 	adamUpdateLanesBF16Go(m[n8:], sv[n8:], theta[n8:], c)
 }
+
+//go:noescape
+func adafactorUpdateLanesBF16AVX512(grad *float32, m *uint16, theta *float32, invCol *float64, n int, invRow, b1, gScale, wd float64, seq *[16]uint32)
+
+// adafactorUpdateLanesBF16 runs adafactorUpdateLanesBF16Go's computation, the multiple of 8
+// in AVX-512 where available.
+func adafactorUpdateLanesBF16(g []float32, m []uint16, theta []float32, invCol []float64, invRow, b1, gScale, wd float64, key roundKey, idx int) {
+	n8 := wide(len(g) &^ 3)
+	if n8 > 0 {
+		m, theta, invCol = m[:len(g)], theta[:len(g)], invCol[:len(g)]
+		seq := counters8(key, idx)
+		adafactorUpdateLanesBF16AVX512(&g[0], &m[0], &theta[0], &invCol[0], n8, invRow, b1, gScale, wd, &seq)
+	}
+	adafactorUpdateLanesBF16Go(g[n8:], m[n8:], theta[n8:], invCol[n8:], invRow, b1, gScale, wd, key, idx+n8)
+}

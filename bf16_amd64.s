@@ -564,3 +564,45 @@ au8loop:
 au8done:
 	VZEROUPPER
 	RET
+
+DATA bf16MaxInv<>+0(SB)/8, $0x54b249ad2594c37d
+GLOBL bf16MaxInv<>(SB), RODATA|NOPTR, $8
+
+// func adafactorUpdateLanesBF16AVX512(grad *float32, m *uint16, theta *float32, invCol *float64, n int, invRow, b1, gScale, wd float64, seq *[16]uint32)
+TEXT ·adafactorUpdateLanesBF16AVX512(SB), NOSPLIT, $0-80
+	MOVQ grad+0(FP), AX
+	MOVQ m+8(FP), R8
+	MOVQ theta+16(FP), DX
+	MOVQ invCol+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSD invRow+40(FP), Z3
+	VBROADCASTSD b1+48(FP), Z9
+	VBROADCASTSD gScale+56(FP), Z10
+	VBROADCASTSD wd+64(FP), Z11
+	VBROADCASTSD bf16MaxInv<>(SB), Z19
+	MOVQ seq+72(FP), DI
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y15
+	CONSTS8
+	XORQ SI, SI
+af8loop:
+	CMPQ SI, CX
+	JGE  af8done
+	VMOVUPD   (BX)(SI*8), Z1         // 1/√C_j
+	VMULPD    Z1, Z3, Z4             // 1/√f = invRow·invCol
+	VMINPD    Z19, Z4, Z4            // at most 1/MinDenominator
+	VCVTPS2PD (AX)(SI*4), Z0         // g
+	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1)
+	VCVTPS2PD (DX)(SI*4), Z6         // θ
+	VMULPD    Z6, Z11, Z7            // λθ
+	VADDPD    Z7, Z5, Z7             // m + λθ
+	VSUBPD    Z7, Z6, Z6             // line 13
+	VMINPD    Z17, Z6, Z6
+	VMAXPD    Z20, Z6, Z6
+	VCVTPD2PS Z6, Y6
+	VMOVUPS   Y6, (DX)(SI*4)
+	ADDQ      $8, SI
+	JMP       af8loop
+af8done:
+	VZEROUPPER
+	RET

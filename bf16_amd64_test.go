@@ -100,6 +100,13 @@ func checkBF16Lanes(t *testing.T, n int) {
 				}
 				m, th = bf(false), mk()
 				mGo, thGo = slices.Clone(m), slices.Clone(th)
+				adafactorUpdateLanesBF16(g, m, th, colF, 0.7, 0.9, -0.1, lr, key, idx)
+				adafactorUpdateLanesBF16Go(g, mGo, thGo, colF, 0.7, 0.9, -0.1, lr, key, idx)
+				if !slices.Equal(m, mGo) || !slices.Equal(th, thGo) {
+					t.Errorf("n=%d AVX-512=%v idx=%d eps=%g lr=%g: Adafactor update lanes differ", n, useAVX512, idx, eps, lr)
+				}
+				m, th = bf(false), mk()
+				mGo, thGo = slices.Clone(m), slices.Clone(th)
 				updateFactoredLanesBF16(g, m, th, colF, 0.7, 0.9, -0.1, 1e300, lr, eps, key, idx)
 				updateFactoredLanesBF16Go(g, mGo, thGo, colF, 0.7, 0.9, -0.1, 1e300, lr, eps, key, idx)
 				if !slices.Equal(m, mGo) || !slices.Equal(th, thGo) {

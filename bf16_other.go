@@ -18,6 +18,10 @@ func adamUpdateLanesBF16(m, sv []uint16, theta []float32, c *adamConsts) {
 	adamUpdateLanesBF16Go(m, sv, theta, c)
 }
 
+func adafactorUpdateLanesBF16(g []float32, m []uint16, theta []float32, invCol []float64, invRow, b1, gScale, wd float64, key roundKey, idx int) {
+	adafactorUpdateLanesBF16Go(g, m, theta, invCol, invRow, b1, gScale, wd, key, idx)
+}
+
 func updateFactoredLanesBF16(g []float32, m []uint16, theta []float32, colF []float64, rowF, b1, gScale, wScale, lr, eps float64, key roundKey, idx int) {
 	updateFactoredLanesBF16Go(g, m, theta, colF, rowF, b1, gScale, wScale, lr, eps, key, idx)
 }

@@ -406,16 +406,29 @@ func (k *adafactorKernel) runRangeBF16(p pass, lo, hi int, invCol []float64, inv
 	}
 	gScale := finite((1 - cfg.Beta1) * k.c.lr * k.c.sign * k.scale)
 	key := k.bf.keyM
+	if invCol != nil {
+		adafactorUpdateLanesBF16(g, m, theta, invCol[:len(g)], invRow, cfg.Beta1, gScale, k.c.wd, key, lo)
+		return 0
+	}
 	for i := range g { // lines 12–13
-		var inv float64
-		if invCol != nil {
-			inv = min(invRow*invCol[i], maxInverse)
-		} else {
-			inv = reciprocal(float64(bf16ToFloat(k.bf.sqrtF[lo+i])))
-		}
-		mi := storeBF16(m, i, cfg.Beta1*float64(bf16ToFloat(m[i]))+gScale*(float64(g[i])*inv), key, lo+i)
-		th := float64(theta[i])
-		theta[i] = sat32(th - (mi + k.c.wd*th))
+		inv := reciprocal(float64(bf16ToFloat(k.bf.sqrtF[lo+i])))
+		adafactorUpdateBF16(g, m, theta, i, inv, cfg.Beta1, gScale, k.c.wd, key, lo+i)
 	}
 	return 0
+}
+
+// adafactorUpdateBF16 is adafactorUpdate with bfloat16 m (tensor element idx).
+func adafactorUpdateBF16(g []float32, m []uint16, theta []float32, i int, inv, b1, gScale, wd float64, key roundKey, idx int) {
+	mi := storeBF16(m, i, b1*float64(bf16ToFloat(m[i]))+gScale*(float64(g[i])*inv), key, idx)
+	th := float64(theta[i])
+	theta[i] = sat32(th - (mi + wd*th))
+}
+
+// adafactorUpdateLanesBF16Go is the portable adafactorUpdateLanesBF16: lines 12–13 over a
+// factored row segment whose first element is idx, 1/√f = invRow·invCol.
+func adafactorUpdateLanesBF16Go(g []float32, m []uint16, theta []float32, invCol []float64, invRow, b1, gScale, wd float64, key roundKey, idx int) {
+	m, theta, invCol = m[:len(g)], theta[:len(g)], invCol[:len(g)]
+	for i := range g {
+		adafactorUpdateBF16(g, m, theta, i, min(invRow*invCol[i], maxInverse), b1, gScale, wd, key, idx+i)
+	}
 }
