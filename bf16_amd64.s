@@ -275,8 +275,9 @@ bfudone:
 	VPSLLD    $16, Y, Y; \
 	VCVTPS2PD Y, Z
 
-// BF16_ROUND8 is BF16_ROUND for eight lanes in YMM registers.
-#define BF16_ROUND8(F, CTR, STEP, T1, T2, DST) \
+// BF16_ROUND8 is BF16_ROUND for eight lanes in YMM registers; XT2 is T2's lower half. (The
+// pack is VPACKUSDW and VPERMQ: VPMOVDW to memory is slow on some CPUs.)
+#define BF16_ROUND8(F, CTR, STEP, T1, T2, XT2, DST) \
 	VPSRLD    $16, CTR, T1; \
 	VPXOR     CTR, T1, T1; \
 	VPMULLD   bf16Mix1<>(SB), T1, T1; \
@@ -292,7 +293,9 @@ bfudone:
 	VPOR      T1, T2, T2; \
 	VPAND     bf16HighMask<>(SB), T2, F; \
 	VPSRLD    $16, T2, T2; \
-	VPMOVDW   T2, DST
+	VPACKUSDW T2, T2, T2; \
+	VPERMQ    $0x08, T2, T2; \
+	VMOVDQU   XT2, DST
 
 // INVERSE8 is INVERSE for eight lanes: Z16 holds 0, Z18 MinDenominator, Z13 1.
 #define INVERSE8(D, INV) \
@@ -318,7 +321,7 @@ bfudone:
 	VBROADCASTSD bf16NegMax<>(SB), Z20
 
 // MOMENTUM8 and THETA8 are MOMENTUM and THETA for eight lanes.
-#define MOMENTUM8(G, INV, B1, GSCALE, SRC, M, YM, CTR, STEP, T1, T2) \
+#define MOMENTUM8(G, INV, B1, GSCALE, SRC, M, YM, CTR, STEP, T1, T2, XT2) \
 	VMULPD     INV, G, G; \
 	VMULPD     G, GSCALE, G; \
 	BF16_LOAD8(SRC, YM, M); \
@@ -327,7 +330,7 @@ bfudone:
 	VMINPD     Z17, M, M; \
 	VMAXPD     Z20, M, M; \
 	VCVTPD2PS  M, YM; \
-	BF16_ROUND8(YM, CTR, STEP, T1, T2, SRC); \
+	BF16_ROUND8(YM, CTR, STEP, T1, T2, XT2, SRC); \
 	VCVTPS2PD  YM, M
 
 #define THETA8(DST, M, INV, WSCALE, LR, T, U, YT) \
@@ -371,7 +374,7 @@ f8loop:
 	VSQRTPD   Z2, Z2
 	VMINPD    Z17, Z2, Z2            // clamp (√ ≥ 0: the lower bound cannot bind)
 	VCVTPD2PS Z2, Y2
-	BF16_ROUND8(Y2, Y14, Y15, Y3, Y5, (BX)(SI*2))
+	BF16_ROUND8(Y2, Y14, Y15, Y3, Y5, X5, (BX)(SI*2))
 	VCVTPS2PD Y2, Z2                 // stored √f
 	VADDPD    Z12, Z2, Z2            // d = √f + ε̂
 	INVERSE8(Z2, Z4)
@@ -415,7 +418,7 @@ u8loop:
 	VADDPD    Z14, Z1, Z2            // d
 	INVERSE8(Z2, Z4)
 	VCVTPS2PD (AX)(SI*4), Z0         // g
-	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1)
+	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1, X1)
 	THETA8((DX)(SI*4), Z5, Z4, Z11, Z12, Z6, Z7, Y6)
 	ADDQ      $8, SI
 	JMP       u8loop
@@ -449,7 +452,7 @@ fu8loop:
 	VADDPD    Z14, Z2, Z2            // d
 	INVERSE8(Z2, Z4)
 	VCVTPS2PD (AX)(SI*4), Z0         // g
-	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1)
+	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1, X1)
 	THETA8((DX)(SI*4), Z5, Z4, Z11, Z12, Z6, Z7, Y6)
 	ADDQ      $8, SI
 	JMP       fu8loop
@@ -501,7 +504,7 @@ am8loop:
 	VMINPD    Z17, Z1, Z1
 	VMAXPD    Z20, Z1, Z1
 	VCVTPD2PS Z1, Y1
-	BF16_ROUND8(Y1, Y8, Y9, Y14, Y15, (R8)(SI*2))
+	BF16_ROUND8(Y1, Y8, Y9, Y14, Y15, X15, (R8)(SI*2))
 	VCVTPS2PD Y1, Z1                 // stored m
 	BF16_LOAD8((BX)(SI*2), Y2, Z2)   // √v
 	VMULPD    Z23, Z2, Z3            // β₂·s
@@ -512,7 +515,7 @@ am8loop:
 	VSQRTPD   Z3, Z3
 	VMINPD    Z17, Z3, Z3
 	VCVTPD2PS Z3, Y3
-	BF16_ROUND8(Y3, Y10, Y11, Y14, Y15, (BX)(SI*2))
+	BF16_ROUND8(Y3, Y10, Y11, Y14, Y15, X15, (BX)(SI*2))
 	VCVTPS2PD Y3, Z3                 // stored √v
 	VMULPD    Z27, Z3, Z3            // √v̂
 	VADDPD    Z28, Z3, Z3            // d = √v̂ + ε
@@ -592,7 +595,7 @@ af8loop:
 	VMULPD    Z1, Z3, Z4             // 1/√f = invRow·invCol
 	VMINPD    Z19, Z4, Z4            // at most 1/MinDenominator
 	VCVTPS2PD (AX)(SI*4), Z0         // g
-	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1)
+	MOMENTUM8(Z0, Z4, Z9, Z10, (R8)(SI*2), Z5, Y5, Y8, Y15, Y0, Y1, X1)
 	VCVTPS2PD (DX)(SI*4), Z6         // θ
 	VMULPD    Z6, Z11, Z7            // λθ
 	VADDPD    Z7, Z5, Z7             // m + λθ
