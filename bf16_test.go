@@ -627,3 +627,30 @@ func TestBF16Fisher(t *testing.T) {
 		}
 	}
 }
+
+// TestBF16CloseToFloat32: for every algorithm, 40 steps with bfloat16 state (no weight decay)
+// move the parameters within 3% of where float32 state moves them (‖θ_bf16 − θ_f32‖ /
+// ‖θ_f32 − θ₀‖; measured 0.6–0.7%).
+func TestBF16CloseToFloat32(t *testing.T) {
+	for _, a := range Algorithms {
+		cfg16, cfg32 := bf16Config(a, BFloat16), bf16Config(a, Float32)
+		cfg16.WeightDecay, cfg32.WeightDecay = 0, 0 // Adafactor's λθ (not scaled by η) would dominate
+		ps16, _ := runSteps(t, a, cfg16, 40)
+		ps32, _ := runSteps(t, a, cfg32, 40)
+		ps0 := bf16Params(5)
+		var moved, diff float64
+		for i := range ps0 {
+			for j, v0 := range ps0[i].Value {
+				d := float64(ps32[i].Value[j]) - float64(v0)
+				e := float64(ps16[i].Value[j]) - float64(ps32[i].Value[j])
+				moved += d * d
+				diff += e * e
+			}
+		}
+		rel := math.Sqrt(diff / moved)
+		t.Logf("%s: bfloat16 − float32 displacement %.3g of the displacement", a, rel)
+		if !(rel <= 0.03) {
+			t.Errorf("%s: bfloat16 state ends %.3g (relative) away from float32 state, want ≤ 0.03", a, rel)
+		}
+	}
+}
