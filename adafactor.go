@@ -19,6 +19,9 @@ func NewAdafactor(cfg Config) (*Optimizer, error) { return optimizerOf(adafactor
 var adafactorAlgorithm = &algorithm{
 	name: AlgorithmAdafactor,
 	newKernel: func(shape []int, n int, cfg *Config) kernel {
+		if cfg.StateDType == BFloat16 {
+			return newAdafactorBF16(shape, n)
+		}
 		k := &adafactorKernel{n: n, m: make([]float32, n)}
 		if factorable(shape, n) {
 			k.f = newFactoredFisher(shape, 0)
@@ -42,6 +45,7 @@ type adafactorKernel struct {
 	// 1/(√R_i/√ΣR) and 1/√C_j (reciprocal) of the factored f: ḡ = g·invRow·invCol needs
 	// no division per element.
 	invRow, invCol []float64
+	bf             *bf16Arrays // bfloat16 state (m and sqrtF are then nil), bf16_passes.go
 }
 
 func (k *adafactorKernel) chunks() int {
@@ -58,6 +62,9 @@ func (k *adafactorKernel) begin(value, grad []float32, c *stepConsts) {
 	if k.f != nil {
 		k.f.Begin(grad)
 	}
+	if k.bf != nil {
+		k.bf.begin(c)
+	}
 }
 
 // run: passRead sums g² (and, factored, the row and column sums); passFisher updates an
@@ -67,6 +74,9 @@ func (k *adafactorKernel) run(p pass, chunk int) sums {
 		lo, hi := flatRange(k.n, chunk)
 		if p == passRead {
 			return sums{grad: sumSquares(k.grad[lo:hi])}
+		}
+		if k.bf != nil {
+			return sums{grad: k.runRangeBF16(p, lo, hi, nil, 0)}
 		}
 		return sums{grad: k.runRange(p, lo, hi, k.sqrtF[lo:hi], nil, 0)}
 	}
@@ -79,6 +89,10 @@ func (k *adafactorKernel) run(p pass, chunk int) sums {
 	sum := 0.0
 	for r := r0; r < r1; r++ {
 		base := (l*f.N+r)*f.M + c0
+		if k.bf != nil {
+			sum += k.runRangeBF16(p, base, base+len(invCol), invCol, k.invRow[l*f.N+r])
+			continue
+		}
 		sum += k.runRange(p, base, base+len(invCol), nil, invCol, k.invRow[l*f.N+r])
 	}
 	return sums{grad: sum}
@@ -196,6 +210,12 @@ func (k *adafactorKernel) finish(p pass, chunks []sums) {
 }
 
 func (k *adafactorKernel) state() []stateTensor {
+	switch {
+	case k.bf != nil && k.f != nil:
+		return k.f.stateBF16(k.bf.m)
+	case k.bf != nil:
+		return k.bf.state("sqrt_f")
+	}
 	if k.f == nil {
 		return []stateTensor{{suffix: "m", data: k.m}, {suffix: "sqrt_f", data: k.sqrtF, nonNegative: true}}
 	}
@@ -211,6 +231,9 @@ func (k *adafactorKernel) fisher(int64) []float32 {
 	if k.f != nil {
 		return k.f.Fisher()
 	}
+	if k.bf != nil {
+		return squares(k.bf.sqrtF)
+	}
 	out := make([]float32, k.n)
 	for i, s := range k.sqrtF {
 		out[i] = square32(s)
@@ -221,8 +244,12 @@ func (k *adafactorKernel) fisher(int64) []float32 {
 // Traffic: pass 0 reads g (4); pass 1 reads g (factored) or g, √f and writes √f (4/12); pass 2
 // reads g, m, θ (and √f unfactored) and writes m, θ (20/24).
 func (k *adafactorKernel) traffic() int64 {
+	per := int64(40)
 	if k.f != nil {
-		return 28 * int64(k.n)
+		per = 28
 	}
-	return 40 * int64(k.n)
+	if k.bf != nil { // m (and an unfactored √f) move 2 bytes instead of 4
+		per -= 4 + (per-28)/2
+	}
+	return per * int64(k.n)
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/fadam-go/fadam/internal/strictjson"
 )
 
-// Checkpoint layout (safetensors, all tensors F32). Tensors are named <param>.<suffix>: "m" for
+// Checkpoint layout (safetensors; tensors are F32, or BF16 for an optimizer with bfloat16 state,
+// whose Config.StateDType the config records). Tensors are named <param>.<suffix>: "m" for
 // momentum and the square roots of the Fisher estimates the kernels hold ("sqrt_f" for f,
 // "sqrt_v" for Adam's v, "sqrt_R" and "sqrt_C" for the factored R and C; square them in Python
 // for f). The file carries a CRC-32C of all its bytes (safetensors.FileCRCKey), which Load
@@ -125,10 +126,12 @@ func (o *Optimizer) encode() ([]safetensors.Tensor, map[string]string, error) {
 				shape = t.shape
 			}
 			name := t.name + "." + s.suffix
-			if err := checkState(name, s.data, s.nonNegative); err != nil {
-				return nil, nil, fmt.Errorf("%s: cannot save: %w", o.alg.name, err)
+			if s.bf16 == nil { // bfloat16 stores saturate and never hold NaN (restoreBF16 checks)
+				if err := checkState(name, s.data, s.nonNegative); err != nil {
+					return nil, nil, fmt.Errorf("%s: cannot save: %w", o.alg.name, err)
+				}
 			}
-			tensors = append(tensors, safetensors.Tensor{Name: name, Shape: shape, Data: s.data})
+			tensors = append(tensors, safetensors.Tensor{Name: name, Shape: shape, Data: s.data, BF16: s.bf16})
 		}
 	}
 	if err := snap.check(o.alg.name); err != nil {
@@ -258,6 +261,10 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 	if err := snap.check(o.alg.name); err != nil {
 		return fail("%v", err)
 	}
+	if snap.cfg.StateDType != o.cfg.StateDType {
+		return fail("the checkpoint holds %s state and the optimizer keeps %s state (Config.StateDType): construct the optimizer with StateDType %s to load it",
+			snap.cfg.StateDType, o.cfg.StateDType, snap.cfg.StateDType)
+	}
 	cfg, params, opts := snap.cfg, snap.params, snap.opts
 	names := make([]string, len(params))
 	shapes := make([][]int, len(params))
@@ -283,7 +290,7 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 	for i, name := range names {
 		m, ok := byName[name+".m"]
 		n, _ := numElements(shapes[i])
-		if !ok || len(m.Data) != n {
+		if !ok || max(len(m.Data), len(m.BF16)) != n {
 			return fail("parameter %q: no momentum tensor %q of %d elements", name, name+".m", n)
 		}
 	}
@@ -303,8 +310,15 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 			if !slices.Equal(src.Shape, shape) && !(len(src.Shape) == 0 && len(shape) == 0) {
 				return fail("tensor %q has shape %v, want %v", name, src.Shape, shape)
 			}
-			if len(src.Data) != len(s.data) {
-				return fail("tensor %q has %d elements, want %d", name, len(src.Data), len(s.data))
+			if s.bf16 != nil {
+				if err := restoreBF16(s, src); err != nil {
+					return fail("tensor %q %v", name, err)
+				}
+				used++
+				continue
+			}
+			if len(src.Data) != len(s.data) || src.BF16 != nil {
+				return fail("tensor %q has %d F32 elements, want %d", name, len(src.Data), len(s.data))
 			}
 			if err := checkState(name, src.Data, s.nonNegative); err != nil {
 				return fail("%v", err)
@@ -334,6 +348,9 @@ func (o *Optimizer) newTensorsWith(names []string, shapes [][]int, cfg *Config) 
 		n, _ := numElements(shapes[i])
 		shape := slices.Clone(shapes[i])
 		ts[i] = &tensor{name: names[i], shape: shape, n: n, k: o.alg.newKernel(shape, n, cfg)}
+		if k, ok := ts[i].k.(bf16Keyed); ok {
+			k.setTensorIndex(i)
+		}
 	}
 	return ts
 }

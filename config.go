@@ -61,8 +61,9 @@ func (c Config) WithConstants(a Algorithm) Config {
 
 // Validate reports, wrapping ErrInvalidConfig, the first hyperparameter of c that algorithm a
 // cannot run with. Every algorithm needs a finite LR ≥ 0, β₁ and β₂ in [0, 1), finite ε, ε₂,
-// λ and MaxGradNorm ≥ 0 and a known Variant; FAdam and FAdafactor also need finite ρ > 0 and c > 0; the baselines
-// need finite c ≥ 0 (0 disables clipping). Fields an algorithm does not read are still checked,
+// λ and MaxGradNorm ≥ 0, a known Variant and a known StateDType; FAdam and FAdafactor also need
+// finite ρ > 0 and c > 0; the baselines need finite c ≥ 0 (0 disables clipping). Fields an
+// algorithm does not read are still checked,
 // so that every Config an optimizer accepts can be saved and loaded again. The constructors, Step,
 // Load and the GoMLX optimizers all call it.
 func (c Config) Validate(a Algorithm) error {
@@ -89,6 +90,9 @@ func (c Config) Validate(a Algorithm) error {
 		if !finite(f.v) || f.v < 0 {
 			return bad(f.name, f.v, "a finite value ≥ 0")
 		}
+	}
+	if !c.StateDType.known() {
+		return fmt.Errorf("%w: unknown StateDType %d", ErrInvalidConfig, int(c.StateDType))
 	}
 	if !c.Variant.known() {
 		return fmt.Errorf("%w: unknown Variant %d", ErrInvalidConfig, int(c.Variant))

@@ -23,3 +23,32 @@ TEXT ·hasAVX(SB), NOSPLIT, $0-1
 no:
 	MOVB $0, ret+0(FP)
 	RET
+
+// func hasAVX512() bool
+TEXT ·hasAVX512(SB), NOSPLIT, $0-1
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	// ECX bit 27 OSXSAVE and bit 28 AVX.
+	MOVL CX, DX
+	ANDL $0x18000000, DX
+	CMPL DX, $0x18000000
+	JNE  no512
+	// Leaf 7: EBX bit 5 AVX2, bit 16 AVX512F, bit 31 AVX512VL.
+	MOVL $7, AX
+	XORL CX, CX
+	CPUID
+	ANDL $0x80010020, BX
+	CMPL BX, $0x80010020
+	JNE  no512
+	// The OS must save the XMM, YMM, opmask and ZMM state: XCR0 bits 1, 2 and 5–7.
+	XORL CX, CX
+	XGETBV
+	ANDL $0xe6, AX
+	CMPL AX, $0xe6
+	JNE  no512
+	MOVB $1, ret+0(FP)
+	RET
+no512:
+	MOVB $0, ret+0(FP)
+	RET

@@ -4,3 +4,6 @@ package fadam
 
 // useAVX is false: this build has no assembly.
 var useAVX = false
+
+// useAVX512 is false: this build has no assembly.
+var useAVX512 = false

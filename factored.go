@@ -31,6 +31,10 @@ type factoredFisher struct {
 	RowF         []float64 // √R_i / √ΣR per row: √f_ij = RowF[i]·ColF[j]
 	ColF         []float64 // √C_j as float64
 	grad         []float32
+	// bfloat16 state (SqrtR and SqrtC are then nil): the bits of √R and √C, and the kernel's
+	// random streams (bf16_passes.go).
+	sqrtR16, sqrtC16 []uint16
+	bf               *bf16State
 }
 
 // factorable reports whether a tensor keeps a factored second-moment estimate: rank ≥ 2 and at
@@ -124,10 +128,9 @@ func (f *factoredFisher) Update(beta2Hat, eps float64) {
 				s += p
 			}
 			i := l*f.N + r
-			old := float64(f.SqrtR[i])
+			old := f.sqrtR(i)
 			// A row sum of g² can exceed float32 even as a square root: saturate.
-			f.SqrtR[i] = sat32(math.Sqrt(beta2Hat*old*old + (1-beta2Hat)*(s+float64(f.M)*eps)))
-			v := float64(f.SqrtR[i])
+			v := f.setSqrtR(i, math.Sqrt(beta2Hat*old*old+(1-beta2Hat)*(s+float64(f.M)*eps)))
 			sumR += v * v
 		}
 		for j := range f.M {
@@ -136,9 +139,8 @@ func (f *factoredFisher) Update(beta2Hat, eps float64) {
 				s += f.colPart[(l*f.rowBlocks+rb)*f.M+j]
 			}
 			i := l*f.M + j
-			old := float64(f.SqrtC[i])
-			f.SqrtC[i] = sat32(math.Sqrt(beta2Hat*old*old + (1-beta2Hat)*(s+float64(f.N)*eps)))
-			f.ColF[i] = float64(f.SqrtC[i])
+			old := f.sqrtC(i)
+			f.ColF[i] = f.setSqrtC(i, math.Sqrt(beta2Hat*old*old+(1-beta2Hat)*(s+float64(f.N)*eps)))
 		}
 		f.rebuildRows(l, sumR)
 	}
@@ -149,11 +151,11 @@ func (f *factoredFisher) Rebuild() {
 	for l := range f.Lead {
 		sumR := 0.0
 		for r := range f.N {
-			v := float64(f.SqrtR[l*f.N+r])
+			v := f.sqrtR(l*f.N + r)
 			sumR += v * v
 		}
 		for j := range f.M {
-			f.ColF[l*f.M+j] = float64(f.SqrtC[l*f.M+j])
+			f.ColF[l*f.M+j] = f.sqrtC(l*f.M + j)
 		}
 		f.rebuildRows(l, sumR)
 	}
@@ -166,7 +168,7 @@ func (f *factoredFisher) rebuildRows(l int, sumR float64) {
 		inv = 1 / math.Sqrt(sumR)
 	}
 	for r := range f.N {
-		f.RowF[l*f.N+r] = float64(f.SqrtR[l*f.N+r]) * inv
+		f.RowF[l*f.N+r] = f.sqrtR(l*f.N+r) * inv
 	}
 }
 

@@ -17,9 +17,15 @@ type fadafactorKernel struct {
 	scaleG       float64
 	scaleW       float64
 	pytorchClips bool
+	bf           *bf16Arrays // bfloat16 state (m is then nil), bf16_passes.go
 }
 
-func newFAdafactorKernel(shape []int, n int) *fadafactorKernel {
+func newFAdafactorKernel(shape []int, n int, dtype StateDType) *fadafactorKernel {
+	if dtype == BFloat16 {
+		k := &fadafactorKernel{n: n, f: newFactoredFisher(shape, 1), bf: newBF16Arrays(n, -1)}
+		k.f.toBF16(&k.bf.bf16State)
+		return k
+	}
 	return &fadafactorKernel{n: n, f: newFactoredFisher(shape, 1), m: make([]float32, n)}
 }
 
@@ -30,11 +36,18 @@ func (k *fadafactorKernel) begin(value, grad []float32, c *stepConsts) {
 	k.value, k.grad, k.c = value, grad, c
 	k.pytorchClips = c.cfg.Variant.clipsByMaxRMS()
 	k.f.Begin(grad)
+	if k.bf != nil {
+		k.bf.begin(c)
+	}
 }
 
 func (k *fadafactorKernel) run(p pass, chunk int) sums {
 	if p == passRead {
 		return sums{grad: k.f.Stats(chunk)}
+	}
+	if p == passUpdate && k.bf != nil {
+		k.updateBF16(chunk)
+		return sums{}
 	}
 	l, r0, r1, c0, c1 := k.f.Tile(chunk)
 	f := k.f
@@ -50,7 +63,10 @@ func (k *fadafactorKernel) run(p pass, chunk int) sums {
 		base := (l*f.N+r)*f.M + c0
 		g := k.grad[base : base+len(colF)]
 		theta := k.value[base : base+len(colF)]
-		m := k.m[base : base+len(colF)]
+		var m []float32 // passUpdate with float32 state only
+		if k.m != nil {
+			m = k.m[base : base+len(colF)]
+		}
 		switch {
 		case p == passFisher && k.den.halfRho:
 			if !decay {
@@ -156,6 +172,9 @@ func (k *fadafactorKernel) finish(p pass, chunks []sums) {
 }
 
 func (k *fadafactorKernel) state() []stateTensor {
+	if k.bf != nil {
+		return k.f.stateBF16(k.bf.m)
+	}
 	rs, cs := k.f.Shapes()
 	return []stateTensor{
 		{suffix: "m", data: k.m},
@@ -170,6 +189,9 @@ func (k *fadafactorKernel) fisher(int64) []float32 { return k.f.Fisher() }
 // m, θ and writes m, θ (20). R and C are O(n+m) and not counted.
 func (k *fadafactorKernel) traffic() int64 {
 	per := int64(4 + 4 + 20)
+	if k.bf != nil { // m moves 2 bytes instead of 4, read and written
+		per -= 4
+	}
 	if k.c == nil || k.c.wd != 0 {
 		per += 4
 	}

@@ -43,6 +43,13 @@
 // State and parameters are float32; reductions accumulate in float64 over fixed chunks in a
 // fixed order, so results are bit-identical for any GOMAXPROCS (and, on amd64, with or without
 // the AVX loops).
+//
+// Config.StateDType = BFloat16 halves the state (4 bytes per parameter for FAdam and Adam, about
+// 2 for FAdafactor and Adafactor on matrices): m and the square roots of the Fisher estimates
+// are stored as bfloat16, the arithmetic stays float64, and every store rounds stochastically
+// with random bits that are a hash of (Config.RoundingSeed, step, tensor index, element index),
+// so results stay deterministic and bit-identical for any GOMAXPROCS and with or without the
+// assembly loops. docs/bf16.md has the details and measurements.
 package fadam
 
 // Variant selects which published form of the algorithm an optimizer follows.
@@ -90,6 +97,11 @@ type Config struct {
 	// and writes the gradients once more and reads them again (about 12 bytes per parameter,
 	// not counted by TrafficBytes). See [Optimizer.LastGradNorm] and [Optimizer.Step].
 	MaxGradNorm float64
+	// StateDType stores the state as Float32 (the zero value) or BFloat16.
+	StateDType StateDType
+	// RoundingSeed keys the stochastic rounding of bfloat16 state (unused with Float32): the
+	// same seed, parameters and gradients give the same bits. The zero value is a valid seed.
+	RoundingSeed uint64
 }
 
 // Defaults returns the values of Algorithm 1, line 1, with a learning rate of 1e-3.

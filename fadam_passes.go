@@ -54,9 +54,13 @@ type fadamKernel struct {
 	scaleG       float64 // line 10's 1/max(1, rms(ḡ)/c)
 	scaleW       float64 // line 13's 1/max(1, rms(ḡ_w)/c)
 	pytorchClips bool
+	bf           *bf16Arrays // bfloat16 state (m and sqrtF are then nil), bf16_passes.go
 }
 
-func newFAdamKernel(n int) *fadamKernel {
+func newFAdamKernel(n int, dtype StateDType) *fadamKernel {
+	if dtype == BFloat16 {
+		return &fadamKernel{n: n, bf: newBF16Arrays(n, 1)}
+	}
 	k := &fadamKernel{n: n, m: make([]float32, n), sqrtF: make([]float32, n)}
 	for i := range k.sqrtF {
 		k.sqrtF[i] = 1
@@ -70,14 +74,19 @@ func (k *fadamKernel) active(pass) bool { return true }
 func (k *fadamKernel) begin(value, grad []float32, c *stepConsts) {
 	k.value, k.grad, k.c = value, grad, c
 	k.pytorchClips = c.cfg.Variant.clipsByMaxRMS()
+	if k.bf != nil {
+		k.bf.begin(c)
+	}
 }
 
 func (k *fadamKernel) run(p pass, chunk int) sums {
 	lo, hi := flatRange(k.n, chunk)
-	switch p {
-	case passRead:
+	switch {
+	case p == passRead:
 		return sums{grad: sumSquares(k.grad[lo:hi])}
-	case passFisher:
+	case k.bf != nil:
+		return k.runBF16(p, lo, hi)
+	case p == passFisher:
 		sumG, sumW := k.fisherPass(lo, hi)
 		return sums{grad: sumG, decay: sumW}
 	default:
@@ -248,6 +257,9 @@ func (k *fadamKernel) finish(p pass, chunks []sums) {
 }
 
 func (k *fadamKernel) state() []stateTensor {
+	if k.bf != nil {
+		return k.bf.state("sqrt_f")
+	}
 	return []stateTensor{
 		{suffix: "m", data: k.m},
 		{suffix: "sqrt_f", data: k.sqrtF, nonNegative: true},
@@ -255,6 +267,9 @@ func (k *fadamKernel) state() []stateTensor {
 }
 
 func (k *fadamKernel) fisher(int64) []float32 {
+	if k.bf != nil {
+		return squares(k.bf.sqrtF)
+	}
 	out := make([]float32, k.n)
 	for i, s := range k.sqrtF {
 		out[i] = square32(s)
@@ -266,6 +281,9 @@ func (k *fadamKernel) fisher(int64) []float32 {
 // pass 2 reads g, √f, m, θ and writes m, θ (24).
 func (k *fadamKernel) traffic() int64 {
 	per := int64(4 + 12 + 24)
+	if k.bf != nil { // √f and m move 2 bytes instead of 4 (three accesses each)
+		per -= 6 + 4
+	}
 	if k.c == nil || k.c.wd != 0 {
 		per += 4
 	}

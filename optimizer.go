@@ -62,7 +62,7 @@ func (a Algorithm) New(cfg Config) (*Optimizer, error) {
 var fadamAlgorithm = &algorithm{
 	name: AlgorithmFAdam,
 	newKernel: func(shape []int, n int, cfg *Config) kernel {
-		return newFAdamKernel(n)
+		return newFAdamKernel(n, cfg.StateDType)
 	},
 }
 
@@ -70,9 +70,9 @@ var fadafactorAlgorithm = &algorithm{
 	name: AlgorithmFAdafactor,
 	newKernel: func(shape []int, n int, cfg *Config) kernel {
 		if factorable(shape, n) {
-			return newFAdafactorKernel(shape, n)
+			return newFAdafactorKernel(shape, n, cfg.StateDType)
 		}
-		return newFAdamKernel(n)
+		return newFAdamKernel(n, cfg.StateDType)
 	},
 }
 
@@ -145,7 +145,8 @@ func (o *Optimizer) find(name string) int {
 // Fisher returns a copy of the named parameter's diagonal empirical Fisher estimate f (for
 // FAdafactor's factored tensors the reconstruction R_i C_j / Σ_i R_i; for Adam the bias-corrected
 // v̂; for Adafactor its f), for uses such as elastic weight consolidation. Values beyond
-// float32's range saturate at math.MaxFloat32. Before the first step it is the initial value: 1,
+// float32's range saturate at math.MaxFloat32. With bfloat16 state it is computed from the
+// stored bfloat16 values. Before the first step it is the initial value: 1,
 // or 1/n for a factored n×m tensor (R = 1, C = 1).
 func (o *Optimizer) Fisher(name string) ([]float32, error) {
 	i := o.find(name)
@@ -156,12 +157,13 @@ func (o *Optimizer) Fisher(name string) ([]float32, error) {
 }
 
 // StateBytes is the memory held as optimizer state for the registered parameters: 8 bytes per
-// parameter for FAdam and Adam, about 4 for FAdafactor and Adafactor on matrices.
+// parameter for FAdam and Adam, about 4 for FAdafactor and Adafactor on matrices; half that
+// with bfloat16 state (Config.StateDType).
 func (o *Optimizer) StateBytes() int64 {
 	var b int64
 	for _, t := range o.tensors {
 		for _, s := range t.k.state() {
-			b += 4 * int64(len(s.data))
+			b += 4*int64(len(s.data)) + 2*int64(len(s.bf16))
 		}
 	}
 	return b
@@ -188,18 +190,21 @@ func (o *Optimizer) NumParams() int64 {
 }
 
 // Save writes the whole optimizer state (algorithm, format version, step count, configuration,
-// per-parameter options, m and the Fisher estimates) to path in the safetensors format, with a
-// checksum of the whole file, atomically (temporary file, sync, rename; a killed Save's stale
-// temporary is removed by the next Save to path). It never writes a file Load would refuse:
-// after SetLR(-1), for instance, it returns ErrInvalidConfig, writes nothing and leaves an
-// existing file as it was. The format is described in the repository's docs/checkpoints.md.
+// per-parameter options, m and the Fisher estimates, as F32 tensors or, with bfloat16 state,
+// BF16 tensors) to path in the safetensors format, with a checksum of the whole file,
+// atomically (temporary file, sync, rename; a killed Save's stale temporary is removed by the
+// next Save to path). It never writes a file Load would refuse: after SetLR(-1), for instance,
+// it returns ErrInvalidConfig, writes nothing and leaves an existing file as it was. The format
+// is described in the repository's docs/checkpoints.md.
 func (o *Optimizer) Save(path string) error { return o.save(path) }
 
 // Load restores the state saved by Save: configuration, options, step count and every state
 // tensor. If the optimizer already knows its parameters, the checkpoint's names and shapes
-// must match them; otherwise they are registered from the checkpoint. On any error (corrupt or
-// truncated file, another algorithm, a mismatch) the optimizer is unchanged. It reads only
-// regular files and allocates no more than the file holds.
+// must match them; otherwise they are registered from the checkpoint. The checkpoint's state
+// dtype must be the optimizer's Config.StateDType: a float32 checkpoint is refused by an
+// optimizer with bfloat16 state and the reverse (converting would silently change the state's
+// precision). On any error (corrupt or truncated file, another algorithm, a mismatch) the
+// optimizer is unchanged. It reads only regular files and allocates no more than the file holds.
 func (o *Optimizer) Load(path string) error { return o.load(path) }
 
 // WriteTo writes the checkpoint that Save would write to w.

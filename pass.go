@@ -100,6 +100,8 @@ type stateTensor struct {
 	suffix string
 	shape  []int // nil: the parameter's shape
 	data   []float32
+	// bf16 holds the bfloat16 bits instead of data, for a kernel with bfloat16 state.
+	bf16 []uint16
 	// nonNegative marks arrays (square roots of Fisher estimates) whose entries must be ≥ 0.
 	nonNegative bool
 }

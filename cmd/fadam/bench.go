@@ -18,7 +18,8 @@ import (
 	"github.com/fadam-go/fadam/report"
 )
 
-// Memory-traffic model of one optimizer step, in bytes per parameter (float32 everywhere).
+// Memory-traffic model of one optimizer step, in bytes per parameter (float32 everywhere; the
+// bfloat16-state rows below).
 // Each algorithm needs whole-tensor reductions before it can finish an element, which forces
 // separate passes over the tensor (docs/optimizer.md); the model counts the least traffic those passes
 // need, ignoring the O(n+m) factored statistics R and C and treating every array as coming from
@@ -39,6 +40,13 @@ const (
 	// Adafactor, Algorithm 4: pass 1 reads g for the row/column sums of g² (4); pass 2 reads g
 	// for RMS(ḡ) (4); pass 3 reads g, m, θ and writes m, θ (20).
 	bytesAdafactor = 28
+	// With bfloat16 state (Config.StateDType) every access to m and √f (√v, R, C) moves 2
+	// bytes instead of 4: FAdam's three accesses of √f and three of m save 10 bytes, FAdafactor's
+	// two of m save 4, Adam's six of m and √v save 12, Adafactor's two of m save 4.
+	bytesFAdamBF16      = bytesFAdam - 10
+	bytesFAdafactorBF16 = bytesFAdafactor - 4
+	bytesAdamBF16       = bytesAdam - 12
+	bytesAdafactorBF16  = bytesAdafactor - 4
 	// The triad a[i] = b[i] + s·c[i] reads two arrays and writes one (STREAM's convention,
 	// which does not count the write-allocate read).
 	bytesTriad = 12
@@ -222,6 +230,14 @@ var modelBytes = map[string]float64{
 	"adafactor":  bytesAdafactor,
 }
 
+// modelBytesBF16 is modelBytes with bfloat16 state; those rows are named <optimizer>-bf16.
+var modelBytesBF16 = map[string]float64{
+	"fadam":      bytesFAdamBF16,
+	"fadafactor": bytesFAdafactorBF16,
+	"adam":       bytesAdamBF16,
+	"adafactor":  bytesAdafactorBF16,
+}
+
 func init() {
 	register(command{
 		name:    "bench",
@@ -243,6 +259,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	warmup := fs.Int("warmup", 2, "untimed steps before timing")
 	reps := fs.Int("triad-reps", 10, "triad repetitions (the fastest is the roofline)")
 	names := fs.String("optimizers", "fadam,fadafactor,adam,adafactor", "comma-separated optimizers to time")
+	states := fs.String("state", "float32,bfloat16", "comma-separated state dtypes to time each optimizer with (float32, bfloat16; bfloat16 rows are named <optimizer>-bf16)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -261,6 +278,14 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(optimizers.Names, ", "))
 		}
 		algos = append(algos, name)
+	}
+	var dtypes []fadam.StateDType
+	for _, s := range strings.Split(*states, ",") {
+		var d fadam.StateDType
+		if err := d.UnmarshalText([]byte(strings.ToLower(strings.TrimSpace(s)))); err != nil {
+			return fmt.Errorf("--state: %w", err)
+		}
+		dtypes = append(dtypes, d)
 	}
 	var shapes []tensorShape
 	switch *layout {
@@ -292,34 +317,42 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Lines are printed after every optimizer has run, so that each ratio divides by the same,
 	// final best triad.
 	type line struct {
-		name                    string
-		perSec, bw, state, heap float64
-		impl                    float64
+		name                           string
+		model, perSec, bw, state, heap float64
+		impl                           float64
 	}
 	var lines []line
 	for _, name := range algos {
-		if err := ctx.Err(); err != nil {
-			return err
+		for _, dtype := range dtypes {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			bw := tri.best(*reps)
+			triadLo, triadHi = min(triadLo, bw), max(triadHi, bw)
+			cfg := fadam.Defaults()
+			cfg.StateDType = dtype
+			row, model := name, modelBytes[name]
+			if dtype == fadam.BFloat16 {
+				row, model = name+"-bf16", modelBytesBF16[name]
+			}
+			var opt optimizers.Optimizer
+			res, err := timeSteps(ctx, func() (fadam.Stepper, error) {
+				o, err := optimizers.New(name, cfg)
+				opt = o
+				return o, err
+			}, ps, *warmup, *steps)
+			if err != nil {
+				return fmt.Errorf("%s: %w", row, err)
+			}
+			perSec := float64(n) / res.best.Seconds()
+			lines = append(lines, line{name: row, model: model, perSec: perSec, bw: perSec * model,
+				state: float64(opt.StateBytes()) / float64(n), impl: float64(opt.TrafficBytes()) / float64(n),
+				heap: float64(max(res.stateBytes, 0)) / float64(n)})
 		}
-		bw := tri.best(*reps)
-		triadLo, triadHi = min(triadLo, bw), max(triadHi, bw)
-		var opt optimizers.Optimizer
-		res, err := timeSteps(ctx, func() (fadam.Stepper, error) {
-			o, err := optimizers.New(name, fadam.Defaults())
-			opt = o
-			return o, err
-		}, ps, *warmup, *steps)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		perSec := float64(n) / res.best.Seconds()
-		lines = append(lines, line{name: name, perSec: perSec, bw: perSec * modelBytes[name],
-			state: float64(opt.StateBytes()) / float64(n), impl: float64(opt.TrafficBytes()) / float64(n),
-			heap: float64(max(res.stateBytes, 0)) / float64(n)})
 	}
 	for _, l := range lines {
-		fmt.Fprintf(stdout, "%-12s %8.1f Mparams/s  %6.1f GB/s  roofline=%.2f  state=%.1f B/param  [model %g B/param, implementation %.1f; heap +%.1f B/param; best of %d steps]\n",
-			l.name, l.perSec/1e6, l.bw/1e9, l.bw/triadHi, l.state, modelBytes[l.name], l.impl, l.heap, *steps)
+		fmt.Fprintf(stdout, "%-15s %8.1f Mparams/s  %6.1f GB/s  roofline=%.2f  state=%.1f B/param  [model %g B/param, implementation %.1f; heap +%.1f B/param; best of %d steps]\n",
+			l.name, l.perSec/1e6, l.bw/1e9, l.bw/triadHi, l.state, l.model, l.impl, l.heap, *steps)
 	}
 	fmt.Fprintf(stdout, "roofline = GB/s ÷ best triad %.1f GB/s (triad ranged %.1f–%.1f GB/s during the run)\n", triadHi/1e9, triadLo/1e9, triadHi/1e9)
 	return nil

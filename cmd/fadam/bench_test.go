@@ -116,14 +116,14 @@ func TestTimeSteps(t *testing.T) {
 func TestBenchCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--params", "4096", "--steps", "2"},
-		{"--layout", "gpt", "--params", "5000", "--steps", "1", "--warmup", "0", "--triad-reps", "1", "--optimizers", "fadam,adafactor"},
+		{"--layout", "gpt", "--params", "5000", "--steps", "1", "--warmup", "0", "--triad-reps", "1", "--optimizers", "fadam,adafactor", "--state", "float32"},
 	} {
 		var out bytes.Buffer
 		if err := bench(context.Background(), args, &out, io.Discard); err != nil {
 			t.Fatalf("bench %v: %v", args, err)
 		}
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-		names := []string{"layout", "triad", "fadam", "fadafactor", "adam", "adafactor", "roofline"}
+		names := []string{"layout", "triad", "fadam", "fadam-bf16", "fadafactor", "fadafactor-bf16", "adam", "adam-bf16", "adafactor", "adafactor-bf16", "roofline"}
 		if len(args) > 4 {
 			names = []string{"layout", "triad", "fadam", "adafactor", "roofline"}
 		}
@@ -141,6 +141,7 @@ func TestBenchCommand(t *testing.T) {
 		{"--optimizers", "sgd"},
 		{"--layout", "wide"},
 		{"--steps", "0"},
+		{"--state", "float16"},
 		{"extra"},
 	} {
 		if err := bench(context.Background(), append([]string{"--params", "64"}, bad...), io.Discard, io.Discard); err == nil {

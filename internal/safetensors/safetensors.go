@@ -1,4 +1,4 @@
-// Package safetensors reads and writes float32 tensors in the safetensors file format
+// Package safetensors reads and writes float32 (F32) and bfloat16 (BF16) tensors in the safetensors file format
 // (https://huggingface.co/docs/safetensors), so checkpoints written here open in Python's
 // safetensors library and vice versa for F32 files.
 //
@@ -87,12 +87,14 @@ const maxHeaderLen = 100 << 20
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Tensor is one named float32 tensor. Shape lists its dimensions in row-major order; the
-// product of Shape (1 for an empty Shape, a scalar) must equal len(Data).
+// Tensor is one named tensor: float32 values in Data (dtype F32), or the raw bits of bfloat16
+// values in BF16 (dtype BF16, see bf16.go), never both. Shape lists its dimensions in row-major
+// order; the product of Shape (1 for an empty Shape, a scalar) must equal the number of values.
 type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	BF16  []uint16
 }
 
 // headerEntry is one tensor's description in the JSON header.
@@ -147,15 +149,16 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 		if err != nil {
 			return fmt.Errorf("safetensors: tensor %q: %w", t.Name, err)
 		}
-		if n != int64(len(t.Data)) {
-			return fmt.Errorf("safetensors: tensor %q: shape %v holds %d elements but Data has %d", t.Name, t.Shape, n, len(t.Data))
+		if err := t.checkData(n); err != nil {
+			return err
 		}
 		shape := t.Shape
 		if shape == nil {
 			shape = []int{} // a scalar is "shape": [], never null
 		}
-		header[t.Name] = headerEntry{Dtype: "F32", Shape: shape, DataOffsets: [2]int64{offset, offset + 4*n}}
-		offset += 4 * n
+		size := elemSize(t.dtype()) * n
+		header[t.Name] = headerEntry{Dtype: t.dtype(), Shape: shape, DataOffsets: [2]int64{offset, offset + size}}
+		offset += size
 	}
 	meta := make(map[string]string, len(metadata)+1)
 	for k, v := range metadata {
@@ -188,7 +191,7 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	crc.Write(lenBuf[:])
 	crc.Write(js)
 	for _, t := range tensors {
-		writeFloat32s(crc, t.Data, scratch)
+		t.write(crc, scratch)
 	}
 	copy(js[lay.crcSpan[0]:lay.crcSpan[1]], fmt.Sprintf("%08x", crc.Sum32()))
 
@@ -196,7 +199,7 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	bw.Write(lenBuf[:])
 	bw.Write(js)
 	for _, t := range tensors {
-		writeFloat32s(bw, t.Data, scratch)
+		t.write(bw, scratch)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("safetensors: writing: %w", err)
@@ -218,8 +221,8 @@ func writeFloat32s(w io.Writer, xs []float32, scratch []byte) {
 }
 
 // Decode parses a complete safetensors file held in data, strictly (see the package
-// documentation), and verifies the checksums it carries. Tensors come back in the order of
-// their data offsets; the metadata map (never nil) excludes the checksums.
+// documentation; dtypes F32 and BF16), and verifies the checksums it carries. Tensors come back
+// in the order of their data offsets; the metadata map (never nil) excludes the checksums.
 func Decode(data []byte) ([]Tensor, map[string]string, error) {
 	return decodeBytes(data, false)
 }
@@ -300,8 +303,8 @@ func parseLayout(header []byte) (*layout, error) {
 		if err != nil {
 			return nil, fmt.Errorf("safetensors: tensor %q: %w", e.name, err)
 		}
-		if 4*n != stop-begin {
-			return nil, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes but data_offsets [%d, %d] span %d", e.name, e.Shape, 4*n, begin, stop, stop-begin)
+		if size := elemSize(e.Dtype) * n; size != stop-begin {
+			return nil, fmt.Errorf("safetensors: tensor %q: shape %v needs %d bytes but data_offsets [%d, %d] span %d", e.name, e.Shape, size, begin, stop, stop-begin)
 		}
 		end = stop
 	}
@@ -348,14 +351,9 @@ func (l *layout) decode(data []byte, requireFileCRC bool) ([]Tensor, map[string]
 
 	tensors := make([]Tensor, len(l.entries))
 	for i, e := range l.entries {
-		raw := body[e.DataOffsets[0]:e.DataOffsets[1]]
-		vals := make([]float32, len(raw)/4)
-		for j := range vals {
-			vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
-		}
 		shape := make([]int, len(e.Shape))
 		copy(shape, e.Shape)
-		tensors[i] = Tensor{Name: e.name, Shape: shape, Data: vals}
+		tensors[i] = tensorOf(e.name, shape, e.Dtype, body[e.DataOffsets[0]:e.DataOffsets[1]])
 	}
 	return tensors, meta, nil
 }
@@ -507,8 +505,8 @@ func decodeEntry(name string, raw json.RawMessage) (namedEntry, error) {
 	if err := json.Unmarshal(fields["dtype"], &dtype); err != nil {
 		return namedEntry{}, fmt.Errorf("safetensors: invalid JSON header: tensor %q dtype: %w", name, err)
 	}
-	if dtype != "F32" {
-		return namedEntry{}, fmt.Errorf("safetensors: tensor %q: unsupported dtype %q (only F32 is supported)", name, dtype)
+	if elemSize(dtype) == 0 {
+		return namedEntry{}, fmt.Errorf("safetensors: tensor %q: unsupported dtype %q (F32 and BF16 are supported)", name, dtype)
 	}
 	e := namedEntry{name: name, headerEntry: headerEntry{Dtype: dtype}}
 	if err := json.Unmarshal(fields["shape"], &e.Shape); err != nil || e.Shape == nil {

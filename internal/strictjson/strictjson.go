@@ -7,6 +7,7 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +29,9 @@ import (
 //   - nothing but white space follows the value.
 //
 // Supported types are structs of exported fields, slices, arrays, maps with string keys,
-// strings, bools, integers and floats. Errors name the path of the offending value, such as
+// strings, bools, signed and unsigned integers, floats, and types whose pointer implements
+// encoding.TextUnmarshaler (written as a JSON string, as encoding/json writes a
+// TextMarshaler). Errors name the path of the offending value, such as
 // `[2].shape[0]`, `["w"].LRScale` or `LR`.
 func Unmarshal(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
@@ -96,6 +99,20 @@ func decode(dec *json.Decoder, v reflect.Value, path string) error {
 	}
 	kindErr := func(want string) error {
 		return fmt.Errorf("%s is %s, want %s", where(path), describe(tok), want)
+	}
+	// A type that reads itself from text (encoding.TextUnmarshaler, as encoding/json honours it)
+	// is written as a JSON string.
+	if v.CanAddr() {
+		if tu, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
+			s, isString := tok.(string)
+			if !isString {
+				return kindErr("a string")
+			}
+			if err := tu.UnmarshalText([]byte(s)); err != nil {
+				return fmt.Errorf("%s: %w", where(path), err)
+			}
+			return nil
+		}
 	}
 	switch v.Kind() {
 	case reflect.Struct:
@@ -181,6 +198,16 @@ func decode(dec *json.Decoder, v reflect.Value, path string) error {
 			return fmt.Errorf("%s is %s, want an integer of %d bits", where(path), num, v.Type().Bits())
 		}
 		v.SetInt(x)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		num, ok := tok.(json.Number)
+		if !ok {
+			return kindErr("an integer")
+		}
+		x, err := strconv.ParseUint(string(num), 10, v.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("%s is %s, want an unsigned integer of %d bits", where(path), num, v.Type().Bits())
+		}
+		v.SetUint(x)
 	case reflect.Float32, reflect.Float64:
 		num, ok := tok.(json.Number)
 		if !ok {

@@ -12,8 +12,25 @@ type inner struct {
 	Shape []int  `json:"shape"`
 }
 
+// level reads itself from text, as a TextUnmarshaler: "low" or "high".
+type level int
+
+func (l *level) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "low":
+		*l = 1
+	case "high":
+		*l = 2
+	default:
+		return fmt.Errorf("unknown level %q", b)
+	}
+	return nil
+}
+
 type outer struct {
 	LR      float64
+	Seed    uint64
+	Level   level
 	Small   float32
 	N       int8
 	On      bool
@@ -24,7 +41,7 @@ type outer struct {
 	Ignored int `json:"-"`
 }
 
-const good = `{"LR": 0.001, "Small": 1e-3, "N": -7, "On": true, "Pair": [1, 2],
+const good = `{"LR": 0.001, "Seed": 18446744073709551615, "Level": "high", "Small": 1e-3, "N": -7, "On": true, "Pair": [1, 2],
 	"Items": [{"name": "w", "shape": [2, 3]}, {"shape": [], "name": ""}],
 	"ByName": {"a": {"name": "x", "shape": [0]}}}`
 
@@ -33,7 +50,7 @@ func TestUnmarshal(t *testing.T) {
 	if err := Unmarshal([]byte(good), &got); err != nil {
 		t.Fatal(err)
 	}
-	want := outer{LR: 0.001, Small: 1e-3, N: -7, On: true, Pair: [2]int64{1, 2},
+	want := outer{LR: 0.001, Seed: math.MaxUint64, Level: 2, Small: 1e-3, N: -7, On: true, Pair: [2]int64{1, 2},
 		Items:  []inner{{"w", []int{2, 3}}, {"", []int{}}},
 		ByName: map[string]inner{"a": {"x", []int{0}}}}
 	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
@@ -73,8 +90,12 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"long array", edit(`[1, 2]`, `[1, 2, 3]`), "more than 2 elements"},
 		{"object for array", edit(`[1, 2]`, `{}`), "is an object, want an array"},
 		{"number for bool", edit(`true`, `1`), "want true or false"},
+		{"negative unsigned", edit(`18446744073709551615`, `-1`), "want an unsigned integer of 64 bits"},
+		{"unsigned overflow", edit(`18446744073709551615`, `18446744073709551616`), "want an unsigned integer of 64 bits"},
+		{"number for text", edit(`"high"`, `2`), "Level is the number 2, want a string"},
+		{"bad text", edit(`"high"`, `"medium"`), `Level: unknown level "medium"`},
 		{"trailing data", good + ` {}`, "data after"},
-		{"truncated", good[:40], "EOF"},
+		{"truncated", good[:len(good)-5], "EOF"},
 		{"empty", ``, "EOF"},
 	}
 	for _, tt := range tests {
