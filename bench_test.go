@@ -15,7 +15,7 @@ import (
 
 // Benchmarks of one optimizer step, reporting the step's memory traffic (TrafficBytes) as
 // bytes/s, and of a triad a[i] = b[i] + s·c[i] (12 bytes per element) on the same machine: the
-// roofline of DESIGN.md §3 is the ratio of the two MB/s figures.
+// roofline (docs/optimizer.md) is the ratio of the two MB/s figures.
 //
 //	go test -run '^$' -bench 'Triad|Step' -benchtime 10x -count 6 . | tee new.txt; benchstat new.txt
 //	go test -run '^$' -bench Roofline -benchtime 1x .   # interleaved, best of 7

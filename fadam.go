@@ -2,21 +2,24 @@
 // Adafactor from "FAdam: Adam is a natural gradient optimizer using diagonal empirical Fisher
 // information" (Hwang, 2024), over plain float32 parameter buffers.
 //
-// The semantics the paper leaves open (the zero-denominator rule, FAdafactor on tensors of rank
-// other than 2, precision and determinism) follow the project's DESIGN.md §2.
+// The contract — which version of the paper Algorithm 1 follows (arXiv 2405.12807), the
+// semantics the paper leaves open (the zero-denominator rule, FAdafactor on tensors of rank other
+// than 2), precision, determinism and the baselines' semantics — is written out in
+// docs/optimizer.md; reference.go states Algorithms 1 and 2 one paper line per statement.
 //
 // Build an optimizer with [New] (FAdam, Algorithm 1) or [NewFactored] (FAdafactor, Algorithm
-// 2) and call [Optimizer.Step] with the same parameters ([Param]: name, shape, values and
+// 2), or one of the paper's baselines with [NewAdam] (PyTorch AdamW semantics) or
+// [NewAdafactor] (Algorithm 4), and call [Optimizer.Step] with the same parameters ([Param]: name, shape, values and
 // gradients) at every step; values are updated in place. Per parameter, weight decay can be
 // switched off and the learning rate scaled ([Optimizer.SetParamOptions],
 // [Optimizer.SetParamOptionsFunc]); [Optimizer.SetLR] changes the learning rate between steps;
 // [Optimizer.Fisher] reads the diagonal Fisher estimate; [Optimizer.Save] and [Optimizer.Load]
-// checkpoint the whole state in the safetensors format. The baselines Adam and Adafactor live
-// in package baseline, and package optimizers builds any of the four by name.
+// checkpoint the whole state in the safetensors format. Package optimizers builds any of the four
+// by name; package baseline keeps the baselines' older names.
 //
 // Bad input (mismatched lengths, a changed parameter set, NaN or ±Inf in a gradient, invalid
 // hyperparameters) gets an error wrapping one of the Err* sentinels, naming the parameter, and
-// leaves every parameter and all optimizer state untouched. Finite gradients never produce NaN
+// leaves every parameter and all optimizer state untouched. finite gradients never produce NaN
 // or Inf: the state holds √f rather than f (float32 then covers g² for any finite float32 g),
 // intermediates are float64, and stores saturate at ±math.MaxFloat32.
 //
@@ -31,10 +34,13 @@ type Variant int
 const (
 	// Paper follows Algorithm 1 / Algorithm 2 of the paper exactly (the default).
 	Paper Variant = iota
-	// PyTorchReference reproduces the public PyTorch FAdam code: ε̂ = ε·max(1, RMS(g)),
-	// d = f^ρ + ε̂, and clipping x ← x / (max(1, RMS(x))/c).
+	// PyTorchReference reproduces the public PyTorch FAdam code: ε̂ = ε·max(1, rms(g)),
+	// d = f^ρ + ε̂, and clipping x ← x / (max(1, rms(x))/c).
 	PyTorchReference
 )
+
+// known reports whether v is one of the Variant constants.
+func (v Variant) known() bool { return v == Paper || v == PyTorchReference }
 
 // Config holds the hyperparameters of Algorithm 1 (and of the baselines, which read the fields
 // they need). JSON field names are the Go field names.
@@ -43,8 +49,8 @@ type Config struct {
 	Beta1       float64 // momentum EMA coefficient β₁
 	Beta2       float64 // Fisher EMA coefficient β₂
 	Eps         float64 // ε, the ceiling of the adaptive epsilon
-	Eps2        float64 // ε₂, the multiplier of RMS(g) in the adaptive epsilon
-	Clip        float64 // c, the RMS clipping threshold
+	Eps2        float64 // ε₂, the multiplier of rms(g) in the adaptive epsilon
+	Clip        float64 // c, the rms clipping threshold
 	WeightDecay float64 // λ
 	Rho         float64 // ρ, the exponent of the Fisher information
 	Variant     Variant // Paper (default) or PyTorchReference

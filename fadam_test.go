@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/reference"
 )
 
 type spec struct {
@@ -55,7 +56,7 @@ func fillGrads(rng *rand.Rand, ps []fadam.Param, scale float64) [][]float32 {
 // closeTo reports the first element where got and want differ by more than tol relative to
 // max(|want|, rms(want)·1e-2).
 func closeTo(got []float32, want []float64, tol float64) error {
-	r := rms(want)
+	r := reference.RMS(want)
 	for i := range want {
 		g := float64(got[i])
 		if math.IsNaN(g) || math.IsInf(g, 0) {
@@ -107,7 +108,7 @@ func TestAgainstReference(t *testing.T) {
 				c.cfg(&cfg)
 				rng := rand.New(rand.NewPCG(1, 2))
 				ps := makeParams(rng, c.specs)
-				ref := newRef(cfg, factored, ps)
+				ref := newRef(t, cfg, factored, ps)
 				opt := mustNew(t, cfg, factored)
 				for step := 1; step <= c.steps; step++ {
 					scale := c.gradScale
@@ -115,7 +116,7 @@ func TestAgainstReference(t *testing.T) {
 						scale = 0
 					}
 					gs := fillGrads(rng, ps, scale)
-					ref.step(gs)
+					refStep(t, ref, gs)
 					if err := opt.Step(ps); err != nil {
 						t.Fatal(err)
 					}
@@ -124,7 +125,7 @@ func TestAgainstReference(t *testing.T) {
 					t.Errorf("Steps() = %d, want %d", opt.Steps(), c.steps)
 				}
 				for i, p := range ps {
-					if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+					if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
 						t.Errorf("%s θ: %v", p.Name, err)
 					}
 					if c.noFisher {
@@ -134,7 +135,7 @@ func TestAgainstReference(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if err := closeTo(f, ref.fisher(i), 2e-5); err != nil {
+					if err := closeTo(f, ref.Fisher(ref.Tensors[i]), 2e-5); err != nil {
 						t.Errorf("%s f: %v", p.Name, err)
 					}
 				}
@@ -159,7 +160,7 @@ func mustNew(t testing.TB, cfg fadam.Config, factored bool) *fadam.Optimizer {
 }
 
 // TestHandComputed checks one step against numbers worked out by hand: t = 1, one element,
-// g = 2, θ = 1: f = 4, ε̂ = min(1e-8, 0.01·2) = 1e-8, d = 2 + 1e-8, ḡ = g/d ≈ 1 (RMS < c = 1,
+// g = 2, θ = 1: f = 4, ε̂ = min(1e-8, 0.01·2) = 1e-8, d = 2 + 1e-8, ḡ = g/d ≈ 1 (rms < c = 1,
 // no clip), m = 0.1·ḡ, ḡ_w = 1/d ≈ 0.5, θ = 1 − 0.1·(m + 0.5·ḡ_w).
 func TestHandComputed(t *testing.T) {
 	cfg := fadam.Defaults()
@@ -228,7 +229,7 @@ func TestParamOptions(t *testing.T) {
 	for _, factored := range []bool{false, true} {
 		rng := rand.New(rand.NewPCG(8, 9))
 		ps := makeParams(rng, mixedSpecs)
-		ref := newRef(cfg, factored, ps)
+		ref := newRef(t, cfg, factored, ps)
 		opt := mustNew(t, cfg, factored)
 		// An explicit option beats the rule; the rule covers the rest.
 		if err := opt.SetParamOptions("w", fadam.ParamOptions{LRScale: 0.5}); err != nil {
@@ -237,18 +238,18 @@ func TestParamOptions(t *testing.T) {
 		opt.SetParamOptionsFunc(func(name string, shape []int) fadam.ParamOptions {
 			return fadam.ParamOptions{NoWeightDecay: len(shape) <= 1 || name == "w"}
 		})
-		ref.ts[0].lrS = 0.5
-		ref.ts[1].wd, ref.ts[2].wd = 0, 0
+		ref.Tensors[0].LRScale = 0.5
+		ref.Tensors[1].WeightDecay, ref.Tensors[2].WeightDecay = 0, 0
 		for range 3 {
-			ref.step(fillGrads(rng, ps, 1))
+			refStep(t, ref, fillGrads(rng, ps, 1))
 			if err := opt.Step(ps); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// LR changes between steps.
 		opt.SetLR(0.01)
-		ref.cfg.LR = 0.01
-		ref.step(fillGrads(rng, ps, 1))
+		ref.Config.LR = 0.01
+		refStep(t, ref, fillGrads(rng, ps, 1))
 		if err := opt.Step(ps); err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +257,7 @@ func TestParamOptions(t *testing.T) {
 			t.Errorf("LR() = %v", opt.LR())
 		}
 		for i, p := range ps {
-			if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+			if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
 				t.Errorf("factored=%v %s: %v", factored, p.Name, err)
 			}
 		}

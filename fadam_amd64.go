@@ -2,17 +2,11 @@
 
 package fadam
 
-// hasAVX reports whether the CPU and OS support AVX (CPUID and XGETBV).
-func hasAVX() bool
-
 //go:noescape
 func fisherLanesAVX(grad, sf, theta *float32, n int, b2, c2, eps float64, lanes *[8]float64)
 
 //go:noescape
 func updateLanesAVX(grad, sf, m, theta *float32, n int, b1, gScale, wScale, lr, eps float64)
-
-// useAVX selects the assembly loops; tests switch it off to compare with the Go loops.
-var useAVX = hasAVX()
 
 // fisherLanes runs fisherLanesGo's computation, in assembly where available. len(g) is a
 // multiple of 4, theta is as long as g.

@@ -24,25 +24,6 @@ DATA adamNegMax<>+16(SB)/8, $0xc7efffffe0000000
 DATA adamNegMax<>+24(SB)/8, $0xc7efffffe0000000
 GLOBL adamNegMax<>(SB), RODATA|NOPTR, $32
 
-// func hasAVX() bool
-TEXT ·hasAVX(SB), NOSPLIT, $0-1
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	MOVL CX, DX
-	ANDL $0x18000000, DX
-	CMPL DX, $0x18000000
-	JNE  no
-	XORL CX, CX
-	XGETBV
-	ANDL $6, AX
-	CMPL AX, $6
-	JNE  no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
-	RET
 
 // func adamMomentLanesAVX(grad, m, sv *float32, n int, b1, c1, b2, c2, sign, invBC1, invSqrtBC2, eps float64, lanes *[4]float64)
 TEXT ·adamMomentLanesAVX(SB), NOSPLIT, $0-104

@@ -1,8 +1,6 @@
 //go:build !amd64 || purego
 
-package engine
-
-var useAVX = false
+package fadam
 
 func sumSquaresLanes(x []float32, lanes *[4]float64) { sumSquaresLanesGo(x, lanes) }
 

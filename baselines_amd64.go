@@ -1,17 +1,12 @@
 //go:build amd64 && !purego
 
-package baseline
-
-// hasAVX reports whether the CPU and OS support AVX.
-func hasAVX() bool
+package fadam
 
 //go:noescape
 func adamMomentLanesAVX(grad, m, sv *float32, n int, b1, c1, b2, c2, sign, invBC1, invSqrtBC2, eps float64, lanes *[4]float64)
 
 //go:noescape
 func adamUpdateLanesAVX(m, sv, theta *float32, n int, invBC1, invSqrtBC2, eps, scale, lr, wd float64)
-
-var useAVX = hasAVX()
 
 func adamMomentLanes(g, m, sv []float32, k *adamConsts, lanes *[4]float64) {
 	if !useAVX || len(g) == 0 {

@@ -1,4 +1,4 @@
-package engine
+package fadam
 
 import (
 	"encoding/json"
@@ -35,40 +35,40 @@ type paramEntry struct {
 }
 
 // encode builds the checkpoint's tensors and metadata.
-func (e *Engine) encode() ([]safetensors.Tensor, map[string]string, error) {
-	cfg, err := json.Marshal(e.cfg)
+func (o *Optimizer) encode() ([]safetensors.Tensor, map[string]string, error) {
+	cfg, err := json.Marshal(o.cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: encoding config: %w", e.alg.Name, err)
+		return nil, nil, fmt.Errorf("%s: encoding config: %w", o.alg.name, err)
 	}
-	opts := maps.Clone(e.opts)
-	params := make([]paramEntry, len(e.tensors))
+	opts := maps.Clone(o.opts)
+	params := make([]paramEntry, len(o.tensors))
 	var tensors []safetensors.Tensor
-	for i, t := range e.tensors {
+	for i, t := range o.tensors {
 		params[i] = paramEntry{t.name, t.shape}
 		if _, ok := opts[t.name]; !ok {
-			opts[t.name] = e.ParamOptions(t.name, t.shape)
+			opts[t.name] = o.ParamOptions(t.name, t.shape)
 		}
-		for _, s := range t.k.State() {
-			shape := s.Shape
+		for _, s := range t.k.state() {
+			shape := s.shape
 			if shape == nil {
 				shape = t.shape
 			}
-			tensors = append(tensors, safetensors.Tensor{Name: t.name + "." + s.Suffix, Shape: shape, Data: s.Data})
+			tensors = append(tensors, safetensors.Tensor{Name: t.name + "." + s.suffix, Shape: shape, Data: s.data})
 		}
 	}
 	pj, err := json.Marshal(params)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: encoding parameters: %w", e.alg.Name, err)
+		return nil, nil, fmt.Errorf("%s: encoding parameters: %w", o.alg.name, err)
 	}
 	oj, err := json.Marshal(opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: encoding options: %w", e.alg.Name, err)
+		return nil, nil, fmt.Errorf("%s: encoding options: %w", o.alg.name, err)
 	}
 	meta := map[string]string{
 		metaFormat:    formatName,
 		metaVersion:   formatVersion,
-		metaAlgorithm: e.alg.Name,
-		metaStep:      strconv.FormatInt(e.step, 10),
+		metaAlgorithm: string(o.alg.name),
+		metaStep:      strconv.FormatInt(o.step, 10),
 		metaConfig:    string(cfg),
 		metaParams:    string(pj),
 		metaOptions:   string(oj),
@@ -77,13 +77,13 @@ func (e *Engine) encode() ([]safetensors.Tensor, map[string]string, error) {
 }
 
 // Save writes the checkpoint to path atomically.
-func (e *Engine) Save(path string) error {
-	ts, meta, err := e.encode()
+func (o *Optimizer) save(path string) error {
+	ts, meta, err := o.encode()
 	if err != nil {
 		return err
 	}
 	if err := safetensors.WriteFile(path, ts, meta); err != nil {
-		return fmt.Errorf("%s: saving state: %w", e.alg.Name, err)
+		return fmt.Errorf("%s: saving state: %w", o.alg.name, err)
 	}
 	return nil
 }
@@ -100,40 +100,40 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 // WriteTo writes the checkpoint to w.
-func (e *Engine) WriteTo(w io.Writer) (int64, error) {
-	ts, meta, err := e.encode()
+func (o *Optimizer) writeTo(w io.Writer) (int64, error) {
+	ts, meta, err := o.encode()
 	if err != nil {
 		return 0, err
 	}
 	cw := &countingWriter{w: w}
 	if err := safetensors.Encode(cw, ts, meta); err != nil {
-		return cw.n, fmt.Errorf("%s: writing state: %w", e.alg.Name, err)
+		return cw.n, fmt.Errorf("%s: writing state: %w", o.alg.name, err)
 	}
 	return cw.n, nil
 }
 
 // Load reads a checkpoint file written by Save.
-func (e *Engine) Load(path string) error {
+func (o *Optimizer) load(path string) error {
 	ts, meta, err := safetensors.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %w", e.alg.Name, ErrCheckpoint, err)
+		return fmt.Errorf("%s: %w: %w", o.alg.name, ErrCheckpoint, err)
 	}
-	return e.restore(ts, meta)
+	return o.restore(ts, meta)
 }
 
 // Unmarshal loads a checkpoint from its bytes.
-func (e *Engine) Unmarshal(data []byte) error {
+func (o *Optimizer) unmarshal(data []byte) error {
 	ts, meta, err := safetensors.Decode(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %w", e.alg.Name, ErrCheckpoint, err)
+		return fmt.Errorf("%s: %w: %w", o.alg.name, ErrCheckpoint, err)
 	}
-	return e.restore(ts, meta)
+	return o.restore(ts, meta)
 }
 
 // restore validates a decoded checkpoint completely, then replaces the engine's state with it.
-func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error {
+func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) error {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%s: %w: %s", e.alg.Name, ErrCheckpoint, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%s: %w: %s", o.alg.name, ErrCheckpoint, fmt.Sprintf(format, args...))
 	}
 	if meta[metaFormat] != formatName {
 		return fail("not an optimizer checkpoint (format %q)", meta[metaFormat])
@@ -141,7 +141,7 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 	if meta[metaVersion] != formatVersion {
 		return fail("format version %q, this code reads %q", meta[metaVersion], formatVersion)
 	}
-	if meta[metaAlgorithm] != e.alg.Name {
+	if meta[metaAlgorithm] != string(o.alg.name) {
 		return fail("checkpoint of algorithm %q", meta[metaAlgorithm])
 	}
 	step, err := strconv.ParseInt(meta[metaStep], 10, 64)
@@ -152,7 +152,7 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 	if err := json.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
 		return fail("bad config: %v", err)
 	}
-	if err := ValidateConfig(e.alg, &cfg); err != nil {
+	if err := cfg.Validate(o.alg.name); err != nil {
 		return fail("config: %v", err)
 	}
 	var params []paramEntry
@@ -181,11 +181,11 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 		}
 		names[i], shapes[i] = p.Name, p.Shape
 	}
-	if e.tensors != nil {
-		if len(params) != len(e.tensors) {
-			return fail("%d parameters, the optimizer has %d", len(params), len(e.tensors))
+	if o.tensors != nil {
+		if len(params) != len(o.tensors) {
+			return fail("%d parameters, the optimizer has %d", len(params), len(o.tensors))
 		}
-		for i, t := range e.tensors {
+		for i, t := range o.tensors {
 			if names[i] != t.name || !slices.Equal(shapes[i], t.shape) {
 				return fail("parameter %d is %q %v, the optimizer has %q %v", i, names[i], shapes[i], t.name, t.shape)
 			}
@@ -204,12 +204,12 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 			return fail("parameter %q: no momentum tensor %q of %d elements", name, name+".m", n)
 		}
 	}
-	fresh := e.newTensorsWith(names, shapes, &cfg)
+	fresh := o.newTensorsWith(names, shapes, &cfg)
 	used := 0
 	for _, t := range fresh {
-		for _, s := range t.k.State() {
-			name := t.name + "." + s.Suffix
-			shape := s.Shape
+		for _, s := range t.k.state() {
+			name := t.name + "." + s.suffix
+			shape := s.shape
 			if shape == nil {
 				shape = t.shape
 			}
@@ -220,15 +220,15 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 			if !slices.Equal(src.Shape, shape) && !(len(src.Shape) == 0 && len(shape) == 0) {
 				return fail("tensor %q has shape %v, want %v", name, src.Shape, shape)
 			}
-			if len(src.Data) != len(s.Data) {
-				return fail("tensor %q has %d elements, want %d", name, len(src.Data), len(s.Data))
+			if len(src.Data) != len(s.data) {
+				return fail("tensor %q has %d elements, want %d", name, len(src.Data), len(s.data))
 			}
 			for j, x := range src.Data {
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (s.NonNegative && x < 0) {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (s.nonNegative && x < 0) {
 					return fail("tensor %q element %d is %v", name, j, x)
 				}
 			}
-			copy(s.Data, src.Data)
+			copy(s.data, src.Data)
 			used++
 		}
 	}
@@ -236,23 +236,23 @@ func (e *Engine) restore(ts []safetensors.Tensor, meta map[string]string) error 
 		return fail("%d tensors, expected %d", len(ts), used)
 	}
 	// Everything checked: commit.
-	e.cfg = cfg
-	e.step = step
-	e.opts = opts
+	o.cfg = cfg
+	o.step = step
+	o.opts = opts
 	if len(fresh) == 0 {
 		fresh = nil
 	}
-	e.tensors = fresh
+	o.tensors = fresh
 	return nil
 }
 
 // newTensorsWith allocates fresh state for a parameter set under cfg.
-func (e *Engine) newTensorsWith(names []string, shapes [][]int, cfg *Config) []*tensor {
+func (o *Optimizer) newTensorsWith(names []string, shapes [][]int, cfg *Config) []*tensor {
 	ts := make([]*tensor, len(names))
 	for i := range names {
 		n, _ := numElements(shapes[i])
 		shape := slices.Clone(shapes[i])
-		ts[i] = &tensor{name: names[i], shape: shape, n: n, k: e.alg.NewKernel(shape, n, cfg)}
+		ts[i] = &tensor{name: names[i], shape: shape, n: n, k: o.alg.newKernel(shape, n, cfg)}
 	}
 	return ts
 }

@@ -24,27 +24,6 @@ DATA fadamNegMax<>+16(SB)/8, $0xc7efffffe0000000
 DATA fadamNegMax<>+24(SB)/8, $0xc7efffffe0000000
 GLOBL fadamNegMax<>(SB), RODATA|NOPTR, $32
 
-// func hasAVX() bool
-TEXT ·hasAVX(SB), NOSPLIT, $0-1
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	// ECX bit 27 OSXSAVE and bit 28 AVX.
-	MOVL CX, DX
-	ANDL $0x18000000, DX
-	CMPL DX, $0x18000000
-	JNE  no
-	// The OS must save the XMM and YMM state: XCR0 bits 1 and 2.
-	XORL CX, CX
-	XGETBV
-	ANDL $6, AX
-	CMPL AX, $6
-	JNE  no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
-	RET
 
 // func fisherLanesAVX(grad, sf, theta *float32, n int, b2, c2, eps float64, lanes *[8]float64)
 TEXT ·fisherLanesAVX(SB), NOSPLIT, $0-64

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package engine
+package fadam
 
 import (
 	"math"

@@ -23,25 +23,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func hasAVX() bool
-TEXT ·hasAVX(SB), NOSPLIT, $0-1
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	MOVL CX, DX
-	ANDL $0x18000000, DX
-	CMPL DX, $0x18000000
-	JNE  no
-	XORL CX, CX
-	XGETBV
-	ANDL $6, AX
-	CMPL AX, $6
-	JNE  no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
-	RET
 
 // func statsRowLanesAVX(x *float32, col *float64, n int, lanes *[4]float64)
 // col[j] += x[j]², lanes[k] += x[j]² for j ≡ k (mod 4): one row of Factored.Stats.

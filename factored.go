@@ -1,4 +1,4 @@
-package engine
+package fadam
 
 import "math"
 
@@ -10,7 +10,7 @@ const (
 	tileElems = 1 << 16
 )
 
-// Factored is the factored second-moment estimate of Adafactor (Algorithm 4 lines 7–9) and
+// factoredFisher is the factored second-moment estimate of Adafactor (Algorithm 4 lines 7–9) and
 // FAdafactor (Algorithm 2 lines 7–9) for a tensor of rank ≥ 2 with trailing dimensions n×m:
 // per leading index, R (n) is the EMA of row sums of g², C (m) the EMA of column sums, and
 // f_ij = R_i C_j / Σ_i R_i. R and C are stored as their square roots (float32), which covers the
@@ -18,7 +18,7 @@ const (
 //
 // The tensor is processed in tiles of rows × columns of one leading index; pass 0's row and
 // column partial sums are kept per tile and combined in tile order.
-type Factored struct {
+type factoredFisher struct {
 	Shape        []int     // the tensor's shape
 	Lead, N, M   int       // leading count and the trailing n×m
 	SqrtR, SqrtC []float32 // √R (Lead×N) and √C (Lead×M)
@@ -33,10 +33,10 @@ type Factored struct {
 	grad         []float32
 }
 
-// NewFactored lays out the factored statistics of shape (rank ≥ 2) with R and C set to init.
-func NewFactored(shape []int, init float32) *Factored {
+// newFactoredFisher lays out the factored statistics of shape (rank ≥ 2) with R and C set to init.
+func newFactoredFisher(shape []int, init float32) *factoredFisher {
 	r := len(shape)
-	f := &Factored{Shape: shape, Lead: 1, N: shape[r-2], M: shape[r-1]}
+	f := &factoredFisher{Shape: shape, Lead: 1, N: shape[r-2], M: shape[r-1]}
 	for _, d := range shape[:r-2] {
 		f.Lead *= d
 	}
@@ -60,7 +60,7 @@ func NewFactored(shape []int, init float32) *Factored {
 }
 
 // Chunks is the number of tiles.
-func (f *Factored) Chunks() int {
+func (f *factoredFisher) Chunks() int {
 	if f.N == 0 || f.M == 0 {
 		return 0
 	}
@@ -68,7 +68,7 @@ func (f *Factored) Chunks() int {
 }
 
 // Tile returns tile k: its leading index, row range and column range.
-func (f *Factored) Tile(k int) (l, r0, r1, c0, c1 int) {
+func (f *factoredFisher) Tile(k int) (l, r0, r1, c0, c1 int) {
 	per := f.rowBlocks * f.colBlocks
 	l, k = k/per, k%per
 	rb, cb := k/f.colBlocks, k%f.colBlocks
@@ -77,11 +77,11 @@ func (f *Factored) Tile(k int) (l, r0, r1, c0, c1 int) {
 }
 
 // Begin records this step's gradient.
-func (f *Factored) Begin(grad []float32) { f.grad = grad }
+func (f *factoredFisher) Begin(grad []float32) { f.grad = grad }
 
 // Stats is pass 0 for tile k: the tile's row and column sums of g² into the partial buffers;
 // it returns the tile's Σg².
-func (f *Factored) Stats(k int) float64 {
+func (f *factoredFisher) Stats(k int) float64 {
 	l, r0, r1, c0, c1 := f.Tile(k)
 	rb, cb := r0/f.rowsPerTile, c0/f.colsPerTile
 	col := f.colPart[(l*f.rowBlocks+rb)*f.M+c0 : (l*f.rowBlocks+rb)*f.M+c1]
@@ -108,7 +108,7 @@ func (f *Factored) Stats(k int) float64 {
 
 // Update folds pass 0's sums into R and C (lines 7–8: X ← β̂₂X + (1−β̂₂)(Σg² + count·eps), eps
 // being Adafactor's ε inside the EMA, 0 for FAdafactor) and rebuilds RowF and ColF (line 9).
-func (f *Factored) Update(beta2Hat, eps float64) {
+func (f *factoredFisher) Update(beta2Hat, eps float64) {
 	for l := range f.Lead {
 		sumR := 0.0
 		for r := range f.N {
@@ -119,7 +119,7 @@ func (f *Factored) Update(beta2Hat, eps float64) {
 			i := l*f.N + r
 			old := float64(f.SqrtR[i])
 			// A row sum of g² can exceed float32 even as a square root: saturate.
-			f.SqrtR[i] = Sat32(math.Sqrt(beta2Hat*old*old + (1-beta2Hat)*(s+float64(f.M)*eps)))
+			f.SqrtR[i] = sat32(math.Sqrt(beta2Hat*old*old + (1-beta2Hat)*(s+float64(f.M)*eps)))
 			v := float64(f.SqrtR[i])
 			sumR += v * v
 		}
@@ -130,7 +130,7 @@ func (f *Factored) Update(beta2Hat, eps float64) {
 			}
 			i := l*f.M + j
 			old := float64(f.SqrtC[i])
-			f.SqrtC[i] = Sat32(math.Sqrt(beta2Hat*old*old + (1-beta2Hat)*(s+float64(f.N)*eps)))
+			f.SqrtC[i] = sat32(math.Sqrt(beta2Hat*old*old + (1-beta2Hat)*(s+float64(f.N)*eps)))
 			f.ColF[i] = float64(f.SqrtC[i])
 		}
 		f.rebuildRows(l, sumR)
@@ -138,7 +138,7 @@ func (f *Factored) Update(beta2Hat, eps float64) {
 }
 
 // Rebuild recomputes RowF and ColF from SqrtR and SqrtC (after a checkpoint load).
-func (f *Factored) Rebuild() {
+func (f *factoredFisher) Rebuild() {
 	for l := range f.Lead {
 		sumR := 0.0
 		for r := range f.N {
@@ -153,7 +153,7 @@ func (f *Factored) Rebuild() {
 }
 
 // rebuildRows sets RowF for leading index l: √R_i/√ΣR, 0 where ΣR = 0 (f = 0 there).
-func (f *Factored) rebuildRows(l int, sumR float64) {
+func (f *factoredFisher) rebuildRows(l int, sumR float64) {
 	inv := 0.0
 	if sumR > 0 {
 		inv = 1 / math.Sqrt(sumR)
@@ -164,7 +164,7 @@ func (f *Factored) rebuildRows(l int, sumR float64) {
 }
 
 // Fisher returns f_ij = R_i C_j / Σ_i R_i, saturated to float32.
-func (f *Factored) Fisher() []float32 {
+func (f *factoredFisher) Fisher() []float32 {
 	f.Rebuild()
 	out := make([]float32, f.Lead*f.N*f.M)
 	for l := range f.Lead {
@@ -173,7 +173,7 @@ func (f *Factored) Fisher() []float32 {
 			row := out[(l*f.N+r)*f.M : (l*f.N+r+1)*f.M]
 			for j := range row {
 				s := rf * f.ColF[l*f.M+j]
-				row[j] = Sat32(s * s)
+				row[j] = sat32(s * s)
 			}
 		}
 	}
@@ -181,7 +181,7 @@ func (f *Factored) Fisher() []float32 {
 }
 
 // Shapes returns the shapes of R (leading dims × n) and C (leading dims × m).
-func (f *Factored) Shapes() (rShape, cShape []int) {
+func (f *factoredFisher) Shapes() (rShape, cShape []int) {
 	shape := f.Shape
 	r := len(shape)
 	rShape = append(append([]int{}, shape[:r-2]...), f.N)

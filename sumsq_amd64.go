@@ -1,14 +1,9 @@
 //go:build amd64 && !purego
 
-package engine
-
-// hasAVX reports whether the CPU and OS support AVX (CPUID and XGETBV).
-func hasAVX() bool
+package fadam
 
 //go:noescape
 func sumSquaresAVX(x *float32, n int, lanes *[4]float64)
-
-var useAVX = hasAVX()
 
 // sumSquaresLanes sets lanes[k] = Σx[i]² over i ≡ k (mod 4); len(x) is a multiple of 4.
 func sumSquaresLanes(x []float32, lanes *[4]float64) {

@@ -1,37 +1,23 @@
-package baseline
+package fadam
 
-import (
-	"math"
+import "math"
 
-	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/internal/engine"
-)
-
-// Adam is Adam with decoupled weight decay, as PyTorch's AdamW computes it: the uncorrected
+// NewAdam returns Adam with decoupled weight decay, as PyTorch's AdamW computes it: the uncorrected
 // moments m and v are the state, bias-corrected on use, and
 //
 //	θ ← θ − η(m̂/(√v̂ + ε) + λθ),
 //
-// with the update m̂/(√v̂+ε) clipped to RMS ≤ c first when Clip > 0 (Algorithm 3, line 9).
+// with the update m̂/(√v̂+ε) clipped to rms ≤ c first when Clip > 0 (Algorithm 3, line 9).
 // Algorithm 3 as printed stores the bias-corrected f (and m) back into the state, which
 // compounds the correction at every step; no Adam implementation does that, and neither do we.
-type Adam struct{ optimizer }
+//
+// NewAdam reads LR, Beta1, Beta2, Eps, WeightDecay, Clip (0 disables clipping) and Maximize;
+// [DefaultsFor](AlgorithmAdam) gives PyTorch's defaults.
+func NewAdam(cfg Config) (*Optimizer, error) { return optimizerOf(adamAlgorithm, cfg) }
 
-// NewAdam returns an Adam optimizer. It reads LR, Beta1, Beta2, Eps, WeightDecay, Clip (0
-// disables clipping) and Maximize.
-func NewAdam(cfg fadam.Config) (*Adam, error) {
-	o, err := newOptimizer(adamAlgorithm, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Adam{o}, nil
-}
-
-var adamAlgorithm = &engine.Algorithm{
-	Name:     "adam",
-	Passes:   3,
-	Validate: engine.RequireClipNonNegative,
-	NewKernel: func(shape []int, n int, cfg *engine.Config) engine.Kernel {
+var adamAlgorithm = &algorithm{
+	name: AlgorithmAdam,
+	newKernel: func(shape []int, n int, cfg *Config) kernel {
 		return &adamKernel{n: n, m: make([]float32, n), sqrtV: make([]float32, n), beta2: cfg.Beta2}
 	},
 }
@@ -42,7 +28,7 @@ type adamKernel struct {
 	n           int
 	m, sqrtV    []float32 // v is kept as its square root: float32 then covers g² for any finite g
 	value, grad []float32
-	c           *engine.Consts
+	c           *stepConsts
 	invBC1      float64 // 1/(1−β₁^t)
 	invSqrtBC2  float64 // 1/√(1−β₂^t)
 	scale       float64 // the update clip factor
@@ -50,15 +36,15 @@ type adamKernel struct {
 	beta2       float64
 }
 
-func (k *adamKernel) Chunks() int       { return engine.FlatChunks(k.n) }
-func (k *adamKernel) Active(p int) bool { return p < 2 || k.clip }
+func (k *adamKernel) chunks() int        { return flatChunks(k.n) }
+func (k *adamKernel) active(p pass) bool { return p != passUpdate || k.clip }
 
-func (k *adamKernel) Begin(value, grad []float32, c *engine.Consts) {
+func (k *adamKernel) begin(value, grad []float32, c *stepConsts) {
 	k.value, k.grad, k.c = value, grad, c
-	k.clip = c.Cfg.Clip > 0
-	t := float64(c.T)
-	k.invBC1 = 1 / (1 - math.Pow(c.Cfg.Beta1, t))
-	k.invSqrtBC2 = 1 / math.Sqrt(1-math.Pow(c.Cfg.Beta2, t))
+	k.clip = c.cfg.Clip > 0
+	t := float64(c.t)
+	k.invBC1 = 1 / (1 - math.Pow(c.cfg.Beta1, t))
+	k.invSqrtBC2 = 1 / math.Sqrt(1-math.Pow(c.cfg.Beta2, t))
 	k.scale = 1
 }
 
@@ -70,22 +56,24 @@ type adamConsts struct {
 }
 
 func (k *adamKernel) consts() adamConsts {
-	cfg := k.c.Cfg
-	return adamConsts{b1: cfg.Beta1, c1: 1 - cfg.Beta1, b2: cfg.Beta2, c2: 1 - cfg.Beta2, sign: k.c.Sign,
-		invBC1: k.invBC1, invSqrtBC2: k.invSqrtBC2, eps: cfg.Eps, scale: k.scale, lr: k.c.LR, wd: k.c.WD}
+	cfg := k.c.cfg
+	return adamConsts{b1: cfg.Beta1, c1: 1 - cfg.Beta1, b2: cfg.Beta2, c2: 1 - cfg.Beta2, sign: k.c.sign,
+		invBC1: k.invBC1, invSqrtBC2: k.invSqrtBC2, eps: cfg.Eps, scale: k.scale, lr: k.c.lr, wd: k.c.wd}
 }
 
-func (k *adamKernel) Run(p, chunk int) (float64, float64) {
-	lo, hi := engine.FlatRange(k.n, chunk)
-	if p == 0 {
-		return engine.SumSquares(k.grad[lo:hi]), 0
+// run: passRead sums g²; passFisher updates m and √v and sums the squared update for the clip,
+// and without clipping also updates θ; passUpdate (with clipping) updates θ.
+func (k *adamKernel) run(p pass, chunk int) sums {
+	lo, hi := flatRange(k.n, chunk)
+	if p == passRead {
+		return sums{grad: sumSquares(k.grad[lo:hi])}
 	}
 	c := k.consts()
 	g, m, sv, theta := k.grad[lo:hi], k.m[lo:hi], k.sqrtV[lo:hi], k.value[lo:hi]
 	m, sv, theta = m[:len(g)], sv[:len(g)], theta[:len(g)]
 	n4 := len(g) &^ 3
 	sum := 0.0
-	if p == 1 { // moments, and Σu² for the clip
+	if p == passFisher { // moments, and Σu² for the clip
 		var lanes [4]float64
 		adamMomentLanes(g[:n4], m[:n4], sv[:n4], &c, &lanes)
 		sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
@@ -94,7 +82,7 @@ func (k *adamKernel) Run(p, chunk int) (float64, float64) {
 			sum += u * u
 		}
 		if k.clip {
-			return sum, 0
+			return sums{grad: sum}
 		}
 	}
 	if c.lr != 0 { // θ ← θ − η(u·clip + λθ)
@@ -103,26 +91,28 @@ func (k *adamKernel) Run(p, chunk int) (float64, float64) {
 			adamUpdateElem(m, sv, theta, i, &c)
 		}
 	}
-	return sum, 0
+	return sums{grad: sum}
 }
 
 // adamMomentElem updates m and √v of element i and returns the update m̂/(√v̂+ε).
 func adamMomentElem(g, m, sv []float32, i int, c *adamConsts) float64 {
 	gi := c.sign * float64(g[i])
-	m32 := engine.Sat32(c.b1*float64(m[i]) + c.c1*gi)
+	// float64(…) around each product keeps the compiler from fusing it into an FMA (as it may
+	// under GOAMD64=v3), so this loop stays bit-identical to the assembly, which does not fuse.
+	m32 := sat32(float64(c.b1*float64(m[i])) + float64(c.c1*gi))
 	m[i] = m32
 	s := float64(sv[i])
-	sv32 := float32(math.Sqrt(c.b2*s*s + c.c2*gi*gi))
+	sv32 := float32(math.Sqrt(float64(c.b2*s*s) + float64(c.c2*gi*gi)))
 	sv[i] = sv32
 	return adamUpdate(m32, sv32, c)
 }
 
 // adamUpdate is m̂/(√v̂+ε) from the stored m and √v (0 where the denominator is 0).
 func adamUpdate(m, sqrtV float32, c *adamConsts) float64 {
-	d := float64(sqrtV)*c.invSqrtBC2 + c.eps
+	d := float64(float64(sqrtV)*c.invSqrtBC2) + c.eps
 	inv := 1 / d
-	if d < engine.MinDenominator {
-		inv = engine.Reciprocal(d)
+	if d < minDenominator {
+		inv = reciprocal(d)
 	}
 	return float64(m) * c.invBC1 * inv
 }
@@ -131,7 +121,7 @@ func adamUpdate(m, sqrtV float32, c *adamConsts) float64 {
 func adamUpdateElem(m, sv, theta []float32, i int, c *adamConsts) {
 	u := adamUpdate(m[i], sv[i], c)
 	th := float64(theta[i])
-	theta[i] = engine.Sat32(th - c.lr*(u*c.scale+c.wd*th))
+	theta[i] = sat32(th - float64(c.lr*(float64(u*c.scale)+float64(c.wd*th))))
 }
 
 // adamMomentLanesGo is the portable adamMomentLanes (len(g) a multiple of 4): lanes[k] gets
@@ -141,7 +131,7 @@ func adamMomentLanesGo(g, m, sv []float32, c *adamConsts, lanes *[4]float64) {
 	for i := 0; i+4 <= len(g); i += 4 {
 		for k := range 4 {
 			u := adamMomentElem(g, m, sv, i+k, c)
-			lanes[k] += u * u
+			lanes[k] += float64(u * u)
 		}
 	}
 }
@@ -153,36 +143,32 @@ func adamUpdateLanesGo(m, sv, theta []float32, c *adamConsts) {
 	}
 }
 
-func (k *adamKernel) Finish(p int, sums [][2]float64) {
-	if p == 1 && k.clip {
-		s := 0.0
-		for _, x := range sums {
-			s += x[0]
-		}
-		k.scale = engine.ClipScale(engine.RMS(s, k.n), k.c.Cfg.Clip, false)
+func (k *adamKernel) finish(p pass, chunks []sums) {
+	if p == passFisher && k.clip {
+		k.scale = clipScale(rms(total(chunks).grad, k.n), k.c.cfg.Clip, false)
 	}
 }
 
-func (k *adamKernel) State() []engine.StateTensor {
-	return []engine.StateTensor{{Suffix: "m", Data: k.m}, {Suffix: "sqrt_v", Data: k.sqrtV, NonNegative: true}}
+func (k *adamKernel) state() []stateTensor {
+	return []stateTensor{{suffix: "m", data: k.m}, {suffix: "sqrt_v", data: k.sqrtV, nonNegative: true}}
 }
 
 // Fisher is v̂ = v/(1−β₂^t), 0 before the first step.
-func (k *adamKernel) Fisher(t int64) []float32 {
+func (k *adamKernel) fisher(t int64) []float32 {
 	out := make([]float32, k.n)
 	if t == 0 {
 		return out
 	}
 	bc2 := 1 - math.Pow(k.beta2, float64(t))
 	for i, s := range k.sqrtV {
-		out[i] = engine.Sat32(float64(s) * float64(s) / bc2)
+		out[i] = sat32(float64(s) * float64(s) / bc2)
 	}
 	return out
 }
 
 // Traffic: pass 0 reads g (4); with clipping pass 1 reads g, m, √v, writes m, √v (20) and pass
 // 2 reads m, √v, θ and writes θ (16); without, one pass reads g, m, √v, θ and writes m, √v, θ (28).
-func (k *adamKernel) Traffic() int64 {
+func (k *adamKernel) traffic() int64 {
 	if k.c == nil || k.clip {
 		return 40 * int64(k.n)
 	}

@@ -1,49 +1,27 @@
-package baseline
+package fadam
 
-import (
-	"math"
+import "math"
 
-	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/internal/engine"
-)
-
-// Adafactor is Algorithm 4 of the FAdam paper as printed: ε is added to g² inside the EMA
+// NewAdafactor returns Adafactor, Algorithm 4 of the FAdam paper as printed: ε is added to g² inside the EMA
 // (lines 7–8), the learning rate sits inside the momentum (line 12), and the weight decay λθ is
 // not scaled by η (line 13):
 //
-//	ḡ = g/√f, clipped to RMS ≤ c;  m ← β₁m + (1−β₁)ηḡ;  θ ← θ − (m + λθ).
+//	ḡ = g/√f, clipped to rms ≤ c;  m ← β₁m + (1−β₁)ηḡ;  θ ← θ − (m + λθ).
 //
 // Tensors of rank ≥ 2 keep a factored f per leading index over their trailing n×m dimensions
 // (R and C start at 0); rank 0 and 1 tensors keep f unfactored. Where f = 0 (possible only with
-// ε = 0) ḡ is 0, the zero-denominator rule of DESIGN.md §2.
-type Adafactor struct{ optimizer }
+// ε = 0) ḡ is 0, the zero-denominator rule.
+//
+// NewAdafactor reads LR, Beta1, Beta2, Eps, WeightDecay, Clip (0 disables clipping) and
+// Maximize; [DefaultsFor](AlgorithmAdafactor) gives Algorithm 4's line 1 (ε = 1e-30, c = 1).
+func NewAdafactor(cfg Config) (*Optimizer, error) { return optimizerOf(adafactorAlgorithm, cfg) }
 
-// AdafactorDefaults returns Algorithm 4's line 1 (ε = 1e-30, λ = 0.001) with a learning rate of
-// 1e-3.
-func AdafactorDefaults() fadam.Config {
-	c := fadam.Defaults()
-	c.Eps = 1e-30
-	return c
-}
-
-// NewAdafactor returns an Adafactor optimizer. It reads LR, Beta1, Beta2, Eps, WeightDecay,
-// Clip (0 disables clipping) and Maximize.
-func NewAdafactor(cfg fadam.Config) (*Adafactor, error) {
-	o, err := newOptimizer(adafactorAlgorithm, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Adafactor{o}, nil
-}
-
-var adafactorAlgorithm = &engine.Algorithm{
-	Name:     "adafactor",
-	Passes:   3,
-	Validate: engine.RequireClipNonNegative,
-	NewKernel: func(shape []int, n int, cfg *engine.Config) engine.Kernel {
+var adafactorAlgorithm = &algorithm{
+	name: AlgorithmAdafactor,
+	newKernel: func(shape []int, n int, cfg *Config) kernel {
 		k := &adafactorKernel{n: n, m: make([]float32, n)}
 		if len(shape) >= 2 {
-			k.f = engine.NewFactored(shape, 0)
+			k.f = newFactoredFisher(shape, 0)
 		} else {
 			k.sqrtF = make([]float32, n)
 		}
@@ -56,42 +34,44 @@ var adafactorAlgorithm = &engine.Algorithm{
 type adafactorKernel struct {
 	n           int
 	m           []float32
-	sqrtF       []float32        // unfactored √f
-	f           *engine.Factored // factored R and C
+	sqrtF       []float32       // unfactored √f
+	f           *factoredFisher // factored R and C
 	value, grad []float32
-	c           *engine.Consts
+	c           *stepConsts
 	scale       float64
-	// 1/(√R_i/√ΣR) and 1/√C_j (engine.Reciprocal) of the factored f: ḡ = g·invRow·invCol needs
+	// 1/(√R_i/√ΣR) and 1/√C_j (reciprocal) of the factored f: ḡ = g·invRow·invCol needs
 	// no division per element.
 	invRow, invCol []float64
 }
 
-func (k *adafactorKernel) Chunks() int {
+func (k *adafactorKernel) chunks() int {
 	if k.f != nil {
 		return k.f.Chunks()
 	}
-	return engine.FlatChunks(k.n)
+	return flatChunks(k.n)
 }
 
-func (k *adafactorKernel) Active(int) bool { return true }
+func (k *adafactorKernel) active(pass) bool { return true }
 
-func (k *adafactorKernel) Begin(value, grad []float32, c *engine.Consts) {
+func (k *adafactorKernel) begin(value, grad []float32, c *stepConsts) {
 	k.value, k.grad, k.c = value, grad, c
 	if k.f != nil {
 		k.f.Begin(grad)
 	}
 }
 
-func (k *adafactorKernel) Run(p, chunk int) (float64, float64) {
+// run: passRead sums g² (and, factored, the row and column sums); passFisher updates an
+// unfactored f (lines 7–9) and sums ḡ² for the clip; passUpdate updates m and θ.
+func (k *adafactorKernel) run(p pass, chunk int) sums {
 	if k.f == nil {
-		lo, hi := engine.FlatRange(k.n, chunk)
-		if p == 0 {
-			return engine.SumSquares(k.grad[lo:hi]), 0
+		lo, hi := flatRange(k.n, chunk)
+		if p == passRead {
+			return sums{grad: sumSquares(k.grad[lo:hi])}
 		}
-		return k.run(p, lo, hi, k.sqrtF[lo:hi], nil, 0), 0
+		return sums{grad: k.runRange(p, lo, hi, k.sqrtF[lo:hi], nil, 0)}
 	}
-	if p == 0 {
-		return k.f.Stats(chunk), 0
+	if p == passRead {
+		return sums{grad: k.f.Stats(chunk)}
 	}
 	l, r0, r1, c0, c1 := k.f.Tile(chunk)
 	f := k.f
@@ -99,41 +79,41 @@ func (k *adafactorKernel) Run(p, chunk int) (float64, float64) {
 	sum := 0.0
 	for r := r0; r < r1; r++ {
 		base := (l*f.N+r)*f.M + c0
-		sum += k.run(p, base, base+len(invCol), nil, invCol, k.invRow[l*f.N+r])
+		sum += k.runRange(p, base, base+len(invCol), nil, invCol, k.invRow[l*f.N+r])
 	}
-	return sum, 0
+	return sums{grad: sum}
 }
 
-// run is pass p over elements [lo, hi), whose √f is sqrtF (unfactored) or, factored,
-// 1/√f = invRow·invCol (at most 1/engine.MinDenominator, as engine.Reciprocal).
-func (k *adafactorKernel) run(p, lo, hi int, sqrtF []float32, invCol []float64, invRow float64) float64 {
-	cfg := k.c.Cfg
+// runRange is pass p over elements [lo, hi), whose √f is sqrtF (unfactored) or, factored,
+// 1/√f = invRow·invCol (at most 1/minDenominator, as reciprocal).
+func (k *adafactorKernel) runRange(p pass, lo, hi int, sqrtF []float32, invCol []float64, invRow float64) float64 {
+	cfg := k.c.cfg
 	g, m, theta := k.grad[lo:hi], k.m[lo:hi], k.value[lo:hi]
 	m, theta = m[:len(g)], theta[:len(g)]
-	if p == 1 {
+	if p == passFisher {
 		if invCol != nil {
 			return gradSumFactored(g, invCol[:len(g)], invRow)
 		}
-		return updateFisher(g, sqrtF[:len(g)], k.c.Beta2Hat, cfg.Eps)
+		return updateFisher(g, sqrtF[:len(g)], k.c.beta2Hat, cfg.Eps)
 	}
-	gScale := engine.Finite((1 - cfg.Beta1) * k.c.LR * k.c.Sign * k.scale)
+	gScale := finite((1 - cfg.Beta1) * k.c.lr * k.c.sign * k.scale)
 	if invCol != nil {
 		n4 := len(g) &^ 3
-		adafactorUpdateLanes(g[:n4], m[:n4], theta[:n4], invCol[:n4], invRow, cfg.Beta1, gScale, k.c.WD)
+		adafactorUpdateLanes(g[:n4], m[:n4], theta[:n4], invCol[:n4], invRow, cfg.Beta1, gScale, k.c.wd)
 		for i := n4; i < len(g); i++ {
-			adafactorUpdate(g, m, theta, i, min(invRow*invCol[i], maxInverse), cfg.Beta1, gScale, k.c.WD)
+			adafactorUpdate(g, m, theta, i, min(invRow*invCol[i], maxInverse), cfg.Beta1, gScale, k.c.wd)
 		}
 		return 0
 	}
 	sqrtF = sqrtF[:len(g)]
 	for i := range g {
-		adafactorUpdate(g, m, theta, i, engine.Reciprocal(float64(sqrtF[i])), cfg.Beta1, gScale, k.c.WD)
+		adafactorUpdate(g, m, theta, i, reciprocal(float64(sqrtF[i])), cfg.Beta1, gScale, k.c.wd)
 	}
 	return 0
 }
 
-// maxInverse caps 1/√f as engine.Reciprocal does.
-const maxInverse = 1 / engine.MinDenominator
+// maxInverse caps 1/√f as reciprocal does.
+const maxInverse = 1 / minDenominator
 
 // gradSumFactored is Σḡ² (line 10) over a row segment with 1/√f = invRow·invCol: four lanes
 // (element i into i mod 4, in assembly where available) combined as (l0+l1)+(l2+l3), then the
@@ -176,8 +156,8 @@ func updateFisher(g, sqrtF []float32, b2, eps float64) float64 {
 	for i := range g {
 		gi := float64(g[i])
 		s := float64(sqrtF[i])
-		sqrtF[i] = engine.Sat32(math.Sqrt(b2*s*s + (1-b2)*(gi*gi+eps)))
-		x := gi * engine.Reciprocal(float64(sqrtF[i]))
+		sqrtF[i] = sat32(math.Sqrt(b2*s*s + (1-b2)*(gi*gi+eps)))
+		x := gi * reciprocal(float64(sqrtF[i]))
 		sum += x * x
 	}
 	return sum
@@ -186,65 +166,61 @@ func updateFisher(g, sqrtF []float32, b2, eps float64) float64 {
 // adafactorUpdate is lines 12–13 for element i given inv = 1/√f: m ← β₁m + (1−β₁)η·clip·ḡ,
 // θ ← θ − (m + λθ).
 func adafactorUpdate(g, m, theta []float32, i int, inv, b1, gScale, wd float64) {
-	mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv))
+	mi := sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv))
 	m[i] = mi
 	th := float64(theta[i])
-	theta[i] = engine.Sat32(th - (float64(mi) + wd*th))
+	theta[i] = sat32(th - (float64(mi) + wd*th))
 }
 
-func (k *adafactorKernel) Finish(p int, sums [][2]float64) {
-	s := 0.0
-	for _, x := range sums {
-		s += x[0]
-	}
+func (k *adafactorKernel) finish(p pass, chunks []sums) {
 	switch p {
-	case 0:
+	case passRead:
 		if f := k.f; f != nil {
-			f.Update(k.c.Beta2Hat, k.c.Cfg.Eps)
+			f.Update(k.c.beta2Hat, k.c.cfg.Eps)
 			if k.invRow == nil {
 				k.invRow, k.invCol = make([]float64, len(f.RowF)), make([]float64, len(f.ColF))
 			}
 			for i, x := range f.RowF {
-				k.invRow[i] = engine.Reciprocal(x)
+				k.invRow[i] = reciprocal(x)
 			}
 			for j, x := range f.ColF {
-				k.invCol[j] = engine.Reciprocal(x)
+				k.invCol[j] = reciprocal(x)
 			}
 		}
-	case 1:
+	case passFisher:
 		k.scale = 1
-		if c := k.c.Cfg.Clip; c > 0 { // line 11
-			k.scale = engine.ClipScale(engine.RMS(s, k.n), c, false)
+		if c := k.c.cfg.Clip; c > 0 { // line 11
+			k.scale = clipScale(rms(total(chunks).grad, k.n), c, false)
 		}
 	}
 }
 
-func (k *adafactorKernel) State() []engine.StateTensor {
+func (k *adafactorKernel) state() []stateTensor {
 	if k.f == nil {
-		return []engine.StateTensor{{Suffix: "m", Data: k.m}, {Suffix: "sqrt_f", Data: k.sqrtF, NonNegative: true}}
+		return []stateTensor{{suffix: "m", data: k.m}, {suffix: "sqrt_f", data: k.sqrtF, nonNegative: true}}
 	}
 	rs, cs := k.f.Shapes()
-	return []engine.StateTensor{
-		{Suffix: "m", Data: k.m},
-		{Suffix: "sqrt_R", Shape: rs, Data: k.f.SqrtR, NonNegative: true},
-		{Suffix: "sqrt_C", Shape: cs, Data: k.f.SqrtC, NonNegative: true},
+	return []stateTensor{
+		{suffix: "m", data: k.m},
+		{suffix: "sqrt_R", shape: rs, data: k.f.SqrtR, nonNegative: true},
+		{suffix: "sqrt_C", shape: cs, data: k.f.SqrtC, nonNegative: true},
 	}
 }
 
-func (k *adafactorKernel) Fisher(int64) []float32 {
+func (k *adafactorKernel) fisher(int64) []float32 {
 	if k.f != nil {
 		return k.f.Fisher()
 	}
 	out := make([]float32, k.n)
 	for i, s := range k.sqrtF {
-		out[i] = engine.Square32(s)
+		out[i] = square32(s)
 	}
 	return out
 }
 
 // Traffic: pass 0 reads g (4); pass 1 reads g (factored) or g, √f and writes √f (4/12); pass 2
 // reads g, m, θ (and √f unfactored) and writes m, θ (20/24).
-func (k *adafactorKernel) Traffic() int64 {
+func (k *adafactorKernel) traffic() int64 {
 	if k.f != nil {
 		return 28 * int64(k.n)
 	}

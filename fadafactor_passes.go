@@ -1,20 +1,18 @@
 package fadam
 
-import "github.com/fadam-go/fadam/internal/engine"
-
 // fadafactorKernel is Algorithm 2 for one tensor of rank ≥ 2 (trailing n×m, one factored
 // estimate per leading index). Lower ranks use fadamKernel, which is Algorithm 2 without the
 // factoring.
 //
-// Pass 0 reads g for RMS(g) and the row and column sums of g² (lines 7–8, 10); between passes
+// Pass 0 reads g for rms(g) and the row and column sums of g² (lines 7–8, 10); between passes
 // R, C and the factors of f are updated (lines 7–9). Pass 1 sums ḡ² and ḡ_w² (lines 11, 14);
 // pass 2 clips and updates m and θ (lines 12–13, 15–16).
 type fadafactorKernel struct {
 	n            int
-	f            *engine.Factored
+	f            *factoredFisher
 	m            []float32
 	value, grad  []float32
-	c            *engine.Consts
+	c            *stepConsts
 	den          denominator
 	scaleG       float64
 	scaleW       float64
@@ -22,30 +20,30 @@ type fadafactorKernel struct {
 }
 
 func newFAdafactorKernel(shape []int, n int) *fadafactorKernel {
-	return &fadafactorKernel{n: n, f: engine.NewFactored(shape, 1), m: make([]float32, n)}
+	return &fadafactorKernel{n: n, f: newFactoredFisher(shape, 1), m: make([]float32, n)}
 }
 
-func (k *fadafactorKernel) Chunks() int     { return k.f.Chunks() }
-func (k *fadafactorKernel) Active(int) bool { return true }
+func (k *fadafactorKernel) chunks() int      { return k.f.Chunks() }
+func (k *fadafactorKernel) active(pass) bool { return true }
 
-func (k *fadafactorKernel) Begin(value, grad []float32, c *engine.Consts) {
+func (k *fadafactorKernel) begin(value, grad []float32, c *stepConsts) {
 	k.value, k.grad, k.c = value, grad, c
-	k.pytorchClips = c.Cfg.Variant == engine.PyTorchReference
+	k.pytorchClips = c.cfg.Variant == PyTorchReference
 	k.f.Begin(grad)
 }
 
-func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
-	if p == 0 {
-		return k.f.Stats(chunk), 0
+func (k *fadafactorKernel) run(p pass, chunk int) sums {
+	if p == passRead {
+		return sums{grad: k.f.Stats(chunk)}
 	}
 	l, r0, r1, c0, c1 := k.f.Tile(chunk)
 	f := k.f
 	colF := f.ColF[l*f.M+c0 : l*f.M+c1]
 	var sumG, sumW float64
-	b1, sign, lr := k.c.Cfg.Beta1, k.c.Sign, k.c.LR
-	decay := k.c.WD != 0
-	gScale := engine.Finite((1 - b1) * sign * k.scaleG)
-	wScale := engine.Finite(k.c.WD * k.scaleW)
+	b1, sign, lr := k.c.cfg.Beta1, k.c.sign, k.c.lr
+	decay := k.c.wd != 0
+	gScale := finite((1 - b1) * sign * k.scaleG)
+	wScale := finite(k.c.wd * k.scaleW)
 	eps := k.den.epsTerm
 	for r := r0; r < r1; r++ {
 		rowF := f.RowF[l*f.N+r]
@@ -54,7 +52,7 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 		theta := k.value[base : base+len(colF)]
 		m := k.m[base : base+len(colF)]
 		switch {
-		case p == 1 && k.den.halfRho:
+		case p == passFisher && k.den.halfRho:
 			if !decay {
 				theta = g // read and discarded
 			}
@@ -63,7 +61,7 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 			if decay {
 				sumW += sw
 			}
-		case p == 1:
+		case p == passFisher:
 			for j, cf := range colF {
 				inv := k.den.inverse(rowF * cf)
 				x := float64(g[j]) * inv
@@ -76,7 +74,7 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 		case lr == 0:
 			for j, cf := range colF {
 				inv := k.den.inverse(rowF * cf)
-				m[j] = engine.Sat32(b1*float64(m[j]) + gScale*(float64(g[j])*inv))
+				m[j] = sat32(b1*float64(m[j]) + gScale*(float64(g[j])*inv))
 			}
 		case k.den.halfRho:
 			n4 := len(g) &^ 3
@@ -90,7 +88,7 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 			}
 		}
 	}
-	return sumG, sumW
+	return sums{grad: sumG, decay: sumW}
 }
 
 // factoredInverse is 1/d for d = √f_ij + ε̂, √f_ij = rowF·colF (ρ = 0.5), with the
@@ -98,8 +96,8 @@ func (k *fadafactorKernel) Run(p, chunk int) (float64, float64) {
 func factoredInverse(rowF, colF, eps float64) float64 {
 	d := rowF*colF + eps
 	inv := 1 / d
-	if d < engine.MinDenominator {
-		inv = engine.Reciprocal(d)
+	if d < minDenominator {
+		inv = reciprocal(d)
 	}
 	return inv
 }
@@ -144,39 +142,35 @@ func updateFactoredLanesGo(g, m, theta []float32, colF []float64, rowF, b1, gSca
 	}
 }
 
-func (k *fadafactorKernel) Finish(p int, sums [][2]float64) {
-	var a, b float64
-	for _, s := range sums {
-		a += s[0]
-		b += s[1]
-	}
+func (k *fadafactorKernel) finish(p pass, chunks []sums) {
+	s := total(chunks)
 	switch p {
-	case 0:
-		k.f.Update(k.c.Beta2Hat, 0)
-		k.den.set(k.c.Cfg, engine.RMS(a, k.n))
-	case 1:
-		clip := k.c.Cfg.Clip
-		k.scaleG = engine.ClipScale(engine.RMS(a, k.n), clip, k.pytorchClips)
-		k.scaleW = engine.ClipScale(engine.RMS(b, k.n), clip, k.pytorchClips)
+	case passRead:
+		k.f.Update(k.c.beta2Hat, 0)          // lines 7–9
+		k.den.set(k.c.cfg, rms(s.grad, k.n)) // line 10
+	case passFisher:
+		clip := k.c.cfg.Clip
+		k.scaleG = clipScale(rms(s.grad, k.n), clip, k.pytorchClips)  // line 12
+		k.scaleW = clipScale(rms(s.decay, k.n), clip, k.pytorchClips) // line 15
 	}
 }
 
-func (k *fadafactorKernel) State() []engine.StateTensor {
+func (k *fadafactorKernel) state() []stateTensor {
 	rs, cs := k.f.Shapes()
-	return []engine.StateTensor{
-		{Suffix: "m", Data: k.m},
-		{Suffix: "sqrt_R", Shape: rs, Data: k.f.SqrtR, NonNegative: true},
-		{Suffix: "sqrt_C", Shape: cs, Data: k.f.SqrtC, NonNegative: true},
+	return []stateTensor{
+		{suffix: "m", data: k.m},
+		{suffix: "sqrt_R", shape: rs, data: k.f.SqrtR, nonNegative: true},
+		{suffix: "sqrt_C", shape: cs, data: k.f.SqrtC, nonNegative: true},
 	}
 }
 
-func (k *fadafactorKernel) Fisher(int64) []float32 { return k.f.Fisher() }
+func (k *fadafactorKernel) fisher(int64) []float32 { return k.f.Fisher() }
 
 // Traffic: pass 0 reads g (4); pass 1 reads g (and θ with weight decay) (4/8); pass 2 reads g,
 // m, θ and writes m, θ (20). R and C are O(n+m) and not counted.
-func (k *fadafactorKernel) Traffic() int64 {
+func (k *fadafactorKernel) traffic() int64 {
 	per := int64(4 + 4 + 20)
-	if k.c == nil || k.c.WD != 0 {
+	if k.c == nil || k.c.wd != 0 {
 		per += 4
 	}
 	return per * int64(k.n)

@@ -1,8 +1,6 @@
 //go:build !amd64 || purego
 
-package baseline
-
-var useAVX = false
+package fadam
 
 func adamMomentLanes(g, m, sv []float32, k *adamConsts, lanes *[4]float64) {
 	adamMomentLanesGo(g, m, sv, k, lanes)

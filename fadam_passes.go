@@ -2,8 +2,6 @@ package fadam
 
 import (
 	"math"
-
-	"github.com/fadam-go/fadam/internal/engine"
 )
 
 // denominator holds what Algorithm 1 line 9 needs to form d = f^ρ + ε̂^{2ρ} from √f.
@@ -13,11 +11,11 @@ type denominator struct {
 	halfRho bool // ρ = 0.5: f^ρ is √f itself, no pow
 }
 
-// set computes ε̂ from RMS(g) (line 8, or the PyTorch code's ε·max(1, RMS(g))) and its power.
-func (d *denominator) set(cfg *engine.Config, rmsG float64) {
+// set computes ε̂ from rms(g) (line 8, or the PyTorch code's ε·max(1, rms(g))) and its power.
+func (d *denominator) set(cfg *Config, rmsG float64) {
 	d.twoRho = 2 * cfg.Rho
 	d.halfRho = cfg.Rho == 0.5
-	if cfg.Variant == engine.PyTorchReference {
+	if cfg.Variant == PyTorchReference {
 		d.epsTerm = cfg.Eps * max(1, rmsG)
 		return
 	}
@@ -32,24 +30,24 @@ func (d *denominator) set(cfg *engine.Config, rmsG float64) {
 // inverse returns 1/d for d = (√f)^{2ρ} + ε̂^{2ρ}, with the zero-denominator rule.
 func (d *denominator) inverse(sqrtF float64) float64 {
 	if d.halfRho {
-		return engine.Reciprocal(sqrtF + d.epsTerm)
+		return reciprocal(sqrtF + d.epsTerm)
 	}
-	return engine.Reciprocal(math.Pow(sqrtF, d.twoRho) + d.epsTerm)
+	return reciprocal(math.Pow(sqrtF, d.twoRho) + d.epsTerm)
 }
 
 // fadamKernel is Algorithm 1 for one tensor. State: momentum m (init 0) and √f (init 1; f is kept
 // as its square root so that float32 covers g² for every finite float32 g).
 //
-// Pass 0 reads g for RMS(g) (line 8). Pass 1 updates f (line 7) and sums ḡ² and ḡ_w² (lines 9
+// Pass 0 reads g for rms(g) (line 8). Pass 1 updates f (line 7) and sums ḡ² and ḡ_w² (lines 9
 // and 12) for the clips. Pass 2 clips (lines 10, 13), updates m (line 11) and θ (line 14).
 type fadamKernel struct {
 	n            int
 	m, sqrtF     []float32
 	value, grad  []float32
-	c            *engine.Consts
+	c            *stepConsts
 	den          denominator
-	scaleG       float64 // line 10's 1/max(1, RMS(ḡ)/c)
-	scaleW       float64 // line 13's 1/max(1, RMS(ḡ_w)/c)
+	scaleG       float64 // line 10's 1/max(1, rms(ḡ)/c)
+	scaleW       float64 // line 13's 1/max(1, rms(ḡ_w)/c)
 	pytorchClips bool
 }
 
@@ -61,24 +59,25 @@ func newFAdamKernel(n int) *fadamKernel {
 	return k
 }
 
-func (k *fadamKernel) Chunks() int     { return engine.FlatChunks(k.n) }
-func (k *fadamKernel) Active(int) bool { return true }
+func (k *fadamKernel) chunks() int      { return flatChunks(k.n) }
+func (k *fadamKernel) active(pass) bool { return true }
 
-func (k *fadamKernel) Begin(value, grad []float32, c *engine.Consts) {
+func (k *fadamKernel) begin(value, grad []float32, c *stepConsts) {
 	k.value, k.grad, k.c = value, grad, c
-	k.pytorchClips = c.Cfg.Variant == engine.PyTorchReference
+	k.pytorchClips = c.cfg.Variant == PyTorchReference
 }
 
-func (k *fadamKernel) Run(p, chunk int) (float64, float64) {
-	lo, hi := engine.FlatRange(k.n, chunk)
+func (k *fadamKernel) run(p pass, chunk int) sums {
+	lo, hi := flatRange(k.n, chunk)
 	switch p {
-	case 0:
-		return engine.SumSquares(k.grad[lo:hi]), 0
-	case 1:
-		return k.fisherPass(lo, hi)
+	case passRead:
+		return sums{grad: sumSquares(k.grad[lo:hi])}
+	case passFisher:
+		sumG, sumW := k.fisherPass(lo, hi)
+		return sums{grad: sumG, decay: sumW}
 	default:
 		k.updatePass(lo, hi)
-		return 0, 0
+		return sums{}
 	}
 }
 
@@ -86,13 +85,13 @@ func (k *fadamKernel) Run(p, chunk int) (float64, float64) {
 func (k *fadamKernel) fisherPass(lo, hi int) (sumG, sumW float64) {
 	g, sf := k.grad[lo:hi], k.sqrtF[lo:hi]
 	var theta []float32
-	if k.c.WD != 0 {
+	if k.c.wd != 0 {
 		theta = k.value[lo:hi]
 	}
 	if k.den.halfRho {
-		return fisherHalf(g, sf, theta, k.c.Beta2Hat, k.den.epsTerm)
+		return fisherHalf(g, sf, theta, k.c.beta2Hat, k.den.epsTerm)
 	}
-	b2 := k.c.Beta2Hat
+	b2 := k.c.beta2Hat
 	for i := range g {
 		gi := float64(g[i])
 		s := float64(sf[i])
@@ -145,12 +144,12 @@ func fisherElem(g, sf []float32, i int, b2, c2, eps float64) float64 {
 	return halfInverse(s32, eps)
 }
 
-// halfInverse is 1/(√f + ε̂) with the zero-denominator rule (engine.Reciprocal).
+// halfInverse is 1/(√f + ε̂) with the zero-denominator rule (reciprocal).
 func halfInverse(sqrtF float32, eps float64) float64 {
 	d := float64(sqrtF) + eps
 	inv := 1 / d
-	if d < engine.MinDenominator {
-		inv = engine.Reciprocal(d)
+	if d < minDenominator {
+		inv = reciprocal(d)
 	}
 	return inv
 }
@@ -173,22 +172,22 @@ func fisherLanesGo(g, sf, theta []float32, b2, c2, eps float64, lanes *[8]float6
 
 // updatePass is lines 10, 11, 13 and 14 over [lo, hi).
 func (k *fadamKernel) updatePass(lo, hi int) {
-	b1 := k.c.Cfg.Beta1
-	gScale := engine.Finite((1 - b1) * k.c.Sign * k.scaleG) // (1−β₁)·sign·clip of line 10
-	wScale := engine.Finite(k.c.WD * k.scaleW)              // λ·clip of line 13
+	b1 := k.c.cfg.Beta1
+	gScale := finite((1 - b1) * k.c.sign * k.scaleG) // (1−β₁)·sign·clip of line 10
+	wScale := finite(k.c.wd * k.scaleW)              // λ·clip of line 13
 	g, sf, m, theta := k.grad[lo:hi], k.sqrtF[lo:hi], k.m[lo:hi], k.value[lo:hi]
-	if k.den.halfRho && k.c.LR != 0 {
-		updateHalf(g, sf, m, theta, b1, gScale, wScale, k.c.LR, k.den.epsTerm)
+	if k.den.halfRho && k.c.lr != 0 {
+		updateHalf(g, sf, m, theta, b1, gScale, wScale, k.c.lr, k.den.epsTerm)
 		return
 	}
 	sf, m, theta = sf[:len(g)], m[:len(g)], theta[:len(g)]
 	for i := range g {
 		inv := k.den.inverse(float64(sf[i]))
-		mi := engine.Sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv))
+		mi := sat32(b1*float64(m[i]) + gScale*(float64(g[i])*inv))
 		m[i] = mi
-		if k.c.LR != 0 {
+		if k.c.lr != 0 {
 			th := float64(theta[i])
-			theta[i] = engine.Sat32(th - k.c.LR*(float64(mi)+wScale*(th*inv)))
+			theta[i] = sat32(th - k.c.lr*(float64(mi)+wScale*(th*inv)))
 		}
 	}
 }
@@ -219,7 +218,7 @@ func updateElemInv(g, m, theta []float32, i int, inv, b1, gScale, wScale, lr flo
 	theta[i] = float32(clampFloat32(th))
 }
 
-// clampFloat32 limits x to ±MaxFloat32 (engine.Sat32 before the conversion).
+// clampFloat32 limits x to ±MaxFloat32 (sat32 before the conversion).
 func clampFloat32(x float64) float64 {
 	return max(-math.MaxFloat32, min(x, math.MaxFloat32))
 }
@@ -231,42 +230,38 @@ func updateLanesGo(g, sf, m, theta []float32, b1, gScale, wScale, lr, eps float6
 	}
 }
 
-func (k *fadamKernel) Finish(p int, sums [][2]float64) {
-	var a, b float64
-	for _, s := range sums {
-		a += s[0]
-		b += s[1]
-	}
+func (k *fadamKernel) finish(p pass, chunks []sums) {
+	s := total(chunks)
 	switch p {
-	case 0:
-		k.den.set(k.c.Cfg, engine.RMS(a, k.n))
-	case 1:
-		clip := k.c.Cfg.Clip
-		k.scaleG = engine.ClipScale(engine.RMS(a, k.n), clip, k.pytorchClips)
-		k.scaleW = engine.ClipScale(engine.RMS(b, k.n), clip, k.pytorchClips)
+	case passRead:
+		k.den.set(k.c.cfg, rms(s.grad, k.n)) // line 8
+	case passFisher:
+		clip := k.c.cfg.Clip
+		k.scaleG = clipScale(rms(s.grad, k.n), clip, k.pytorchClips)  // line 10
+		k.scaleW = clipScale(rms(s.decay, k.n), clip, k.pytorchClips) // line 13
 	}
 }
 
-func (k *fadamKernel) State() []engine.StateTensor {
-	return []engine.StateTensor{
-		{Suffix: "m", Data: k.m},
-		{Suffix: "sqrt_f", Data: k.sqrtF, NonNegative: true},
+func (k *fadamKernel) state() []stateTensor {
+	return []stateTensor{
+		{suffix: "m", data: k.m},
+		{suffix: "sqrt_f", data: k.sqrtF, nonNegative: true},
 	}
 }
 
-func (k *fadamKernel) Fisher(int64) []float32 {
+func (k *fadamKernel) fisher(int64) []float32 {
 	out := make([]float32, k.n)
 	for i, s := range k.sqrtF {
-		out[i] = engine.Square32(s)
+		out[i] = square32(s)
 	}
 	return out
 }
 
 // Traffic: pass 0 reads g (4); pass 1 reads g, √f (and θ with weight decay), writes √f (12/16);
 // pass 2 reads g, √f, m, θ and writes m, θ (24).
-func (k *fadamKernel) Traffic() int64 {
+func (k *fadamKernel) traffic() int64 {
 	per := int64(4 + 12 + 24)
-	if k.c == nil || k.c.WD != 0 {
+	if k.c == nil || k.c.wd != 0 {
 		per += 4
 	}
 	return per * int64(k.n)
