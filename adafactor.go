@@ -9,8 +9,8 @@ import "math"
 //	ḡ = g/√f, clipped to rms ≤ c;  m ← β₁m + (1−β₁)ηḡ;  θ ← θ − (m + λθ).
 //
 // Tensors of rank ≥ 2 keep a factored f per leading index over their trailing n×m dimensions
-// (R and C start at 0); rank 0 and 1 tensors keep f unfactored. Where f = 0 (possible only with
-// ε = 0) ḡ is 0, the zero-denominator rule.
+// (R and C start at 0); rank 0 and 1 tensors, and tensors without elements, keep f unfactored.
+// Where f = 0 (possible only with ε = 0) ḡ is 0, the zero-denominator rule.
 //
 // NewAdafactor reads LR, Beta1, Beta2, Eps, WeightDecay, Clip (0 disables clipping) and
 // Maximize; [DefaultsFor](AlgorithmAdafactor) gives Algorithm 4's line 1 (ε = 1e-30, c = 1).
@@ -20,7 +20,7 @@ var adafactorAlgorithm = &algorithm{
 	name: AlgorithmAdafactor,
 	newKernel: func(shape []int, n int, cfg *Config) kernel {
 		k := &adafactorKernel{n: n, m: make([]float32, n)}
-		if len(shape) >= 2 {
+		if factorable(shape, n) {
 			k.f = newFactoredFisher(shape, 0)
 		} else {
 			k.sqrtF = make([]float32, n)

@@ -10,57 +10,139 @@ import (
 	"strconv"
 
 	"github.com/fadam-go/fadam/internal/safetensors"
+	"github.com/fadam-go/fadam/internal/strictjson"
 )
 
 // Checkpoint layout (safetensors, all tensors F32). Tensors are named <param>.<suffix>: "m" for
 // momentum and the square roots of the Fisher estimates the kernels hold ("sqrt_f" for f,
 // "sqrt_v" for Adam's v, "sqrt_R" and "sqrt_C" for the factored R and C; square them in Python
-// for f). Metadata keys:
+// for f). The file carries a CRC-32C of all its bytes (safetensors.FileCRCKey), which Load
+// requires. Metadata keys, every one required and no other allowed:
 const (
 	metaFormat    = "format"         // formatName
 	metaVersion   = "format_version" // formatVersion
 	metaAlgorithm = "algorithm"      // "fadam", "fadafactor", "adam" or "adafactor"
-	metaStep      = "step"           // completed steps, decimal
-	metaConfig    = "config"         // Config as JSON (Go field names), current LR included
+	metaStep      = "step"           // completed steps, decimal, 0 to MaxSteps
+	metaConfig    = "config"         // Config as JSON (Go field names, all of them), current LR included
 	metaParams    = "params"         // JSON list of {name, shape} in step order
-	metaOptions   = "options"        // JSON object: parameter name → ParamOptions
+	metaOptions   = "options"        // JSON object: parameter name → ParamOptions (all fields)
 
-	formatName    = "fadam-go optimizer state"
-	formatVersion = "1"
+	formatName = "fadam-go optimizer state"
+	// formatVersion 2 checksums the whole file; version 1 checksummed only the data section, so
+	// a damaged header could load as a changed state, and is refused.
+	formatVersion = "2"
 )
+
+// metaKeys lists the metadata keys of a checkpoint.
+var metaKeys = []string{metaFormat, metaVersion, metaAlgorithm, metaStep, metaConfig, metaParams, metaOptions}
 
 type paramEntry struct {
 	Name  string `json:"name"`
 	Shape []int  `json:"shape"`
 }
 
-// encode builds the checkpoint's tensors and metadata.
-func (o *Optimizer) encode() ([]safetensors.Tensor, map[string]string, error) {
-	cfg, err := json.Marshal(o.cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: encoding config: %w", o.alg.name, err)
+// snapshot is what a checkpoint holds besides the state tensors.
+type snapshot struct {
+	step   int64
+	cfg    Config
+	params []paramEntry
+	opts   map[string]ParamOptions
+}
+
+// check validates a snapshot for alg. Save refuses to write, and Load to read, a snapshot that
+// fails it, so that Save never writes a file Load refuses: the step count, the configuration,
+// the parameters' names and shapes, and for every parameter its options and effective learning
+// rate.
+func (s *snapshot) check(alg Algorithm) error {
+	if s.step < 0 || s.step > MaxSteps {
+		return fmt.Errorf("%w: step count %d, want 0 to %d", ErrInvalidConfig, s.step, int64(MaxSteps))
 	}
-	opts := maps.Clone(o.opts)
-	params := make([]paramEntry, len(o.tensors))
+	if err := s.cfg.Validate(alg); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(s.params))
+	for i, p := range s.params {
+		if err := checkName(p.Name); err != nil {
+			return fmt.Errorf("parameter %d: %w", i, err)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("%w: duplicate parameter name %q", ErrInvalidParam, p.Name)
+		}
+		seen[p.Name] = true
+		if _, err := numElements(p.Shape); err != nil {
+			return fmt.Errorf("%w: parameter %q: %v", ErrInvalidParam, p.Name, err)
+		}
+		if _, ok := s.opts[p.Name]; !ok {
+			return fmt.Errorf("%w: parameter %q has no options", ErrInvalidParam, p.Name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.opts)) { // sorted: the same error every time
+		o := s.opts[name]
+		if err := checkName(name); err != nil {
+			return fmt.Errorf("options: %w", err)
+		}
+		// Before the first step there are no parameters yet, and options may name any.
+		if len(s.params) > 0 && !seen[name] {
+			return fmt.Errorf("%w %q: options are set for it, but it is not among the parameters", ErrUnknownParam, name)
+		}
+		if err := validOptions(name, o, s.cfg.LR); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkState validates the values of a state tensor named name: finite, and ≥ 0 where the
+// kernel says so.
+func checkState(name string, data []float32, nonNegative bool) error {
+	for j, x := range data {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (nonNegative && x < 0) {
+			return fmt.Errorf("tensor %q element %d is %v", name, j, x)
+		}
+	}
+	return nil
+}
+
+// encode builds the checkpoint's tensors and metadata, after checking that Load will accept
+// them.
+func (o *Optimizer) encode() ([]safetensors.Tensor, map[string]string, error) {
+	snap := snapshot{step: o.step, cfg: o.cfg, params: make([]paramEntry, len(o.tensors)), opts: maps.Clone(o.opts)}
+	if snap.opts == nil {
+		snap.opts = map[string]ParamOptions{} // {}, never null
+	}
 	var tensors []safetensors.Tensor
 	for i, t := range o.tensors {
-		params[i] = paramEntry{t.name, t.shape}
-		if _, ok := opts[t.name]; !ok {
-			opts[t.name] = o.ParamOptions(t.name, t.shape)
+		snap.params[i] = paramEntry{t.name, t.shape}
+		if t.shape == nil {
+			snap.params[i].Shape = []int{} // a scalar: [], never null
+		}
+		if _, ok := snap.opts[t.name]; !ok {
+			snap.opts[t.name] = o.ParamOptions(t.name, t.shape)
 		}
 		for _, s := range t.k.state() {
 			shape := s.shape
 			if shape == nil {
 				shape = t.shape
 			}
-			tensors = append(tensors, safetensors.Tensor{Name: t.name + "." + s.suffix, Shape: shape, Data: s.data})
+			name := t.name + "." + s.suffix
+			if err := checkState(name, s.data, s.nonNegative); err != nil {
+				return nil, nil, fmt.Errorf("%s: cannot save: %w", o.alg.name, err)
+			}
+			tensors = append(tensors, safetensors.Tensor{Name: name, Shape: shape, Data: s.data})
 		}
 	}
-	pj, err := json.Marshal(params)
+	if err := snap.check(o.alg.name); err != nil {
+		return nil, nil, fmt.Errorf("%s: cannot save: %w", o.alg.name, err)
+	}
+	cfg, err := json.Marshal(snap.cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: encoding config: %w", o.alg.name, err)
+	}
+	pj, err := json.Marshal(snap.params)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: encoding parameters: %w", o.alg.name, err)
 	}
-	oj, err := json.Marshal(opts)
+	oj, err := json.Marshal(snap.opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: encoding options: %w", o.alg.name, err)
 	}
@@ -68,7 +150,7 @@ func (o *Optimizer) encode() ([]safetensors.Tensor, map[string]string, error) {
 		metaFormat:    formatName,
 		metaVersion:   formatVersion,
 		metaAlgorithm: string(o.alg.name),
-		metaStep:      strconv.FormatInt(o.step, 10),
+		metaStep:      strconv.FormatInt(snap.step, 10),
 		metaConfig:    string(cfg),
 		metaParams:    string(pj),
 		metaOptions:   string(oj),
@@ -114,7 +196,7 @@ func (o *Optimizer) writeTo(w io.Writer) (int64, error) {
 
 // Load reads a checkpoint file written by Save.
 func (o *Optimizer) load(path string) error {
-	ts, meta, err := safetensors.ReadFile(path)
+	ts, meta, err := safetensors.ReadFileChecked(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w: %w", o.alg.name, ErrCheckpoint, err)
 	}
@@ -123,7 +205,7 @@ func (o *Optimizer) load(path string) error {
 
 // Unmarshal loads a checkpoint from its bytes.
 func (o *Optimizer) unmarshal(data []byte) error {
-	ts, meta, err := safetensors.Decode(data)
+	ts, meta, err := safetensors.DecodeChecked(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w: %w", o.alg.name, ErrCheckpoint, err)
 	}
@@ -135,50 +217,51 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %w: %s", o.alg.name, ErrCheckpoint, fmt.Sprintf(format, args...))
 	}
+	for k := range meta {
+		if !slices.Contains(metaKeys, k) {
+			return fail("unknown metadata key %q", k)
+		}
+	}
+	for _, k := range metaKeys {
+		if _, ok := meta[k]; !ok {
+			return fail("missing metadata key %q", k)
+		}
+	}
 	if meta[metaFormat] != formatName {
 		return fail("not an optimizer checkpoint (format %q)", meta[metaFormat])
 	}
-	if meta[metaVersion] != formatVersion {
-		return fail("format version %q, this code reads %q", meta[metaVersion], formatVersion)
+	switch v := meta[metaVersion]; v {
+	case formatVersion:
+	case "1":
+		return fail("format version 1 is no longer read: its header was not checksummed (save the state again with the version that wrote it, or start afresh)")
+	default:
+		return fail("format version %q, this code reads %q", v, formatVersion)
 	}
 	if meta[metaAlgorithm] != string(o.alg.name) {
 		return fail("checkpoint of algorithm %q", meta[metaAlgorithm])
 	}
 	step, err := strconv.ParseInt(meta[metaStep], 10, 64)
-	if err != nil || step < 0 {
-		return fail("bad step count %q", meta[metaStep])
+	// Only the decimal form Save writes: ParseInt alone would also take "+1" and "01".
+	if err != nil || step < 0 || step > MaxSteps || strconv.FormatInt(step, 10) != meta[metaStep] {
+		return fail("bad step count %q (want an integer from 0 to %d)", meta[metaStep], int64(MaxSteps))
 	}
-	var cfg Config
-	if err := json.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
+	snap := snapshot{step: step}
+	if err := strictjson.Unmarshal([]byte(meta[metaConfig]), &snap.cfg); err != nil {
 		return fail("bad config: %v", err)
 	}
-	if err := cfg.Validate(o.alg.name); err != nil {
-		return fail("config: %v", err)
-	}
-	var params []paramEntry
-	if err := json.Unmarshal([]byte(meta[metaParams]), &params); err != nil {
+	if err := strictjson.Unmarshal([]byte(meta[metaParams]), &snap.params); err != nil {
 		return fail("bad parameter list: %v", err)
 	}
-	opts := map[string]ParamOptions{}
-	if err := json.Unmarshal([]byte(meta[metaOptions]), &opts); err != nil {
+	if err := strictjson.Unmarshal([]byte(meta[metaOptions]), &snap.opts); err != nil {
 		return fail("bad options: %v", err)
 	}
-	for name, o := range opts {
-		if err := validOptions(name, o); err != nil {
-			return fail("%v", err)
-		}
+	if err := snap.check(o.alg.name); err != nil {
+		return fail("%v", err)
 	}
+	cfg, params, opts := snap.cfg, snap.params, snap.opts
 	names := make([]string, len(params))
 	shapes := make([][]int, len(params))
-	seen := map[string]bool{}
 	for i, p := range params {
-		if p.Name == "" || seen[p.Name] {
-			return fail("empty or duplicate parameter name %q", p.Name)
-		}
-		seen[p.Name] = true
-		if _, err := numElements(p.Shape); err != nil {
-			return fail("parameter %q: %v", p.Name, err)
-		}
 		names[i], shapes[i] = p.Name, p.Shape
 	}
 	if o.tensors != nil {
@@ -223,10 +306,8 @@ func (o *Optimizer) restore(ts []safetensors.Tensor, meta map[string]string) err
 			if len(src.Data) != len(s.data) {
 				return fail("tensor %q has %d elements, want %d", name, len(src.Data), len(s.data))
 			}
-			for j, x := range src.Data {
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || (s.nonNegative && x < 0) {
-					return fail("tensor %q element %d is %v", name, j, x)
-				}
+			if err := checkState(name, src.Data, s.nonNegative); err != nil {
+				return fail("%v", err)
 			}
 			copy(s.data, src.Data)
 			used++

@@ -42,11 +42,11 @@ func DefaultsFor(a Algorithm) Config {
 }
 
 // WithConstants returns c with the constants that belong to algorithm a itself, keeping the
-// hyperparameters a comparison shares (LR, Beta1, Beta2, WeightDecay, Maximize): for FAdam and
-// FAdafactor ε = 1e-8, ε₂ = 0.01, c = 1, ρ = 0.5 (Algorithm 1, line 1); for Adam ε = 1e-8 and no
-// update clipping (PyTorch's AdamW); for Adafactor ε = 1e-30 and c = 1 (Algorithm 4, line 1).
-// This is how to swap one optimizer for another with everything else unchanged, the paper's
-// protocol. An unknown a leaves c unchanged.
+// hyperparameters a comparison shares (LR, Beta1, Beta2, WeightDecay, Maximize, MaxGradNorm):
+// for FAdam and FAdafactor ε = 1e-8, ε₂ = 0.01, c = 1, ρ = 0.5 (Algorithm 1, line 1); for Adam
+// ε = 1e-8 and no update clipping (PyTorch's AdamW); for Adafactor ε = 1e-30 and c = 1
+// (Algorithm 4, line 1). This is how to swap one optimizer for another with everything else
+// unchanged, the paper's protocol. An unknown a leaves c unchanged.
 func (c Config) WithConstants(a Algorithm) Config {
 	switch a {
 	case AlgorithmFAdam, AlgorithmFAdafactor:
@@ -60,8 +60,8 @@ func (c Config) WithConstants(a Algorithm) Config {
 }
 
 // Validate reports, wrapping ErrInvalidConfig, the first hyperparameter of c that algorithm a
-// cannot run with. Every algorithm needs a finite LR ≥ 0, β₁ and β₂ in [0, 1), finite ε, ε₂ and
-// λ ≥ 0 and a known Variant; FAdam and FAdafactor also need finite ρ > 0 and c > 0; the baselines
+// cannot run with. Every algorithm needs a finite LR ≥ 0, β₁ and β₂ in [0, 1), finite ε, ε₂,
+// λ and MaxGradNorm ≥ 0 and a known Variant; FAdam and FAdafactor also need finite ρ > 0 and c > 0; the baselines
 // need finite c ≥ 0 (0 disables clipping). Fields an algorithm does not read are still checked,
 // so that every Config an optimizer accepts can be saved and loaded again. The constructors, Step,
 // Load and the GoMLX optimizers all call it.
@@ -85,7 +85,7 @@ func (c Config) Validate(a Algorithm) error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"Eps", c.Eps}, {"Eps2", c.Eps2}, {"WeightDecay", c.WeightDecay}} {
+	}{{"Eps", c.Eps}, {"Eps2", c.Eps2}, {"WeightDecay", c.WeightDecay}, {"MaxGradNorm", c.MaxGradNorm}} {
 		if !finite(f.v) || f.v < 0 {
 			return bad(f.name, f.v, "a finite value ≥ 0")
 		}

@@ -33,7 +33,14 @@ type factoredFisher struct {
 	grad         []float32
 }
 
-// newFactoredFisher lays out the factored statistics of shape (rank ≥ 2) with R and C set to init.
+// factorable reports whether a tensor keeps a factored second-moment estimate: rank ≥ 2 and at
+// least one element (n is the product of shape). A tensor without elements keeps an empty
+// unfactored one instead, so that every tensor's state is bounded by its element count: the R
+// of a 2^40×0 tensor would hold 2^40 values that no gradient can ever reach.
+func factorable(shape []int, n int) bool { return len(shape) >= 2 && n > 0 }
+
+// newFactoredFisher lays out the factored statistics of shape (rank ≥ 2, at least one element:
+// see [factorable]) with R and C set to init. R and C then hold at most 2n values.
 func newFactoredFisher(shape []int, init float32) *factoredFisher {
 	r := len(shape)
 	f := &factoredFisher{Shape: shape, Lead: 1, N: shape[r-2], M: shape[r-1]}

@@ -28,7 +28,7 @@ func (k *fadafactorKernel) active(pass) bool { return true }
 
 func (k *fadafactorKernel) begin(value, grad []float32, c *stepConsts) {
 	k.value, k.grad, k.c = value, grad, c
-	k.pytorchClips = c.cfg.Variant == PyTorchReference
+	k.pytorchClips = c.cfg.Variant.clipsByMaxRMS()
 	k.f.Begin(grad)
 }
 

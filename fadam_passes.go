@@ -6,17 +6,22 @@ import (
 
 // denominator holds what Algorithm 1 line 9 needs to form d = f^ρ + ε̂^{2ρ} from √f.
 type denominator struct {
-	epsTerm float64 // ε̂^{2ρ} (Paper) or ε̂ (PyTorchReference)
+	epsTerm float64 // ε̂^{2ρ} (Paper) or ε̂ (PyTorchReference, LaterEps)
 	twoRho  float64
 	halfRho bool // ρ = 0.5: f^ρ is √f itself, no pow
 }
 
-// set computes ε̂ from rms(g) (line 8, or the PyTorch code's ε·max(1, rms(g))) and its power.
+// set computes ε̂ from rms(g) (line 8; the PyTorch code's ε·max(1, rms(g)); the later form's
+// ε·min(1, rms(g))) and the term d adds.
 func (d *denominator) set(cfg *Config, rmsG float64) {
 	d.twoRho = 2 * cfg.Rho
 	d.halfRho = cfg.Rho == 0.5
-	if cfg.Variant == PyTorchReference {
+	switch cfg.Variant {
+	case PyTorchReference:
 		d.epsTerm = cfg.Eps * max(1, rmsG)
+		return
+	case LaterEps:
+		d.epsTerm = cfg.Eps * min(1, rmsG)
 		return
 	}
 	epsHat := min(cfg.Eps, cfg.Eps2*rmsG)
@@ -64,7 +69,7 @@ func (k *fadamKernel) active(pass) bool { return true }
 
 func (k *fadamKernel) begin(value, grad []float32, c *stepConsts) {
 	k.value, k.grad, k.c = value, grad, c
-	k.pytorchClips = c.cfg.Variant == PyTorchReference
+	k.pytorchClips = c.cfg.Variant.clipsByMaxRMS()
 }
 
 func (k *fadamKernel) run(p pass, chunk int) sums {

@@ -58,7 +58,8 @@ func rms(sum float64, n int) float64 {
 
 // clipScale is the factor that clips a tensor whose rms is rms to at most c: the paper's
 // x ← x / max(1, rms(x)/c) (Algorithm 1 lines 10 and 13; Algorithms 3 and 4). With
-// pytorch set it is the public PyTorch FAdam code's x ← x / (max(1, rms(x))/c) instead.
+// pytorch set it is the PyTorch codes' x ← x / (max(1, rms(x))/c) instead (Variants
+// PyTorchReference and LaterEps).
 // The result is finite and ≥ 0 for finite rms ≥ 0 and finite c > 0.
 func clipScale(rms, c float64, pytorch bool) float64 {
 	if pytorch {

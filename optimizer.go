@@ -3,17 +3,33 @@ package fadam
 import (
 	"fmt"
 	"io"
-	"math"
 )
 
 // ParamOptions are per-parameter settings, PyTorch's param groups: set them by name with
 // [Optimizer.SetParamOptions] or by rule with [Optimizer.SetParamOptionsFunc], before the first
-// Step or between steps. The zero value means "as configured".
+// Step or between steps (they are read at every Step, so they can follow a schedule). The zero
+// value means "as configured": the optimizer's learning rate and weight decay.
+//
+// Options are plain values (comparable, no pointers), so a rule can return them without
+// allocating; "no weight-decay value of its own" and "weight decay 0" are told apart by
+// HasWeightDecay. [ParamOptions.WithWeightDecay] sets both fields.
 type ParamOptions struct {
-	// NoWeightDecay excludes the parameter from weight decay (biases, normalisation gains).
+	// NoWeightDecay excludes the parameter from weight decay (biases, normalisation gains). It is
+	// the older spelling of WithWeightDecay(0) and means exactly λ = 0 for this parameter; it
+	// cannot be combined with a non-zero WeightDecay.
 	NoWeightDecay bool
-	// LRScale multiplies the learning rate for this parameter; 0 means 1. Must be ≥ 0.
+	// LRScale multiplies the learning rate for this parameter; 0 means 1. Must be finite and
+	// ≥ 0, and LR × LRScale must be finite.
 	LRScale float64
+	// WeightDecay is the parameter's own λ, used instead of the optimizer's Config.WeightDecay
+	// (PyTorch's param-group semantics: it replaces the optimizer's value, it does not multiply
+	// it) when HasWeightDecay is set. Must be finite and ≥ 0. For Adafactor it is Algorithm 4's λ,
+	// not scaled by the learning rate; for the others it is scaled by LR × LRScale.
+	WeightDecay float64
+	// HasWeightDecay marks WeightDecay as this parameter's value; without it the optimizer's λ
+	// applies and WeightDecay must be 0 (a non-zero WeightDecay without HasWeightDecay is
+	// rejected rather than silently ignored).
+	HasWeightDecay bool
 }
 
 // optimizerOf validates cfg for alg and returns a fresh optimizer.
@@ -29,8 +45,8 @@ func optimizerOf(alg *algorithm, cfg Config) (*Optimizer, error) {
 func New(cfg Config) (*Optimizer, error) { return optimizerOf(fadamAlgorithm, cfg) }
 
 // NewFactored returns a FAdafactor optimizer (Algorithm 2): tensors of rank ≥ 2 keep a factored
-// Fisher estimate per leading index over their trailing n×m dimensions; rank 0 and 1 tensors
-// are handled exactly as by FAdam.
+// Fisher estimate per leading index over their trailing n×m dimensions; rank 0 and 1 tensors,
+// and tensors without elements, are handled exactly as by FAdam.
 func NewFactored(cfg Config) (*Optimizer, error) { return optimizerOf(fadafactorAlgorithm, cfg) }
 
 // New returns the optimizer of algorithm a with cfg.
@@ -53,7 +69,7 @@ var fadamAlgorithm = &algorithm{
 var fadafactorAlgorithm = &algorithm{
 	name: AlgorithmFAdafactor,
 	newKernel: func(shape []int, n int, cfg *Config) kernel {
-		if len(shape) >= 2 {
+		if factorable(shape, n) {
 			return newFAdafactorKernel(shape, n)
 		}
 		return newFAdamKernel(n)
@@ -79,21 +95,15 @@ func (o *Optimizer) LR() float64 { return o.cfg.LR }
 // Steps is the number of steps taken (the paper's t after the last step).
 func (o *Optimizer) Steps() int64 { return o.step }
 
-func validOptions(name string, opts ParamOptions) error {
-	if math.IsNaN(opts.LRScale) || math.IsInf(opts.LRScale, 0) || opts.LRScale < 0 {
-		return fmt.Errorf("%w: parameter %q: LRScale = %v, want a finite value ≥ 0 (0 means 1)", ErrInvalidConfig, name, opts.LRScale)
-	}
-	return nil
-}
-
-// SetParamOptions sets the options of the named parameter. It may be called before the first
-// Step; afterwards the name must be a registered parameter. Explicit options take precedence
-// over SetParamOptionsFunc.
+// SetParamOptions sets the options of the named parameter, replacing any it had. It may be
+// called before the first Step; afterwards the name must be a registered parameter. Explicit
+// options take precedence over SetParamOptionsFunc's rule (ClearParamOptions removes them).
+// Invalid options (see [ParamOptions]) are an error that changes nothing.
 func (o *Optimizer) SetParamOptions(name string, opts ParamOptions) error {
-	if name == "" {
-		return fmt.Errorf("%s: %w: empty parameter name", o.alg.name, ErrInvalidParam)
+	if err := checkName(name); err != nil {
+		return fmt.Errorf("%s: %w", o.alg.name, err)
 	}
-	if err := validOptions(name, opts); err != nil {
+	if err := validOptions(name, opts, o.cfg.LR); err != nil {
 		return fmt.Errorf("%s: %w", o.alg.name, err)
 	}
 	if o.tensors != nil && o.find(name) < 0 {
@@ -104,8 +114,9 @@ func (o *Optimizer) SetParamOptions(name string, opts ParamOptions) error {
 }
 
 // SetParamOptionsFunc sets a rule giving the options of every parameter that has no explicit
-// options, for example no weight decay for tensors of rank ≤ 1. It is consulted at every Step;
-// nil removes the rule.
+// options, for example no weight decay for tensors of rank ≤ 1. It is consulted at every Step
+// (and by Save); nil removes the rule. Options it returns are validated at every Step: invalid
+// ones make Step fail with ErrInvalidConfig.
 func (o *Optimizer) SetParamOptionsFunc(rule func(name string, shape []int) ParamOptions) {
 	o.optsFunc = rule
 }
@@ -177,14 +188,18 @@ func (o *Optimizer) NumParams() int64 {
 }
 
 // Save writes the whole optimizer state (algorithm, format version, step count, configuration,
-// per-parameter options, m and the Fisher estimates) to path in the safetensors format,
-// atomically (temporary file, sync, rename).
+// per-parameter options, m and the Fisher estimates) to path in the safetensors format, with a
+// checksum of the whole file, atomically (temporary file, sync, rename; a killed Save's stale
+// temporary is removed by the next Save to path). It never writes a file Load would refuse:
+// after SetLR(-1), for instance, it returns ErrInvalidConfig, writes nothing and leaves an
+// existing file as it was. The format is described in the repository's docs/checkpoints.md.
 func (o *Optimizer) Save(path string) error { return o.save(path) }
 
 // Load restores the state saved by Save: configuration, options, step count and every state
 // tensor. If the optimizer already knows its parameters, the checkpoint's names and shapes
 // must match them; otherwise they are registered from the checkpoint. On any error (corrupt or
-// truncated file, another algorithm, a mismatch) the optimizer is unchanged.
+// truncated file, another algorithm, a mismatch) the optimizer is unchanged. It reads only
+// regular files and allocates no more than the file holds.
 func (o *Optimizer) Load(path string) error { return o.load(path) }
 
 // WriteTo writes the checkpoint that Save would write to w.

@@ -68,7 +68,7 @@ type stepConsts struct {
 	t        int64   // step number, 1 for the first step
 	beta2Hat float64 // β̂₂ = β₂(1−β₂^{t−1})/(1−β₂^t), FAdam line 6
 	lr       float64 // η × the tensor's LRScale
-	wd       float64 // λ, or 0 for a tensor excluded from weight decay
+	wd       float64 // the tensor's λ: its ParamOptions' own, else Config.WeightDecay
 	sign     float64 // −1 when maximizing (g ← −g), else 1
 	cfg      *Config
 }

@@ -10,10 +10,13 @@ import (
 // Errors returned by the optimizers of this package (wrapped with details; test with errors.Is).
 var (
 	// ErrInvalidConfig reports a hyperparameter out of range (β outside [0, 1), negative or
-	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂ or λ, an unknown Variant, a negative LRScale).
+	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂, λ or MaxGradNorm, an unknown Variant, invalid
+	// ParamOptions such as a negative LRScale or an LR × LRScale that overflows), and a Step
+	// beyond the maximum step count, [MaxSteps].
 	ErrInvalidConfig = errors.New("invalid hyperparameter")
-	// ErrInvalidParam reports a malformed parameter: empty or duplicate name, a shape that
-	// disagrees with len(Value) or len(Grad), Value and Grad sharing memory, no parameters.
+	// ErrInvalidParam reports a malformed parameter: empty, duplicate or non-UTF-8 name, a
+	// shape that disagrees with len(Value) or len(Grad), a Value overlapping its own Grad or any
+	// other parameter's Value or Grad (Grads may share memory), no parameters.
 	ErrInvalidParam = errors.New("invalid parameter")
 	// ErrParamSetChanged reports parameters whose names, shapes or order differ from the
 	// previous step's (or from a loaded checkpoint's).
@@ -50,10 +53,19 @@ type Optimizer struct {
 	opts     map[string]ParamOptions
 	optsFunc func(name string, shape []int) ParamOptions
 
-	params   []Param // scratch copy of the caller's parameters
-	jobs     []job
-	partials []sums
-	consts   []stepConsts
+	params     []Param // scratch copy of the caller's parameters
+	jobs       []job
+	partials   []sums
+	consts     []stepConsts
+	spans      []span      // scratch of checkDisjoint
+	gradChunks [][]float32 // the gradients cut into chunks for global-norm clipping
+	gradScale  float64     // the clipping factor of this step
+	gradNorm   float64     // LastGradNorm
+
+	runner       *parallelRunner
+	pass         pass      // the pass runJob runs
+	runJobFunc   func(int) // o.runJob, created once
+	scaleJobFunc func(int) // o.scaleJob, created once
 }
 
 // numElements is the product of shape, or an error for a negative dimension or overflow.
@@ -79,8 +91,8 @@ func (o *Optimizer) checkParams(ps []Param) error {
 	}
 	seen := make(map[string]struct{}, len(ps))
 	for i, p := range ps {
-		if p.Name == "" {
-			return fmt.Errorf("%w: parameter %d has an empty name", ErrInvalidParam, i)
+		if err := checkName(p.Name); err != nil {
+			return fmt.Errorf("parameter %d: %w", i, err)
 		}
 		if _, dup := seen[p.Name]; dup {
 			return fmt.Errorf("%w: duplicate parameter name %q", ErrInvalidParam, p.Name)
@@ -94,9 +106,10 @@ func (o *Optimizer) checkParams(ps []Param) error {
 			return fmt.Errorf("%w: parameter %q: shape %v holds %d elements but len(Value) = %d, len(Grad) = %d",
 				ErrInvalidParam, p.Name, p.Shape, n, len(p.Value), len(p.Grad))
 		}
-		if n > 0 && &p.Value[0] == &p.Grad[0] {
-			return fmt.Errorf("%w: parameter %q: Value and Grad share memory", ErrInvalidParam, p.Name)
-		}
+	}
+	var err error
+	if o.spans, err = checkDisjoint(ps, o.spans, o.cfg.MaxGradNorm > 0); err != nil {
+		return err
 	}
 	if o.tensors == nil {
 		return nil
@@ -126,9 +139,17 @@ func beta2Hat(beta2 float64, t int64) float64 {
 
 // Step applies one update to every parameter's Value from its Grad. The parameter set must be
 // the same (names, shapes, order) at every step. On error nothing has changed: no Value, no
-// state, not the step count.
+// Grad, no state, not the step count.
+//
+// With Config.MaxGradNorm > 0, Step clips the gradients to that global norm first, scaling the
+// Grad buffers in place (as PyTorch's clip_grad_norm_ does): after Step they hold the gradients
+// the algorithm used. Grad buffers must then not share memory with one another or with any
+// Value. [Optimizer.LastGradNorm] reports the norm before clipping.
 func (o *Optimizer) Step(params []Param) error {
 	name := o.alg.name
+	if err := checkStepLimit(o.step); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	if err := o.cfg.Validate(name); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -158,31 +179,35 @@ func (o *Optimizer) Step(params []Param) error {
 	o.consts = slices.Grow(o.consts[:0], len(tensors))[:len(tensors)]
 	for i, tn := range tensors {
 		opts := o.ParamOptions(tn.name, tn.shape)
-		if err := validOptions(tn.name, opts); err != nil {
+		if err := validOptions(tn.name, opts, o.cfg.LR); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		c := &o.consts[i]
-		*c = stepConsts{t: t, beta2Hat: b2hat, lr: o.cfg.LR, wd: o.cfg.WeightDecay, sign: sign, cfg: &o.cfg}
-		if opts.LRScale != 0 {
-			c.lr *= opts.LRScale
-		}
-		if opts.NoWeightDecay {
-			c.wd = 0
-		}
+		*c = stepConsts{t: t, beta2Hat: b2hat, sign: sign, cfg: &o.cfg,
+			lr: o.cfg.LR * opts.EffectiveLRScale(), wd: opts.EffectiveWeightDecay(o.cfg.WeightDecay)}
 		tn.k.begin(params[i].Value, params[i].Grad, c)
 	}
 	// passRead only reads; check the gradients before finishing it may touch any state.
 	o.runPass(tensors, passRead)
+	sumSq := 0.0 // Σg² over all parameters, for the global norm
 	for i, tn := range tensors {
-		if sum := total(o.partials[tn.jobLo : tn.jobLo+tn.k.chunks()]).grad; math.IsNaN(sum) || math.IsInf(sum, 0) {
+		sum := total(o.partials[tn.jobLo : tn.jobLo+tn.k.chunks()]).grad
+		if math.IsNaN(sum) || math.IsInf(sum, 0) {
 			for j, x := range params[i].Grad {
 				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 					return fmt.Errorf("%s: %w: parameter %q, element %d is %v", name, ErrNonFinite, tn.name, j, x)
 				}
 			}
 		}
+		sumSq += sum
 	}
-	// Valid from here on: commit the registration and the step.
+	norm, err := globalGradNorm(sumSq)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	// Valid from here on: clip, then commit the registration and the step.
+	o.clipGradNorm(tensors, params, norm)
+	o.gradNorm = norm
 	o.tensors = tensors
 	o.step = t
 	o.finishPass(tensors, passRead)
@@ -212,10 +237,16 @@ func (o *Optimizer) runPass(ts []*tensor, p pass) {
 		}
 	}
 	o.partials = slices.Grow(o.partials[:0], len(o.jobs))[:len(o.jobs)]
-	jobs, partials := o.jobs, o.partials
-	parallelFor(len(jobs), func(j int) {
-		partials[j] = jobs[j].k.run(p, jobs[j].chunk)
-	})
+	o.pass = p
+	if o.runner == nil { // once: a stored method value and runner keep Step free of allocations
+		o.runner, o.runJobFunc = new(parallelRunner), o.runJob
+	}
+	o.runner.run(len(o.jobs), o.runJobFunc)
+}
+
+// runJob runs job j of the current pass (concurrently with the other jobs).
+func (o *Optimizer) runJob(j int) {
+	o.partials[j] = o.jobs[j].k.run(o.pass, o.jobs[j].chunk)
 }
 
 // finishPass hands every active tensor its chunks' sums of pass p.

@@ -168,6 +168,67 @@ func TestAgainstReference(t *testing.T) {
 	}
 }
 
+// TestParamOptionsAgainstReference: per-parameter λ (replacing the optimizer's; for Adafactor
+// not scaled by η) and LR scale, by name and by rule, changed between steps with the global λ
+// and η, against the float64 references.
+func TestParamOptionsAgainstReference(t *testing.T) {
+	type want struct{ lrS, wd float64 }
+	rule := func(_ string, shape []int) fadam.ParamOptions {
+		if len(shape) <= 1 {
+			return fadam.ParamOptions{NoWeightDecay: true}
+		}
+		return fadam.ParamOptions{LRScale: 0.5}
+	}
+	steps := []struct {
+		lr, wd float64
+		set    map[string]fadam.ParamOptions
+		want   map[string]want // unlisted: rule's LRScale 0.5 and the global λ
+	}{
+		{0.05, 0.1, map[string]fadam.ParamOptions{"w": fadam.ParamOptions{LRScale: 2}.WithWeightDecay(0.7)},
+			map[string]want{"w": {2, 0.7}, "b": {1, 0}, "s": {1, 0}}},
+		{0.03, 0.3, nil, map[string]want{"w": {2, 0.7}, "b": {1, 0}, "s": {1, 0}}},
+		{0.02, 0.05, map[string]fadam.ParamOptions{"w": fadam.ParamOptions{}.WithWeightDecay(0), "b": fadam.ParamOptions{LRScale: 3}.WithWeightDecay(0.2)},
+			map[string]want{"w": {1, 0}, "b": {3, 0.2}, "s": {1, 0}}},
+	}
+	for _, adafactor := range []bool{false, true} {
+		cfg := fadam.Defaults()
+		if adafactor {
+			cfg = baseline.AdafactorDefaults()
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		ps := makeParams(rng, mixedSpecs)
+		ref := newReference(t, cfg, adafactor, ps)
+		opt := build(t, adafactor, cfg).(*fadam.Optimizer)
+		opt.SetParamOptionsFunc(rule)
+		for k, s := range steps {
+			opt.SetLR(s.lr)
+			opt.SetWeightDecay(s.wd)
+			for name, o := range s.set {
+				if err := opt.SetParamOptions(name, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ref.Config.LR = s.lr
+			for i, p := range ps {
+				w, ok := s.want[p.Name]
+				if !ok {
+					w = want{0.5, s.wd}
+				}
+				ref.Tensors[i].LRScale, ref.Tensors[i].WeightDecay = w.lrS, w.wd
+			}
+			refStep(t, ref, fillGrads(rng, ps, 1))
+			if err := opt.Step(ps); err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range ps {
+				if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
+					t.Errorf("adafactor=%v step %d %s: %v", adafactor, k+1, p.Name, err)
+				}
+			}
+		}
+	}
+}
+
 func TestAdamFisherIsVHat(t *testing.T) {
 	cfg := fadam.Defaults()
 	opt := build(t, false, cfg)

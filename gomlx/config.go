@@ -99,10 +99,9 @@ const (
 // clipping x ← x / (max(1, RMS(x))/c) of fadam.PyTorchReference. An element with d = 0 (no
 // gradient yet) contributes 0, as in the paper's variant. It does not apply to Adafactor.
 //
-// It is the fadam.Variant value fadam.PyTorchReference+1, so a fadam.Config passed to FromConfig
-// can select it; the core optimizers accept that Config only if their Variant gives this form the
-// same value.
-const LaterEpsilon = fadam.PyTorchReference + 1
+// It is the core package's fadam.LaterEps, so one fadam.Config selects this form for both (pass
+// it to FromConfig).
+const LaterEpsilon = fadam.LaterEps
 
 // variantNames are the values of the context hyperparameter ParamVariant.
 var variantNames = map[string]fadam.Variant{
@@ -238,9 +237,11 @@ func defaultScope(name Algorithm) string {
 	}
 }
 
-// FromConfig copies every hyperparameter of cfg (learning rate, betas, ε, ε₂, c, λ, ρ, Variant and
-// Maximize) into c, so a GoMLX model and the core optimizers can share one fadam.Config.
+// FromConfig copies every hyperparameter of cfg (learning rate, betas, ε, ε₂, c, λ, ρ, Variant,
+// Maximize and MaxGradNorm, as ClipGlobalNorm) into c, so a GoMLX model and the core optimizers
+// can share one fadam.Config.
 func (c *Config) FromConfig(cfg fadam.Config) *Config {
+	c.maxNorm = cfg.MaxGradNorm
 	c.learningRate = cfg.LR
 	c.beta1, c.beta2 = cfg.Beta1, cfg.Beta2
 	c.epsilon, c.epsilon2 = cfg.Eps, cfg.Eps2
@@ -566,32 +567,25 @@ func (c *Config) Scope(name string) *Config {
 	return c
 }
 
-// Validate reports the first hyperparameter that is out of range.
+// Validate reports the first hyperparameter that is out of range. The hyperparameters the
+// algorithms share with the core package are checked by the core's own fadam.Config.Validate,
+// so a configuration is valid here exactly when it is valid for the core optimizer of the same
+// name; the rest (state dtype, global-norm threshold, scope) are this package's.
 func (c *Config) Validate() error {
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	switch {
-	case c.err != nil:
+	if c.err != nil {
 		return c.err
-	case !finite(c.learningRate):
-		return fmt.Errorf("fadamgomlx: %s: learning rate %v is not finite", c.algorithm, c.learningRate)
-	case !(c.beta1 >= 0 && c.beta1 < 1):
-		return fmt.Errorf("fadamgomlx: %s: beta1 %v is outside [0, 1)", c.algorithm, c.beta1)
-	case !(c.beta2 >= 0 && c.beta2 < 1):
-		return fmt.Errorf("fadamgomlx: %s: beta2 %v is outside [0, 1)", c.algorithm, c.beta2)
-	case !(c.epsilon >= 0) || !finite(c.epsilon):
-		return fmt.Errorf("fadamgomlx: %s: epsilon %v is negative or not finite", c.algorithm, c.epsilon)
-	case !(c.epsilon2 >= 0) || !finite(c.epsilon2):
-		return fmt.Errorf("fadamgomlx: %s: epsilon2 %v is negative or not finite", c.algorithm, c.epsilon2)
-	case c.algorithm == NameAdafactor && (!(c.clip >= 0) || !finite(c.clip)):
-		return fmt.Errorf("fadamgomlx: %s: clip %v is negative or not finite (0 disables clipping)", c.algorithm, c.clip)
-	case c.algorithm != NameAdafactor && (!(c.clip > 0) || !finite(c.clip)):
-		return fmt.Errorf("fadamgomlx: %s: clip %v is not a positive finite number", c.algorithm, c.clip)
-	case !(c.weightDecay >= 0) || !finite(c.weightDecay):
-		return fmt.Errorf("fadamgomlx: %s: weight decay %v is negative or not finite", c.algorithm, c.weightDecay)
-	case !(c.rho > 0) || !finite(c.rho):
-		return fmt.Errorf("fadamgomlx: %s: rho %v is not a positive finite number", c.algorithm, c.rho)
-	case c.variant != fadam.Paper && c.variant != fadam.PyTorchReference && c.variant != LaterEpsilon:
-		return fmt.Errorf("fadamgomlx: %s: unknown variant %d", c.algorithm, c.variant)
+	}
+	core := fadam.Config{Beta1: c.beta1, Beta2: c.beta2, Eps: c.epsilon, Eps2: c.epsilon2,
+		Clip: c.clip, WeightDecay: c.weightDecay, Rho: c.rho, Variant: c.variant, Maximize: c.maximize}
+	if c.learningRate < 0 && !math.IsInf(c.learningRate, -1) {
+		core.LR = 0 // < 0: read optimizers.ParamLearningRate from the context when the graph is built
+	} else {
+		core.LR = c.learningRate
+	}
+	if err := core.Validate(fadam.Algorithm(c.algorithm)); err != nil {
+		return fmt.Errorf("fadamgomlx: %s: %w", c.algorithm, err)
+	}
+	switch {
 	case !(c.maxNorm >= 0) || math.IsInf(c.maxNorm, -1):
 		return fmt.Errorf("fadamgomlx: %s: global-norm clipping threshold %v is negative or NaN (0 disables it)", c.algorithm, c.maxNorm)
 	case c.dtype != dtypes.InvalidDType && c.dtype != dtypes.Float32 && c.dtype != dtypes.Float64 && c.dtype != dtypes.BFloat16:

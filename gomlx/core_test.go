@@ -40,6 +40,11 @@ func TestMatchesCorePackage(t *testing.T) {
 	adafactor.LR = 1e-2
 	noClip := adafactor
 	noClip.Clip = 0
+	// The core's LaterEps and MaxGradNorm reach this package through FromConfig.
+	laterEps := base
+	laterEps.Variant, laterEps.Eps = fadam.LaterEps, 1e-3 // ε large enough for ε̂ = ε·min(1, RMS(g)) to matter
+	clipNorm, adafactorClipNorm := base, adafactor
+	clipNorm.MaxGradNorm, adafactorClipNorm.MaxGradNorm = 1, 1 // clips the larger of the gradients
 
 	newFAdam := func(c fadam.Config) (coreOptimizer, error) { return fadam.New(c) }
 	newFAdafactor := func(c fadam.Config) (coreOptimizer, error) { return fadam.NewFactored(c) }
@@ -65,6 +70,11 @@ func TestMatchesCorePackage(t *testing.T) {
 		{"fadam/per-variable", base, FAdam, newFAdam, false, true},
 		{"fadafactor/per-variable", base, FAdafactor, newFAdafactor, false, true},
 		{"adafactor/per-variable", adafactor, Adafactor, newAdafactor, false, true},
+		{"fadam/later-eps", laterEps, FAdam, newFAdam, false, false},
+		{"fadafactor/later-eps", laterEps, FAdafactor, newFAdafactor, false, false},
+		{"fadam/max-grad-norm", clipNorm, FAdam, newFAdam, false, false},
+		{"fadafactor/max-grad-norm", clipNorm, FAdafactor, newFAdafactor, false, false},
+		{"adafactor/max-grad-norm", adafactorClipNorm, Adafactor, newAdafactor, false, false},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

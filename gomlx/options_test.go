@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/reference"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
@@ -39,8 +40,52 @@ type float64Stepper interface {
 	setOptions(k int, opts VariableOptions)
 }
 
+// newFloat64Reference returns the core module's float64 reference (package reference: the
+// paper's algorithms one line per statement) set up as spec says.
 func newFloat64Reference(spec referenceSpec, init [][]float32) float64Stepper {
-	return newPlainReference(spec, init)
+	cfg := spec.cfg
+	if !math.IsInf(spec.maxNorm, 1) { // +Inf: report the norm, never clip, as 0 does in the core
+		cfg.MaxGradNorm = spec.maxNorm
+	}
+	params := make([]fadam.Param, len(testTensors))
+	for k, tt := range testTensors {
+		params[k] = fadam.Param{Name: tt.name, Shape: tt.shape, Value: init[k]}
+	}
+	r, err := reference.New(fadam.Algorithm(spec.alg), cfg, params)
+	if err != nil {
+		panic(fmt.Sprintf("reference for %+v: %v", spec, err))
+	}
+	for k, opts := range spec.perTensor {
+		r.Tensors[k].WeightDecay, r.Tensors[k].LRScale = opts.WeightDecay, opts.LRScale
+	}
+	if spec.bf16State {
+		r.RoundState = bfloat16RoundNearest
+	}
+	return sharedReference{r}
+}
+
+// sharedReference adapts a reference.Optimizer to float64Stepper.
+type sharedReference struct{ r *reference.Optimizer }
+
+func (s sharedReference) step(theta [][]float64, grads [][]float32) float64 {
+	g64 := toFloat64(grads)
+	norm := 0.0
+	for _, g := range g64 {
+		for _, v := range g {
+			norm += v * v
+		}
+	}
+	if err := s.r.Step(g64); err != nil { // a non-finite gradient: the step changes nothing
+		return math.Sqrt(norm)
+	}
+	for k, x := range s.r.Tensors {
+		copy(theta[k], x.Theta)
+	}
+	return s.r.LastGradNorm
+}
+
+func (s sharedReference) setOptions(k int, opts VariableOptions) {
+	s.r.Tensors[k].WeightDecay, s.r.Tensors[k].LRScale = opts.WeightDecay, opts.LRScale
 }
 
 // toFloat64 copies float32 tensors to float64.

@@ -46,6 +46,13 @@ type Optimizer struct {
 	Config    fadam.Config
 	T         int // steps taken, the paper's t
 	Tensors   []*Tensor
+	// LastGradNorm is the global L2 norm of the last step's gradients, before global-norm
+	// clipping (Config.MaxGradNorm).
+	LastGradNorm float64
+	// RoundState, when set, models low-precision optimizer state: after every step each
+	// element of m is replaced by RoundState(m) and each second-moment value s (f, v, R or C)
+	// by RoundState(√s)², as a library that stores m and √s in that precision would hold them.
+	RoundState func(x float64) float64
 }
 
 // New returns the reference optimizer of algorithm alg for the given parameters (their names,
@@ -98,6 +105,20 @@ func (o *Optimizer) Step(grads [][]float64) error {
 			}
 		}
 	}
+	// Global-norm clipping (opt-in, before the algorithm; PyTorch's clip_grad_norm_): with
+	// n = sqrt(Σ over all tensors of Σg²), every gradient is scaled by max/(n + 1e-6) if n > max.
+	norm := 0.0
+	for _, g := range grads {
+		for _, v := range g {
+			norm += v * v
+		}
+	}
+	norm = math.Sqrt(norm)
+	scale := 1.0
+	if limit := o.Config.MaxGradNorm; limit > 0 && norm > limit {
+		scale = limit / (norm + 1e-6)
+	}
+	o.LastGradNorm = norm
 	// Line 4: t ← t + 1.
 	o.T++
 	// Line 6 (Algorithms 1, 2 and 4): β̂₂ ← β₂(1 − β₂^{t−1})/(1 − β₂^t).
@@ -106,7 +127,7 @@ func (o *Optimizer) Step(grads [][]float64) error {
 		// Line 5: g_t, the gradient (of −log P when maximizing the log-likelihood).
 		g := make([]float64, len(grads[i]))
 		for j, v := range grads[i] {
-			g[j] = v
+			g[j] = v * scale
 			if o.Config.Maximize {
 				g[j] = -v
 			}
@@ -124,8 +145,29 @@ func (o *Optimizer) Step(grads [][]float64) error {
 		default:
 			o.fadam(x, g, beta2Hat)
 		}
+		if o.RoundState != nil {
+			o.roundState(x)
+		}
 	}
 	return nil
+}
+
+// roundState applies RoundState to m and to the square roots of the second-moment state.
+func (o *Optimizer) roundState(x *Tensor) {
+	for i, v := range x.M {
+		x.M[i] = o.RoundState(v)
+	}
+	roundRoots := func(s []float64) {
+		for i, v := range s {
+			r := o.RoundState(math.Sqrt(v))
+			s[i] = r * r
+		}
+	}
+	roundRoots(x.F)
+	for l := range x.R {
+		roundRoots(x.R[l])
+		roundRoots(x.C[l])
+	}
 }
 
 // fadam is Algorithm 1, lines 7–14, for one tensor.
@@ -306,18 +348,22 @@ func Beta2Hat(beta2 float64, t int) float64 {
 }
 
 // AdaptiveEps is Algorithm 1 line 8, ε̂ = min(ε, ε₂·RMS(g)), given rmsG = RMS(g); with Variant
-// PyTorchReference it is the public PyTorch code's ε·max(1, RMS(g)).
+// PyTorchReference it is the public PyTorch code's ε·max(1, RMS(g)), with Variant LaterEps the
+// later form's ε·min(1, RMS(g)).
 func AdaptiveEps(c fadam.Config, rmsG float64) float64 {
-	if c.Variant == fadam.PyTorchReference {
+	switch c.Variant {
+	case fadam.PyTorchReference:
 		return c.Eps * math.Max(1, rmsG)
+	case fadam.LaterEps:
+		return c.Eps * math.Min(1, rmsG)
 	}
 	return math.Min(c.Eps, c.Eps2*rmsG)
 }
 
 // Denominator is the denominator of Algorithm 1 lines 9 and 12 for one element: f^ρ + ε̂^{2ρ}
-// (Variant PyTorchReference: f^ρ + ε̂).
+// (Variants PyTorchReference and LaterEps: f^ρ + ε̂).
 func Denominator(c fadam.Config, f, epsHat float64) float64 {
-	if c.Variant == fadam.PyTorchReference {
+	if c.Variant == fadam.PyTorchReference || c.Variant == fadam.LaterEps {
 		return math.Pow(f, c.Rho) + epsHat
 	}
 	return math.Pow(f, c.Rho) + math.Pow(epsHat, 2*c.Rho)
@@ -341,11 +387,11 @@ func Div(x, d float64) float64 {
 	return x / d
 }
 
-// ClipRMS is Algorithm 1 lines 10 and 13, x ← x / max(1, RMS(x)/c), in place; with Variant
-// PyTorchReference the public PyTorch code's x ← x / (max(1, RMS(x))/c).
+// ClipRMS is Algorithm 1 lines 10 and 13, x ← x / max(1, RMS(x)/c), in place; with Variants
+// PyTorchReference and LaterEps the PyTorch codes' x ← x / (max(1, RMS(x))/c).
 func ClipRMS(c fadam.Config, x []float64) {
 	div := math.Max(1, RMS(x)/c.Clip)
-	if c.Variant == fadam.PyTorchReference {
+	if c.Variant == fadam.PyTorchReference || c.Variant == fadam.LaterEps {
 		div = math.Max(1, RMS(x)) / c.Clip
 	}
 	for i := range x {

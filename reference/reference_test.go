@@ -198,6 +198,53 @@ func TestStepRejectsBadGradients(t *testing.T) {
 	}
 }
 
+// TestGlobalNormClipping: two tensors with gradients (3, 4) and (12): n = 13; with a maximum of
+// 1.3 every gradient is scaled by 1.3/(13 + 1e-6), which is the same step as on those scaled
+// gradients without clipping.
+func TestGlobalNormClipping(t *testing.T) {
+	ps := []fadam.Param{param("a", []int{2}, 1, 1), param("b", []int{1}, 1)}
+	for _, alg := range fadam.Algorithms {
+		cfg := fadam.DefaultsFor(alg)
+		cfg.MaxGradNorm = 1.3
+		clipped, _ := reference.New(alg, cfg, ps)
+		cfg.MaxGradNorm = 0
+		plain, _ := reference.New(alg, cfg, ps)
+		s := 1.3 / (13 + 1e-6)
+		if err := clipped.Step([][]float64{{3, 4}, {12}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := plain.Step([][]float64{{3 * s, 4 * s}, {12 * s}}); err != nil {
+			t.Fatal(err)
+		}
+		if clipped.LastGradNorm != 13 || !near(plain.LastGradNorm, 1.3/(1+1e-6/13)) {
+			t.Errorf("%s: norms %v and %v", alg, clipped.LastGradNorm, plain.LastGradNorm)
+		}
+		for i := range ps {
+			for j, want := range plain.Tensors[i].Theta {
+				if got := clipped.Tensors[i].Theta[j]; !near(got, want) {
+					t.Errorf("%s: θ %d[%d] = %v, want %v", alg, i, j, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestRoundState: the hook sees m and the square roots of the second moments.
+func TestRoundState(t *testing.T) {
+	o, err := reference.New(fadam.AlgorithmFAdam, fadam.Defaults(), []fadam.Param{param("x", []int{1}, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.RoundState = func(x float64) float64 { return math.Round(x*8) / 8 } // 1/8 steps
+	if err := o.Step([][]float64{{3.3}}); err != nil {
+		t.Fatal(err)
+	}
+	// m = 0.1·ḡ ≈ 0.1 → 0.125; √f = 3.3 → 3.25, f = 10.5625.
+	if x := o.Tensors[0]; x.M[0] != 0.125 || x.F[0] != 3.25*3.25 {
+		t.Errorf("m = %v, f = %v; want 0.125 and 10.5625", x.M[0], x.F[0])
+	}
+}
+
 // Example runs one FAdam step on a two-element tensor in float64.
 func Example() {
 	cfg := fadam.Defaults()

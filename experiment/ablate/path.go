@@ -54,7 +54,8 @@ func (s Stage) String() string {
 
 // Path is an optimizer at one stage of the AdamW → FAdam path. It computes in float64 per
 // element and keeps float32 state, and is written for clarity rather than speed: it exists to
-// attribute a difference between AdamW and FAdam to one correction.
+// attribute a difference between AdamW and FAdam to one correction. A Path is not safe for
+// concurrent use.
 type Path struct {
 	cfg      fadam.Config
 	stage    Stage
@@ -73,13 +74,17 @@ type pathState struct {
 }
 
 // NewPath returns the optimizer of the given stage. Weight decay applies to every tensor it
-// steps; the training loop keeps the tensors that must not decay in a separate optimizer.
+// steps; the training loop keeps the tensors that must not decay in a separate optimizer. It has
+// no global-norm clipping: a cfg with MaxGradNorm ≠ 0 is an error.
 func NewPath(stage Stage, cfg fadam.Config) (*Path, error) {
 	if stage < StageAdamW || stage > StageFisherDecay {
 		return nil, fmt.Errorf("ablate: unknown stage %d", int(stage))
 	}
 	if err := cfg.Validate(fadam.AlgorithmFAdam); err != nil {
 		return nil, fmt.Errorf("ablate: %w", err)
+	}
+	if cfg.MaxGradNorm != 0 { // rather than silently ignored
+		return nil, fmt.Errorf("ablate: %w: MaxGradNorm = %v: the path has no global-norm clipping", fadam.ErrInvalidConfig, cfg.MaxGradNorm)
 	}
 	return &Path{cfg: cfg, stage: stage}, nil
 }

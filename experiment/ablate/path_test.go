@@ -1,6 +1,7 @@
 package ablate
 
 import (
+	"errors"
 	"math/rand/v2"
 
 	"github.com/fadam-go/fadam/optimizers"
@@ -89,6 +90,11 @@ func TestPathRejectsBadInput(t *testing.T) {
 	bad.Beta1 = 1
 	if _, err := NewPath(StageAdamW, bad); err == nil {
 		t.Error("β₁ = 1 accepted")
+	}
+	clipped := pathTestConfig()
+	clipped.MaxGradNorm = 1
+	if _, err := NewPath(StageFisherDecay, clipped); !errors.Is(err, fadam.ErrInvalidConfig) {
+		t.Errorf("MaxGradNorm, which the path does not implement: err = %v, want ErrInvalidConfig", err)
 	}
 	opt, _ := NewPath(StageFisherDecay, pathTestConfig())
 	v := []float32{1, 2}
