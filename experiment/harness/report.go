@@ -131,11 +131,12 @@ func (o *Outcome) SensitivityPlot(split Split) report.LinePlot {
 	return lp
 }
 
-// DiffPlot is the paired difference of the curve metric, a − b, against step at learning rates
-// lrA and lrB (the same for a same-LR plot), one line per pair with its ±1 std band over seeds.
+// DiffPlot is the paired difference of the curve metric, a − b, against step, each optimizer
+// at lrOf(its name), one line per pair: the mean over seeds with its 95% Student-t interval as
+// the band (no band with fewer than two seeds).
 func (o *Outcome) DiffPlot(pairs []Pair, lrOf func(name string) (float64, bool)) report.LinePlot {
-	lp := report.LinePlot{Title: "Paired difference against step (below 0: the first optimizer is lower; band: ±1 std over seeds)",
-		XLabel: "step", YLabel: fmt.Sprintf("Δ %s (A − B)", o.Info.CurveMetric), Band: report.BandStd}
+	lp := report.LinePlot{Title: "Paired difference against step (below 0: A lower; band: 95% interval over seeds)",
+		XLabel: "step", YLabel: fmt.Sprintf("Δ %s (A − B)", o.Info.CurveMetric), Band: report.BandMinMax}
 	for _, p := range o.Pairs(pairs) {
 		la, okA := lrOf(p.A)
 		lb, okB := lrOf(p.B)
@@ -144,10 +145,36 @@ func (o *Outcome) DiffPlot(pairs []Pair, lrOf func(name string) (float64, bool))
 		}
 		lp.Series = append(lp.Series, report.Series{
 			Name: fmt.Sprintf("%s@%s − %s@%s", p.A, FormatLR(la), p.B, FormatLR(lb)),
-			Runs: o.curveDiff(p.A, la, p.B, lb),
+			Runs: intervalBounds(o.curveDiff(p.A, la, p.B, lb)),
 		})
 	}
 	return lp
+}
+
+// intervalBounds turns per-seed curves into two curves, the lower and upper ends of the 95%
+// Student-t interval of their mean at each x, so that a min–max band over the two shows the
+// interval and their midpoint, the mean line, is the mean (the interval is symmetric). With
+// fewer than two seeds both curves are the mean itself.
+func intervalBounds(runs []report.Curve) []report.Curve {
+	if len(runs) == 0 {
+		return nil
+	}
+	var lo, hi report.Curve
+	for i, x := range runs[0].X {
+		var ys []float64
+		for _, r := range runs {
+			if i < len(r.X) && r.X[i] == x {
+				ys = append(ys, r.Y[i])
+			}
+		}
+		m, l, h := TInterval(ys)
+		if len(ys) < 2 {
+			l, h = m, m
+		}
+		lo.X, lo.Y = append(lo.X, x), append(lo.Y, l)
+		hi.X, hi.Y = append(hi.X, x), append(hi.Y, h)
+	}
+	return []report.Curve{lo, hi}
 }
 
 // Sections writes the sweep's tables and plots: the per-LR table on the test split, the

@@ -45,3 +45,23 @@ func TestSectionsAndPrint(t *testing.T) {
 		t.Errorf("csv rows %d: %v", len(rows), rows[0])
 	}
 }
+
+func TestIntervalBounds(t *testing.T) {
+	runs := []report.Curve{
+		{X: []float64{0, 10}, Y: []float64{0, 1}},
+		{X: []float64{0, 10}, Y: []float64{0, 2}},
+		{X: []float64{0, 10}, Y: []float64{0, 3}},
+	}
+	b := intervalBounds(runs)
+	// At x = 10: mean 2, s = 1, t(0.975, 2) = 4.3026527, half-width 4.3026527/√3 = 2.4841377.
+	if len(b) != 2 || b[0].Y[0] != 0 || b[1].Y[0] != 0 || math.Abs(b[0].Y[1]-(2-2.4841377)) > 1e-6 || math.Abs(b[1].Y[1]-(2+2.4841377)) > 1e-6 {
+		t.Fatalf("bounds %+v", b)
+	}
+	one := intervalBounds(runs[:1])
+	if one[0].Y[1] != 1 || one[1].Y[1] != 1 {
+		t.Fatalf("one seed: %+v", one)
+	}
+	if intervalBounds(nil) != nil {
+		t.Fatal("bounds without runs")
+	}
+}
