@@ -1,4 +1,4 @@
-package runpool
+package harness
 
 import (
 	"context"
@@ -8,12 +8,12 @@ import (
 	"testing"
 )
 
-func TestRunCallsEveryIndexOnce(t *testing.T) {
+func TestPoolCallsEveryIndexOnce(t *testing.T) {
 	for _, parallel := range []int{0, 1, 2, 8} {
 		var mu sync.Mutex
 		seen := map[int]int{}
 		var running, peak atomic.Int32
-		Run(context.Background(), []int{3, 1, 0, 2, 4}, parallel, func(i int) {
+		pool(context.Background(), []int{3, 1, 0, 2, 4}, parallel, func(i int) {
 			n := running.Add(1)
 			for {
 				p := peak.Load()
@@ -40,10 +40,10 @@ func TestRunCallsEveryIndexOnce(t *testing.T) {
 	}
 }
 
-func TestRunSkipsAfterCancel(t *testing.T) {
+func TestPoolSkipsAfterCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var ran, skipped atomic.Int32
-	Run(ctx, []int{0, 1, 2, 3}, 1, func(i int) {
+	pool(ctx, []int{0, 1, 2, 3}, 1, func(i int) {
 		ran.Add(1)
 		cancel() // the first job cancels: the rest must be skipped
 	}, func(i int, err error) {
