@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -32,17 +31,17 @@ const (
 )
 
 func runAblate(ctx context.Context, args []string) error {
-	usage := "usage: fadam ablate " + strings.Join(ablate.Names(), "|") + " [flags]"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(os.Stderr, usage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			fmt.Fprintf(usageOut, "usage: fadam ablate SWEEP [flags]\n\n%s\n\nsweeps: %s\nRun `fadam ablate SWEEP -h` for the flags of a sweep.\n",
+				commands["ablate"].summary, strings.Join(ablate.Names(), ", "))
 			return flag.ErrHelp
 		}
-		return errors.New(usage)
+		return usagef("name a sweep: fadam ablate %s [flags]", strings.Join(ablate.Names(), "|"))
 	}
 	sw, ok := ablate.Sweeps[args[0]]
 	if !ok {
-		return fmt.Errorf("unknown sweep %q; %s", args[0], usage)
+		return usagef("unknown sweep %q (want %s)", args[0], strings.Join(ablate.Names(), ", "))
 	}
 	fs := flag.NewFlagSet("ablate "+sw.Name, flag.ContinueOnError)
 	seeds := fs.Int("seeds", ablateSeeds, "seeds per value")
@@ -51,18 +50,15 @@ func runAblate(ctx context.Context, args []string) error {
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs trained at once")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	mf := addLMFlags(fs, ablateSteps)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
 	if *seeds <= 0 || *parallel <= 0 {
-		return fmt.Errorf("--seeds (%d) and --parallel (%d) must be positive", *seeds, *parallel)
+		return usagef("--seeds (%d) and --parallel (%d) must be positive", *seeds, *parallel)
 	}
 	cfg, err := mf.config()
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	var vals []string
 	for _, v := range strings.Split(*values, ",") {
@@ -71,7 +67,7 @@ func runAblate(ctx context.Context, args []string) error {
 		}
 	}
 	if len(vals) == 0 {
-		return errors.New("--values is empty")
+		return usagef("--values is empty")
 	}
 	// The swept values are applied to the shared configuration before these factories run, so
 	// they set only what compare's lm.NamedOptimizer sets and the sweeps leave alone: AdamW is
@@ -86,7 +82,7 @@ func runAblate(ctx context.Context, args []string) error {
 	}
 	settings, err := sw.Build(vals, cfg.Opt, factories)
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	corpus, err := mf.loadCorpus()
 	if err != nil {

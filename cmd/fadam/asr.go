@@ -53,11 +53,8 @@ func parseASRFlags(args []string) (asrSettings, error) {
 	fs.StringVar(&s.out, "out", "./fadam-out", "output directory (the synthesised corpus is cached in DIR/asr-digits)")
 	fs.BoolVar(&s.quick, "quick", false, "tiny run for checks (1 seed, 400 utterances, 150 steps; finishes within 2 minutes)")
 	fs.BoolVar(&s.quiet, "quiet", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return s, err
-	}
-	if fs.NArg() > 0 {
-		return s, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -75,17 +72,17 @@ func parseASRFlags(args []string) (asrSettings, error) {
 	}
 	switch {
 	case len(s.optimizers) == 0:
-		return s, errors.New("--optimizers is empty")
+		return s, usagef("--optimizers is empty")
 	case s.steps < 1 || s.seeds < 1 || s.batch < 1 || s.parallel < 1:
-		return s, fmt.Errorf("--steps %d, --seeds %d, --batch %d, --parallel %d must be positive", s.steps, s.seeds, s.batch, s.parallel)
+		return s, usagef("--steps %d, --seeds %d, --batch %d, --parallel %d must be positive", s.steps, s.seeds, s.batch, s.parallel)
 	case s.train < 2:
-		return s, fmt.Errorf("--utterances %d: need at least 2", s.train)
+		return s, usagef("--utterances %d: need at least 2", s.train)
 	case !(s.lr > 0):
-		return s, fmt.Errorf("--lr %g must be positive", s.lr)
+		return s, usagef("--lr %g must be positive", s.lr)
 	}
 	for _, o := range s.optimizers {
 		if _, err := asrOptimizer(o); err != nil {
-			return s, err
+			return s, asUsage(err)
 		}
 	}
 	s.test = max(40, s.train*15/100)

@@ -107,14 +107,11 @@ func parseCompareFlags(args []string) (compareFlags, error) {
 	fs.StringVar(&f.optimizers, "optimizers", "fadam,adamw", "comma-separated optimizers: "+strings.Join(lm.OptimizerNames, ", "))
 	fs.IntVar(&f.seeds, "seeds", 3, "seeds per optimizer (1, 2, …)")
 	fs.StringVar(&f.out, "out", "./fadam-out", "directory for compare.md, compare.csv, compare.svg and compare.png")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
 	if f.seeds <= 0 {
-		return f, fmt.Errorf("--seeds must be positive, got %d", f.seeds)
+		return f, usagef("--seeds must be positive, got %d", f.seeds)
 	}
 	return f, nil
 }
@@ -128,13 +125,13 @@ func runCompare(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, name := range strings.Split(f.optimizers, ",") {
 		o, err := lm.NamedOptimizer(strings.TrimSpace(name))
 		if err != nil {
-			return err
+			return asUsage(err)
 		}
 		opts = append(opts, o)
 	}
 	cfg, err := f.config()
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	corpus, err := f.loadCorpus()
 	if err != nil {

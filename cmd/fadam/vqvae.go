@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"github.com/fadam-go/fadam/experiment/lm"
@@ -100,35 +99,34 @@ func runVQVAE(ctx context.Context, args []string) error {
 	dataDir := fs.String("data", "", "directory of the MNIST IDX files (default: the GoMNIST module's data folder)")
 	outDir := fs.String("out", "fadam-out", "output directory")
 	quiet := fs.Bool("quiet", false, "no progress bars")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var losses []vqvae.Loss
 	for _, s := range vqvaeSplitList(*lossFlag) {
 		l, err := vqvae.ParseLoss(s)
 		if err != nil {
-			return err
+			return asUsage(err)
 		}
 		losses = append(losses, l)
 	}
 	opts := vqvaeSplitList(*optFlag)
 	for _, o := range opts {
 		if o != "fadam" && o != "adamw" {
-			return fmt.Errorf("--optimizers: unknown optimizer %q (want fadam or adamw)", o)
+			return usagef("--optimizers: unknown optimizer %q (want fadam or adamw)", o)
 		}
 	}
 	switch {
 	case len(losses) == 0 || len(opts) == 0:
-		return errors.New("--loss and --optimizers must each name at least one")
+		return usagef("--loss and --optimizers must each name at least one")
 	case *steps <= 0 || *seeds <= 0 || *batch <= 0 || *evalEvery <= 0 || *clsSteps <= 0:
-		return errors.New("--steps, --seeds, --batch, --eval-every and --cls-steps must be positive")
+		return usagef("--steps, --seeds, --batch, --eval-every and --cls-steps must be positive")
+	case !(*lr > 0) || math.IsInf(*lr, 0):
+		return usagef("--lr %v must be positive and finite", *lr)
 	case *restartEvery < 0:
-		return errors.New("--restart-every must be non-negative")
+		return usagef("--restart-every must be non-negative")
 	case *evalN < 2 || *curveN < 1:
-		return errors.New("--eval must be at least 2 and --curve-images at least 1")
+		return usagef("--eval must be at least 2 and --curve-images at least 1")
 	}
 	start := time.Now()
 
