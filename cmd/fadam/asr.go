@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/data/cache"
 	"github.com/fadam-go/fadam/data/digits"
 	easr "github.com/fadam-go/fadam/experiment/asr"
 	"github.com/fadam-go/fadam/experiment/lm"
@@ -35,7 +36,7 @@ type asrSettings struct {
 	train, test       int
 	batch, parallel   int
 	lr                float64
-	out               string
+	out, cache        string
 	quick, quiet      bool
 	evalEvery, warmup int
 }
@@ -50,7 +51,8 @@ func parseASRFlags(args []string) (asrSettings, error) {
 	fs.IntVar(&s.batch, "batch", 16, "utterances per step")
 	fs.Float64Var(&s.lr, "lr", 3e-3, "peak learning rate (the same for every optimizer)")
 	fs.IntVar(&s.parallel, "parallel", 2, "runs trained at the same time")
-	fs.StringVar(&s.out, "out", "./fadam-out", "output directory (the synthesised corpus is cached in DIR/asr-digits)")
+	fs.StringVar(&s.out, "out", "./fadam-out", "output directory")
+	fs.StringVar(&s.cache, "cache", "", "cache directory for the synthesised corpus (default $"+cache.EnvVar+", else fadam-go in the user cache directory)")
 	fs.BoolVar(&s.quick, "quick", false, "tiny run for checks (1 seed, 400 utterances, 150 steps; finishes within 2 minutes)")
 	fs.BoolVar(&s.quiet, "quiet", false, "no progress bar")
 	if err := parseFlags(fs, args); err != nil {
@@ -126,8 +128,12 @@ func runASR(ctx context.Context, args []string) error {
 	if _, err := digits.EspeakVersion(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "asr: preparing %d training and %d test utterances in %s\n", s.train, s.test, filepath.Join(s.out, "asr-digits"))
-	corpus, err := easr.LoadCorpus(ctx, filepath.Join(s.out, "asr-digits"), s.train, s.test)
+	dir, err := cache.Dir(s.cache, "asr-digits")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "asr: preparing %d training, %d dev and %d test utterances in %s\n", s.train, s.test, s.test, dir)
+	corpus, err := easr.LoadCorpus(ctx, dir, digits.Counts{Train: s.train, Dev: s.test, Test: s.test})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/data/cache"
 	"github.com/fadam-go/fadam/data/mnist"
 	expvq "github.com/fadam-go/fadam/experiment/vqvae"
 	"github.com/fadam-go/fadam/models/vqvae"
@@ -91,13 +92,14 @@ func runVQVAE(ctx context.Context, args []string) error {
 	batch := fs.Int("batch", 32, "images per training step")
 	lr := fs.Float64("lr", 2e-3, "peak learning rate (linear warmup, cosine decay to a tenth)")
 	warmup := fs.Int("warmup", 50, "warmup steps")
-	evalN := fs.Int("eval", 2000, "test images scored at the end of each run (the first N of the test set)")
+	evalN := fs.Int("eval", 0, "test images scored at the end of each run (the first N of the test set; 0: all of it)")
 	curveN := fs.Int("curve-images", 256, "test images measured for the curves during training")
 	evalEvery := fs.Int("eval-every", 50, "steps between curve points")
 	restartEvery := fs.Int("restart-every", 50, "steps between dead-code restarts (0: none)")
 	clsSteps := fs.Int("cls-steps", 1500, "training steps of the feature classifier when it is not cached")
 	dataDir := fs.String("data", "", "directory of the MNIST IDX files (default: the GoMNIST module's data folder)")
 	outDir := fs.String("out", "fadam-out", "output directory")
+	cacheDir := fs.String("cache", "", "cache directory for the feature classifier (default $"+cache.EnvVar+", else fadam-go in the user cache directory)")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -125,8 +127,8 @@ func runVQVAE(ctx context.Context, args []string) error {
 		return usagef("--lr %v must be positive and finite", *lr)
 	case *restartEvery < 0:
 		return usagef("--restart-every must be non-negative")
-	case *evalN < 2 || *curveN < 1:
-		return usagef("--eval must be at least 2 and --curve-images at least 1")
+	case *evalN < 0 || *evalN == 1 || *curveN < 1:
+		return usagef("--eval must be 0 (all) or at least 2 and --curve-images at least 1")
 	}
 	start := time.Now()
 
@@ -138,7 +140,13 @@ func runVQVAE(ctx context.Context, args []string) error {
 		}
 		dir = d
 	}
-	train, test, err := mnist.Load(dir)
+	full, test, err := mnist.Load(dir)
+	if err != nil {
+		return err
+	}
+	// The last images of the training set are held out to measure the classifier; the VQ-VAE
+	// trains on the rest.
+	train, heldOut, err := full.HoldOut(min(mnist.DefaultValidation, full.N/6))
 	if err != nil {
 		return err
 	}
@@ -163,16 +171,23 @@ func runVQVAE(ctx context.Context, args []string) error {
 
 	clsCfg := expvq.ClassifierConfig{Steps: *clsSteps, Batch: 64, Seed: 1, Opt: hp, MinAccuracy: 0.98}
 	clsCfg.Opt.LR = 1e-3
-	clsPath := filepath.Join(*outDir, "mnistcls.safetensors")
+	clsDir, err := cache.Dir(*cacheDir, "mnistcls")
+	if err != nil {
+		return err
+	}
+	clsPath, err := expvq.ClassifierPath(clsDir, train, clsCfg)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "feature classifier: %s\n", clsPath)
-	cls, clsInfo, err := expvq.Classifier(ctx, clsPath, train, test, clsCfg, newOpt("adamw"))
+	cls, clsInfo, err := expvq.Classifier(ctx, clsPath, train, heldOut, clsCfg, newOpt("adamw"))
 	if err != nil {
 		return err
 	}
 	if clsInfo.Trained {
-		fmt.Fprintf(os.Stderr, "  trained (%s): test accuracy %.4f\n", clsInfo.Note, clsInfo.Accuracy)
+		fmt.Fprintf(os.Stderr, "  trained (%s): held-out accuracy %.4f\n", clsInfo.Note, clsInfo.Accuracy)
 	} else {
-		fmt.Fprintf(os.Stderr, "  loaded: test accuracy %.4f\n", clsInfo.Accuracy)
+		fmt.Fprintf(os.Stderr, "  loaded: held-out accuracy %.4f\n", clsInfo.Accuracy)
 	}
 	evalSet := test.Subset(*evalN)
 	scorer, err := expvq.NewScorer(cls, evalSet.Images, *curveN, 10)
@@ -217,7 +232,7 @@ runs:
 		}
 	}
 	elapsed := time.Since(start)
-	if err := writeVQVAEReport(*outDir, "fadam vqvae "+strings.Join(args, " "), cells, evalSet, clsInfo, *steps, *seeds, *batch, *lr, *warmup, *evalN, hp, *restartEvery, elapsed, cancelled); err != nil {
+	if err := writeVQVAEReport(*outDir, "fadam vqvae "+strings.Join(args, " "), cells, evalSet, clsInfo, *steps, *seeds, *batch, *lr, *warmup, evalSet.N, hp, *restartEvery, elapsed, cancelled); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s (%.0f s)\n", filepath.Join(*outDir, "vqvae.md"), elapsed.Seconds())
@@ -340,27 +355,27 @@ func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, 
 	}
 
 	// Image grid: test digits, then the first seed's mean reconstructions of every cell.
-	var grid [][][]float32
-	var gridRows []string
-	nSamples := 10
+	nSamples := min(10, eval.N)
+	g := report.ImageGrid{Title: "MNIST test digits and their reconstructions (mean decoding)", Width: vqvae.Side, Height: vqvae.Side, Scale: 2}
 	realRow := make([][]float32, 0, nSamples)
-	for i := range min(nSamples, eval.N) {
+	for i := range nSamples {
 		x := make([]float32, vqvae.Pixels)
 		for j, p := range eval.Image(i) {
 			x[j] = float32(p) / 255
 		}
 		realRow = append(realRow, x)
+		g.ColLabels = append(g.ColLabels, fmt.Sprintf("test %d: %d", i, eval.Labels[i]))
 	}
-	grid, gridRows = append(grid, realRow), append(gridRows, "test digits")
+	g.Images, g.RowLabels = append(g.Images, realRow), append(g.RowLabels, "original")
 	for _, c := range cells {
 		if rs := c.finished(); len(rs) > 0 && len(rs[0].Samples) > 0 {
-			grid = append(grid, rs[0].Samples)
-			gridRows = append(gridRows, vqvaeLossLabel(c.loss)+", "+vqvaeOptLabel(c.opt))
+			g.Images = append(g.Images, rs[0].Samples[:min(nSamples, len(rs[0].Samples))])
+			g.RowLabels = append(g.RowLabels, vqvaeLossLabel(c.loss)+", "+vqvaeOptLabel(c.opt)+", seed "+strconv.FormatUint(c.runs[0].seed, 10))
 		}
 	}
-	hasGrid := len(grid) > 1
+	hasGrid := len(g.Images) > 1
 	if hasGrid {
-		if err := report.SaveImageGrid(filepath.Join(out, "vqvae-samples.png"), grid, vqvae.Side, vqvae.Side, 2); err != nil {
+		if err := g.Save(filepath.Join(out, "vqvae-samples.png")); err != nil {
 			return err
 		}
 	}
@@ -377,7 +392,7 @@ func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, 
 	d.Machine(report.Machine())
 	d.Para("Setup: conv encoder 28×28 → 7×7×16, %d-code × 16-dim vector quantizer (β = 0.25, codebook initialised from the first batch's encodings, %s), conv/transposed-conv decoder to 1 channel (L2, on pixels in [0, 1]) or 256 logits per pixel (CE). %d steps of batch %d per run, %d seed(s) per cell; learning rate %g with %d warmup steps and cosine decay to a tenth; both optimizers with the paper's β₁ = %g, β₂ = %g, ε = %g, λ = %g, weight decay on every tensor; FAdam with Algorithm 1's ε₂ = 0.01, c = %g, ρ = 0.5, AdamW without update clipping (PyTorch's AdamW, as in `fadam compare`).",
 		vqvae.DefaultConfig(vqvae.L2, 1).Codes, vqvaeRestartNote(restartEvery), steps, batch, seeds, lr, warmup, hp.Beta1, hp.Beta2, hp.Eps, hp.WeightDecay, hp.Clip)
-	d.Para("Metrics on the first %d MNIST test images. MSE and PSNR = 10·log₁₀(1/MSE) compare reconstructions in [0, 1] with the originals; CE is decoded both as the expected pixel value (MSE, PSNR) and as its most probable value (argmax); L2's output is clamped to [0, 1]. Bits/dim is CE's test cross-entropy in bits per pixel. The FID-style score is the Fréchet distance between Gaussian fits of the penultimate-layer (128-d) features of real and reconstructed (mean-decoded) test images under a small MNIST classifier trained once by the same substrate with AdamW (test accuracy %.4f; %s). Perplexity is exp of the entropy of the codebook usage. Mean ± sample std over seeds.",
+	d.Para("Every number covers %d MNIST test images (each seed's run scored on all of them). MSE and PSNR = 10·log₁₀(1/MSE) compare reconstructions in [0, 1] with the originals; CE is decoded both as the expected pixel value (MSE, PSNR) and as its most probable value (argmax); L2's output is clamped to [0, 1]. Bits/dim is CE's test cross-entropy in bits per pixel. The FID-style score is the Fréchet distance between Gaussian fits of the penultimate-layer (128-d) features of real and reconstructed (mean-decoded) test images under a small MNIST classifier trained once by the same substrate with AdamW on the training images the VQ-VAE trains on (accuracy %.4f on the training images held out; %s). Perplexity is exp of the entropy of the codebook usage. Mean ± sample std over seeds.",
 		evalN, cls.Accuracy, vqvaeClassifierNote(cls))
 
 	fidTable := report.Table{Header: []string{"FID (lower is better)"}}
@@ -435,7 +450,7 @@ func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, 
 		d.Image(p, p+".png")
 	}
 	if hasGrid {
-		d.Para("Top row: test digits; below, in order: %s (first seed, mean decoding).", strings.Join(gridRows[1:], "; "))
+		d.Para("Top row: test digits (column: test index and label); below, each cell's first seed, mean decoding: %s.", strings.Join(g.RowLabels[1:], "; "))
 		d.Image("reconstructions", "vqvae-samples.png")
 	}
 	d.Para("Per-run numbers: [vqvae.csv](vqvae.csv).")
@@ -460,5 +475,5 @@ func vqvaeClassifierNote(c expvq.ClassifierInfo) string {
 	if c.Trained {
 		return "trained in this run: " + c.Note
 	}
-	return "loaded from the cached mnistcls.safetensors"
+	return "loaded from the cache, " + filepath.Base(c.Path)
 }

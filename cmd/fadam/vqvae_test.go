@@ -52,15 +52,15 @@ func vqvaeTestData(t *testing.T, dir string) {
 }
 
 func TestVQVAECommandEndToEnd(t *testing.T) {
-	data, out := t.TempDir(), t.TempDir()
+	data, out, cacheDir := t.TempDir(), t.TempDir(), t.TempDir()
 	vqvaeTestData(t, data)
-	args := []string{"--data", data, "--out", out, "--steps", "2", "--seeds", "1", "--batch", "4",
-		"--warmup", "1", "--eval", "20", "--curve-images", "8", "--eval-every", "1", "--cls-steps", "150", "--quiet"}
+	args := []string{"--data", data, "--out", out, "--cache", cacheDir, "--steps", "2", "--seeds", "1", "--batch", "4",
+		"--warmup", "1", "--curve-images", "8", "--eval-every", "1", "--cls-steps", "150", "--quiet"}
 	if err := runVQVAE(context.Background(), args); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"vqvae.md", "vqvae.csv", "vqvae-samples.png", "vqvae-test-mse.svg", "vqvae-test-mse.png",
-		"vqvae-train-l2.png", "vqvae-train-ce.svg", "mnistcls.safetensors"} {
+		"vqvae-train-l2.png", "vqvae-train-ce.svg"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
@@ -88,12 +88,18 @@ func TestVQVAECommandEndToEnd(t *testing.T) {
 			t.Errorf("vqvae.md lacks %q", want)
 		}
 	}
+	if cached, _ := filepath.Glob(filepath.Join(cacheDir, "mnistcls", "mnistcls-*.safetensors")); len(cached) != 1 {
+		t.Errorf("classifier cache holds %v, want one file", cached)
+	}
+	if !strings.Contains(string(md), "covers 60 MNIST test images") {
+		t.Error("vqvae.md does not say how many test images it covers")
+	}
 	// A second run loads the cached classifier.
 	if err := runVQVAE(context.Background(), append(args, "--loss", "l2", "--optimizers", "fadam")); err != nil {
 		t.Fatal(err)
 	}
 	md, _ = os.ReadFile(filepath.Join(out, "vqvae.md"))
-	if !strings.Contains(string(md), "loaded from the cached") {
+	if !strings.Contains(string(md), "loaded from the cache") {
 		t.Error("classifier was not loaded from the cache")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/data/digits"
 	model "github.com/fadam-go/fadam/models/asr"
 	"github.com/fadam-go/fadam/report"
 )
@@ -57,7 +58,7 @@ func TestTrainAndReport(t *testing.T) {
 		t.Skip("espeak-ng not installed (apt-get install espeak-ng); skipping the end-to-end speech test")
 	}
 	dir := t.TempDir()
-	corpus, err := LoadCorpus(context.Background(), filepath.Join(dir, "cache"), 8, 3)
+	corpus, err := LoadCorpus(context.Background(), filepath.Join(dir, "cache"), digits.Counts{Train: 8, Dev: 3, Test: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func WriteReport(dir string, cfg Config, opts []string, runs []Run, info ReportI
 		lp   report.LinePlot
 	}{
 		{"asr_train_loss", report.LinePlot{Title: "Training CTC loss (mean over seeds, min–max band)", XLabel: "step", YLabel: "CTC loss (nats/utterance)", Series: lossSeries, LogY: true}},
-		{"asr_test_wer", report.LinePlot{Title: "Held-out word error rate (greedy decoding)", XLabel: "step", YLabel: "WER (%)", Series: werSeries}},
+		{"asr_test_wer", report.LinePlot{Title: "Held-out word error rate (greedy decoding)", XLabel: "step", YLabel: "WER (%), log scale", Series: werSeries, LogY: true}},
 	}
 	for _, pl := range plots {
 		p, err := pl.lp.Plot()
