@@ -257,7 +257,17 @@ func (lp LinePlot) Plot() (*plot.Plot, error) {
 	if drawn == 0 {
 		return nil, fmt.Errorf("report: plot %q has no finite points to draw", lp.Title)
 	}
+	widenLogRange(&p.X, lp.LogX)
+	widenLogRange(&p.Y, lp.LogY)
 	return p, nil
+}
+
+// widenLogRange gives a log axis whose data sit at a single value a range around it: gonum
+// would widen it by ±1, below zero, and panic when drawing.
+func widenLogRange(a *plot.Axis, log bool) {
+	if log && a.Min == a.Max && a.Min > 0 {
+		a.Min, a.Max = a.Min/2, a.Max*2
+	}
 }
 
 // CategorySeries is one named configuration measured at each category: Values[i] holds the

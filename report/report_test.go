@@ -225,6 +225,20 @@ func TestLinePlot(t *testing.T) {
 		t.Errorf("log-y summary = %+v", sm)
 	}
 
+	// A log axis whose points share one value still draws (gonum would widen it below zero).
+	for _, one := range []LinePlot{
+		{Title: "one x", LogX: true, Series: []Series{{"s", []Curve{{X: []float64{3e-3, 1e4}, Y: []float64{2, math.NaN()}}}}}},
+		{Title: "one y", LogY: true, Series: []Series{{"s", []Curve{{X: []float64{1, 2}, Y: []float64{100, 100}}}}}},
+	} {
+		p, err := one.Plot()
+		if err != nil {
+			t.Fatalf("%s: %v", one.Title, err)
+		}
+		if err := SavePlot(p, filepath.Join(dir, strings.ReplaceAll(one.Title, " ", "-"))); err != nil {
+			t.Fatalf("%s: %v", one.Title, err)
+		}
+	}
+
 	for _, bad := range []LinePlot{
 		{Title: "empty"},
 		{Title: "all NaN", Series: []Series{{"s", []Curve{{X: []float64{1}, Y: []float64{math.NaN()}}}}}},

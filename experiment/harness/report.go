@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,16 +196,7 @@ func (o *Outcome) Sections(d *report.Doc, dir, stem string, pairs []Pair, prec i
 // savePlot saves lp as dir/name.png and .svg and links it from d; a plot with nothing to draw
 // is noted in the report instead.
 func (o *Outcome) savePlot(d *report.Doc, lp report.LinePlot, dir, name, alt string) error {
-	p, err := lp.Plot()
-	if err != nil {
-		d.Para("(No plot of the %s: %v.)", alt, err)
-		return nil
-	}
-	if err := report.SavePlot(p, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	d.Image(alt, name+".png")
-	return nil
+	return AddPlot(d, lp, dir, name, alt)
 }
 
 // Print writes the per-LR table, the same-LR intervals and the tuned comparison to w as text.
