@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,7 @@ func TestAblateWritesReport(t *testing.T) {
 			out := t.TempDir()
 			err := runAblate(context.Background(), []string{tc.sweep, "--values", tc.values, "--steps", "3", "--seeds", "1",
 				"--d", "8", "--layers", "1", "--heads", "2", "--ctx", "8", "--batch", "2", "--eval-every", "2",
-				"--warmup", "1", "--corpus", corpus, "--out", out, "--quiet"})
+				"--warmup", "1", "--corpus", corpus, "--out", out, "--quiet"}, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,8 +63,9 @@ func TestAblateRejectsBadInput(t *testing.T) {
 		{"components", "--values", "7", "--out", out},
 		{"rho", "--seeds", "0", "--out", out},
 		{"rho", "--d", "10", "--heads", "3", "--out", out},
+		{"rho", "--lr", "1e-3,3e-3", "--out", out},
 	} {
-		if err := runAblate(context.Background(), args); err == nil {
+		if err := runAblate(context.Background(), args, io.Discard); err == nil {
 			t.Errorf("fadam ablate %v: no error", args)
 		}
 	}
@@ -79,7 +81,7 @@ func TestAblateCancelledStillReports(t *testing.T) {
 	out := t.TempDir()
 	err := runAblate(ctx, []string{"rho", "--values", "0.5", "--steps", "3", "--seeds", "1", "--d", "8", "--layers", "1",
 		"--heads", "2", "--ctx", "8", "--batch", "2", "--eval-every", "2", "--warmup", "1",
-		"--corpus", ablateTestCorpus(t), "--out", out, "--quiet"})
+		"--corpus", ablateTestCorpus(t), "--out", out, "--quiet"}, io.Discard)
 	if err == nil {
 		t.Fatal("cancelled sweep returned no error")
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/fadam-go/fadam/data/digits"
 	easr "github.com/fadam-go/fadam/experiment/asr"
 	"github.com/fadam-go/fadam/experiment/harness"
-	"github.com/fadam-go/fadam/experiment/lm"
 	model "github.com/fadam-go/fadam/models/asr"
 	"github.com/fadam-go/fadam/nn"
 	"github.com/fadam-go/fadam/report"
@@ -49,7 +48,7 @@ const asrDivergeMargin = 40
 func parseASRFlags(args []string) (asrSettings, error) {
 	s := asrSettings{lrs: harness.LRList{3e-3}}
 	fs := flag.NewFlagSet("asr", flag.ContinueOnError)
-	opts := fs.String("optimizers", "fadam,adam", "comma-separated optimizers to compare (fadam, adam, fadafactor, adafactor)")
+	opts := fs.String("optimizers", "fadam,adamw", "comma-separated optimizers to compare (fadam, adamw (or adam), fadafactor, adafactor)")
 	fs.Var(&s.lrs, "lr", "peak learning rates, comma-separated (`LIST`, e.g. 1e-3,3e-3,1e-2); with more than one, each optimizer is also compared at its own best rate, chosen on the dev split")
 	fs.IntVar(&s.steps, "steps", 800, "training steps per run")
 	fs.IntVar(&s.seeds, "seeds", 3, "seeds per optimizer and learning rate (1..N)")
@@ -86,10 +85,12 @@ func parseASRFlags(args []string) (asrSettings, error) {
 	case s.train < 2:
 		return s, usagef("--utterances %d: need at least 2", s.train)
 	}
-	for _, o := range s.optimizers {
-		if _, err := asrOptimizer(o); err != nil {
+	for i, o := range s.optimizers {
+		opt, err := asrOptimizer(o)
+		if err != nil {
 			return s, asUsage(err)
 		}
+		s.optimizers[i] = opt.Name
 	}
 	s.held = max(40, s.train*15/100)
 	return s, nil
@@ -104,19 +105,16 @@ func asrHyper() fadam.Config {
 	return c
 }
 
-// asrOptimizer returns the named optimizer with the algorithm's own constants, exactly as the
-// language-model comparison sets them (lm.NamedOptimizer): FAdam keeps Algorithm 1's ε₂, c and
-// ρ; Adam is PyTorch's AdamW without update clipping. "adam" is accepted for "adamw".
+// asrOptimizer returns the named optimizer with the ASR hyperparameters and the algorithm's
+// own constants, exactly as the language-model comparison sets them (harness.Named): FAdam
+// keeps Algorithm 1's ε₂, c and ρ; AdamW is PyTorch's, without update clipping. "adam" names
+// AdamW (the paper's "Adam" has decoupled weight decay).
 func asrOptimizer(name string) (harness.Optimizer, error) {
-	key := strings.ToLower(name)
+	key := strings.ToLower(strings.TrimSpace(name))
 	if key == "adam" {
 		key = "adamw"
 	}
-	o, err := lm.NamedOptimizer(key)
-	if err != nil {
-		return harness.Optimizer{}, err
-	}
-	return harness.Optimizer{Name: strings.ToLower(name), Config: asrHyper(), New: o.New}, nil
+	return harness.Named(key, asrHyper())
 }
 
 func runASR(ctx context.Context, args []string, stdout io.Writer) error {
@@ -190,7 +188,7 @@ func runASR(ctx context.Context, args []string, stdout io.Writer) error {
 		WallTime: time.Since(start), CorpusTime: corpusTime, Data: corpus.Describe(), Params: nn.Count(m.Params()), Batch: s.batch,
 		Interrupted: ctx.Err() != nil,
 		OptimizerNote: "Shared: β₁=0.9, β₂=0.98, ε=1e-8, λ=0.001 (the paper's ASR setting). Each algorithm keeps its own constants, as in `fadam compare`: FAdam ε₂=0.01, c=1, ρ=0.5 (Algorithm 1); " +
-			"Adam is PyTorch's AdamW without update clipping (FAdafactor as FAdam; Adafactor ε=1e-30, c=1).",
+			"AdamW is PyTorch's, without update clipping (FAdafactor as FAdam; Adafactor ε=1e-30, c=1).",
 	}
 	werr := easr.WriteReport(s.out, o, cfg, info)
 	fmt.Fprint(stdout, easr.Summary(o))

@@ -17,7 +17,7 @@ func TestParseASRFlags(t *testing.T) {
 		check   func(asrSettings) bool
 	}{
 		{nil, "", func(s asrSettings) bool {
-			return len(s.optimizers) == 2 && s.optimizers[0] == "fadam" && s.optimizers[1] == "adam" && s.seeds == 3 && s.held == 300 && len(s.lrs) == 1 && s.lrs[0] == 3e-3
+			return len(s.optimizers) == 2 && s.optimizers[0] == "fadam" && s.optimizers[1] == "adamw" && s.seeds == 3 && s.held == 300 && len(s.lrs) == 1 && s.lrs[0] == 3e-3
 		}},
 		{[]string{"--quick"}, "", func(s asrSettings) bool { return s.steps == 150 && s.seeds == 1 && s.train == 400 && s.held == 60 }},
 		{[]string{"--quick", "--steps", "20"}, "", func(s asrSettings) bool { return s.steps == 20 && s.seeds == 1 }},

@@ -21,6 +21,8 @@ import (
 type command struct {
 	name    string
 	summary string
+	// about, if set, is the longer description `fadam help CMD` prints instead of the summary.
+	about string
 	// run executes the subcommand with its arguments (without the subcommand name). The context
 	// is cancelled on Ctrl-C or SIGTERM; a command should stop cleanly and still write what it
 	// finished. Errors in the arguments are returned as usage errors (usagef, parseFlags).
@@ -94,7 +96,11 @@ func printCommandUsage(fs *flag.FlagSet) {
 		}
 	}
 	if c, ok := commands[name]; ok {
-		fmt.Fprintf(w, "\n%s\n", c.summary)
+		about := c.about
+		if about == "" {
+			about = c.summary
+		}
+		fmt.Fprintf(w, "\n%s\n", about)
 	}
 	fmt.Fprintln(w, "\nflags:")
 	fs.PrintDefaults()

@@ -16,7 +16,6 @@ import (
 	"github.com/fadam-go/fadam/data/cache"
 	"github.com/fadam-go/fadam/data/mnist"
 	"github.com/fadam-go/fadam/experiment/harness"
-	"github.com/fadam-go/fadam/experiment/lm"
 	expvq "github.com/fadam-go/fadam/experiment/vqvae"
 	"github.com/fadam-go/fadam/models/vqvae"
 	"github.com/fadam-go/fadam/report"
@@ -111,14 +110,10 @@ func parseVQVAEFlags(args []string) (vqvaeSettings, error) {
 
 // vqvaeOptimizer is the named optimizer with the paper's VQ-VAE hyperparameters (β₁ = 0.9,
 // β₂ = 0.99, ε = 1e-8, λ = 1e-4) and the algorithm's own constants as in `fadam compare`
-// (lm.NamedOptimizer): FAdam Algorithm 1's ε₂, c and ρ; AdamW is PyTorch's, without update
+// (harness.Named): FAdam Algorithm 1's ε₂, c and ρ; AdamW is PyTorch's, without update
 // clipping.
 func vqvaeOptimizer(name string) (harness.Optimizer, error) {
-	o, err := lm.NamedOptimizer(name)
-	if err != nil {
-		return harness.Optimizer{}, err
-	}
-	return harness.Optimizer{Name: name, Config: vqvaeHyper(), New: o.New}, nil
+	return harness.Named(name, vqvaeHyper())
 }
 
 func vqvaeHyper() fadam.Config {
@@ -164,17 +159,18 @@ func runVQVAE(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	clsCfg := expvq.ClassifierConfig{Steps: s.clsSteps, Batch: 64, Seed: 1, Opt: vqvaeHyper(), MinAccuracy: 0.98}
+	// The feature classifier: AdamW at a constant 1e-3, trained once and cached.
+	adamw, err := harness.Named("adamw", vqvaeHyper())
+	if err != nil {
+		return err
+	}
+	clsCfg := expvq.ClassifierConfig{Steps: s.clsSteps, Batch: 64, Seed: 1, Opt: adamw.Config, MinAccuracy: 0.98}
 	clsCfg.Opt.LR = 1e-3
 	clsDir, err := cache.Dir(s.cache, "mnistcls")
 	if err != nil {
 		return err
 	}
 	clsPath, err := expvq.ClassifierPath(clsDir, data.Train, clsCfg)
-	if err != nil {
-		return err
-	}
-	adamw, err := lm.NamedOptimizer("adamw")
 	if err != nil {
 		return err
 	}

@@ -6,65 +6,67 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fadam-go/fadam/experiment/harness"
 	"github.com/fadam-go/fadam/experiment/lm"
 	"github.com/fadam-go/fadam/report"
 )
 
 // Table is our result table: one row per swept value, one column per contender.
-func Table(sw Sweep, outcomes []Outcome, steps int) report.Table {
+func Table(sw Sweep, outcomes []Outcome) report.Table {
 	t := report.Table{Header: []string{sw.Symbol}}
 	if len(outcomes) > 0 {
 		cs := outcomes[0].Setting.Contenders
 		for _, c := range cs {
-			h := c.Name + " eval loss"
+			h := c.Name + " test loss"
 			if len(cs) == 1 {
-				h = "eval loss"
+				h = "test loss"
 			}
 			t.Header = append(t.Header, h)
 		}
 	}
 	for _, o := range outcomes {
 		row := []string{o.Setting.Label}
-		for _, cell := range o.Summarise(steps) {
-			row = append(row, cell.String())
+		for _, cell := range o.Cells {
+			row = append(row, cell.String(4))
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t
 }
 
-// ReportInput is what WriteReport needs besides the outcomes.
+// ReportInput is what WriteReport needs.
 type ReportInput struct {
 	Sweep    Sweep
+	Harness  *harness.Outcome
 	Outcomes []Outcome
-	Config   lm.Config
-	Seeds    []uint64
+	Task     *lm.Task
 	Command  string // the exact command line
-	Elapsed  time.Duration
 	Note     string // e.g. why the sweep stopped early; empty when it finished
 }
 
 // WriteReport writes ablate-<name>.md, ablate-<name>.csv and the plot ablate-<name>.svg/.png
 // into dir, and returns the path of the Markdown report.
 func WriteReport(dir string, in ReportInput) (string, error) {
-	sw, steps := in.Sweep, in.Config.Steps
+	sw, h := in.Sweep, in.Harness
 	base := filepath.Join(dir, "ablate-"+sw.Name)
+	if err := report.WriteCSV(base+".csv", harness.CSVHeader, h.CSVRows()); err != nil {
+		return "", err
+	}
 
-	// The plot: final eval loss against the swept value, one series per contender, seeds as
+	// The plot: final test loss against the swept value, one series per contender, seeds as
 	// error bars; diverged runs are left out (they are in the table).
 	cp := report.CategoryPlot{
-		Title:  fmt.Sprintf("fadam ablate %s: eval loss after %d steps", sw.Name, steps),
-		XLabel: sw.Symbol, YLabel: "eval loss (nats/byte)",
+		Title:  fmt.Sprintf("fadam ablate %s: test loss after %d steps", sw.Name, h.Loop.Steps),
+		XLabel: sw.Symbol, YLabel: "test loss (nats/byte)",
 	}
 	if sw.Name == "components" {
 		cp.XLabel = "stage on the path from AdamW (0) to FAdam (5)"
 	}
-	var rows [][]string
 	if len(in.Outcomes) > 0 {
 		for ci, c := range in.Outcomes[0].Setting.Contenders {
 			s := report.CategorySeries{Name: c.Name}
 			for _, o := range in.Outcomes {
-				s.Values = append(s.Values, o.Summarise(steps)[ci].Losses)
+				s.Values = append(s.Values, o.Cells[ci].Values)
 			}
 			cp.Series = append(cp.Series, s)
 		}
@@ -73,21 +75,7 @@ func WriteReport(dir string, in ReportInput) (string, error) {
 			if sw.Name != "components" {
 				cp.Categories[i] = o.Setting.Label
 			}
-			for _, r := range o.Runs {
-				for _, p := range r.Result.Points {
-					rows = append(rows, []string{o.Setting.Label, r.Optimizer, strconv.FormatUint(r.Seed, 10),
-						strconv.Itoa(p.Step), fmtFloat(p.TrainLoss), fmtFloat(p.EvalLoss),
-						strconv.Itoa(r.Result.DivergedAt)})
-				}
-				if len(r.Result.Points) == 0 && r.Result.Diverged() {
-					rows = append(rows, []string{o.Setting.Label, r.Optimizer, strconv.FormatUint(r.Seed, 10),
-						strconv.Itoa(r.Result.DivergedAt), "NaN", "NaN", strconv.Itoa(r.Result.DivergedAt)})
-				}
-			}
 		}
-	}
-	if err := report.WriteCSV(base+".csv", []string{"value", "optimizer", "seed", "step", "train_loss", "eval_loss", "diverged_at"}, rows); err != nil {
-		return "", err
 	}
 	plotted := false
 	if p, err := cp.Plot(); err == nil {
@@ -102,20 +90,26 @@ func WriteReport(dir string, in ReportInput) (string, error) {
 	d.Para("%s", sw.Doc)
 	d.Para("Command:")
 	d.Code(in.Command)
-	m := in.Config.Model
-	d.Para("Byte-level GPT: d=%d, %d layers, %d heads, context %d, batch %d; %d steps (warmup %d, cosine decay to %.2g·η), peak η = %g, β₁ = %g, β₂ = %g, λ = %g (biases and LayerNorm excluded); seeds %v. "+
-		"Cells are the final eval loss (nats/byte) mean ± sample std over the seeds that finished; a run whose loss became NaN or Inf is reported as diverged and the sweep went on.",
-		m.D, m.Layers, m.Heads, m.Ctx, m.Batch, steps, in.Config.Warmup, in.Config.MinLRFrac, in.Config.Opt.LR,
-		in.Config.Opt.Beta1, in.Config.Opt.Beta2, in.Config.Opt.WeightDecay, in.Seeds)
-	d.Para("Date: %s. Wall time: %s.", time.Now().UTC().Format("2006-01-02 15:04 MST"), in.Elapsed.Round(time.Second))
+	m := in.Task.Settings().Model
+	loop := h.Loop
+	var hp string
+	if len(h.Runs) > 0 {
+		c := h.Runs[0].Spec.Config
+		hp = fmt.Sprintf("β₁ = %g, β₂ = %g, λ = %g", c.Beta1, c.Beta2, c.WeightDecay)
+	}
+	d.Para("Byte-level GPT: d=%d, %d layers, %d heads, context %d, batch %d, %d parameters; %d steps (warmup %d, cosine decay to %.2g·η), peak η = %s, %s unless swept (biases and LayerNorm never decay); seeds %v. "+
+		"Cells are the final test loss (nats/byte, %s) mean ± sample std over the seeds that finished; a run whose loss or gradient became non-finite, or whose loss rose more than %g above the untrained model's, is reported as diverged and the sweep went on.",
+		m.D, m.Layers, m.Heads, m.Ctx, m.Batch, m.ParamCount(), loop.Steps, min(loop.Warmup, loop.Steps-1), loop.MinLRFrac, harness.FormatLR(h.LRs[0]),
+		hp, h.Seeds, in.Task.Info().Covers[harness.Test], loop.DivergeMargin)
+	d.Para("Date: %s. %s; wall time %s.", time.Now().UTC().Format("2006-01-02 15:04 MST"), h.Describe(), h.Wall.Round(time.Second))
 	d.Machine(report.Machine())
 	if in.Note != "" {
 		d.Para("**Note:** %s", in.Note)
 	}
 	d.Heading(2, "Ours")
-	d.Table(Table(sw, in.Outcomes, steps))
+	d.Table(Table(sw, in.Outcomes))
 	if plotted {
-		d.Image("eval loss against "+sw.Symbol, "ablate-"+sw.Name+".png")
+		d.Image("test loss against "+sw.Symbol, "ablate-"+sw.Name+".png")
 	}
 	if len(sw.Paper) > 0 {
 		d.Heading(2, "The paper's")
@@ -127,5 +121,3 @@ func WriteReport(dir string, in ReportInput) (string, error) {
 	path := base + ".md"
 	return path, d.WriteFile(path)
 }
-
-func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/experiment/lm"
+	"github.com/fadam-go/fadam/experiment/harness"
 	"github.com/fadam-go/fadam/report"
 )
 
@@ -70,12 +70,12 @@ func init() {
 		Doc:     "FAdam with the exponent ρ of the Fisher information in the denominator f^ρ + ε̂^{2ρ} varied; everything else at its default.",
 		Default: []string{"0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"},
 		Paper:   []PaperTable{paperRho},
-		Build: func(values []string, _ fadam.Config, f Factories) ([]Setting, error) {
+		Build: func(values []string, base fadam.Config) ([]Setting, error) {
 			rhos, err := parseFloats("rho", values)
 			if err != nil {
 				return nil, err
 			}
-			return fadamSettings(values, f, func(i int, c *fadam.Config) { c.Rho = rhos[i] })
+			return fadamSettings(values, base, func(i int, c *fadam.Config) { c.Rho = rhos[i] })
 		},
 	}
 	Sweeps["eps"] = Sweep{
@@ -86,12 +86,16 @@ func init() {
 			"library's FAdam, so that the rows differ only in ε̂.",
 		Default: []string{adaptiveLabel, "1e-8", "1e-12", "1e-15", "1e-20", "1e-30"},
 		Paper:   []PaperTable{paperEps},
-		Build: func(values []string, _ fadam.Config, _ Factories) ([]Setting, error) {
+		Build: func(values []string, base fadam.Config) ([]Setting, error) {
+			fa, err := named("fadam", base)
+			if err != nil {
+				return nil, err
+			}
 			settings := make([]Setting, len(values))
 			for i, v := range values {
 				label := strings.TrimSpace(v)
 				if strings.EqualFold(label, adaptiveLabel) {
-					settings[i] = Setting{Label: adaptiveLabel, Contenders: []lm.Optimizer{{Name: "fadam",
+					settings[i] = Setting{Label: adaptiveLabel, Contenders: []harness.Optimizer{{Name: "fadam", Config: fa.Config,
 						New: func(c fadam.Config) (fadam.Stepper, error) { return NewPath(StageFisherDecay, c) }}}}
 					continue
 				}
@@ -102,12 +106,10 @@ func init() {
 				if x[0] < 0 {
 					return nil, fmt.Errorf("ablate eps: value %q is negative", v)
 				}
-				eps := x[0]
-				settings[i] = Setting{Label: label, Contenders: []lm.Optimizer{{Name: "fadam",
-					New: func(c fadam.Config) (fadam.Stepper, error) {
-						c.Eps = eps
-						return NewFixedEpsFAdam(c)
-					}}}}
+				c := fa.Config
+				c.Eps = x[0]
+				settings[i] = Setting{Label: label, Contenders: []harness.Optimizer{{Name: "fadam", Config: c,
+					New: func(c fadam.Config) (fadam.Stepper, error) { return NewFixedEpsFAdam(c) }}}}
 			}
 			return settings, nil
 		},
@@ -117,7 +119,7 @@ func init() {
 		Doc:     "FAdam with ε = 1e-8 and the multiplier ε₂ of RMS(g) in the adaptive ε varied.",
 		Default: []string{"1e-1", "1e-2", "1e-3", "1e-4", "1e-6", "1e-8"},
 		Paper:   []PaperTable{paperEps2},
-		Build: func(values []string, _ fadam.Config, f Factories) ([]Setting, error) {
+		Build: func(values []string, base fadam.Config) ([]Setting, error) {
 			e2, err := parseFloats("eps2", values)
 			if err != nil {
 				return nil, err
@@ -127,7 +129,7 @@ func init() {
 					return nil, fmt.Errorf("ablate eps2: value %q is negative", values[i])
 				}
 			}
-			return fadamSettings(values, f, func(i int, c *fadam.Config) { c.Eps2 = e2[i] })
+			return fadamSettings(values, base, func(i int, c *fadam.Config) { c.Eps2 = e2[i] })
 		},
 	}
 	Sweeps["wd"] = Sweep{
@@ -136,7 +138,7 @@ func init() {
 			"(decoupled decay η·λ·θ). Biases and LayerNorm parameters never decay.",
 		Default: []string{"0", "1e-5", "1e-4", "1e-3", "1e-2"},
 		Paper:   paperWD,
-		Build: func(values []string, _ fadam.Config, f Factories) ([]Setting, error) {
+		Build: func(values []string, base fadam.Config) ([]Setting, error) {
 			wd, err := parseFloats("wd", values)
 			if err != nil {
 				return nil, err
@@ -146,20 +148,15 @@ func init() {
 				if wd[i] < 0 {
 					return nil, fmt.Errorf("ablate wd: value %q is negative", values[i])
 				}
-				lambda := wd[i]
-				// lm.Train builds the decaying group with the base λ (> 0) and the rest with 0.
-				edit := func(c *fadam.Config) {
-					if c.WeightDecay > 0 {
-						c.WeightDecay = lambda
-					}
-				}
-				settings[i].Label = values[i]
+				settings[i].Label = strings.TrimSpace(values[i])
 				for _, name := range []string{"fadam", "adamw"} {
-					nf, ok := f[name]
-					if !ok {
-						return nil, fmt.Errorf("ablate wd: no optimizer %q", name)
+					// The training loop gives biases and LayerNorm parameters λ = 0.
+					o, err := named(name, base)
+					if err != nil {
+						return nil, err
 					}
-					settings[i].Contenders = append(settings[i].Contenders, lm.Optimizer{Name: name, New: withConfig(nf, edit)})
+					o.Config.WeightDecay = wd[i]
+					settings[i].Contenders = append(settings[i].Contenders, o)
 				}
 			}
 			return settings, nil
@@ -170,15 +167,19 @@ func init() {
 		Doc: "The path from AdamW to FAdam, one correction at a time, all stages with the same hyperparameters. " +
 			"Values are stage numbers 0–5.",
 		Default: []string{"0", "1", "2", "3", "4", "5"},
-		Build: func(values []string, _ fadam.Config, _ Factories) ([]Setting, error) {
+		Build: func(values []string, base fadam.Config) ([]Setting, error) {
+			fa, err := named("fadam", base)
+			if err != nil {
+				return nil, err
+			}
 			settings := make([]Setting, len(values))
 			for i, v := range values {
 				var st Stage
 				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d", &st); err != nil || st < StageAdamW || st > StageFisherDecay || fmt.Sprint(int(st)) != strings.TrimSpace(v) {
 					return nil, fmt.Errorf("ablate components: value %q is not a stage number 0–5", v)
 				}
-				settings[i] = Setting{Label: st.String(), Contenders: []lm.Optimizer{{
-					Name: "path",
+				settings[i] = Setting{Label: st.String(), Contenders: []harness.Optimizer{{
+					Name: "path", Config: fa.Config,
 					New: func(c fadam.Config) (fadam.Stepper, error) {
 						return NewPath(st, c)
 					},
@@ -190,17 +191,16 @@ func init() {
 }
 
 // fadamSettings makes one FAdam contender per value, its config edited by edit(i, ·).
-func fadamSettings(values []string, f Factories, edit func(i int, c *fadam.Config)) ([]Setting, error) {
-	nf, ok := f["fadam"]
-	if !ok {
-		return nil, fmt.Errorf("ablate: no optimizer %q", "fadam")
+func fadamSettings(values []string, base fadam.Config, edit func(i int, c *fadam.Config)) ([]Setting, error) {
+	fa, err := named("fadam", base)
+	if err != nil {
+		return nil, err
 	}
 	settings := make([]Setting, len(values))
 	for i, v := range values {
-		settings[i] = Setting{Label: strings.TrimSpace(v), Contenders: []lm.Optimizer{{
-			Name: "fadam",
-			New:  withConfig(nf, func(c *fadam.Config) { edit(i, c) }),
-		}}}
+		o := fa
+		edit(i, &o.Config)
+		settings[i] = Setting{Label: strings.TrimSpace(v), Contenders: []harness.Optimizer{o}}
 	}
 	return settings, nil
 }

@@ -74,7 +74,7 @@ func TestSweepReportAndResume(t *testing.T) {
 	sw := harness.Sweep{
 		Task:       task,
 		Loop:       harness.Loop{Steps: 6, Warmup: 1, MinLRFrac: 0.1, EvalEvery: 3, DivergeMargin: 40},
-		Optimizers: []harness.Optimizer{asrTestOptimizer("fadam"), asrTestOptimizer("adam")},
+		Optimizers: []harness.Optimizer{asrTestOptimizer("fadam"), asrTestOptimizer("adamw")},
 		LRs:        []float64{3e-3, 1e4}, Seeds: []uint64{1, 2}, Dir: out, Parallel: 2,
 	}
 	o, err := sw.Run(context.Background())
@@ -113,7 +113,7 @@ func TestSweepReportAndResume(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if s := Summary(o); !strings.Contains(s, "| fadam ") || !strings.Contains(s, "fadam vs adam, tuned") {
+	if s := Summary(o); !strings.Contains(s, "| fadam ") || !strings.Contains(s, "fadam vs adamw, tuned") {
 		t.Errorf("summary:\n%s", s)
 	}
 
@@ -160,7 +160,7 @@ func TestTunedIgnoresTest(t *testing.T) {
 	sw := harness.Sweep{
 		Task:       task,
 		Loop:       harness.Loop{Steps: 4, Warmup: 1, MinLRFrac: 0.1, EvalEvery: 2, DivergeMargin: 40},
-		Optimizers: []harness.Optimizer{asrTestOptimizer("fadam"), asrTestOptimizer("adam")},
+		Optimizers: []harness.Optimizer{asrTestOptimizer("fadam"), asrTestOptimizer("adamw")},
 		LRs:        []float64{1e-3, 1e-2}, Seeds: []uint64{1}, Parallel: 2,
 	}
 	o, err := sw.Run(context.Background())

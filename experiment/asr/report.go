@@ -29,7 +29,7 @@ type ReportInfo struct {
 }
 
 // Pairs are the paper's comparisons: each corrected optimizer against the one it corrects.
-var Pairs = []harness.Pair{{A: "fadam", B: "adam"}, {A: "fadafactor", B: "adafactor"}}
+var Pairs = harness.PaperPairs
 
 // werPrec is the number of decimals of WER, CER and loss in the tables.
 const werPrec = 2

@@ -287,3 +287,17 @@ func TestCheckWritable(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+func TestKeyIsFileSafe(t *testing.T) {
+	k, err := Spec{Task: "lm", Optimizer: "fadafactor λ=0 / x", LR: 0.003, Seed: 2}.Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k) != len("lm-fadafactor___=0___x-lr0.003-seed2-")+12 || k[:len("lm-fadafactor__")] != "lm-fadafactor__" {
+		t.Fatalf("key %q", k)
+	}
+	k2, _ := Spec{Task: "lm", Optimizer: "fadafactor λ=0 / x", LR: 0.003, Seed: 3}.Key()
+	if k == k2 {
+		t.Fatal("seeds share a key")
+	}
+}

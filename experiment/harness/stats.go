@@ -167,6 +167,19 @@ func (iv Interval) Sentence(metric string, prec int) string {
 	return s + "the interval includes zero, no difference is resolved."
 }
 
+// Verdict judges the claim "A has the lower metric" from the interval: "reproduced" when the
+// interval lies below zero, "not reproduced (B lower)" when it lies above, "unresolved" when it
+// includes zero or there are fewer than two pairs.
+func (iv Interval) Verdict() string {
+	switch {
+	case iv.N() >= 2 && iv.Hi < 0:
+		return "reproduced"
+	case iv.N() >= 2 && iv.Lo > 0:
+		return "not reproduced (" + iv.B + " lower)"
+	}
+	return "unresolved"
+}
+
 // SameLR compares a and b at learning rate lr on split's final metric, paired by seed.
 func (o *Outcome) SameLR(a, b string, lr float64, split Split) Interval {
 	return Paired(o.Cell(a, lr, split), o.Cell(b, lr, split))

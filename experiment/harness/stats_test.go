@@ -83,12 +83,12 @@ func TestCellsAndSameLR(t *testing.T) {
 	if iv.N() != 3 || math.Abs(iv.Mean+0.4) > 1e-12 || math.Abs(iv.Lo+0.6484138) > 1e-6 || math.Abs(iv.Hi+0.1515862) > 1e-6 {
 		t.Fatalf("interval %+v", iv)
 	}
-	if !iv.Excludes() || !strings.Contains(iv.Sentence("loss", 3), "excludes zero, a is lower") {
+	if !iv.Excludes() || iv.Verdict() != "reproduced" || !strings.Contains(iv.Sentence("loss", 3), "excludes zero, a is lower") {
 		t.Fatalf("sentence %q", iv.Sentence("loss", 3))
 	}
 	// At 1, seed 1 of a diverged: pairs on seeds 2 and 3 only, −0.3 and −0.1.
 	iv = o.SameLR("a", "b", 1, Test)
-	if iv.N() != 2 || math.Abs(iv.Mean+0.2) > 1e-12 || iv.Excludes() || !strings.Contains(iv.Sentence("loss", 3), "includes zero") {
+	if iv.N() != 2 || math.Abs(iv.Mean+0.2) > 1e-12 || iv.Excludes() || iv.Verdict() != "unresolved" || !strings.Contains(iv.Sentence("loss", 3), "includes zero") {
 		t.Fatalf("interval %+v: %q", iv, iv.Sentence("loss", 3))
 	}
 	tab := o.Table(Test, 2)
@@ -125,7 +125,7 @@ func TestTunedSelectsOnValidationOnly(t *testing.T) {
 	}
 	iv, ok := tu.Pair("a", "b")
 	// test at a@0.1: 9.5 + s/10; b@1: 5 + s/10 → difference 4.5 for every seed.
-	if !ok || iv.N() != 3 || math.Abs(iv.Mean-4.5) > 1e-12 || math.Abs(iv.Lo-4.5) > 1e-9 {
+	if !ok || iv.N() != 3 || math.Abs(iv.Mean-4.5) > 1e-12 || math.Abs(iv.Lo-4.5) > 1e-9 || iv.Verdict() != "not reproduced (b lower)" {
 		t.Fatalf("tuned pair %+v", iv)
 	}
 

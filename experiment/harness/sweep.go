@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,7 +109,19 @@ func (sp Spec) Key() (string, error) {
 		return "", fmt.Errorf("harness: encoding run spec: %w", err)
 	}
 	h := sha256.Sum256(b)
-	return fmt.Sprintf("%s-%s-lr%s-seed%d-%s", sp.Task, sp.Optimizer, strconv.FormatFloat(sp.LR, 'g', -1, 64), sp.Seed, hex.EncodeToString(h[:6])), nil
+	name := fmt.Sprintf("%s-%s-lr%s-seed%d", sp.Task, sp.Optimizer, strconv.FormatFloat(sp.LR, 'g', -1, 64), sp.Seed)
+	return fileSafe(name) + "-" + hex.EncodeToString(h[:6]), nil
+}
+
+// fileSafe keeps the letters, digits and ".=+-" of s (others become '_') and at most 80 bytes.
+func fileSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".=+-", c) >= 0) {
+			b[i] = '_'
+		}
+	}
+	return string(b[:min(len(b), 80)])
 }
 
 // stored is a run as written to the store.

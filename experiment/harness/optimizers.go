@@ -1,0 +1,86 @@
+package harness
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/optimizers"
+)
+
+// OptimizerNames lists the optimizers Named knows, in the order of the paper's pairs.
+var OptimizerNames = []string{"fadam", "adamw", "fadafactor", "adafactor"}
+
+// PaperPairs are the paper's comparisons: each Fisher-corrected optimizer against the one it
+// corrects.
+var PaperPairs = []Pair{{"fadam", "adamw"}, {"fadafactor", "adafactor"}}
+
+// SharedConfig is the hyperparameters every optimizer of a comparison shares, as in the paper's
+// LLM experiment (§4.1): β₁ = 0.9, β₂ = 0.99, λ = 0.001 (the learning rate comes from the grid).
+func SharedConfig() fadam.Config {
+	c := fadam.Defaults()
+	c.Beta1, c.Beta2, c.WeightDecay = 0.9, 0.99, 0.001
+	return c
+}
+
+// constants sets the constants that belong to the algorithm itself: for FAdam and FAdafactor
+// those of Algorithm 1 (ε = 1e-8, ε₂ = 0.01, c = 1, ρ = 0.5); for AdamW ε = 1e-8 and no update
+// clipping (PyTorch's AdamW); for Adafactor Algorithm 4's ε = 1e-30 and c = 1 (the paper's
+// Fig. 1a ran Adafactor with ε = 1e-30).
+func constants(name string) (func(*fadam.Config), error) {
+	switch name {
+	case "fadam", "fadafactor":
+		return func(c *fadam.Config) { c.Eps, c.Eps2, c.Clip, c.Rho = 1e-8, 0.01, 1, 0.5 }, nil
+	case "adamw":
+		return func(c *fadam.Config) { c.Eps, c.Clip = 1e-8, 0 }, nil
+	case "adafactor":
+		return func(c *fadam.Config) { c.Eps, c.Clip = 1e-30, 1 }, nil
+	}
+	return nil, fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(OptimizerNames, ", "))
+}
+
+// Named returns the library's optimizer called name with base's learning-rate-independent
+// hyperparameters (β₁, β₂, λ) and the algorithm's own constants (see SharedConfig); its
+// Config shows them all.
+func Named(name string, base fadam.Config) (Optimizer, error) {
+	set, err := constants(name)
+	if err != nil {
+		return Optimizer{}, err
+	}
+	set(&base)
+	return Optimizer{Name: name, Config: base, New: func(c fadam.Config) (fadam.Stepper, error) {
+		o, err := optimizers.New(name, c)
+		if err != nil {
+			return nil, err
+		}
+		return o, nil
+	}}, nil
+}
+
+// ParseOptimizers builds the comma-separated list of optimizer names with Named.
+func ParseOptimizers(list string, base fadam.Config) ([]Optimizer, error) {
+	var out []Optimizer
+	for _, name := range strings.Split(list, ",") {
+		o, err := Named(strings.TrimSpace(name), base)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// WeightDecayMeaning says in one line what λ does in optimizer name's update.
+func WeightDecayMeaning(name string) string {
+	switch name {
+	case "fadam":
+		return "Fisher-weighted decay (Eq. 28): θ ← θ − η(m + λ·ḡ_w) with ḡ_w = θ/(√f + ε̂) RMS-clipped to c, so decay is scaled by η and divided by √f"
+	case "fadafactor":
+		return "as FAdam, with f the factored (row × column) Fisher estimate of Algorithm 2"
+	case "adamw":
+		return "decoupled decay: θ ← θ − η(m̂/(√v̂ + ε) + λθ), i.e. η·λ·θ per step"
+	case "adafactor":
+		return "Algorithm 4: θ ← θ − (m + λθ) with η inside m, so λθ per step, not scaled by η"
+	}
+	return ""
+}

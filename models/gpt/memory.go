@@ -1,0 +1,24 @@
+package gpt
+
+// ParamCount is the number of trainable parameters of a model of shape c (Batch does not
+// matter): embeddings V·C + T·C, per block 12C² + 13C, the final LayerNorm 2C and the untied
+// head V·C.
+func (c Config) ParamCount() int {
+	d := c.D
+	return Vocab*d + c.Ctx*d + c.Layers*(12*d*d+13*d) + 2*d + Vocab*d
+}
+
+// MemoryBytes estimates the memory New allocates for a model of shape c: parameters and their
+// gradients, and the activation and gradient buffers of a Batch×Ctx batch, all float32. The
+// attention matrices (Batch·Heads·Ctx² per block, plus one for the backward) dominate at long
+// contexts. It is computed in float64 so that absurd shapes give a huge number rather than an
+// overflow; optimizer state is not included.
+func (c Config) MemoryBytes() float64 {
+	bt, d, v := float64(c.Batch)*float64(c.Ctx), float64(c.D), float64(Vocab)
+	att := float64(c.Batch) * float64(c.Heads) * float64(c.Ctx) * float64(c.Ctx)
+	perBlock := 20*bt*d + 4*bt + att
+	global := 17*bt*d + 4*bt + 3*bt*v + att
+	params := 2 * float64(Vocab*c.D+c.Ctx*c.D+2*c.D+Vocab*c.D)
+	params += 2 * float64(c.Layers) * (12*d*d + 13*d)
+	return 4 * (float64(c.Layers)*perBlock + global + params)
+}
