@@ -232,3 +232,34 @@ func TestSampleStore(t *testing.T) {
 		t.Error("a sample of the wrong size was stored")
 	}
 }
+
+// TestInterruptedSweepResumes stops a sweep as soon as its first run has finished (as Ctrl-C or
+// SIGTERM would) and checks that running it again reuses that run and trains only the rest.
+func TestInterruptedSweepResumes(t *testing.T) {
+	data, dir := expTestData(), t.TempDir()
+	cls, clsPath := expTestClassifier(t, dir, data)
+	cfg := expTestConfig(vqvae.L2)
+	cfg.Data, cfg.Classifier = data.Fingerprint(), filepath.Base(clsPath)
+	task, err := NewTask(cfg, data, cls, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opt := harness.Optimizer{Name: "fadam", Config: expTestOpt(), New: expTestFactory("fadam")}
+	sw := harness.Sweep{Task: task, Optimizers: []harness.Optimizer{opt}, LRs: []float64{3e-3}, Seeds: []uint64{1, 2, 3}, Dir: dir, Parallel: 1,
+		Loop:  harness.Loop{Steps: 3, Warmup: 1, MinLRFrac: 0.1, EvalEvery: 3, DivergeMargin: 2},
+		OnRun: func(harness.Run) { cancel() }}
+	first, err := sw.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := first.Unfinished(); n != 2 {
+		t.Fatalf("%d runs unfinished after the interruption, want 2", n)
+	}
+	sw.OnRun = nil
+	again, err := sw.Run(context.Background())
+	if err != nil || again.Reused != 1 || again.Unfinished() != 0 {
+		t.Fatalf("resumed sweep reused %d, left %d unfinished (%v)", again.Reused, again.Unfinished(), err)
+	}
+}
