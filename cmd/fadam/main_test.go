@@ -2,9 +2,27 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/fadam-go/fadam/data/cache"
 )
+
+// TestMain points the caches at a temporary directory, so that no test of the commands reads
+// or writes the real user cache, even one that forgets --cache.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fadam-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv(cache.EnvVar, dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // TestUsageErrors checks that every command reports a bad command line once, on standard error,
 // with exit status 2, before doing any work.
