@@ -171,26 +171,37 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 // logTicks labels the powers of ten on a log axis as "1e-06", "0.01", "100" (gonum's LogTicks
-// prints 1e-05 as 9.9999…e-06), with unlabelled minor ticks at 2–9 times each power. A range
-// that holds no power of ten gets gonum's default ticks.
+// prints 1e-05 as 9.9999…e-06), with unlabelled minor ticks at 2–9 times each power. A range of
+// less than two decades also labels 2 and 5 times each power, and one of less than half a
+// decade labels every minor tick, so that a short log axis still reads at a glance. A range
+// that holds no tick at all gets gonum's default ticks.
 type logTicks struct{}
 
 func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(lo > 0) || !(hi > lo) {
 		return plot.DefaultTicks{}.Ticks(lo, hi)
 	}
+	decades := math.Log10(hi / lo)
+	label := func(m int) bool {
+		switch {
+		case decades < 0.5:
+			return true
+		case decades < 2:
+			return m == 1 || m == 2 || m == 5
+		}
+		return m == 1
+	}
 	var ticks []plot.Tick
 	labelled := 0
 	for k := int(math.Floor(math.Log10(lo))); k <= int(math.Ceil(math.Log10(hi))); k++ {
-		major, _ := strconv.ParseFloat("1e"+strconv.Itoa(k), 64) // exact decimal, unlike math.Pow
 		for m := 1; m <= 9; m++ {
-			v := float64(m) * major
+			v, _ := strconv.ParseFloat(strconv.Itoa(m)+"e"+strconv.Itoa(k), 64) // exact decimal, unlike m·10^k
 			if v < lo*(1-1e-12) || v > hi*(1+1e-12) {
 				continue
 			}
 			t := plot.Tick{Value: v}
-			if m == 1 {
-				t.Label = strconv.FormatFloat(major, 'g', -1, 64)
+			if label(m) {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
 				labelled++
 			}
 			ticks = append(ticks, t)

@@ -376,6 +376,25 @@ func TestLogTicks(t *testing.T) {
 	if n := len((logTicks{}).Ticks(2, 5)); n == 0 {
 		t.Error("no ticks for a range without a power of ten")
 	}
+	// Shorter ranges label more: 1-2-5 under two decades, every tick under half a decade.
+	for _, c := range []struct {
+		lo, hi float64
+		want   string
+	}{
+		{0.06, 0.4, "0.1 0.2"},
+		{3, 90, "5 10 20 50"},
+		{20, 40, "20 30 40"},
+	} {
+		labels = labels[:0]
+		for _, tk := range (logTicks{}).Ticks(c.lo, c.hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != c.want {
+			t.Errorf("range %g–%g: labels %q, want %q", c.lo, c.hi, got, c.want)
+		}
+	}
 }
 
 func TestImageGridLabels(t *testing.T) {
