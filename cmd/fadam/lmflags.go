@@ -50,9 +50,8 @@ const (
 // addLMFlags registers the shared flags on fs, with steps, lrs and seeds as the defaults of
 // --steps, --lr and --seeds.
 func addLMFlags(fs *flag.FlagSet, steps int, lrs string, seeds int) *lmFlags {
-	f := &lmFlags{}
+	f := addSweepFlags(fs, lrs, seeds)
 	fs.IntVar(&f.steps, "steps", steps, "training steps per run")
-	fs.StringVar(&f.lrs, "lr", lrs, "comma-separated peak learning rates, each run by every optimizer (e.g. 1e-3,3e-3,1e-2)")
 	fs.IntVar(&f.warmup, "warmup", 50, "linear warmup steps before the cosine decay")
 	fs.IntVar(&f.d, "d", 64, "model width")
 	fs.IntVar(&f.layers, "layers", 2, "transformer blocks")
@@ -60,6 +59,14 @@ func addLMFlags(fs *flag.FlagSet, steps int, lrs string, seeds int) *lmFlags {
 	fs.IntVar(&f.ctx, "ctx", 64, "context length in bytes")
 	fs.IntVar(&f.batch, "batch", 16, "sequences per batch")
 	fs.IntVar(&f.evalEvery, "eval-every", 50, "evaluate the curve every this many steps (and after the last)")
+	return f
+}
+
+// addSweepFlags registers the flags of any LM sweep: learning rates, seeds, evaluation sizes,
+// divergence, corpus and parallelism.
+func addSweepFlags(fs *flag.FlagSet, lrs string, seeds int) *lmFlags {
+	f := &lmFlags{}
+	fs.StringVar(&f.lrs, "lr", lrs, "comma-separated peak learning rates, each run by every optimizer (e.g. 1e-3,3e-3,1e-2)")
 	fs.IntVar(&f.curveBatches, "curve-batches", lmCurveBatches, "validation batches behind each point of the curve")
 	fs.IntVar(&f.valTokens, "val-tokens", lmValTokens, "tokens of validation text behind the final validation loss (learning-rate selection)")
 	fs.IntVar(&f.testTokens, "test-tokens", lm.DefaultEvalTokens, "tokens of test text behind the final test loss (or the whole test split when smaller)")
