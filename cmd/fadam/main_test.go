@@ -52,6 +52,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"ablate", "foo"}, `unknown sweep "foo"`},
 		{[]string{"ablate", "rho", "--seeds", "0"}, "must be positive"},
 		{[]string{"ablate", "rho", "--values", ","}, "--values is empty"},
+		{[]string{"scale", "--tokens-per-param", "-1"}, "--tokens-per-param must be positive"},
+		{[]string{"scale", "--optimizers", "sgd"}, `unknown optimizer "sgd"`},
+		{[]string{"scale", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"compare", "--lr", "x"}, `"x" is not a finite number`},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer
