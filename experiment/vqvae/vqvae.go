@@ -81,6 +81,7 @@ type Data struct {
 type Task struct {
 	cfg      Config
 	data     Data
+	cls      *mnistcls.Model // read only: each run evaluates with its own clone
 	val, tst *Scorer
 	curve    []byte // the first CurveImages validation images
 	samples  *SampleStore
@@ -101,7 +102,7 @@ func NewTask(cfg Config, data Data, cls *mnistcls.Model, store *SampleStore) (*T
 		return nil, fmt.Errorf("vqvae: training set of %d %d×%d images cannot fill batches of %d %d×%d images",
 			data.Train.N, data.Train.Rows, data.Train.Cols, cfg.Model.Batch, vqvae.Side, vqvae.Side)
 	}
-	t := &Task{cfg: cfg, data: data, samples: store}
+	t := &Task{cfg: cfg, data: data, cls: cls, samples: store}
 	var err error
 	if t.val, err = NewScorer(cls, data.Validation.Images); err != nil {
 		return nil, err
@@ -155,6 +156,7 @@ type run struct {
 	seed  uint64
 	m     *vqvae.Model
 	eval  *vqvae.Model
+	cls   *mnistcls.Model // the run's own copy of the classifier: its forward pass keeps activations
 	rng   *rand.Rand
 	perm  []int
 	pos   int
@@ -230,15 +232,21 @@ func (r *run) Evaluate(split harness.Split) (harness.Metrics, error) {
 			return nil, err
 		}
 		return harness.Metrics{MetricLoss: l}, nil
-	case harness.Validation:
-		mt, _, err := r.task.val.Evaluate(m, 0)
+	}
+	if r.cls == nil {
+		if r.cls, err = r.task.cls.Clone(); err != nil {
+			return nil, err
+		}
+	}
+	if split == harness.Validation {
+		mt, _, err := r.task.val.Evaluate(m, r.cls, 0)
 		return mt, err
 	}
 	keep := 0
 	if r.task.samples != nil {
 		keep = r.task.samples.N
 	}
-	mt, samples, err := r.task.tst.Evaluate(m, keep)
+	mt, samples, err := r.task.tst.Evaluate(m, r.cls, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -265,11 +273,11 @@ func meanLoss(m *vqvae.Model, images []byte) (float64, error) {
 	return sum / float64(n), nil
 }
 
-// Scorer holds what an evaluation compares against: the images, the classifier whose
-// features define the FID-style score, and the statistics of the real images' features.
+// Scorer holds what an evaluation compares against: the images and the statistics of their
+// features under the classifier whose features define the FID-style score. It is read only
+// once made, so runs in parallel share it, each with its own copy of the classifier.
 type Scorer struct {
 	Images []byte // 784 bytes each
-	cls    *mnistcls.Model
 	real   Stats
 }
 
@@ -279,11 +287,11 @@ func NewScorer(cls *mnistcls.Model, images []byte) (*Scorer, error) {
 	if n < 2 || len(images)%vqvae.Pixels != 0 {
 		return nil, fmt.Errorf("vqvae: need at least two whole evaluation images, got %d bytes", len(images))
 	}
-	s := &Scorer{Images: images, cls: cls}
+	s := &Scorer{Images: images}
 	x := make([]float32, len(images))
 	mnistcls.Pixels01(x, images)
 	var err error
-	if s.real, err = s.featureStats(x); err != nil {
+	if s.real, err = featureStats(cls, x); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -292,14 +300,14 @@ func NewScorer(cls *mnistcls.Model, images []byte) (*Scorer, error) {
 // N is the number of images.
 func (s *Scorer) N() int { return len(s.Images) / vqvae.Pixels }
 
-// featureStats returns the statistics of the classifier features of x (images in [0, 1]).
-func (s *Scorer) featureStats(x []float32) (Stats, error) {
+// featureStats returns the statistics of the features of x (images in [0, 1]) under cls.
+func featureStats(cls *mnistcls.Model, x []float32) (Stats, error) {
 	n := len(x) / vqvae.Pixels
 	feats := make([]float32, n*mnistcls.Features)
-	b := s.cls.Batch
+	b := cls.Batch
 	for lo := 0; lo < n; lo += b {
 		hi := min(lo+b, n)
-		if err := s.cls.Features(feats[lo*mnistcls.Features:hi*mnistcls.Features], x[lo*vqvae.Pixels:hi*vqvae.Pixels]); err != nil {
+		if err := cls.Features(feats[lo*mnistcls.Features:hi*mnistcls.Features], x[lo*vqvae.Pixels:hi*vqvae.Pixels]); err != nil {
 			return Stats{}, err
 		}
 	}
@@ -339,9 +347,10 @@ func mse(rec []float32, images []byte) float64 {
 	return s / float64(len(images))
 }
 
-// Evaluate scores m on all the scorer's images and returns the metrics with the mean
-// reconstructions of the first keep images.
-func (s *Scorer) Evaluate(m *vqvae.Model, keep int) (harness.Metrics, [][]float32, error) {
+// Evaluate scores m on all the scorer's images, with features from cls (the classifier the
+// scorer was made with, or a clone), and returns the metrics with the mean reconstructions of
+// the first keep images.
+func (s *Scorer) Evaluate(m *vqvae.Model, cls *mnistcls.Model, keep int) (harness.Metrics, [][]float32, error) {
 	mean, mode, recon, codes, err := reconstructAll(m, s.Images)
 	if err != nil {
 		return nil, nil, err
@@ -354,7 +363,7 @@ func (s *Scorer) Evaluate(m *vqvae.Model, keep int) (harness.Metrics, [][]float3
 	mt[MetricPerplexity] = nn.VQPerplexity(codes, m.Cfg.Codes)
 	mt[MetricFID] = math.NaN() // a diverged model's: the harness reports the run as diverged
 	if finite(mt[MetricMSE]) {
-		st, err := s.featureStats(mean)
+		st, err := featureStats(cls, mean)
 		if err != nil {
 			return nil, nil, err
 		}
