@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -193,7 +194,7 @@ func runASR(ctx context.Context, args []string, stdout io.Writer) error {
 	werr := easr.WriteReport(s.out, o, cfg, info)
 	fmt.Fprint(stdout, easr.Summary(o))
 	if werr == nil {
-		fmt.Fprintf(stdout, "wrote %s (%s)\n", s.out+"/asr.md", time.Since(start).Round(time.Second))
+		fmt.Fprintf(stdout, "wrote %s (%s)\n", filepath.Join(s.out, "asr.md"), time.Since(start).Round(time.Second))
 	}
 	for _, r := range o.Runs {
 		if r.Err != nil && !errors.Is(r.Err, context.Canceled) {
