@@ -15,7 +15,7 @@ import (
 
 // Benchmarks of one optimizer step, reporting the step's memory traffic (TrafficBytes) as
 // bytes/s, and of a triad a[i] = b[i] + s·c[i] (12 bytes per element) on the same machine: the
-// roofline of DESIGN.md §3 is the ratio of the two MB/s figures.
+// roofline (docs/optimizer.md) is the ratio of the two MB/s figures.
 //
 //	go test -run '^$' -bench 'Triad|Step' -benchtime 10x -count 6 . | tee new.txt; benchstat new.txt
 //	go test -run '^$' -bench Roofline -benchtime 1x .   # interleaved, best of 7
@@ -23,8 +23,10 @@ import (
 const big = 16 << 20
 
 // gptSpecs mirrors cmd/fadam's gpt layout at width 512: 100 tensors, 29.9M parameters.
-func gptSpecs() []spec {
-	const d = 512
+func gptSpecs() []spec { return gptSpecsOf(512) }
+
+// gptSpecsOf is the gpt layout at width d.
+func gptSpecsOf(d int) []spec {
 	s := []spec{{"wte", []int{16 * d, d}}, {"wpe", []int{2 * d, d}}}
 	for l := range 8 {
 		p := fmt.Sprintf("h%d.", l)
@@ -158,4 +160,74 @@ func totalParams(ps []fadam.Param) int {
 		n += len(p.Value)
 	}
 	return n
+}
+
+// BenchmarkStepOptions measures what the per-step options cost FAdam, as ratios of step times
+// measured interleaved in one run (best of 7 each, so that a machine shared with other work
+// disturbs the ratios least), on the gpt layout at width 256 (7.6M parameters, beyond the
+// caches): global-norm clipping that does not clip (the norm comes from passRead's sums),
+// clipping that clips at every step (gradients restored outside the timer: one more read and
+// write of g and a second passRead), and per-parameter options by rule, each over no options.
+//
+//	go test -run '^$' -bench StepOptions -benchtime 1x -count 6 .
+func BenchmarkStepOptions(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ps := makeParams(rng, gptSpecsOf(256)) // shared: each optimizer updates the same values
+	saved := fillGrads(rng, ps, 1)
+	for i := range saved {
+		saved[i] = append([]float32(nil), saved[i]...)
+	}
+	restore := func() {
+		for i := range ps {
+			copy(ps[i].Grad, saved[i])
+		}
+	}
+	cases := []struct {
+		name    string
+		maxNorm float64
+		rule    bool
+		opt     *fadam.Optimizer
+	}{{"none", 0, false, nil}, {"clip-inactive", 1e30, false, nil}, {"clip-active", 1, false, nil}, {"param-groups", 0, true, nil}}
+	for i := range cases {
+		c := &cases[i]
+		cfg := fadam.Defaults()
+		cfg.MaxGradNorm = c.maxNorm
+		o, err := fadam.New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if c.rule {
+			o.SetParamOptionsFunc(func(_ string, shape []int) fadam.ParamOptions {
+				if len(shape) < 2 {
+					return fadam.ParamOptions{}.WithWeightDecay(0.1)
+				}
+				return fadam.ParamOptions{LRScale: 0.5}
+			})
+		}
+		restore()
+		if err := o.Step(ps); err != nil {
+			b.Fatal(err)
+		}
+		c.opt = o
+	}
+	for b.Loop() {
+		best := make([]time.Duration, len(cases))
+		for i := range best {
+			best[i] = time.Duration(math.MaxInt64)
+		}
+		for range 7 {
+			for i, c := range cases {
+				restore()
+				start := time.Now()
+				if err := c.opt.Step(ps); err != nil {
+					b.Fatal(err)
+				}
+				best[i] = min(best[i], time.Since(start))
+			}
+		}
+		for i, c := range cases[1:] {
+			b.ReportMetric(best[i+1].Seconds()/best[0].Seconds(), c.name+"/none")
+		}
+		b.ReportMetric(float64(best[0].Microseconds())/1e3, "none-ms")
+	}
 }

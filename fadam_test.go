@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/reference"
 )
 
 type spec struct {
@@ -55,7 +56,7 @@ func fillGrads(rng *rand.Rand, ps []fadam.Param, scale float64) [][]float32 {
 // closeTo reports the first element where got and want differ by more than tol relative to
 // max(|want|, rms(want)·1e-2).
 func closeTo(got []float32, want []float64, tol float64) error {
-	r := rms(want)
+	r := reference.RMS(want)
 	for i := range want {
 		g := float64(got[i])
 		if math.IsNaN(g) || math.IsInf(g, 0) {
@@ -96,6 +97,12 @@ func TestAgainstReference(t *testing.T) {
 		{name: "rho-0.25", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Rho = 0.25 }, gradScale: 1, steps: 3},
 		{name: "rho-1", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Rho = 1 }, gradScale: 1, steps: 3},
 		{name: "pytorch", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.PyTorchReference; c.Clip = 0.5 }, gradScale: 1, steps: 3},
+		{name: "later-eps", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps }, gradScale: 1, steps: 3},
+		{name: "later-eps-clip", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps; c.Clip = 0.5 }, gradScale: 1, steps: 3},
+		{name: "later-eps-rho-0.25", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps; c.Rho = 0.25 }, gradScale: 1, steps: 3},
+		{name: "later-eps-tiny-rms", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps; c.Eps = 1e-3 }, gradScale: 1e-9, steps: 3},
+		{name: "later-eps-large-rms", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps; c.Eps = 1e-3 }, gradScale: 1e3, steps: 3},
+		{name: "later-eps-zero-first", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Variant = fadam.LaterEps }, gradScale: 1, steps: 3, zeroFirst: true},
 		{name: "maximize", specs: mixedSpecs, cfg: func(c *fadam.Config) { base(c); c.Maximize = true }, gradScale: 1, steps: 3},
 		{name: "no-decay-beta0", specs: mixedSpecs, cfg: func(c *fadam.Config) { c.LR, c.WeightDecay, c.Beta1, c.Beta2 = 0.05, 0, 0, 0 }, gradScale: 1, steps: 3},
 	}
@@ -107,7 +114,7 @@ func TestAgainstReference(t *testing.T) {
 				c.cfg(&cfg)
 				rng := rand.New(rand.NewPCG(1, 2))
 				ps := makeParams(rng, c.specs)
-				ref := newRef(cfg, factored, ps)
+				ref := newRef(t, cfg, factored, ps)
 				opt := mustNew(t, cfg, factored)
 				for step := 1; step <= c.steps; step++ {
 					scale := c.gradScale
@@ -115,7 +122,7 @@ func TestAgainstReference(t *testing.T) {
 						scale = 0
 					}
 					gs := fillGrads(rng, ps, scale)
-					ref.step(gs)
+					refStep(t, ref, gs)
 					if err := opt.Step(ps); err != nil {
 						t.Fatal(err)
 					}
@@ -124,7 +131,7 @@ func TestAgainstReference(t *testing.T) {
 					t.Errorf("Steps() = %d, want %d", opt.Steps(), c.steps)
 				}
 				for i, p := range ps {
-					if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+					if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
 						t.Errorf("%s θ: %v", p.Name, err)
 					}
 					if c.noFisher {
@@ -134,7 +141,7 @@ func TestAgainstReference(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if err := closeTo(f, ref.fisher(i), 2e-5); err != nil {
+					if err := closeTo(f, ref.Fisher(ref.Tensors[i]), 2e-5); err != nil {
 						t.Errorf("%s f: %v", p.Name, err)
 					}
 				}
@@ -159,7 +166,7 @@ func mustNew(t testing.TB, cfg fadam.Config, factored bool) *fadam.Optimizer {
 }
 
 // TestHandComputed checks one step against numbers worked out by hand: t = 1, one element,
-// g = 2, θ = 1: f = 4, ε̂ = min(1e-8, 0.01·2) = 1e-8, d = 2 + 1e-8, ḡ = g/d ≈ 1 (RMS < c = 1,
+// g = 2, θ = 1: f = 4, ε̂ = min(1e-8, 0.01·2) = 1e-8, d = 2 + 1e-8, ḡ = g/d ≈ 1 (rms < c = 1,
 // no clip), m = 0.1·ḡ, ḡ_w = 1/d ≈ 0.5, θ = 1 − 0.1·(m + 0.5·ḡ_w).
 func TestHandComputed(t *testing.T) {
 	cfg := fadam.Defaults()
@@ -228,7 +235,7 @@ func TestParamOptions(t *testing.T) {
 	for _, factored := range []bool{false, true} {
 		rng := rand.New(rand.NewPCG(8, 9))
 		ps := makeParams(rng, mixedSpecs)
-		ref := newRef(cfg, factored, ps)
+		ref := newRef(t, cfg, factored, ps)
 		opt := mustNew(t, cfg, factored)
 		// An explicit option beats the rule; the rule covers the rest.
 		if err := opt.SetParamOptions("w", fadam.ParamOptions{LRScale: 0.5}); err != nil {
@@ -237,18 +244,18 @@ func TestParamOptions(t *testing.T) {
 		opt.SetParamOptionsFunc(func(name string, shape []int) fadam.ParamOptions {
 			return fadam.ParamOptions{NoWeightDecay: len(shape) <= 1 || name == "w"}
 		})
-		ref.ts[0].lrS = 0.5
-		ref.ts[1].wd, ref.ts[2].wd = 0, 0
+		ref.Tensors[0].LRScale = 0.5
+		ref.Tensors[1].WeightDecay, ref.Tensors[2].WeightDecay = 0, 0
 		for range 3 {
-			ref.step(fillGrads(rng, ps, 1))
+			refStep(t, ref, fillGrads(rng, ps, 1))
 			if err := opt.Step(ps); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// LR changes between steps.
 		opt.SetLR(0.01)
-		ref.cfg.LR = 0.01
-		ref.step(fillGrads(rng, ps, 1))
+		ref.Config.LR = 0.01
+		refStep(t, ref, fillGrads(rng, ps, 1))
 		if err := opt.Step(ps); err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +263,7 @@ func TestParamOptions(t *testing.T) {
 			t.Errorf("LR() = %v", opt.LR())
 		}
 		for i, p := range ps {
-			if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+			if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
 				t.Errorf("factored=%v %s: %v", factored, p.Name, err)
 			}
 		}
@@ -297,6 +304,9 @@ func TestInvalidConfig(t *testing.T) {
 		{"eps2<0", func(c *fadam.Config) { c.Eps2 = -0.01 }},
 		{"wd<0", func(c *fadam.Config) { c.WeightDecay = -1 }},
 		{"variant", func(c *fadam.Config) { c.Variant = 7 }},
+		{"variant<0", func(c *fadam.Config) { c.Variant = -1 }},
+		{"max-grad-norm<0", func(c *fadam.Config) { c.MaxGradNorm = -1 }},
+		{"max-grad-norm NaN", func(c *fadam.Config) { c.MaxGradNorm = nan }},
 	}
 	for _, c := range cases {
 		cfg := fadam.Defaults()
@@ -376,10 +386,11 @@ func TestBadInputLeavesEverythingUntouched(t *testing.T) {
 						}
 					}
 					fillGrads(rng, ps, 1)
+					// The state before c.opt: WriteTo refuses an invalid configuration.
+					before, st, steps := cloneParams(ps), state(t, opt), opt.Steps()
 					if c.opt != nil {
 						c.opt(opt)
 					}
-					before, st, steps := cloneParams(ps), state(t, opt), opt.Steps()
 					bad := cloneParams(ps)
 					if c.mod != nil {
 						bad = c.mod(bad)
@@ -398,13 +409,13 @@ func TestBadInputLeavesEverythingUntouched(t *testing.T) {
 					if opt.Steps() != steps {
 						t.Errorf("step count changed")
 					}
-					if !bytes.Equal(state(t, opt), st) {
-						t.Errorf("optimizer state changed")
-					}
 					// The optimizer still works with good input.
 					if c.opt != nil {
 						opt.SetLR(1e-3)
 						opt.SetParamOptionsFunc(nil)
+					}
+					if !bytes.Equal(state(t, opt), st) {
+						t.Errorf("optimizer state changed")
 					}
 					if err := opt.Step(ps); err != nil {
 						t.Errorf("good step after error: %v", err)
@@ -427,7 +438,7 @@ func TestNamedInError(t *testing.T) {
 func TestFiniteForExtremeGradients(t *testing.T) {
 	for _, mag := range []float64{0, 1e-45, 1e-30, 1e-12, 1, 1e15, 1e19, 3e38} {
 		for _, factored := range []bool{false, true} {
-			for _, variant := range []fadam.Variant{fadam.Paper, fadam.PyTorchReference} {
+			for _, variant := range []fadam.Variant{fadam.Paper, fadam.PyTorchReference, fadam.LaterEps} {
 				cfg := fadam.Defaults()
 				cfg.Variant = variant
 				cfg.LR, cfg.WeightDecay = 0.1, 0.1
@@ -482,6 +493,136 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		for i := range a {
 			if !slices.Equal(a[i].Value, b[i].Value) {
 				t.Errorf("factored=%v %s: GOMAXPROCS 1 and 8 differ", factored, a[i].Name)
+			}
+		}
+	}
+}
+
+// optionsOn turns on every per-step option for the tests below: global-norm clipping that
+// clips, per-parameter λ and LR scale by rule and by name, and the LaterEps variant (which
+// the baselines ignore).
+func optionsOn(t testing.TB, alg fadam.Algorithm) *fadam.Optimizer {
+	t.Helper()
+	cfg := fadam.DefaultsFor(alg)
+	cfg.LR, cfg.MaxGradNorm, cfg.Variant = 0.01, 0.5, fadam.LaterEps
+	o, err := alg.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.SetParamOptionsFunc(func(_ string, shape []int) fadam.ParamOptions {
+		if len(shape) <= 1 {
+			return fadam.ParamOptions{}.WithWeightDecay(0)
+		}
+		return fadam.ParamOptions{LRScale: 0.5}
+	})
+	if err := o.SetParamOptions("big", fadam.ParamOptions{LRScale: 2}.WithWeightDecay(0.05)); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+var optionSpecs = []spec{{"big", []int{100, 700}}, {"wide", []int{2, 3000}}, {"v", []int{40001}}, {"s", nil}}
+
+// TestDeterministicWithOptions: with clipping and per-parameter options on, every algorithm
+// gives bit-identical values (and the same reported norm) for GOMAXPROCS 1 and 8.
+func TestDeterministicWithOptions(t *testing.T) {
+	run := func(procs int, alg fadam.Algorithm) ([]fadam.Param, float64) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		rng := rand.New(rand.NewPCG(21, 22))
+		ps := makeParams(rng, optionSpecs)
+		opt := optionsOn(t, alg)
+		for range 3 {
+			fillGrads(rng, ps, 1)
+			if err := opt.Step(ps); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if opt.LastGradNorm() <= opt.Config().MaxGradNorm {
+			t.Fatalf("norm %v: the test does not clip", opt.LastGradNorm())
+		}
+		return ps, opt.LastGradNorm()
+	}
+	for _, alg := range fadam.Algorithms {
+		a, na := run(1, alg)
+		b, nb := run(8, alg)
+		if na != nb {
+			t.Errorf("%s: LastGradNorm %v with GOMAXPROCS 1, %v with 8", alg, na, nb)
+		}
+		for i := range a {
+			if !slices.Equal(a[i].Value, b[i].Value) || !slices.Equal(a[i].Grad, b[i].Grad) {
+				t.Errorf("%s %s: GOMAXPROCS 1 and 8 differ", alg, a[i].Name)
+			}
+		}
+	}
+}
+
+// TestStepDoesNotAllocate: after the first step (which registers the parameters), Step
+// allocates nothing, with clipping and per-parameter options on.
+func TestStepDoesNotAllocate(t *testing.T) {
+	for _, alg := range fadam.Algorithms {
+		for _, procs := range []int{1, 2} {
+			func() {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				rng := rand.New(rand.NewPCG(5, 6))
+				ps := makeParams(rng, optionSpecs)
+				opt := optionsOn(t, alg)
+				fillGrads(rng, ps, 1)
+				if err := opt.Step(ps); err != nil {
+					t.Fatal(err)
+				}
+				allocs := testing.AllocsPerRun(5, func() {
+					for _, p := range ps { // N(0, 1): clips at every step
+						for j := range p.Grad {
+							p.Grad[j] = float32(rng.NormFloat64())
+						}
+					}
+					if err := opt.Step(ps); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("%s GOMAXPROCS=%d: Step allocates %v times per call", alg, procs, allocs)
+				}
+			}()
+		}
+	}
+}
+
+// TestZeroGradientTensors: tensors whose gradient is zero throughout (f = 0 and ε̂ = 0, so
+// d = 0: the zero-denominator rule), or zero at one later step (ε̂ = 0 but f > 0), against the
+// reference, for every variant. With LaterEps ε̂ = ε·min(1, rms(g)) is 0 exactly when the
+// tensor's gradient is.
+func TestZeroGradientTensors(t *testing.T) {
+	specs := []spec{{"live", []int{4, 6}}, {"dead", []int{4, 6}}, {"dead-v", []int{7}}, {"pause", []int{3, 5}}}
+	for _, variant := range []fadam.Variant{fadam.Paper, fadam.PyTorchReference, fadam.LaterEps} {
+		for _, factored := range []bool{false, true} {
+			cfg := fadam.Defaults()
+			cfg.LR, cfg.WeightDecay, cfg.Variant = 0.05, 0.1, variant
+			rng := rand.New(rand.NewPCG(51, 52))
+			ps := makeParams(rng, specs)
+			deadBefore := slices.Clone(ps[1].Value)
+			ref := newRef(t, cfg, factored, ps)
+			opt := mustNew(t, cfg, factored)
+			for step := 1; step <= 4; step++ {
+				gs := fillGrads(rng, ps, 1)
+				clear(gs[1])
+				clear(gs[2])
+				if step == 2 {
+					clear(gs[3])
+				}
+				refStep(t, ref, gs)
+				if err := opt.Step(ps); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, p := range ps {
+				if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
+					t.Errorf("variant %d factored=%v %s: %v", variant, factored, p.Name, err)
+				}
+			}
+			// PyTorchReference's ε̂ = ε·max(1, rms(g)) ≥ ε keeps d > 0: there, weight decay moves it.
+			if variant != fadam.PyTorchReference && !slices.Equal(ps[1].Value, deadBefore) {
+				t.Errorf("variant %d factored=%v: a tensor with no Fisher information moved", variant, factored)
 			}
 		}
 	}

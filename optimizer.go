@@ -1,168 +1,209 @@
 package fadam
 
 import (
+	"fmt"
 	"io"
-
-	"github.com/fadam-go/fadam/internal/engine"
 )
 
-// Errors returned by the optimizers of this module (wrapped with details; test with errors.Is).
-var (
-	// ErrInvalidConfig reports a hyperparameter out of range (β outside [0, 1), negative or
-	// non-finite LR, ρ ≤ 0, c ≤ 0, negative ε, ε₂ or λ, an unknown Variant, a negative LRScale).
-	ErrInvalidConfig = engine.ErrInvalidConfig
-	// ErrInvalidParam reports a malformed parameter: empty or duplicate name, a shape that
-	// disagrees with len(Value) or len(Grad), Value and Grad sharing memory, no parameters.
-	ErrInvalidParam = engine.ErrInvalidParam
-	// ErrParamSetChanged reports parameters whose names, shapes or order differ from the
-	// previous step's (or from a loaded checkpoint's).
-	ErrParamSetChanged = engine.ErrParamSetChanged
-	// ErrNonFinite reports a NaN or ±Inf in a gradient.
-	ErrNonFinite = engine.ErrNonFinite
-	// ErrUnknownParam reports a parameter name the optimizer does not know.
-	ErrUnknownParam = engine.ErrUnknownParam
-	// ErrCheckpoint reports a checkpoint that cannot be loaded: corrupt, truncated, of another
-	// algorithm or format version, or not matching the parameters.
-	ErrCheckpoint = engine.ErrCheckpoint
-)
-
-// ParamOptions are per-parameter settings. The zero value means "as configured".
+// ParamOptions are per-parameter settings, PyTorch's param groups: set them by name with
+// [Optimizer.SetParamOptions] or by rule with [Optimizer.SetParamOptionsFunc], before the first
+// Step or between steps (they are read at every Step, so they can follow a schedule). The zero
+// value means "as configured": the optimizer's learning rate and weight decay.
+//
+// Options are plain values (comparable, no pointers), so a rule can return them without
+// allocating; "no weight-decay value of its own" and "weight decay 0" are told apart by
+// HasWeightDecay. [ParamOptions.WithWeightDecay] sets both fields.
 type ParamOptions struct {
-	// NoWeightDecay excludes the parameter from weight decay (biases, normalisation gains).
+	// NoWeightDecay excludes the parameter from weight decay (biases, normalisation gains). It is
+	// the older spelling of WithWeightDecay(0) and means exactly λ = 0 for this parameter; it
+	// cannot be combined with a non-zero WeightDecay.
 	NoWeightDecay bool
-	// LRScale multiplies the learning rate for this parameter; 0 means 1. Must be ≥ 0.
+	// LRScale multiplies the learning rate for this parameter; 0 means 1. Must be finite and
+	// ≥ 0, and LR × LRScale must be finite.
 	LRScale float64
+	// WeightDecay is the parameter's own λ, used instead of the optimizer's Config.WeightDecay
+	// (PyTorch's param-group semantics: it replaces the optimizer's value, it does not multiply
+	// it) when HasWeightDecay is set. Must be finite and ≥ 0. For Adafactor it is Algorithm 4's λ,
+	// not scaled by the learning rate; for the others it is scaled by LR × LRScale.
+	WeightDecay float64
+	// HasWeightDecay marks WeightDecay as this parameter's value; without it the optimizer's λ
+	// applies and WeightDecay must be 0 (a non-zero WeightDecay without HasWeightDecay is
+	// rejected rather than silently ignored).
+	HasWeightDecay bool
 }
 
-// Optimizer is FAdam (Algorithm 1) or FAdafactor (Algorithm 2), built by New or NewFactored.
-// The first Step registers the parameter set (names, shapes, order); later steps must pass the
-// same set. An Optimizer is not safe for concurrent use.
-type Optimizer struct {
-	e *engine.Engine
+// optimizerOf validates cfg for alg and returns a fresh optimizer.
+func optimizerOf(alg *algorithm, cfg Config) (*Optimizer, error) {
+	if err := cfg.Validate(alg.name); err != nil {
+		return nil, fmt.Errorf("%s: %w", alg.name, err)
+	}
+	return &Optimizer{alg: alg, cfg: cfg, opts: map[string]ParamOptions{}}, nil
 }
 
-// engineConfig converts a Config for the shared engine.
-func engineConfig(c Config) engine.Config {
-	return engine.Config{LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Eps2: c.Eps2, Clip: c.Clip,
-		WeightDecay: c.WeightDecay, Rho: c.Rho, Variant: int(c.Variant), Maximize: c.Maximize}
+// New returns a FAdam optimizer (Algorithm 1). It reports ErrInvalidConfig for bad
+// hyperparameters.
+func New(cfg Config) (*Optimizer, error) { return optimizerOf(fadamAlgorithm, cfg) }
+
+// NewFactored returns a FAdafactor optimizer (Algorithm 2): tensors of rank ≥ 2 keep a factored
+// Fisher estimate per leading index over their trailing n×m dimensions; rank 0 and 1 tensors,
+// and tensors without elements, are handled exactly as by FAdam.
+func NewFactored(cfg Config) (*Optimizer, error) { return optimizerOf(fadafactorAlgorithm, cfg) }
+
+// New returns the optimizer of algorithm a with cfg.
+func (a Algorithm) New(cfg Config) (*Optimizer, error) {
+	for _, alg := range []*algorithm{fadamAlgorithm, fadafactorAlgorithm, adamAlgorithm, adafactorAlgorithm} {
+		if alg.name == a {
+			return optimizerOf(alg, cfg)
+		}
+	}
+	return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalidConfig, string(a))
 }
 
-func publicConfig(c engine.Config) Config {
-	return Config{LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Eps2: c.Eps2, Clip: c.Clip,
-		WeightDecay: c.WeightDecay, Rho: c.Rho, Variant: Variant(c.Variant), Maximize: c.Maximize}
-}
-
-var fadamAlgorithm = &engine.Algorithm{
-	Name:     "fadam",
-	Passes:   3,
-	Validate: engine.RequirePositiveRhoClip,
-	NewKernel: func(shape []int, n int, cfg *engine.Config) engine.Kernel {
+var fadamAlgorithm = &algorithm{
+	name: AlgorithmFAdam,
+	newKernel: func(shape []int, n int, cfg *Config) kernel {
 		return newFAdamKernel(n)
 	},
 }
 
-var fadafactorAlgorithm = &engine.Algorithm{
-	Name:     "fadafactor",
-	Passes:   3,
-	Validate: engine.RequirePositiveRhoClip,
-	NewKernel: func(shape []int, n int, cfg *engine.Config) engine.Kernel {
-		if len(shape) >= 2 {
+var fadafactorAlgorithm = &algorithm{
+	name: AlgorithmFAdafactor,
+	newKernel: func(shape []int, n int, cfg *Config) kernel {
+		if factorable(shape, n) {
 			return newFAdafactorKernel(shape, n)
 		}
 		return newFAdamKernel(n)
 	},
 }
 
-// New returns a FAdam optimizer (Algorithm 1). It reports ErrInvalidConfig for bad
-// hyperparameters.
-func New(cfg Config) (*Optimizer, error) {
-	e, err := engine.New(fadamAlgorithm, engineConfig(cfg))
-	if err != nil {
-		return nil, err
-	}
-	return &Optimizer{e}, nil
-}
+// Name is the algorithm's name: "fadam", "fadafactor", "adam" or "adafactor".
+func (o *Optimizer) Name() string { return string(o.alg.name) }
 
-// NewFactored returns a FAdafactor optimizer (Algorithm 2): tensors of rank ≥ 2 keep a factored
-// Fisher estimate per leading index over their trailing n×m dimensions; rank 0 and 1 tensors
-// are handled exactly as by FAdam.
-func NewFactored(cfg Config) (*Optimizer, error) {
-	e, err := engine.New(fadafactorAlgorithm, engineConfig(cfg))
-	if err != nil {
-		return nil, err
-	}
-	return &Optimizer{e}, nil
-}
-
-// Step applies one update to every parameter's Value from its Grad. The parameter set must be
-// the same (names, shapes, order) at every step. On error nothing has changed: no Value, no
-// state, not the step count.
-func (o *Optimizer) Step(params []Param) error {
-	return o.e.Step(len(params), func(i int) engine.Param { return engine.Param(params[i]) })
-}
-
-// Name is "fadam" or "fadafactor".
-func (o *Optimizer) Name() string { return o.e.Name() }
+// Algorithm is the optimizer's algorithm.
+func (o *Optimizer) Algorithm() Algorithm { return o.alg.name }
 
 // Config returns the hyperparameters, with the current learning rate.
-func (o *Optimizer) Config() Config { return publicConfig(o.e.Config()) }
+func (o *Optimizer) Config() Config { return o.cfg }
 
 // SetLR sets the learning rate of the following steps (for schedules). An invalid value
 // (negative, NaN, ±Inf) makes the next Step fail with ErrInvalidConfig.
-func (o *Optimizer) SetLR(lr float64) { o.e.SetLR(lr) }
+func (o *Optimizer) SetLR(lr float64) { o.cfg.LR = lr }
 
 // LR is the current learning rate.
-func (o *Optimizer) LR() float64 { return o.e.LR() }
+func (o *Optimizer) LR() float64 { return o.cfg.LR }
 
 // Steps is the number of steps taken (the paper's t after the last step).
-func (o *Optimizer) Steps() int64 { return o.e.Steps() }
+func (o *Optimizer) Steps() int64 { return o.step }
 
-// SetParamOptions sets the options of the named parameter. It may be called before the first
-// Step; afterwards the name must be a registered parameter. Explicit options take precedence
-// over SetParamOptionsFunc.
+// SetParamOptions sets the options of the named parameter, replacing any it had. It may be
+// called before the first Step; afterwards the name must be a registered parameter. Explicit
+// options take precedence over SetParamOptionsFunc's rule (ClearParamOptions removes them).
+// Invalid options (see [ParamOptions]) are an error that changes nothing.
 func (o *Optimizer) SetParamOptions(name string, opts ParamOptions) error {
-	return o.e.SetParamOptions(name, engine.ParamOptions(opts))
+	if err := checkName(name); err != nil {
+		return fmt.Errorf("%s: %w", o.alg.name, err)
+	}
+	if err := validOptions(name, opts, o.cfg.LR); err != nil {
+		return fmt.Errorf("%s: %w", o.alg.name, err)
+	}
+	if o.tensors != nil && o.find(name) < 0 {
+		return fmt.Errorf("%s: %w %q", o.alg.name, ErrUnknownParam, name)
+	}
+	o.opts[name] = opts
+	return nil
 }
 
 // SetParamOptionsFunc sets a rule giving the options of every parameter that has no explicit
-// options, for example no weight decay for tensors of rank ≤ 1. It is consulted at every Step.
+// options, for example no weight decay for tensors of rank ≤ 1. It is consulted at every Step
+// (and by Save); nil removes the rule. Options it returns are validated at every Step: invalid
+// ones make Step fail with ErrInvalidConfig.
 func (o *Optimizer) SetParamOptionsFunc(rule func(name string, shape []int) ParamOptions) {
-	if rule == nil {
-		o.e.SetParamOptionsFunc(nil)
-		return
+	o.optsFunc = rule
+}
+
+// ParamOptions returns the options in effect for a parameter: its explicit options, else the
+// rule's, else the zero value.
+func (o *Optimizer) ParamOptions(name string, shape []int) ParamOptions {
+	if opts, ok := o.opts[name]; ok {
+		return opts
 	}
-	o.e.SetParamOptionsFunc(func(name string, shape []int) engine.ParamOptions {
-		return engine.ParamOptions(rule(name, shape))
-	})
+	if o.optsFunc != nil {
+		return o.optsFunc(name, shape)
+	}
+	return ParamOptions{}
+}
+
+func (o *Optimizer) find(name string) int {
+	for i, t := range o.tensors {
+		if t.name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // Fisher returns a copy of the named parameter's diagonal empirical Fisher estimate f (for
-// FAdafactor's factored tensors the reconstruction R_i C_j / Σ_i R_i), for uses such as elastic
-// weight consolidation. Values beyond float32's range saturate at math.MaxFloat32. Before the
-// first step it is the initial value: 1, or 1/n for a factored n×m tensor (R = 1, C = 1).
-func (o *Optimizer) Fisher(name string) ([]float32, error) { return o.e.Fisher(name) }
+// FAdafactor's factored tensors the reconstruction R_i C_j / Σ_i R_i; for Adam the bias-corrected
+// v̂; for Adafactor its f), for uses such as elastic weight consolidation. Values beyond
+// float32's range saturate at math.MaxFloat32. Before the first step it is the initial value: 1,
+// or 1/n for a factored n×m tensor (R = 1, C = 1).
+func (o *Optimizer) Fisher(name string) ([]float32, error) {
+	i := o.find(name)
+	if i < 0 {
+		return nil, fmt.Errorf("%s: %w %q (the parameter set is known after the first Step or Load)", o.alg.name, ErrUnknownParam, name)
+	}
+	return o.tensors[i].k.fisher(o.step), nil
+}
 
 // StateBytes is the memory held as optimizer state for the registered parameters: 8 bytes per
-// parameter for FAdam, about 4 for FAdafactor on matrices.
-func (o *Optimizer) StateBytes() int64 { return o.e.StateBytes() }
+// parameter for FAdam and Adam, about 4 for FAdafactor and Adafactor on matrices.
+func (o *Optimizer) StateBytes() int64 {
+	var b int64
+	for _, t := range o.tensors {
+		for _, s := range t.k.state() {
+			b += 4 * int64(len(s.data))
+		}
+	}
+	return b
+}
 
 // TrafficBytes is the memory traffic one Step needs over the registered parameters as
-// implemented (DESIGN.md §3), for bandwidth figures: about 44 bytes per parameter for FAdam.
-func (o *Optimizer) TrafficBytes() int64 { return o.e.TrafficBytes() }
+// implemented, for bandwidth figures: about 44 bytes per parameter for FAdam (docs/optimizer.md
+// explains the passes).
+func (o *Optimizer) TrafficBytes() int64 {
+	var b int64
+	for _, t := range o.tensors {
+		b += t.k.traffic()
+	}
+	return b
+}
+
+// NumParams is the number of scalar parameters registered.
+func (o *Optimizer) NumParams() int64 {
+	var n int64
+	for _, t := range o.tensors {
+		n += int64(t.n)
+	}
+	return n
+}
 
 // Save writes the whole optimizer state (algorithm, format version, step count, configuration,
-// per-parameter options, m and the Fisher estimates) to path in the safetensors format,
-// atomically (temporary file, sync, rename).
-func (o *Optimizer) Save(path string) error { return o.e.Save(path) }
+// per-parameter options, m and the Fisher estimates) to path in the safetensors format, with a
+// checksum of the whole file, atomically (temporary file, sync, rename; a killed Save's stale
+// temporary is removed by the next Save to path). It never writes a file Load would refuse:
+// after SetLR(-1), for instance, it returns ErrInvalidConfig, writes nothing and leaves an
+// existing file as it was. The format is described in the repository's docs/checkpoints.md.
+func (o *Optimizer) Save(path string) error { return o.save(path) }
 
 // Load restores the state saved by Save: configuration, options, step count and every state
 // tensor. If the optimizer already knows its parameters, the checkpoint's names and shapes
 // must match them; otherwise they are registered from the checkpoint. On any error (corrupt or
-// truncated file, another algorithm, a mismatch) the optimizer is unchanged.
-func (o *Optimizer) Load(path string) error { return o.e.Load(path) }
+// truncated file, another algorithm, a mismatch) the optimizer is unchanged. It reads only
+// regular files and allocates no more than the file holds.
+func (o *Optimizer) Load(path string) error { return o.load(path) }
 
 // WriteTo writes the checkpoint that Save would write to w.
-func (o *Optimizer) WriteTo(w io.Writer) (int64, error) { return o.e.WriteTo(w) }
+func (o *Optimizer) WriteTo(w io.Writer) (int64, error) { return o.writeTo(w) }
 
 // Unmarshal is Load from the bytes of a checkpoint.
-func (o *Optimizer) Unmarshal(data []byte) error { return o.e.Unmarshal(data) }
+func (o *Optimizer) Unmarshal(data []byte) error { return o.unmarshal(data) }

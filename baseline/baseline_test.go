@@ -11,143 +11,35 @@ import (
 
 	"github.com/fadam-go/fadam"
 	"github.com/fadam-go/fadam/baseline"
+	"github.com/fadam-go/fadam/reference"
 )
 
-// Literal float64 implementations of PyTorch's AdamW (+ Algorithm 3's clip) and of Algorithm 4,
-// the references the float32 optimizers are checked against.
-
-type refTensor struct {
-	shape       []int
-	theta, m, v []float64
-	R, C        [][]float64
-}
-
-type reference struct {
-	cfg       fadam.Config
-	adafactor bool
-	t         int
-	ts        []*refTensor
-}
-
-func dims(shape []int) (lead, n, m int) {
-	lead = 1
-	for _, d := range shape[:len(shape)-2] {
-		lead *= d
+// newReference returns the float64 reference (package reference) of Adam or Adafactor for ps.
+func newReference(t testing.TB, cfg fadam.Config, adafactor bool, ps []fadam.Param) *reference.Optimizer {
+	t.Helper()
+	alg := fadam.AlgorithmAdam
+	if adafactor {
+		alg = fadam.AlgorithmAdafactor
 	}
-	return lead, shape[len(shape)-2], shape[len(shape)-1]
-}
-
-func rms(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v * v
-	}
-	return math.Sqrt(s / float64(len(x)))
-}
-
-func newReference(cfg fadam.Config, adafactor bool, ps []fadam.Param) *reference {
-	r := &reference{cfg: cfg, adafactor: adafactor}
-	for _, p := range ps {
-		t := &refTensor{shape: p.Shape, m: make([]float64, len(p.Value)), v: make([]float64, len(p.Value))}
-		for _, x := range p.Value {
-			t.theta = append(t.theta, float64(x))
-		}
-		if adafactor && len(p.Shape) >= 2 {
-			lead, n, m := dims(p.Shape)
-			for range lead {
-				t.R = append(t.R, make([]float64, n))
-				t.C = append(t.C, make([]float64, m))
-			}
-		}
-		r.ts = append(r.ts, t)
+	r, err := reference.New(alg, cfg, ps)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return r
 }
 
-func (r *reference) step(grads [][]float32) {
-	r.t++
-	c, t := r.cfg, float64(r.t)
-	for ti, tn := range r.ts {
-		g := make([]float64, len(grads[ti]))
-		for i, x := range grads[ti] {
-			g[i] = float64(x)
-			if c.Maximize {
-				g[i] = -g[i]
-			}
+// refStep steps the reference with float32 gradients.
+func refStep(t testing.TB, r *reference.Optimizer, grads [][]float32) {
+	t.Helper()
+	g64 := make([][]float64, len(grads))
+	for i, g := range grads {
+		g64[i] = make([]float64, len(g))
+		for j, v := range g {
+			g64[i][j] = float64(v)
 		}
-		if !r.adafactor {
-			u := make([]float64, len(g))
-			for i := range g {
-				tn.m[i] = c.Beta1*tn.m[i] + (1-c.Beta1)*g[i]
-				tn.v[i] = c.Beta2*tn.v[i] + (1-c.Beta2)*g[i]*g[i]
-				mhat := tn.m[i] / (1 - math.Pow(c.Beta1, t))
-				vhat := tn.v[i] / (1 - math.Pow(c.Beta2, t))
-				if d := math.Sqrt(vhat) + c.Eps; d != 0 {
-					u[i] = mhat / d
-				}
-			}
-			div := 1.0
-			if c.Clip > 0 {
-				div = math.Max(1, rms(u)/c.Clip)
-			}
-			for i := range g {
-				tn.theta[i] -= c.LR * (u[i]/div + c.WeightDecay*tn.theta[i])
-			}
-			continue
-		}
-		b2 := c.Beta2 * (1 - math.Pow(c.Beta2, t-1)) / (1 - math.Pow(c.Beta2, t)) // line 6
-		f := make([]float64, len(g))
-		if tn.R == nil {
-			for i := range g {
-				tn.v[i] = b2*tn.v[i] + (1-b2)*(g[i]*g[i]+c.Eps)
-				f[i] = tn.v[i]
-			}
-		} else {
-			lead, n, m := dims(tn.shape)
-			for l := range lead {
-				for i := range n { // line 7
-					s := 0.0
-					for j := range m {
-						x := g[(l*n+i)*m+j]
-						s += x*x + c.Eps
-					}
-					tn.R[l][i] = b2*tn.R[l][i] + (1-b2)*s
-				}
-				for j := range m { // line 8
-					s := 0.0
-					for i := range n {
-						x := g[(l*n+i)*m+j]
-						s += x*x + c.Eps
-					}
-					tn.C[l][j] = b2*tn.C[l][j] + (1-b2)*s
-				}
-				sumR := 0.0
-				for _, x := range tn.R[l] {
-					sumR += x
-				}
-				for i := range n { // line 9
-					for j := range m {
-						if sumR > 0 {
-							f[(l*n+i)*m+j] = tn.R[l][i] * tn.C[l][j] / sumR
-						}
-					}
-				}
-			}
-		}
-		gbar := make([]float64, len(g))
-		for i := range g {
-			if f[i] != 0 {
-				gbar[i] = g[i] / math.Sqrt(f[i]) // line 10
-			}
-		}
-		div := 1.0
-		if c.Clip > 0 {
-			div = math.Max(1, rms(gbar)/c.Clip) // line 11
-		}
-		for i := range g {
-			tn.m[i] = c.Beta1*tn.m[i] + (1-c.Beta1)*c.LR*gbar[i]/div // line 12
-			tn.theta[i] -= tn.m[i] + c.WeightDecay*tn.theta[i]       // line 13
-		}
+	}
+	if err := r.Step(g64); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -210,7 +102,7 @@ func fillGrads(rng *rand.Rand, ps []fadam.Param, scale float64) [][]float32 {
 }
 
 func closeTo(got []float32, want []float64, tol float64) error {
-	r := rms(want)
+	r := reference.RMS(want)
 	for i := range want {
 		g := float64(got[i])
 		if math.IsNaN(g) || math.IsInf(g, 0) {
@@ -254,24 +146,85 @@ func TestAgainstReference(t *testing.T) {
 				c.cfg(&cfg)
 				rng := rand.New(rand.NewPCG(1, 2))
 				ps := makeParams(rng, mixedSpecs)
-				ref := newReference(cfg, adafactor, ps)
+				ref := newReference(t, cfg, adafactor, ps)
 				opt := build(t, adafactor, cfg)
 				for s := 1; s <= c.steps; s++ {
 					scale := c.gradScale
 					if c.zeroFirst && s == 1 {
 						scale = 0
 					}
-					ref.step(fillGrads(rng, ps, scale))
+					refStep(t, ref, fillGrads(rng, ps, scale))
 					if err := opt.Step(ps); err != nil {
 						t.Fatal(err)
 					}
 				}
 				for i, p := range ps {
-					if err := closeTo(p.Value, ref.ts[i].theta, 2e-5); err != nil {
+					if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
 						t.Errorf("%s θ: %v", p.Name, err)
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestParamOptionsAgainstReference: per-parameter λ (replacing the optimizer's; for Adafactor
+// not scaled by η) and LR scale, by name and by rule, changed between steps with the global λ
+// and η, against the float64 references.
+func TestParamOptionsAgainstReference(t *testing.T) {
+	type want struct{ lrS, wd float64 }
+	rule := func(_ string, shape []int) fadam.ParamOptions {
+		if len(shape) <= 1 {
+			return fadam.ParamOptions{NoWeightDecay: true}
+		}
+		return fadam.ParamOptions{LRScale: 0.5}
+	}
+	steps := []struct {
+		lr, wd float64
+		set    map[string]fadam.ParamOptions
+		want   map[string]want // unlisted: rule's LRScale 0.5 and the global λ
+	}{
+		{0.05, 0.1, map[string]fadam.ParamOptions{"w": fadam.ParamOptions{LRScale: 2}.WithWeightDecay(0.7)},
+			map[string]want{"w": {2, 0.7}, "b": {1, 0}, "s": {1, 0}}},
+		{0.03, 0.3, nil, map[string]want{"w": {2, 0.7}, "b": {1, 0}, "s": {1, 0}}},
+		{0.02, 0.05, map[string]fadam.ParamOptions{"w": fadam.ParamOptions{}.WithWeightDecay(0), "b": fadam.ParamOptions{LRScale: 3}.WithWeightDecay(0.2)},
+			map[string]want{"w": {1, 0}, "b": {3, 0.2}, "s": {1, 0}}},
+	}
+	for _, adafactor := range []bool{false, true} {
+		cfg := fadam.Defaults()
+		if adafactor {
+			cfg = baseline.AdafactorDefaults()
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		ps := makeParams(rng, mixedSpecs)
+		ref := newReference(t, cfg, adafactor, ps)
+		opt := build(t, adafactor, cfg).(*fadam.Optimizer)
+		opt.SetParamOptionsFunc(rule)
+		for k, s := range steps {
+			opt.SetLR(s.lr)
+			opt.SetWeightDecay(s.wd)
+			for name, o := range s.set {
+				if err := opt.SetParamOptions(name, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ref.Config.LR = s.lr
+			for i, p := range ps {
+				w, ok := s.want[p.Name]
+				if !ok {
+					w = want{0.5, s.wd}
+				}
+				ref.Tensors[i].LRScale, ref.Tensors[i].WeightDecay = w.lrS, w.wd
+			}
+			refStep(t, ref, fillGrads(rng, ps, 1))
+			if err := opt.Step(ps); err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range ps {
+				if err := closeTo(p.Value, ref.Tensors[i].Theta, 2e-5); err != nil {
+					t.Errorf("adafactor=%v step %d %s: %v", adafactor, k+1, p.Name, err)
+				}
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package fadamgomlx
 import (
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
@@ -13,9 +14,15 @@ import (
 // needs the momentum, the Fisher (full and factored) and the step counter t all restored.
 func TestCheckpointRestoresState(t *testing.T) {
 	const steps, split = 20, 10
-	for _, build := range []func() *Config{FAdam, FAdafactor, Adafactor} {
+	bf16Clipped := func() *Config {
+		return FAdafactor().DType(dtypes.BFloat16).ClipGlobalNorm(0.5).PerVariable(perVariableRule)
+	}
+	for _, build := range []func() *Config{FAdam, FAdafactor, Adafactor, bf16Clipped} {
 		opt := func() optimizers.Interface { return build().LearningRate(0.01).Done() }
 		name := string(build().algorithm)
+		if build().dtype == dtypes.BFloat16 {
+			name += "/bfloat16-state,clip-global-norm,per-variable"
+		}
 		t.Run(name, func(t *testing.T) {
 			init := initialValues(3)
 			grads := gradientSequence(steps, 4)
@@ -38,6 +45,17 @@ func TestCheckpointRestoresState(t *testing.T) {
 			}
 			if got := optimizers.GetGlobalStep(resumed); got != split {
 				t.Fatalf("restored global step %d, want %d", got, split)
+			}
+			if build().perVariable != nil {
+				matrix := resumed.GetVariableByScopeAndName("/model", "matrix")
+				if got, err := build().VariableOptionsOf(resumed, matrix); err != nil || got != asFloat32(testGroups["matrix"]) {
+					t.Fatalf("restored options of matrix %+v, %v", got, err)
+				}
+			}
+			for v := range resumed.IterVariables() {
+				if v.Name() == "matrix_momentum" && v.DType() != build().dtype && build().dtype != dtypes.InvalidDType {
+					t.Fatalf("restored %s has dtype %s", v.ScopeAndName(), v.DType())
+				}
 			}
 			rest := runGoMLX(t, resumed.Reuse(), opt(), init, grads[split:])
 			for s := range rest {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fadam-go/fadam"
 	"github.com/fadam-go/fadam/baseline"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // coreOptimizer is what the test needs of the core optimizers.
@@ -15,15 +16,21 @@ type coreOptimizer interface {
 	SetParamOptionsFunc(rule func(name string, shape []int) fadam.ParamOptions)
 }
 
+// coreGroups are per-parameter options that both this package (PerVariable) and the core
+// optimizers (ParamOptions) express: learning-rate scales and exclusion from weight decay.
+var coreGroups = map[string]fadam.ParamOptions{
+	"vector": {LRScale: 0.5},
+	"matrix": {LRScale: 2, NoWeightDecay: true},
+	"cube":   {LRScale: 0.25},
+}
+
 // TestMatchesCorePackage drives this package and the core optimizers of
 // github.com/fadam-go/fadam (FAdam, FAdafactor) and github.com/fadam-go/fadam/baseline
 // (Adafactor) with the same 25 gradients on rank 0–3 tensors: the values must agree to 1e-5
 // relative after every step.
 func TestMatchesCorePackage(t *testing.T) {
 	const steps = 25
-	base := fadam.Defaults()
-	base.LR = 1e-2
-	base.WeightDecay = 0.05
+	base := testConfig()
 	pytorch := base
 	pytorch.Variant = fadam.PyTorchReference
 	rhoMax := base
@@ -33,6 +40,11 @@ func TestMatchesCorePackage(t *testing.T) {
 	adafactor.LR = 1e-2
 	noClip := adafactor
 	noClip.Clip = 0
+	// The core's LaterEps and MaxGradNorm reach this package through FromConfig.
+	laterEps := base
+	laterEps.Variant, laterEps.Eps = fadam.LaterEps, 1e-3 // ε large enough for ε̂ = ε·min(1, RMS(g)) to matter
+	clipNorm, adafactorClipNorm := base, adafactor
+	clipNorm.MaxGradNorm, adafactorClipNorm.MaxGradNorm = 1, 1 // clips the larger of the gradients
 
 	newFAdam := func(c fadam.Config) (coreOptimizer, error) { return fadam.New(c) }
 	newFAdafactor := func(c fadam.Config) (coreOptimizer, error) { return fadam.NewFactored(c) }
@@ -43,17 +55,26 @@ func TestMatchesCorePackage(t *testing.T) {
 		ours      func() *Config
 		theirs    func(fadam.Config) (coreOptimizer, error)
 		onlyRank2 bool // weight decay only for rank ≥ 2 (ours: WeightDecayMinRank; core: NoWeightDecay)
+		groups    bool // per-variable options (ours: PerVariable; core: ParamOptions), see coreGroups
 	}{
-		{"fadam", base, FAdam, newFAdam, false},
-		{"fadam/pytorch", pytorch, FAdam, newFAdam, false},
-		{"fadam/rho=0.25,maximize", rhoMax, FAdam, newFAdam, false},
-		{"fadam/decay-rank-2", base, FAdam, newFAdam, true},
-		{"fadafactor", base, FAdafactor, newFAdafactor, false},
-		{"fadafactor/pytorch", pytorch, FAdafactor, newFAdafactor, false},
-		{"fadafactor/decay-rank-2", base, FAdafactor, newFAdafactor, true},
-		{"adafactor", adafactor, Adafactor, newAdafactor, false},
-		{"adafactor/no-clip", noClip, Adafactor, newAdafactor, false},
-		{"adafactor/decay-rank-2", adafactor, Adafactor, newAdafactor, true},
+		{"fadam", base, FAdam, newFAdam, false, false},
+		{"fadam/pytorch", pytorch, FAdam, newFAdam, false, false},
+		{"fadam/rho=0.25,maximize", rhoMax, FAdam, newFAdam, false, false},
+		{"fadam/decay-rank-2", base, FAdam, newFAdam, true, false},
+		{"fadafactor", base, FAdafactor, newFAdafactor, false, false},
+		{"fadafactor/pytorch", pytorch, FAdafactor, newFAdafactor, false, false},
+		{"fadafactor/decay-rank-2", base, FAdafactor, newFAdafactor, true, false},
+		{"adafactor", adafactor, Adafactor, newAdafactor, false, false},
+		{"adafactor/no-clip", noClip, Adafactor, newAdafactor, false, false},
+		{"adafactor/decay-rank-2", adafactor, Adafactor, newAdafactor, true, false},
+		{"fadam/per-variable", base, FAdam, newFAdam, false, true},
+		{"fadafactor/per-variable", base, FAdafactor, newFAdafactor, false, true},
+		{"adafactor/per-variable", adafactor, Adafactor, newAdafactor, false, true},
+		{"fadam/later-eps", laterEps, FAdam, newFAdam, false, false},
+		{"fadafactor/later-eps", laterEps, FAdafactor, newFAdafactor, false, false},
+		{"fadam/max-grad-norm", clipNorm, FAdam, newFAdam, false, false},
+		{"fadafactor/max-grad-norm", clipNorm, FAdafactor, newFAdafactor, false, false},
+		{"adafactor/max-grad-norm", adafactorClipNorm, Adafactor, newAdafactor, false, false},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,6 +90,18 @@ func TestMatchesCorePackage(t *testing.T) {
 				core.SetParamOptionsFunc(func(_ string, shape []int) fadam.ParamOptions {
 					return fadam.ParamOptions{NoWeightDecay: len(shape) < 2}
 				})
+			}
+			if tc.groups {
+				ours.PerVariable(func(v *context.Variable, o VariableOptions) VariableOptions {
+					if g, ok := coreGroups[v.Name()]; ok {
+						o.LRScale = g.LRScale
+						if g.NoWeightDecay {
+							o.WeightDecay = 0
+						}
+					}
+					return o
+				})
+				core.SetParamOptionsFunc(func(name string, _ []int) fadam.ParamOptions { return coreGroups[name] })
 			}
 			got := runGoMLX(t, nil, ours.Done(), init, grads)
 

@@ -93,15 +93,46 @@ func initialValues(seed uint64) [][]float32 {
 // given G, and returns the values after every step.
 func runGoMLX(t *testing.T, ctx *context.Context, opt optimizers.Interface, init [][]float32, grads [][][]float32) [][][]float32 {
 	t.Helper()
-	backend := goBackend(t)
+	return runGoMLXSteps(t, ctx, opt, init, grads, nil)
+}
+
+// runGoMLXSteps is runGoMLX, calling afterStep (if not nil) with the context after every step.
+func runGoMLXSteps(t *testing.T, ctx *context.Context, opt optimizers.Interface, init [][]float32, grads [][][]float32,
+	afterStep func(step int, ctx *context.Context)) [][][]float32 {
+	t.Helper()
 	if ctx == nil {
 		ctx = context.New()
 	}
+	exec, vars, err := newTestExec(t, ctx, opt, init)
+	if err != nil {
+		t.Fatalf("NewExec: %v", err)
+	}
+	defer exec.Finalize()
+	out := make([][][]float32, len(grads))
+	for s, step := range grads {
+		if err := execTestStep(exec, step); err != nil {
+			t.Fatalf("step %d: %v", s+1, err)
+		}
+		out[s] = make([][]float32, len(vars))
+		for k, v := range vars {
+			out[s][k] = tensors.MustCopyFlatData[float32](v.MustValue())
+		}
+		if afterStep != nil {
+			afterStep(s+1, ctx)
+		}
+	}
+	return out
+}
+
+// newTestExec creates the test tensors in ctx with values init and returns the step of opt on
+// the loss Σ θ·G, whose arguments are the gradients G.
+func newTestExec(t *testing.T, ctx *context.Context, opt optimizers.Interface, init [][]float32) (*context.Exec, []*context.Variable, error) {
+	t.Helper()
 	vars := make([]*context.Variable, len(testTensors))
 	for k, tt := range testTensors {
 		vars[k] = ctx.In("model").VariableWithValue(tt.name, tensors.FromFlatDataAndDimensions(init[k], tt.shape...))
 	}
-	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, gs []*Node) *Node {
+	exec, err := context.NewExec(goBackend(t), ctx, func(ctx *context.Context, gs []*Node) *Node {
 		g := gs[0].Graph()
 		var loss *Node
 		for k, v := range vars {
@@ -115,68 +146,30 @@ func runGoMLX(t *testing.T, ctx *context.Context, opt optimizers.Interface, init
 		opt.UpdateGraph(ctx, g, loss)
 		return loss
 	})
-	if err != nil {
-		t.Fatalf("NewExec: %v", err)
-	}
-	defer exec.Finalize()
-	out := make([][][]float32, len(grads))
-	for s, step := range grads {
-		args := make([]any, len(step))
-		for k, gr := range step {
-			args[k] = tensors.FromFlatDataAndDimensions(gr, testTensors[k].shape...)
-		}
-		if _, err := exec.Exec(args...); err != nil {
-			t.Fatalf("step %d: %v", s+1, err)
-		}
-		out[s] = make([][]float32, len(vars))
-		for k, v := range vars {
-			out[s][k] = tensors.MustCopyFlatData[float32](v.MustValue())
-		}
-	}
-	return out
+	return exec, vars, err
 }
 
-// reference is an independent float64 implementation of DESIGN.md §2 for the tests: plain loops
-// over flat buffers, one tensor at a time.
-type reference struct {
-	algorithm Algorithm
-	cfg       fadam.Config
-	decay     func(k int) bool
-	t         int
-	m, f      [][]float64
-	rows      [][]float64 // factored: R, …×n
-	cols      [][]float64 // factored: C, …×m
+// execTestStep runs one step of exec (from newTestExec) with the gradients step.
+func execTestStep(exec *context.Exec, step [][]float32) error {
+	args := make([]any, len(step))
+	for k, gr := range step {
+		args[k] = tensors.FromFlatDataAndDimensions(gr, testTensors[k].shape...)
+	}
+	_, err := exec.Exec(args...)
+	return err
 }
 
-func newReference(alg Algorithm, cfg fadam.Config, init [][]float32, decay func(int) bool) *reference {
-	r := &reference{algorithm: alg, cfg: cfg, decay: decay}
-	fisherInit := 1.0
-	if alg == NameAdafactor {
-		fisherInit = 0
-	}
-	fill := func(n int, v float64) []float64 {
-		x := make([]float64, n)
-		for i := range x {
-			x[i] = v
+// newReference returns the float64 reference (newFloat64Reference) of alg with cfg, where
+// tensor k gets weight decay cfg.WeightDecay if decay(k) and none otherwise.
+func newReference(alg Algorithm, cfg fadam.Config, init [][]float32, decay func(int) bool) float64Stepper {
+	spec := referenceSpec{alg: alg, cfg: cfg, perTensor: make([]VariableOptions, len(testTensors))}
+	for k := range spec.perTensor {
+		spec.perTensor[k].LRScale = 1
+		if decay(k) {
+			spec.perTensor[k].WeightDecay = cfg.WeightDecay
 		}
-		return x
 	}
-	for k, tt := range testTensors {
-		n := size(tt.shape)
-		r.m = append(r.m, make([]float64, n))
-		if alg != NameFAdam && len(tt.shape) >= 2 {
-			rank := len(tt.shape)
-			lead := size(tt.shape[:rank-2])
-			r.rows = append(r.rows, fill(lead*tt.shape[rank-2], fisherInit))
-			r.cols = append(r.cols, fill(lead*tt.shape[rank-1], fisherInit))
-			r.f = append(r.f, nil)
-		} else {
-			r.rows, r.cols = append(r.rows, nil), append(r.cols, nil)
-			r.f = append(r.f, fill(n, fisherInit))
-		}
-		_ = k
-	}
-	return r
+	return newFloat64Reference(spec, init)
 }
 
 func rms64(x []float64) float64 {
@@ -187,127 +180,12 @@ func rms64(x []float64) float64 {
 	return math.Sqrt(s / float64(len(x)))
 }
 
-func (r *reference) clip(x []float64) {
-	c := r.cfg.Clip
-	if c == 0 {
-		return
-	}
-	var div float64
-	if r.cfg.Variant == fadam.PyTorchReference && r.algorithm != NameAdafactor {
-		div = math.Max(1, rms64(x)) / c
-	} else {
-		div = math.Max(1, rms64(x)/c)
-	}
-	for i := range x {
-		x[i] /= div
-	}
-}
-
-// fisher returns f for tensor k after updating its state with g² + eps.
-func (r *reference) fisher(k int, g []float64, b2, eps float64) []float64 {
-	n := len(g)
-	if r.f[k] != nil {
-		for i := range g {
-			r.f[k][i] = b2*r.f[k][i] + (1-b2)*(g[i]*g[i]+eps)
-		}
-		return r.f[k]
-	}
-	shape := testTensors[k].shape
-	rank := len(shape)
-	rowsN, colsM := shape[rank-2], shape[rank-1]
-	f := make([]float64, n)
-	for l := range n / (rowsN * colsM) {
-		R, C := r.rows[k][l*rowsN:(l+1)*rowsN], r.cols[k][l*colsM:(l+1)*colsM]
-		block := g[l*rowsN*colsM : (l+1)*rowsN*colsM]
-		for i := range rowsN {
-			s := 0.0
-			for j := range colsM {
-				s += block[i*colsM+j]*block[i*colsM+j] + eps
-			}
-			R[i] = b2*R[i] + (1-b2)*s
-		}
-		for j := range colsM {
-			s := 0.0
-			for i := range rowsN {
-				s += block[i*colsM+j]*block[i*colsM+j] + eps
-			}
-			C[j] = b2*C[j] + (1-b2)*s
-		}
-		total := 0.0
-		for _, v := range R {
-			total += v
-		}
-		for i := range rowsN {
-			for j := range colsM {
-				if total != 0 {
-					f[l*rowsN*colsM+i*colsM+j] = R[i] * C[j] / total
-				}
-			}
-		}
-	}
-	return f
-}
-
-func (r *reference) step(theta [][]float64, grads [][]float32) {
-	r.t++
-	cfg := r.cfg
-	b2 := cfg.Beta2 * (1 - math.Pow(cfg.Beta2, float64(r.t-1))) / (1 - math.Pow(cfg.Beta2, float64(r.t)))
-	for k := range theta {
-		g := make([]float64, len(grads[k]))
-		for i, v := range grads[k] {
-			g[i] = float64(v)
-		}
-		if cfg.Maximize {
-			for i := range g {
-				g[i] = -g[i]
-			}
-		}
-		n := len(g)
-		if r.algorithm == NameAdafactor {
-			f := r.fisher(k, g, b2, cfg.Eps)
-			u := make([]float64, n)
-			for i := range u {
-				if f[i] != 0 {
-					u[i] = g[i] / math.Sqrt(f[i])
-				}
-			}
-			r.clip(u)
-			for i := range u {
-				r.m[k][i] = cfg.Beta1*r.m[k][i] + (1-cfg.Beta1)*cfg.LR*u[i]
-				wd := 0.0
-				if r.decay(k) {
-					wd = cfg.WeightDecay * theta[k][i]
-				}
-				theta[k][i] -= r.m[k][i] + wd
-			}
-			continue
-		}
-		f := r.fisher(k, g, b2, 0)
-		var epsTerm float64
-		if cfg.Variant == fadam.PyTorchReference {
-			epsTerm = cfg.Eps * math.Max(1, rms64(g))
-		} else {
-			epsTerm = math.Pow(math.Min(cfg.Eps, cfg.Eps2*rms64(g)), 2*cfg.Rho)
-		}
-		nat, wd := make([]float64, n), make([]float64, n)
-		for i := range g {
-			d := math.Pow(f[i], cfg.Rho) + epsTerm
-			if d != 0 {
-				nat[i] = g[i] / d
-				wd[i] = theta[k][i] / d
-			}
-		}
-		r.clip(nat)
-		r.clip(wd)
-		for i := range g {
-			r.m[k][i] = cfg.Beta1*r.m[k][i] + (1-cfg.Beta1)*nat[i]
-			dir := r.m[k][i]
-			if r.decay(k) {
-				dir += cfg.WeightDecay * wd[i]
-			}
-			theta[k][i] -= cfg.LR * dir
-		}
-	}
+// bfloat16RoundNearest rounds x to float32 and then to the nearest bfloat16 (ties to even) by
+// its bits.
+func bfloat16RoundNearest(x float64) float64 {
+	bits := math.Float32bits(float32(x))
+	bits += 0x7fff + (bits>>16)&1
+	return float64(math.Float32frombits(bits & 0xffff0000))
 }
 
 // compare fails t when got and want differ by more than tol relative. An element that has come
@@ -335,11 +213,21 @@ func compare(t *testing.T, step int, got [][]float32, want [][]float64, tol floa
 	return worst
 }
 
+// testConfig is the configuration of the equivalence tests: the paper's defaults with a larger
+// learning rate and weight decay, so that both visibly move the values.
+func testConfig() fadam.Config {
+	c := fadam.Defaults()
+	c.LR = 1e-2
+	c.WeightDecay = 0.05
+	return c
+}
+
+// builderOf returns the builder of each algorithm.
+var builderOf = map[Algorithm]func() *Config{NameFAdam: FAdam, NameFAdafactor: FAdafactor, NameAdafactor: Adafactor}
+
 func TestMatchesFloat64Reference(t *testing.T) {
 	const steps = 20
-	base := fadam.Defaults()
-	base.LR = 1e-2
-	base.WeightDecay = 0.05
+	base := testConfig()
 	withVariant := base
 	withVariant.Variant = fadam.PyTorchReference
 	withRho := base
@@ -455,6 +343,18 @@ func TestValidate(t *testing.T) {
 		{"wd=NaN", FAdam().WeightDecay(math.NaN()), false},
 		{"lr=Inf", FAdam().LearningRate(math.Inf(1)), false},
 		{"variant", FAdam().Variant(fadam.Variant(9)), false},
+		{"later epsilon", FAdam().Variant(LaterEpsilon), true},
+		{"clip global norm", FAdam().ClipGlobalNorm(1), true},
+		{"clip global norm +Inf", FAdam().ClipGlobalNorm(math.Inf(1)), true},
+		{"clip global norm <0", FAdam().ClipGlobalNorm(-1), false},
+		{"clip global norm NaN", FAdam().ClipGlobalNorm(math.NaN()), false},
+		{"bfloat16", FAdafactor().DType(dtypes.BFloat16), true},
+		{"float16", FAdam().DType(dtypes.Float16), false},
+		{"variant param", func() *Config {
+			ctx := context.New()
+			ctx.SetParam(ParamKey(NameFAdam, ParamVariant), "later")
+			return FAdam().FromContext(ctx)
+		}(), false},
 		{"dtype param", func() *Config {
 			ctx := context.New()
 			ctx.SetParam(ParamKey(NameFAdam, ParamDType), "int32")
@@ -466,6 +366,41 @@ func TestValidate(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: Validate() = %v, want ok=%v", tc.name, err, tc.ok)
 		}
+	}
+}
+
+// TestNewContextParams sets the variant, global-norm clipping and bfloat16 state through context
+// hyperparameters and checks the result against the float64 reference.
+func TestNewContextParams(t *testing.T) {
+	ctx := context.New()
+	ctx.SetParams(map[string]any{
+		optimizers.ParamOptimizer:                         "fadafactor",
+		optimizers.ParamLearningRate:                      0.02,
+		ParamKey(NameFAdafactor, ParamVariant):            "later_epsilon",
+		ParamKey(NameFAdafactor, ParamClipGlobalNorm):     0.5,
+		ParamKey(NameFAdafactor, ParamDType):              "bfloat16",
+		ParamKey(NameFAdafactor, ParamStochasticRounding): false,
+		ParamKey(NameFAdafactor, ParamWeightDecayMinRank): 2,
+	})
+	spec := referenceSpec{alg: NameFAdafactor, cfg: fadam.Defaults(), maxNorm: 0.5, bf16State: true}
+	spec.cfg.LR, spec.cfg.Variant = 0.02, LaterEpsilon
+	spec.perTensor = spec.withDefaults(0)
+	for k, tt := range testTensors {
+		if len(tt.shape) >= 2 {
+			spec.perTensor[k].WeightDecay = spec.cfg.WeightDecay
+		}
+	}
+	init := initialValues(71)
+	grads := gradientSequence(6, 72)
+	got := runGoMLX(t, ctx, optimizers.FromContext(ctx), init, grads)
+	ref := newFloat64Reference(spec, init)
+	theta := toFloat64(init)
+	for s := range grads {
+		ref.step(theta, grads[s])
+		compare(t, s+1, got[s], theta, 2e-5)
+	}
+	if _, err := FAdafactor().GradientNorm(ctx); err != nil {
+		t.Errorf("GradientNorm: %v", err)
 	}
 }
 
@@ -522,8 +457,7 @@ func TestExtremeGradients(t *testing.T) {
 						}
 					}
 				}
-				build := map[Algorithm]func() *Config{NameFAdam: FAdam, NameFAdafactor: FAdafactor, NameAdafactor: Adafactor}[alg]
-				got := runGoMLX(t, nil, build().FromConfig(cfg).Done(), init, grads)
+				got := runGoMLX(t, nil, builderOf[alg]().FromConfig(cfg).Done(), init, grads)
 				for s := range got {
 					for k := range got[s] {
 						for i, v := range got[s][k] {

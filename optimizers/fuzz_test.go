@@ -40,6 +40,24 @@ func FuzzLoad(f *testing.F) {
 		}
 		f.Add(b.Bytes(), uint8(slicesIndex(name)))
 		f.Add(b.Bytes()[:b.Len()/2], uint8(slicesIndex(name)))
+		// With every option on: global-norm clipping, LaterEps, per-parameter λ and LR scale.
+		cfg := fadam.Defaults()
+		cfg.LR, cfg.MaxGradNorm, cfg.Variant = 0.01, 1, fadam.LaterEps
+		o, err := optimizers.New(name, cfg)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := o.SetParamOptions("b", fadam.ParamOptions{LRScale: 2}.WithWeightDecay(0.3)); err != nil {
+			f.Fatal(err)
+		}
+		if err := o.Step(mk()); err != nil {
+			f.Fatal(err)
+		}
+		b.Reset()
+		if _, err := o.WriteTo(&b); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes(), uint8(slicesIndex(name)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
 		name := optimizers.Names[int(which)%len(optimizers.Names)]

@@ -20,7 +20,7 @@ import (
 
 // Memory-traffic model of one optimizer step, in bytes per parameter (float32 everywhere).
 // Each algorithm needs whole-tensor reductions before it can finish an element, which forces
-// separate passes over the tensor (DESIGN.md §3); the model counts the least traffic those passes
+// separate passes over the tensor (docs/optimizer.md); the model counts the least traffic those passes
 // need, ignoring the O(n+m) factored statistics R and C and treating every array as coming from
 // memory. Achieved GB/s = model bytes × parameters per second, so a roofline above 1 would mean
 // the implementation beats the model, for example with tensors that fit in cache.

@@ -3,11 +3,11 @@
 package ablate
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/reference"
 )
 
 // Stage is one point on the path from AdamW to FAdam; each stage adds one of the paper's
@@ -54,7 +54,8 @@ func (s Stage) String() string {
 
 // Path is an optimizer at one stage of the AdamW → FAdam path. It computes in float64 per
 // element and keeps float32 state, and is written for clarity rather than speed: it exists to
-// attribute a difference between AdamW and FAdam to one correction.
+// attribute a difference between AdamW and FAdam to one correction. A Path is not safe for
+// concurrent use.
 type Path struct {
 	cfg      fadam.Config
 	stage    Stage
@@ -73,20 +74,17 @@ type pathState struct {
 }
 
 // NewPath returns the optimizer of the given stage. Weight decay applies to every tensor it
-// steps; the training loop keeps the tensors that must not decay in a separate optimizer.
+// steps; the training loop keeps the tensors that must not decay in a separate optimizer. It has
+// no global-norm clipping: a cfg with MaxGradNorm ≠ 0 is an error.
 func NewPath(stage Stage, cfg fadam.Config) (*Path, error) {
 	if stage < StageAdamW || stage > StageFisherDecay {
 		return nil, fmt.Errorf("ablate: unknown stage %d", int(stage))
 	}
-	switch {
-	case !(cfg.LR >= 0):
-		return nil, fmt.Errorf("ablate: learning rate %v must be ≥ 0", cfg.LR)
-	case !(cfg.Beta1 >= 0 && cfg.Beta1 < 1), !(cfg.Beta2 >= 0 && cfg.Beta2 < 1):
-		return nil, fmt.Errorf("ablate: betas (%v, %v) must lie in [0, 1)", cfg.Beta1, cfg.Beta2)
-	case !(cfg.Eps >= 0), !(cfg.Eps2 >= 0), !(cfg.WeightDecay >= 0):
-		return nil, errors.New("ablate: ε, ε₂ and λ must be ≥ 0")
-	case !(cfg.Rho > 0), !(cfg.Clip > 0):
-		return nil, fmt.Errorf("ablate: ρ=%v and c=%v must be > 0", cfg.Rho, cfg.Clip)
+	if err := cfg.Validate(fadam.AlgorithmFAdam); err != nil {
+		return nil, fmt.Errorf("ablate: %w", err)
+	}
+	if cfg.MaxGradNorm != 0 { // rather than silently ignored
+		return nil, fmt.Errorf("ablate: %w: MaxGradNorm = %v: the path has no global-norm clipping", fadam.ErrInvalidConfig, cfg.MaxGradNorm)
 	}
 	return &Path{cfg: cfg, stage: stage}, nil
 }
@@ -171,7 +169,7 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 			update[i] = (m / bc1) / (math.Sqrt(v/bc2) + c.Eps)
 		}
 		if p.stage == StageUpdateClip {
-			clipRMS(update, c.Clip)
+			reference.ClipRMS(c, update) // Algorithm 3, line 9
 		}
 		for i := range q.Value {
 			th := float64(q.Value[i])
@@ -183,7 +181,7 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 	// Stages 2–5: momentum over the clipped natural gradient g/d.
 	beta2 := c.Beta2 // stage 2 keeps Adam's uncorrected v and divides by 1−β₂^t on use
 	if p.stage >= StageNoBiasCorrection {
-		beta2 = c.Beta2 * (1 - math.Pow(c.Beta2, t-1)) / (1 - math.Pow(c.Beta2, t)) // β̂₂
+		beta2 = reference.Beta2Hat(c.Beta2, p.t) // β̂₂, Algorithm 1 line 6
 	}
 	eps := c.Eps
 	if p.stage >= StageAdaptiveEps && !p.fixedEps {
@@ -191,9 +189,8 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 		for i := range q.Grad {
 			ss += grad(i) * grad(i)
 		}
-		eps = math.Min(c.Eps, c.Eps2*math.Sqrt(ss/n))
+		eps = reference.AdaptiveEps(c, math.Sqrt(ss/n)) // line 8
 	}
-	epsTerm := math.Pow(eps, 2*c.Rho)
 	denom, natural := s.denom, s.update
 	fisherDiv := 1.0 // stage 2 divides Adam's v by 1−β₂^t on use
 	if p.stage == StageNaturalMomentum {
@@ -203,10 +200,10 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 		g := grad(i)
 		f := beta2*float64(s.fisher[i]) + (1-beta2)*g*g
 		s.fisher[i] = float32(f)
-		denom[i] = math.Pow(f/fisherDiv, c.Rho) + epsTerm
-		natural[i] = safeDiv(g, denom[i])
+		denom[i] = reference.Denominator(c, f/fisherDiv, eps) // lines 9 and 12
+		natural[i] = reference.Div(g, denom[i])
 	}
-	clipRMS(natural, c.Clip)
+	reference.ClipRMS(c, natural) // line 10
 	mScale := 1.0
 	if p.stage == StageNaturalMomentum {
 		mScale = 1 / (1 - math.Pow(c.Beta1, t))
@@ -215,9 +212,9 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 	if p.stage == StageFisherDecay {
 		decay = s.decay
 		for i := range q.Value {
-			decay[i] = safeDiv(float64(q.Value[i]), denom[i])
+			decay[i] = reference.Div(float64(q.Value[i]), denom[i]) // line 12
 		}
-		clipRMS(decay, c.Clip)
+		reference.ClipRMS(c, decay) // line 13
 	}
 	for i := range q.Value {
 		m := c.Beta1*float64(s.momentum[i]) + (1-c.Beta1)*natural[i]
@@ -228,28 +225,6 @@ func (p *Path) stepTensor(q fadam.Param, s *pathState) {
 			wd = decay[i]
 		}
 		q.Value[i] = float32(th - c.LR*(m*mScale+lambda*wd))
-	}
-}
-
-// safeDiv is x/d with DESIGN.md's zero-denominator rule: no Fisher information, no contribution.
-func safeDiv(x, d float64) float64 {
-	if d == 0 {
-		return 0
-	}
-	return x / d
-}
-
-// clipRMS scales x by 1/max(1, RMS(x)/c).
-func clipRMS(x []float64, c float64) {
-	ss := 0.0
-	for _, v := range x {
-		ss += v * v
-	}
-	r := math.Sqrt(ss/float64(len(x))) / c
-	if r > 1 {
-		for i := range x {
-			x[i] /= r
-		}
 	}
 }
 

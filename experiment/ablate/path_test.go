@@ -1,9 +1,11 @@
 package ablate
 
 import (
+	"errors"
 	"math/rand/v2"
 
 	"github.com/fadam-go/fadam/optimizers"
+	"github.com/fadam-go/fadam/reference"
 	"math"
 	"testing"
 
@@ -88,6 +90,11 @@ func TestPathRejectsBadInput(t *testing.T) {
 	bad.Beta1 = 1
 	if _, err := NewPath(StageAdamW, bad); err == nil {
 		t.Error("β₁ = 1 accepted")
+	}
+	clipped := pathTestConfig()
+	clipped.MaxGradNorm = 1
+	if _, err := NewPath(StageFisherDecay, clipped); !errors.Is(err, fadam.ErrInvalidConfig) {
+		t.Errorf("MaxGradNorm, which the path does not implement: err = %v, want ErrInvalidConfig", err)
 	}
 	opt, _ := NewPath(StageFisherDecay, pathTestConfig())
 	v := []float32{1, 2}
@@ -183,6 +190,45 @@ func TestPathStepDoesNotAllocate(t *testing.T) {
 		}
 		if n := testing.AllocsPerRun(10, func() { opt.Step(ps) }); n != 0 {
 			t.Errorf("%v: %v allocations per step", st, n)
+		}
+	}
+}
+
+// Stage 5 is Algorithm 1: ten steps against the float64 reference of package reference.
+func TestPathFAdamMatchesReference(t *testing.T) {
+	cfg := pathTestConfig()
+	cfg.LR = 1e-2
+	path, err := NewPath(StageFisherDecay, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 48
+	theta := make([]float32, n)
+	for i := range theta {
+		theta[i] = float32(rng.NormFloat64())
+	}
+	ref, err := reference.New(fadam.AlgorithmFAdam, cfg, []fadam.Param{{Name: "w", Shape: []int{6, 8}, Value: theta}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		g := make([]float32, n)
+		g64 := make([]float64, n)
+		for i := range g {
+			g[i] = float32(rng.NormFloat64() * 0.1)
+			g64[i] = float64(g[i])
+		}
+		if err := path.Step([]fadam.Param{{Name: "w", Shape: []int{6, 8}, Value: theta, Grad: g}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ref.Step([][]float64{g64}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range ref.Tensors[0].Theta {
+		if d := math.Abs(float64(theta[i]) - want); d > 1e-5*math.Max(1, math.Abs(want)) {
+			t.Fatalf("θ[%d]: path %.8g, reference %.8g", i, theta[i], want)
 		}
 	}
 }

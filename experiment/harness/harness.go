@@ -206,8 +206,7 @@ var ErrMissingMetric = errors.New("harness: evaluation lacks the task's metric")
 // Divergence (a non-finite loss or gradient, or a loss above Result.Threshold) ends the run
 // with Result.DivergedAt set and a nil error. When ctx is cancelled, Train returns what it
 // finished and ctx's error.
-func Train(ctx context.Context, task Task, loop Loop, opt Optimizer, lr float64, seed uint64, onStep func()) (Result, error) {
-	var res Result
+func Train(ctx context.Context, task Task, loop Loop, opt Optimizer, lr float64, seed uint64, onStep func()) (res Result, err error) {
 	start := time.Now()
 	defer func() { res.Wall = time.Since(start) }()
 	if err := loop.Validate(); err != nil {
@@ -255,7 +254,7 @@ func Train(ctx context.Context, task Task, loop Loop, opt Optimizer, lr float64,
 	res.Threshold = untrained + loop.DivergeMargin
 	diverge := func(step int, format string, args ...any) (Result, error) {
 		res.DivergedAt, res.Reason = step, fmt.Sprintf(format, args...)
-		return res, nil
+		return res, nil // the deferred function still sets res.Wall in the returned value
 	}
 	var sum float64
 	var n int

@@ -117,6 +117,9 @@ func TestTrainLearns(t *testing.T) {
 	if !(r.Test["loss"] < r.Curve[0].Value/2) || math.Abs(r.Threshold-(r.Curve[0].Value+1)) > 1e-12 {
 		t.Fatalf("test loss %v from %v, threshold %v", r.Test["loss"], r.Curve[0].Value, r.Threshold)
 	}
+	if r.Wall <= 0 || r.Wall < r.TrainTime || r.Curve[4].Elapsed > r.Wall {
+		t.Fatalf("wall %v, train time %v, last point at %v", r.Wall, r.TrainTime, r.Curve[4].Elapsed)
+	}
 	if math.Abs(r.Validation["loss"]-r.Test["loss"]-0.01) > 1e-12 || r.Status(20) != "ok" || r.Params != 6 {
 		t.Fatalf("validation %v, test %v, status %q, params %d", r.Validation, r.Test, r.Status(20), r.Params)
 	}

@@ -23,33 +23,33 @@ func SharedConfig() fadam.Config {
 	return c
 }
 
-// constants sets the constants that belong to the algorithm itself: for FAdam and FAdafactor
-// those of Algorithm 1 (ε = 1e-8, ε₂ = 0.01, c = 1, ρ = 0.5); for AdamW ε = 1e-8 and no update
-// clipping (PyTorch's AdamW); for Adafactor Algorithm 4's ε = 1e-30 and c = 1 (the paper's
-// Fig. 1a ran Adafactor with ε = 1e-30).
-func constants(name string) (func(*fadam.Config), error) {
+// algorithm is the library's algorithm for an optimizer name of OptimizerNames.
+func algorithm(name string) (fadam.Algorithm, error) {
 	switch name {
-	case "fadam", "fadafactor":
-		return func(c *fadam.Config) { c.Eps, c.Eps2, c.Clip, c.Rho = 1e-8, 0.01, 1, 0.5 }, nil
+	case "fadam":
+		return fadam.AlgorithmFAdam, nil
+	case "fadafactor":
+		return fadam.AlgorithmFAdafactor, nil
 	case "adamw":
-		return func(c *fadam.Config) { c.Eps, c.Clip = 1e-8, 0 }, nil
+		return fadam.AlgorithmAdam, nil
 	case "adafactor":
-		return func(c *fadam.Config) { c.Eps, c.Clip = 1e-30, 1 }, nil
+		return fadam.AlgorithmAdafactor, nil
 	}
-	return nil, fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(OptimizerNames, ", "))
+	return "", fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(OptimizerNames, ", "))
 }
 
-// Named returns the library's optimizer called name with base's learning-rate-independent
-// hyperparameters (β₁, β₂, λ) and the algorithm's own constants (see SharedConfig); its
-// Config shows them all.
+// Named returns the library's optimizer called name with the hyperparameters a comparison
+// shares taken from base (β₁, β₂, λ) and the constants that belong to the algorithm itself
+// (fadam.Config.WithConstants: for FAdam and FAdafactor ε = 1e-8, ε₂ = 0.01, c = 1, ρ = 0.5;
+// for AdamW ε = 1e-8 and no update clipping, as PyTorch's AdamW; for Adafactor Algorithm 4's
+// ε = 1e-30 and c = 1). Its Config shows them all.
 func Named(name string, base fadam.Config) (Optimizer, error) {
-	set, err := constants(name)
+	alg, err := algorithm(name)
 	if err != nil {
 		return Optimizer{}, err
 	}
-	set(&base)
-	return Optimizer{Name: name, Config: base, New: func(c fadam.Config) (fadam.Stepper, error) {
-		o, err := optimizers.New(name, c)
+	return Optimizer{Name: name, Config: base.WithConstants(alg), New: func(c fadam.Config) (fadam.Stepper, error) {
+		o, err := optimizers.New(string(alg), c)
 		if err != nil {
 			return nil, err
 		}

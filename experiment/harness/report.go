@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/plot"
 
 	"github.com/fadam-go/fadam/report"
 )
@@ -174,7 +177,7 @@ func (o *Outcome) Sections(d *report.Doc, dir, stem string, pairs []Pair, prec i
 		for _, s := range o.TunedSentences(t, pairs, prec) {
 			d.Para("%s", s)
 		}
-		if err := o.savePlot(d, o.SensitivityPlot(Test), dir, stem+"-lr", "final test metric against learning rate"); err != nil {
+		if err := o.savePlot(d, o.SensitivityPlot(Test), dir, stem+"-lr", "final test metric against learning rate", o.lrTicks); err != nil {
 			return err
 		}
 	}
@@ -186,17 +189,50 @@ func (o *Outcome) Sections(d *report.Doc, dir, stem string, pairs []Pair, prec i
 	}
 	if len(o.Pairs(pairs)) > 0 {
 		d.Para("Paired difference of the curve %s (%s) against step, %s:", o.Info.CurveMetric, o.Info.Covers[Curve], what)
-		if err := o.savePlot(d, o.DiffPlot(pairs, lrOf), dir, stem+"-diff", "paired difference against step"); err != nil {
+		if err := o.savePlot(d, o.DiffPlot(pairs, lrOf), dir, stem+"-diff", "paired difference against step", nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// savePlot saves lp as dir/name.png and .svg and links it from d; a plot with nothing to draw
-// is noted in the report instead.
-func (o *Outcome) savePlot(d *report.Doc, lp report.LinePlot, dir, name, alt string) error {
-	return AddPlot(d, lp, dir, name, alt)
+// savePlot saves lp as dir/name.png and .svg, after adjust (if not nil) has changed it, and
+// links it from d; a plot with nothing to draw is noted in the report instead.
+func (o *Outcome) savePlot(d *report.Doc, lp report.LinePlot, dir, name, alt string, adjust func(*plot.Plot)) error {
+	p, err := lp.Plot()
+	if err != nil {
+		d.Para("(No plot of the %s: %v.)", alt, err)
+		return nil
+	}
+	if adjust != nil {
+		adjust(p)
+	}
+	if err := report.SavePlot(p, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	d.Image(alt, name+".png")
+	return nil
+}
+
+// lrTicks labels the log x axis at every learning rate of the grid that has a finished run, and
+// pads it so that no point sits on the frame.
+func (o *Outcome) lrTicks(p *plot.Plot) {
+	var ticks []plot.Tick
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, lr := range o.LRs {
+		for _, name := range o.Names {
+			if c := o.Cell(name, lr, Test); len(c.Values) > 0 {
+				ticks = append(ticks, plot.Tick{Value: lr, Label: FormatLR(lr)})
+				lo, hi = math.Min(lo, lr), math.Max(hi, lr)
+				break
+			}
+		}
+	}
+	if len(ticks) == 0 {
+		return
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Min, p.X.Max = lo/1.3, hi*1.3
 }
 
 // Print writes the per-LR table, the same-LR intervals and the tuned comparison to w as text.

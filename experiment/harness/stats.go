@@ -194,7 +194,7 @@ type ValidationGrid struct {
 }
 
 // SelectLR returns the learning rate with the lowest mean validation metric for each optimizer
-// of g (the smaller rate on a tie), and false for an optimizer with no eligible rate. It
+// of g (the first in grid order on a tie), and OK false for an optimizer with no eligible rate. It
 // receives validation numbers only, so the test split cannot influence the choice.
 func SelectLR(g ValidationGrid) map[string]LRChoice {
 	out := map[string]LRChoice{}

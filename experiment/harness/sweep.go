@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fadam-go/fadam/experiment/runpool"
 	"github.com/fadam-go/fadam/internal/atomicfile"
 )
 
@@ -264,7 +263,7 @@ func (s Sweep) Run(ctx context.Context) (*Outcome, error) {
 	order := interleave(todo, len(s.LRs), len(s.Seeds))
 	var mu sync.Mutex
 	var saveErr error
-	runpool.Run(ctx, order, s.Parallel, func(i int) {
+	pool(ctx, order, s.Parallel, func(i int) {
 		r := &out.Runs[i]
 		r.Result, r.Err = Train(ctx, s.Task, s.Loop, byName[r.Spec.Optimizer], r.Spec.LR, r.Spec.Seed, s.OnStep)
 		if r.Err != nil {

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/fadam-go/fadam/report"
 )
@@ -92,16 +91,9 @@ func (o *Outcome) Headline(t Tuned, p Pair) (Interval, string) {
 }
 
 // AddPlot saves lp as dir/name.svg and dir/name.png and links the PNG from d; a plot with
-// nothing to draw is noted in d instead, since a sweep may end with no finished run.
+// nothing to draw is noted in d instead, since a sweep may end with no finished run. It is the
+// report sections' own plot writer, for an experiment's extra plots.
 func AddPlot(d *report.Doc, lp report.LinePlot, dir, name, alt string) error {
-	p, err := lp.Plot()
-	if err != nil {
-		d.Para("(No plot of the %s: %v.)", alt, err)
-		return nil
-	}
-	if err := report.SavePlot(p, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	d.Image(alt, name+".png")
-	return nil
+	var o Outcome
+	return o.savePlot(d, lp, dir, name, alt, nil)
 }

@@ -110,7 +110,7 @@ func (r Report) Write(dir string) (string, error) {
 	d.Para("Command (%s):", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	d.Code(r.Command)
 	d.Machine(report.Machine())
-	d.Para("%s; %d runs at a time; wall time %v.", o.Describe(), r.Parallel, o.Wall.Round(time.Second))
+	d.Para("%s; %d runs at a time; wall time of this invocation %v.", o.Describe(), r.Parallel, o.Wall.Round(time.Second))
 	if r.Stopped != nil {
 		d.Para("**Interrupted** (%v): %d of %d runs did not finish; the tables count finished runs only. Rerun the same command to train the rest; finished runs are reused.", r.Stopped, o.Unfinished(), len(o.Runs))
 	}
@@ -172,8 +172,8 @@ func (r Report) setup(d *report.Doc) {
 	m := cfg.Model
 	info := r.Task.Info()
 	d.Heading(2, "Setup")
-	d.Para("Model: byte-level GPT (vocabulary 256), d=%d, %d layers, %d heads, context %d, pre-LN blocks, untied output projection, %d parameters. Batch %d sequences × %d bytes = %d tokens per step; %d steps per run (%d tokens); seeds %v (a seed sets the initialisation and the training batches, so optimizers with the same seed see the same data); %d runs at a time on %d cores.",
-		m.D, m.Layers, m.Heads, m.Ctx, m.ParamCount(), m.Batch, m.Ctx, m.Batch*m.Ctx, o.Loop.Steps, o.Loop.Steps*m.Batch*m.Ctx, o.Seeds, r.Parallel, runtime.NumCPU())
+	d.Para("Model: byte-level GPT (vocabulary 256), d=%d, %d layers, %d heads, context %d, pre-LN blocks, untied output projection, %s parameters. Batch %d sequences × %d bytes = %d tokens per step; %d steps per run (%s tokens); seeds %v (a seed sets the initialisation and the training batches, so optimizers with the same seed see the same data); %d runs at a time on %d cores.",
+		m.D, m.Layers, m.Heads, m.Ctx, group(m.ParamCount()), m.Batch, m.Ctx, m.Batch*m.Ctx, o.Loop.Steps, group(o.Loop.Steps*m.Batch*m.Ctx), o.Seeds, r.Parallel, runtime.NumCPU())
 	d.Para("Data: %s, split by file: %d training files (%s bytes), %d validation files (%s bytes), %d test files (%s bytes); every %dth file is held out, alternately to validation and test.",
 		c.Source, c.TrainFiles, group(len(c.Train)), c.ValFiles, group(len(c.Val)), c.TestFiles, group(len(c.Test)), text.ValEvery)
 	d.Para("Evaluation: the curve every %d steps on %s; the final validation loss on %s; the final test loss on %s. Losses are mean cross-entropy in nats per byte.",
@@ -185,8 +185,12 @@ func (r Report) setup(d *report.Doc) {
 		for _, run := range o.Runs {
 			if run.Spec.Optimizer == name {
 				h := run.Spec.Config
+				eps2 := "—" // the baselines have no adaptive ε
+				if b := baseName(name); b == "fadam" || b == "fadafactor" {
+					eps2 = fmt.Sprint(h.Eps2)
+				}
 				tab.Rows = append(tab.Rows, []string{name, fmt.Sprint(h.Beta1), fmt.Sprint(h.Beta2), fmt.Sprint(h.WeightDecay), fmt.Sprint(h.Eps),
-					fmt.Sprint(h.Eps2), fmt.Sprint(h.Clip), harness.WeightDecayMeaning(baseName(name))})
+					eps2, fmt.Sprint(h.Clip), harness.WeightDecayMeaning(baseName(name))})
 				break
 			}
 		}

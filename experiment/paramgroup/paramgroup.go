@@ -25,7 +25,8 @@ type LRSetter interface {
 // ErrNoLRSetter is wrapped by the error New returns for an optimizer without SetLR.
 var ErrNoLRSetter = errors.New("optimizer cannot change its learning rate (no SetLR method)")
 
-// Groups holds the two optimizers and the parameter views they step.
+// Groups holds the two optimizers and the parameter views they step. Like the optimizers it
+// holds, it is not safe for concurrent use.
 type Groups struct {
 	opts []LRSetter
 	step []fadam.Stepper

@@ -1,34 +1,18 @@
 // Package runpool runs an experiment's independent training runs a few at a time.
+//
+// Deprecated: the experiment harness (package experiment/harness) owns the worker pool; use
+// harness.Sweep, or harness.Pool for code not yet ported to it.
 package runpool
 
 import (
 	"context"
-	"sync"
+
+	"github.com/fadam-go/fadam/experiment/harness"
 )
 
-// Run calls job(i) for every i in order on up to parallel goroutines, and returns when every
-// call has returned. Once ctx is cancelled, the indices not yet started are handed to skip
-// with ctx's error instead, so a caller can mark them as never run. job and skip are called
-// from several goroutines, each index exactly once.
+// Run is harness.Pool.
+//
+// Deprecated: use harness.Sweep or harness.Pool.
 func Run(ctx context.Context, order []int, parallel int, job func(i int), skip func(i int, err error)) {
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, min(parallel, len(order))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if err := ctx.Err(); err != nil {
-					skip(i, err)
-					continue
-				}
-				job(i)
-			}
-		}()
-	}
-	for _, i := range order {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	harness.Pool(ctx, order, parallel, job, skip)
 }

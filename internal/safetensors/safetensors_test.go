@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -86,8 +87,7 @@ func TestGolden(t *testing.T) {
 		0x00, 0x00, 0x00, 0xc0, // -2.0
 		0x00, 0x00, 0x00, 0x3f, // 0.5
 	}
-	crc := crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))
-	header := `{"__metadata__":{"data_crc32c":"` + fmt.Sprintf("%08x", crc) + `","k":"v"},` +
+	header := `{"__metadata__":{"file_crc32c":"00000000","k":"v"},` +
 		`"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},` +
 		`"s":{"dtype":"F32","shape":[],"data_offsets":[8,12]}}`
 	for len(header)%8 != 0 {
@@ -97,6 +97,9 @@ func TestGolden(t *testing.T) {
 	want = binary.LittleEndian.AppendUint64(want, uint64(len(header)))
 	want = append(want, header...)
 	want = append(want, data...)
+	// The checksum covers the whole file with its own digits as zeros.
+	crc := fmt.Sprintf("%08x", crc32.Checksum(want, crc32.MakeTable(crc32.Castagnoli)))
+	want = bytes.Replace(want, []byte("00000000"), []byte(crc), 1)
 
 	ts := []Tensor{
 		{Name: "a", Shape: []int{2}, Data: []float32{1, -2}},
@@ -159,12 +162,17 @@ func TestDecodeErrors(t *testing.T) {
 		{"gap", rawFile(`{"a":`+f32("F32", "[1]", 0, 4)+`,"b":`+f32("F32", "[1]", 8, 12)+`}`, make([]byte, 12)), "gap"},
 		{"data past end", rawFile(`{"a":`+f32("F32", "[4]", 0, 16)+`}`, eight), "truncated file"},
 		{"duplicate name", rawFile(`{"a":`+f32("F32", "[1]", 0, 4)+`,"a":`+f32("F32", "[1]", 4, 8)+`}`, eight), `duplicate tensor name "a"`},
+		{"duplicate field", rawFile(`{"a":{"dtype":"F32","shape":[2],"shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4)), `tensor "a": duplicate key "shape"`},
 		{"metadata not strings", rawFile(`{"__metadata__":{"k":1}}`, nil), "not a string"},
 		{"metadata not object", rawFile(`{"__metadata__":[]}`, nil), "must be an object"},
 		{"duplicate metadata key", rawFile(`{"__metadata__":{"k":"1","k":"2"}}`, nil), `duplicate metadata key "k"`},
 		{"trailing garbage", append(bytes.Clone(valid), 0, 0, 0, 0), "trailing garbage: 4 bytes"},
 		{"truncated data", valid[:len(valid)-3], "truncated file"},
-		{"crc mismatch", flipped, "CRC mismatch"},
+		{"checksum mismatch", flipped, "checksum mismatch"},
+		{"old data checksum mismatch", rawFile(`{"__metadata__":{"data_crc32c":"00000000"},"a":`+f32("F32", "[2]", 0, 8)+`}`, eight), "CRC mismatch"},
+		{"checksum not hex", rawFile(`{"__metadata__":{"file_crc32c":"0000000g"}}`, nil), "8 lowercase hex digits"},
+		{"checksum upper case", rawFile(`{"__metadata__":{"file_crc32c":"0000000A"}}`, nil), "8 lowercase hex digits"},
+		{"checksum escaped", rawFile(`{"__metadata__":{"file_crc32c":"0000000\u0030"}}`, nil), "without escapes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,6 +215,10 @@ func TestEncodeErrors(t *testing.T) {
 		{"shape mismatch", []Tensor{{Name: "a", Shape: []int{2, 2}, Data: []float32{1}}}, nil, "holds 4 elements but Data has 1"},
 		{"negative dim", []Tensor{{Name: "a", Shape: []int{-1}, Data: nil}}, nil, "negative dimension"},
 		{"reserved metadata", nil, map[string]string{CRCKey: "0"}, "reserved"},
+		{"reserved file checksum", nil, map[string]string{FileCRCKey: "0"}, "reserved"},
+		{"name not UTF-8", []Tensor{{Name: "a\xff", Shape: []int{1}, Data: []float32{1}}}, nil, "not valid UTF-8"},
+		{"metadata key not UTF-8", nil, map[string]string{"k\xfe": "v"}, "not valid UTF-8"},
+		{"metadata value not UTF-8", nil, map[string]string{"k": "v\xfe"}, "not valid UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,4 +303,100 @@ func FuzzDecode(f *testing.F) {
 		}
 		sameTensors(t, again, ts)
 	})
+}
+
+// TestReadFileBounded: ReadFile refuses what is not a regular file (reading /dev/zero once ran
+// until memory ran out) and allocates nothing for data the header claims but the file lacks.
+func TestReadFileBounded(t *testing.T) {
+	dir := t.TempDir()
+	special := []string{dir}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		special = append(special, "/dev/zero")
+	}
+	for _, path := range special {
+		if _, _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("ReadFile(%s) = %v, want an error saying it is not a regular file", path, err)
+		}
+	}
+
+	// A 100-byte file whose header claims a tensor of 2^40 bytes.
+	claim := rawFile(`{"a":{"dtype":"F32","shape":[268435456,1024],"data_offsets":[0,1099511627776]}}`, make([]byte, 16))
+	path := filepath.Join(dir, "claims-a-terabyte")
+	if err := os.WriteFile(path, claim, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := ReadFile(path)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "truncated file") {
+		t.Errorf("ReadFile = %v, want a truncated-file error", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("ReadFile of a %d-byte file allocated %d bytes", len(claim), n)
+	}
+	// Bytes the header does not describe are refused before the data is read, too.
+	if err := os.WriteFile(path, append(encode(t, sampleTensors(), nil), 1, 2, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), "trailing garbage: 3 bytes") {
+		t.Errorf("ReadFile with 3 extra bytes = %v", err)
+	}
+}
+
+// TestEveryBitFlipDetected: the checksum covers the whole file, so flipping any one bit of an
+// encoded file (length, header, padding, data) makes DecodeChecked fail. (Decode cannot tell a
+// damaged checksum key, "gile_crc32c", from metadata of a file that has no checksum.)
+func TestEveryBitFlipDetected(t *testing.T) {
+	file := encode(t, sampleTensors()[:3], map[string]string{"k": "v"})
+	for i := range 8 * len(file) {
+		b := bytes.Clone(file)
+		b[i/8] ^= 1 << (i % 8)
+		if ts, meta, err := DecodeChecked(b); err == nil {
+			t.Fatalf("flipping bit %d of byte %d (%q) went unnoticed: %d tensors, %v", i%8, i/8, file[i/8], len(ts), meta)
+		}
+	}
+}
+
+// TestChecked: DecodeChecked and ReadFileChecked require the whole-file checksum, which Decode
+// and ReadFile only verify when present; files with the older data-only checksum still decode.
+func TestChecked(t *testing.T) {
+	data := []byte{0, 0, 0x80, 0x3f}
+	crc := fmt.Sprintf("%08x", crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+	foreign := rawFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data)
+	older := rawFile(`{"__metadata__":{"data_crc32c":"`+crc+`"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, data)
+	ours := encode(t, []Tensor{{Name: "a", Shape: []int{1}, Data: []float32{1}}}, nil)
+	dir := t.TempDir()
+	for name, file := range map[string][]byte{"foreign": foreign, "older": older, "ours": ours} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, read := range []struct {
+			name    string
+			checked bool
+			f       func() ([]Tensor, map[string]string, error)
+		}{
+			{"Decode", false, func() ([]Tensor, map[string]string, error) { return Decode(file) }},
+			{"DecodeChecked", true, func() ([]Tensor, map[string]string, error) { return DecodeChecked(file) }},
+			{"ReadFile", false, func() ([]Tensor, map[string]string, error) { return ReadFile(path) }},
+			{"ReadFileChecked", true, func() ([]Tensor, map[string]string, error) { return ReadFileChecked(path) }},
+		} {
+			ts, meta, err := read.f()
+			if read.checked && name != "ours" {
+				if err == nil || !strings.Contains(err.Error(), `no "file_crc32c"`) {
+					t.Errorf("%s of the %s file = %v, want an error about the missing checksum", read.name, name, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s of the %s file: %v", read.name, name, err)
+				continue
+			}
+			sameTensors(t, ts, []Tensor{{Name: "a", Shape: []int{1}, Data: []float32{1}}})
+			if len(meta) != 0 {
+				t.Errorf("%s of the %s file: metadata %v, want none (checksums removed)", read.name, name, meta)
+			}
+		}
+	}
 }

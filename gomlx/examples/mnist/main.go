@@ -29,6 +29,8 @@ func main() {
 	flag.IntVar(&opts.batchSize, "batch", 64, "batch size")
 	flag.IntVar(&opts.steps, "steps", 500, "training steps")
 	flag.Int64Var(&opts.seed, "seed", 1, "random seed")
+	flag.Float64Var(&opts.clipNorm, "clip-norm", 0, "clip gradients to this global norm (0: off; fadam, fadafactor, adafactor)")
+	flag.StringVar(&opts.stateDType, "state-dtype", "", `optimizer state dtype: "" (float32) or "bfloat16" (fadam, fadafactor, adafactor)`)
 	limit := flag.Int("limit", 0, "use at most this many training images (0: all 60000)")
 	flag.Parse()
 	if err := run(*dataDir, *limit, opts); err != nil {
@@ -64,5 +66,8 @@ func run(dataDir string, limit int, opts options) error {
 	}
 	fmt.Printf("test loss %.4f -> %.4f, test accuracy %.2f%%, median training step %s\n",
 		res.initialLoss, res.finalLoss, 100*res.accuracy, res.medianStep)
+	if opts.clipNorm > 0 {
+		fmt.Printf("global gradient norm of the last step %.4g (clipped above %g)\n", res.gradientNorm, opts.clipNorm)
+	}
 	return nil
 }

@@ -175,12 +175,21 @@ type options struct {
 	batchSize    int
 	steps        int
 	seed         int64
+	clipNorm     float64 // global-norm gradient clipping threshold (0: off); FAdam, FAdafactor, Adafactor only
+	stateDType   string  // dtype of the optimizer state: "" (the parameters') or "bfloat16"; ours only
 }
 
 // result is what a run measured.
 type result struct {
 	initialLoss, finalLoss, accuracy float64
 	medianStep                       time.Duration // median wall time of one training step
+	gradientNorm                     float64       // global gradient norm of the last step (clipNorm > 0)
+}
+
+// configs are the builders of this module's optimizers, by name.
+var configs = map[fadamgomlx.Algorithm]func() *fadamgomlx.Config{
+	fadamgomlx.NameFAdam: fadamgomlx.FAdam, fadamgomlx.NameFAdafactor: fadamgomlx.FAdafactor,
+	fadamgomlx.NameAdafactor: fadamgomlx.Adafactor,
 }
 
 // mlpGraph is the model: one hidden ReLU layer and a linear read-out to the 10 digit logits.
@@ -209,6 +218,8 @@ func trainMLP(backend backends.Backend, trainSet, testSet *examples, opts option
 		fadamgomlx.ParamKey(fadamgomlx.Algorithm(opts.optimizer), fadamgomlx.ParamWeightDecay): opts.weightDecay,
 		// Biases (rank 1) get no weight decay.
 		fadamgomlx.ParamKey(fadamgomlx.Algorithm(opts.optimizer), fadamgomlx.ParamWeightDecayMinRank): 2,
+		fadamgomlx.ParamKey(fadamgomlx.Algorithm(opts.optimizer), fadamgomlx.ParamClipGlobalNorm):     opts.clipNorm,
+		fadamgomlx.ParamKey(fadamgomlx.Algorithm(opts.optimizer), fadamgomlx.ParamDType):              opts.stateDType,
 	})
 	if err := ctx.ResetRNGState(); err != nil {
 		return result{}, fmt.Errorf("mnist: seeding: %w", err)
@@ -251,6 +262,15 @@ func trainMLP(backend backends.Backend, trainSet, testSet *examples, opts option
 		return 0, fmt.Errorf("mnist: no float evaluation metric %q", shortName)
 	}
 	res := result{medianStep: loop.MedianTrainStepDuration()}
+	if opts.clipNorm > 0 {
+		cfg, ok := configs[fadamgomlx.Algorithm(opts.optimizer)]
+		if !ok {
+			return result{}, fmt.Errorf("mnist: --clip-norm needs fadam, fadafactor or adafactor, not %q", opts.optimizer)
+		}
+		if res.gradientNorm, err = cfg().GradientNorm(ctx); err != nil {
+			return result{}, fmt.Errorf("mnist: %w", err)
+		}
+	}
 	for _, m := range []struct {
 		values []*tensors.Tensor
 		name   string

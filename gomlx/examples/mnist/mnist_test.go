@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -26,14 +27,22 @@ func TestTrainMLPSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, opt := range []string{"fadam", "fadafactor"} {
-		res, err := trainMLP(backend, trainSet, testSet, options{
-			optimizer: opt, learningRate: 3e-3, weightDecay: 1e-3, hidden: 32, batchSize: 32, steps: 40, seed: 1,
-		})
+	for _, o := range []options{
+		{optimizer: "fadam"},
+		{optimizer: "fadafactor"},
+		{optimizer: "fadam", clipNorm: 1, stateDType: "bfloat16"},
+	} {
+		o.learningRate, o.weightDecay, o.hidden, o.batchSize, o.steps, o.seed = 3e-3, 1e-3, 32, 32, 40, 1
+		res, err := trainMLP(backend, trainSet, testSet, o)
+		opt := fmt.Sprintf("%s (clip-norm %g, state %q)", o.optimizer, o.clipNorm, o.stateDType)
 		if err != nil {
 			t.Fatalf("%s: %v", opt, err)
 		}
-		t.Logf("%s: test loss %.4f -> %.4f, accuracy %.3f", opt, res.initialLoss, res.finalLoss, res.accuracy)
+		t.Logf("%s: test loss %.4f -> %.4f, accuracy %.3f, last gradient norm %.4g", opt, res.initialLoss, res.finalLoss,
+			res.accuracy, res.gradientNorm)
+		if o.clipNorm > 0 && !(res.gradientNorm > 0) {
+			t.Errorf("%s: gradient norm %v", opt, res.gradientNorm)
+		}
 		if !(res.finalLoss < 0.7*res.initialLoss) || res.accuracy < 0.5 {
 			t.Errorf("%s did not learn: test loss %.4f -> %.4f, accuracy %.3f", opt, res.initialLoss, res.finalLoss, res.accuracy)
 		}
