@@ -206,6 +206,7 @@ func runVQVAE(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return asUsage(err)
 		}
+		task.StopOn(ctx)
 		sw := harness.Sweep{Task: task, Optimizers: opts, LRs: s.lrs, Seeds: seeds, Dir: s.out, Parallel: s.parallel,
 			Loop: harness.Loop{Steps: s.steps, Warmup: s.warmup, MinLRFrac: 0.1, EvalEvery: s.evalEvery, DivergeMargin: vqvaeDivergeMargin[l]}}
 		if err := sw.Validate(); err != nil {

@@ -263,3 +263,29 @@ func TestInterruptedSweepResumes(t *testing.T) {
 		t.Fatalf("resumed sweep reused %d, left %d unfinished (%v)", again.Reused, again.Unfinished(), err)
 	}
 }
+
+// TestStopOnCancelsEvaluation checks that a cancelled context stops an evaluation with its
+// error, which the harness records as a run cut short.
+func TestStopOnCancelsEvaluation(t *testing.T) {
+	data, dir := expTestData(), t.TempDir()
+	cls, _ := expTestClassifier(t, dir, data)
+	task, err := NewTask(expTestConfig(vqvae.CE), data, cls, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	task.StopOn(ctx)
+	m, err := task.NewModel(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Evaluate(harness.Test); err != nil {
+		t.Fatalf("before cancelling: %v", err)
+	}
+	cancel()
+	for _, s := range []harness.Split{harness.Curve, harness.Validation, harness.Test} {
+		if _, err := m.Evaluate(s); !errors.Is(err, context.Canceled) {
+			t.Errorf("%v after cancelling: %v", s, err)
+		}
+	}
+}
