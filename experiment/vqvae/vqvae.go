@@ -85,7 +85,7 @@ type Task struct {
 	cls      *mnistcls.Model // read only: each run evaluates with its own clone
 	val, tst *Scorer
 	stop     context.Context // cancels evaluations mid-way (StopOn)
-	curve    []byte // the first CurveImages validation images
+	curve    []byte          // the first CurveImages validation images
 	samples  *SampleStore
 }
 
