@@ -68,7 +68,7 @@ func (c *Corpus) Describe() string {
 	}
 	lo := digits.DefaultLoadOptions()
 	return fmt.Sprintf("Data: %d training, %d dev (%d words) and %d test (%d words) utterances of 1–7 digit words (zero–nine, oh) synthesised by %s "+
-		"(cached in the user cache directory's `%s` with a manifest of settings and SHA-256 hashes; %d reused, %d synthesised this run; %d too short for CTC dropped). "+
+		"(cached as `%s` in the cache directory, with a manifest of settings and SHA-256 hashes; %d reused, %d synthesised this run; %d too short for CTC dropped). "+
 		"Accents %s. Training variants %s, speeds %v wpm, pitches %v; dev variants %s, speeds %v, pitches %v; test variants %s, speeds %v, pitches %v (pairwise disjoint). "+
 		"White noise at %g–%g dB SNR (seeded). Features: 16 kHz (windowed-sinc resampling from the synthesiser's rate), "+
 		"25 ms Hann frames, 10 ms hop, 512-point FFT, 40 log-mel bands on the HTK mel scale (20 Hz–8 kHz), "+
