@@ -131,6 +131,12 @@ func TestCompareFactoredAtTwoDecays(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 		}
 	}
+	md, _ := os.ReadFile(filepath.Join(dir, "out", "compare.md"))
+	for _, want := range []string{"# FAdafactor vs Adafactor", "the gap there is the Fisher correction alone", "| adafactor λ=0 ", "Algorithm 4: θ ← θ − (m + λθ)"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("compare.md lacks %q", want)
+		}
+	}
 }
 
 func TestCompareBadInput(t *testing.T) {

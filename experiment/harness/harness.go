@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/experiment/paramgroup"
 	"github.com/fadam-go/fadam/nn"
 	"github.com/fadam-go/fadam/schedule"
 )
@@ -89,7 +88,7 @@ type Optimizer struct {
 	// value, a variant); it is part of the run's identity.
 	Setting string
 	Config  fadam.Config
-	New     paramgroup.Factory
+	New     func(fadam.Config) (fadam.Stepper, error)
 }
 
 // Loop is the training loop's configuration, the same for every run of a sweep.
@@ -198,8 +197,8 @@ func finiteGrads(ps []*fadam.Param) bool {
 // metric.
 var ErrMissingMetric = errors.New("harness: evaluation lacks the task's metric")
 
-// Train runs one training run: it builds the model for seed and an optimizer per weight-decay
-// group (paramgroup), follows the warmup-cosine schedule from lr, evaluates the curve before
+// Train runs one training run: it builds the model for seed and the optimizer (parameters for
+// which Task.Decays is false get λ = 0), follows the warmup-cosine schedule from lr, evaluates the curve before
 // training and every loop.EvalEvery steps, and the Validation and Test metrics after the last
 // step. onStep, if not nil, is called after every step.
 //
@@ -228,7 +227,7 @@ func Train(ctx context.Context, task Task, loop Loop, opt Optimizer, lr float64,
 	}
 	hp := opt.Config
 	hp.LR = lr
-	groups, err := paramgroup.New(ps, task.Decays, hp, opt.New)
+	stepOpt, err := newStepper(ps, task.Decays, hp, opt.New)
 	if err != nil {
 		return res, fmt.Errorf("harness: %s: %w", opt.Name, err)
 	}
@@ -273,7 +272,7 @@ func Train(ctx context.Context, task Task, loop Loop, opt Optimizer, lr float64,
 		if !finiteGrads(ps) {
 			return diverge(step, "non-finite gradient")
 		}
-		if err := groups.Step(sched.LR(step)); err != nil {
+		if err := stepOpt(sched.LR(step)); err != nil {
 			return res, fmt.Errorf("harness: %s step %d: %w", opt.Name, step, err)
 		}
 		res.TrainTime += time.Since(t0)

@@ -39,6 +39,7 @@ type quadratic struct {
 	t        *testing.T
 	testable *atomic.Bool // when not nil, evaluating Test while it is false fails the test
 	offset   float64      // added to the test metric
+	decayAll bool         // weight decay for the bias too
 }
 
 func (q quadratic) Info() Info {
@@ -48,7 +49,7 @@ func (q quadratic) Info() Info {
 
 func (q quadratic) Config() any { return map[string]int{"n": 6} }
 
-func (q quadratic) Decays(p *fadam.Param) bool { return len(p.Shape) >= 2 }
+func (q quadratic) Decays(p *fadam.Param) bool { return q.decayAll || len(p.Shape) >= 2 }
 
 func (q quadratic) NewModel(seed uint64) (Model, error) {
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -304,3 +305,55 @@ func TestKeyIsFileSafe(t *testing.T) {
 		t.Fatal("seeds share a key")
 	}
 }
+
+// The library's optimizers take the weight-decay exclusion as a per-parameter option of one
+// instance; the result equals the two-instance grouping other optimizers get.
+func TestOneOptimizerWithPerParameterDecay(t *testing.T) {
+	named, err := Named("fadam", SharedConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	named.Config.WeightDecay = 0.5 // large, so that a decayed bias would show
+	var built int
+	one := named
+	one.New = func(c fadam.Config) (fadam.Stepper, error) { built++; return named.New(c) }
+	// hidden wraps the optimizer so that it offers SetLR but no options by rule.
+	two := named
+	two.New = func(c fadam.Config) (fadam.Stepper, error) {
+		o, err := named.New(c)
+		return hidden{o.(interface {
+			fadam.Stepper
+			SetLR(float64)
+		})}, err
+	}
+	q := quadratic{t: t}
+	r1, err := Train(context.Background(), q, testLoop(), one, 0.1, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if built != 1 {
+		t.Fatalf("built %d optimizers, want one", built)
+	}
+	r2, err := Train(context.Background(), q, testLoop(), two, 0.1, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(r1.Test["loss"]-r2.Test["loss"]) > 1e-6*r2.Test["loss"] {
+		t.Fatalf("one optimizer with options: %v; two instances: %v", r1.Test["loss"], r2.Test["loss"])
+	}
+	// Without the exclusion the bias decays too, and the loss differs.
+	r3, err := Train(context.Background(), quadratic{t: t, decayAll: true}, testLoop(), one, 0.1, 1, nil)
+	if err != nil || math.Abs(r3.Test["loss"]-r1.Test["loss"]) < 1e-4 {
+		t.Fatalf("decaying every tensor: %v (%v); with the exclusion: %v", r3.Test["loss"], err, r1.Test["loss"])
+	}
+}
+
+type hidden struct {
+	o interface {
+		fadam.Stepper
+		SetLR(float64)
+	}
+}
+
+func (h hidden) Step(ps []fadam.Param) error { return h.o.Step(ps) }
+func (h hidden) SetLR(lr float64)            { h.o.SetLR(lr) }

@@ -28,7 +28,7 @@ func (o *Outcome) Pairs(ps []Pair) []Pair {
 	return out
 }
 
-// FormatLR formats a learning rate compactly ("3e-03" style avoided: "0.003", "1e+09").
+// FormatLR formats a learning rate with up to 4 significant digits: "0.003", "1e+09".
 func FormatLR(lr float64) string { return strconv.FormatFloat(lr, 'g', 4, 64) }
 
 // Table is the final metric on split for every optimizer (rows) at every learning rate

@@ -21,7 +21,7 @@ type Cell struct {
 	Incomplete int       // runs cut short or never started
 }
 
-// Mean and Std are the mean and sample standard deviation of the values (NaN without any).
+// Mean is the mean of the values (NaN without any).
 func (c Cell) Mean() float64 { m, _ := report.MeanStd(c.Values); return m }
 
 // Std is the sample standard deviation of the values (0 for one, NaN for none).

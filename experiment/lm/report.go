@@ -73,6 +73,16 @@ func (r Report) Verdicts() []string {
 	return out
 }
 
+// decaySplit reports whether the optimizers ran at several weight decays (names "x λ=…").
+func (r Report) decaySplit() bool {
+	for _, name := range r.Outcome.Names {
+		if strings.Contains(name, " λ=") {
+			return true
+		}
+	}
+	return false
+}
+
 // curvePlot is the curve loss against step, one series per optimizer at lrOf(name).
 func (r Report) curvePlot(lrOf func(string) (float64, bool)) report.LinePlot {
 	o := r.Outcome
@@ -125,6 +135,10 @@ func (r Report) Write(dir string) (string, error) {
 	}
 	for _, v := range r.Verdicts() {
 		d.Para("%s", v)
+	}
+	if r.decaySplit() {
+		d.Para("Each pair ran at several weight decays λ (the names carry it). At λ = 0 neither optimizer decays its weights, so the gap there is the Fisher correction alone; " +
+			"how the gap changes from λ = 0 to λ > 0 is what weight decay adds, which differs between the optimizers (see the last column of the hyperparameter table: Algorithm 4's Adafactor subtracts λθ per step, not scaled by η).")
 	}
 	if err := o.Sections(&d, dir, r.Stem, r.Pairs, 4); err != nil {
 		return "", err
