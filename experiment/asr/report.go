@@ -56,7 +56,7 @@ func WriteReport(dir string, o *harness.Outcome, cfg Config, info ReportInfo) er
 	d.Heading(2, "Verdict")
 	for _, p := range o.Pairs(Pairs) {
 		iv, how := o.Headline(t, p)
-		d.Para("**%s vs %s, %s:** %s — %s", p.A, p.B, how, harness.Claim(iv), iv.Sentence("test WER (%)", werPrec))
+		d.Para("**%s vs %s, %s:** %s — %s", p.A, p.B, how, iv.Verdict(), iv.Sentence("test WER (%)", werPrec))
 	}
 	d.Para("Each test number covers %s; dev numbers (selection) cover %s.", o.Info.Covers[harness.Test], o.Info.Covers[harness.Validation])
 
@@ -122,7 +122,7 @@ func Summary(o *harness.Outcome) string {
 	t := o.Tuned()
 	for _, p := range o.Pairs(Pairs) {
 		iv, how := o.Headline(t, p)
-		fmt.Fprintf(&b, "%s vs %s, %s: %s\n", p.A, p.B, how, harness.Claim(iv))
+		fmt.Fprintf(&b, "%s vs %s, %s: %s\n", p.A, p.B, how, iv.Verdict())
 	}
 	return b.String()
 }

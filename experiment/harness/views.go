@@ -16,31 +16,6 @@ func (o *Outcome) For(metric string) *Outcome {
 	return &v
 }
 
-// TunedAt returns the cell of optimizer name on split at the learning rate the tuned
-// comparison t selected for it, and false when t selected none.
-func (o *Outcome) TunedAt(t Tuned, name string, split Split) (Cell, bool) {
-	c, ok := t.Choice[name]
-	if !ok || !c.OK {
-		return Cell{}, false
-	}
-	return o.Cell(name, c.LR, split), true
-}
-
-// Claim is the verdict on a paper's claim that a is better (lower) than b, from their paired
-// interval a − b: "reproduced" when the interval lies below zero, "not reproduced" when it
-// lies above (b is better), "unresolved" when it includes zero or there are too few seeds.
-func Claim(iv Interval) string {
-	switch {
-	case iv.N() < 2:
-		return fmt.Sprintf("unresolved (%d paired seed(s), no interval)", iv.N())
-	case iv.Hi < 0:
-		return "reproduced"
-	case iv.Lo > 0:
-		return "not reproduced (the opposite is resolved)"
-	}
-	return "unresolved (the interval includes zero)"
-}
-
 // CurvePlot is the curve metric against step, one line per optimizer at the learning rate
 // lrOf gives it (the mean over seeds with a min–max band); runs that did not finish are left
 // out.

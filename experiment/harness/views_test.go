@@ -8,7 +8,7 @@ import (
 	"github.com/fadam-go/fadam/report"
 )
 
-func TestForAndTunedAt(t *testing.T) {
+func TestFor(t *testing.T) {
 	f := func(n string, lr float64, s uint64) float64 {
 		return map[string]float64{"a": 1, "b": 2}[n] + lr + float64(s)
 	}
@@ -23,34 +23,6 @@ func TestForAndTunedAt(t *testing.T) {
 	// a at 0.1: seeds 1, 2 → 10·(2.1, 3.1): mean 26, std √50 = 7.0711.
 	if got := v.Table(Test, 2).Rows[0][1]; got != "26.00 ± 7.07" {
 		t.Errorf("view table cell %q", got)
-	}
-	tu := o.Tuned()
-	c, ok := o.TunedAt(tu, "b", Test)
-	if !ok || c.LR != 0.1 || math.Abs(c.Mean()-3.6) > 1e-12 {
-		t.Errorf("TunedAt b = %+v, %v", c, ok)
-	}
-	if _, ok := o.TunedAt(tu, "missing", Test); ok {
-		t.Error("TunedAt of an optimizer not in the sweep")
-	}
-}
-
-func TestClaim(t *testing.T) {
-	for _, c := range []struct {
-		diffs []float64
-		want  string
-	}{
-		{[]float64{-1, -1.1, -0.9}, "reproduced"},
-		{[]float64{1, 1.1, 0.9}, "not reproduced"},
-		{[]float64{-1, 1, 0.1}, "unresolved (the interval includes zero)"},
-		{[]float64{-1}, "unresolved (1 paired seed(s)"},
-		{nil, "unresolved (0 paired seed(s)"},
-	} {
-		var iv Interval
-		iv.Diffs = c.diffs
-		iv.Mean, iv.Lo, iv.Hi = TInterval(c.diffs)
-		if got := Claim(iv); !strings.HasPrefix(got, c.want) {
-			t.Errorf("Claim(%v) = %q, want %q…", c.diffs, got, c.want)
-		}
 	}
 }
 

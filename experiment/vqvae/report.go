@@ -91,7 +91,7 @@ func verdicts(outs []Outcome) []string {
 	for _, o := range outs {
 		for _, p := range o.Pairs(Pairs) {
 			iv, how := o.Headline(o.Tuned(), p)
-			lines = append(lines, fmt.Sprintf("**%s, FAdam vs AdamW, %s:** %s — %s", LossLabel(o.Loss), how, harness.Claim(iv), iv.Sentence("test FID", fidPrec)))
+			lines = append(lines, fmt.Sprintf("**%s, FAdam vs AdamW, %s:** %s — %s", LossLabel(o.Loss), how, iv.Verdict(), iv.Sentence("test FID", fidPrec)))
 		}
 	}
 	var ce, l2 *Outcome
@@ -105,7 +105,7 @@ func verdicts(outs []Outcome) []string {
 	if ce != nil && l2 != nil {
 		for _, name := range ce.Names {
 			if iv, how, ok := lossPair(*ce, *l2, name); ok {
-				lines = append(lines, fmt.Sprintf("**CE vs L2, %s:** %s — %s", how, harness.Claim(iv), iv.Sentence("test FID", fidPrec)))
+				lines = append(lines, fmt.Sprintf("**CE vs L2, %s:** %s — %s", how, iv.Verdict(), iv.Sentence("test FID", fidPrec)))
 			}
 		}
 	}
