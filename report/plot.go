@@ -174,7 +174,7 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 // prints 1e-05 as 9.9999…e-06), with unlabelled minor ticks at 2–9 times each power. A range of
 // less than two decades also labels 2 and 5 times each power, and one of less than half a
 // decade labels every minor tick, so that a short log axis still reads at a glance. A range
-// that holds no tick at all gets gonum's default ticks.
+// that would get fewer than two labels gets linear ticks (such as 99.2, 99.6, 100.0).
 type logTicks struct{}
 
 func (logTicks) Ticks(lo, hi float64) []plot.Tick {
@@ -207,8 +207,8 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 			ticks = append(ticks, t)
 		}
 	}
-	if labelled == 0 {
-		return plot.DefaultTicks{}.Ticks(lo, hi)
+	if labelled < 2 { // too narrow for the powers and their multiples to show the scale
+		return linearTicks{}.Ticks(lo, hi)
 	}
 	return ticks
 }

@@ -384,6 +384,7 @@ func TestLogTicks(t *testing.T) {
 		{0.06, 0.4, "0.1 0.2"},
 		{3, 90, "5 10 20 50"},
 		{20, 40, "20 30 40"},
+		{99.16, 100, "99.2 99.6 100.0"}, // linear ticks
 	} {
 		labels = labels[:0]
 		for _, tk := range (logTicks{}).Ticks(c.lo, c.hi) {
