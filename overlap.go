@@ -23,38 +23,66 @@ func (s span) label(ps []Param) string {
 	return fmt.Sprintf("the %s of parameter %q", which, ps[s.param].Name)
 }
 
-// checkDisjoint reports buffers that share memory where one of them is written: a Value may
+// disjointCheck reports buffers that share memory where one of them is written: a Value may
 // not overlap any other buffer, its own Grad included, since Step writes it while reading the
 // others from several goroutines. Grads may overlap each other when they are only read; with
 // gradsWritten (global-norm clipping scales them in place) they may not overlap anything
-// either. It sorts the buffers by address, O(n log n), reusing scratch (returned for the next
-// call).
-func checkDisjoint(ps []Param, scratch []span, gradsWritten bool) ([]span, error) {
-	spans := scratch[:0]
+// either. It sorts the buffers by address, O(n log n); a call with exactly the buffers of the
+// last call that passed, under the same gradsWritten (the usual case: the same parameters
+// every step), only compares them, O(n). Its buffers are reused, so that a Step allocates
+// nothing for it.
+type disjointCheck struct {
+	spans        []span // this call's buffers, in parameter order
+	checked      []span // the buffers of the last call that passed, in parameter order
+	checkedWrite bool   // that call's gradsWritten
+	sorted       []span // scratch for the sort
+}
+
+func (c *disjointCheck) check(ps []Param, gradsWritten bool) error {
+	c.spans = c.spans[:0]
 	for i, p := range ps {
-		for _, b := range []struct {
-			x    []float32
-			grad bool
-		}{{p.Value, false}, {p.Grad, true}} {
-			if len(b.x) == 0 {
-				continue
-			}
-			lo := uintptr(unsafe.Pointer(unsafe.SliceData(b.x)))
-			spans = append(spans, span{lo: lo, hi: lo + uintptr(len(b.x))*unsafe.Sizeof(b.x[0]), param: i, grad: b.grad})
-		}
+		c.spans = appendSpan(c.spans, p.Value, i, false)
+		c.spans = appendSpan(c.spans, p.Grad, i, true)
 	}
-	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	// Passing with written Grads implies passing without: the reverse does not hold.
+	if (c.checkedWrite || !gradsWritten) && slices.Equal(c.spans, c.checked) {
+		return nil
+	}
+	var err error
+	if c.sorted, err = checkDisjoint(ps, c.spans, c.sorted, gradsWritten); err != nil {
+		return err
+	}
+	c.checked, c.checkedWrite = append(c.checked[:0], c.spans...), gradsWritten
+	return nil
+}
+
+// appendSpan appends the span of buffer x (parameter i's Grad when grad is set), if it holds
+// anything.
+func appendSpan(spans []span, x []float32, i int, grad bool) []span {
+	if len(x) == 0 {
+		return spans
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(x)))
+	return append(spans, span{lo: lo, hi: lo + uintptr(len(x))*unsafe.Sizeof(x[0]), param: i, grad: grad})
+}
+
+// checkDisjoint is disjointCheck.check's sort and sweep over the buffers in spans, using
+// scratch (returned for reuse).
+func checkDisjoint(ps []Param, spans, scratch []span, gradsWritten bool) ([]span, error) {
+	sorted := append(scratch[:0], spans...)
+	slices.SortFunc(sorted, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
 	// Sweep in address order, keeping the earlier buffer that reaches furthest and the earlier
-	// Value that reaches furthest: a buffer overlaps an earlier Value iff it starts before the
-	// latter ends, and a Value overlaps an earlier buffer iff it starts before the former ends.
+	// written buffer that reaches furthest: a buffer overlaps an earlier written one iff it
+	// starts before the latter ends, and a written buffer overlaps an earlier one iff it starts
+	// before the former ends.
 	var reach, valueReach *span
-	for i := range spans {
-		s := &spans[i]
+	for i := range sorted {
+		s := &sorted[i]
 		switch {
 		case valueReach != nil && s.lo < valueReach.hi:
-			return spans, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), valueReach.label(ps))
+			return sorted, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), valueReach.label(ps))
 		case (!s.grad || gradsWritten) && reach != nil && s.lo < reach.hi:
-			return spans, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), reach.label(ps))
+			return sorted, fmt.Errorf("%w: %s overlaps %s", ErrInvalidParam, s.label(ps), reach.label(ps))
 		}
 		if reach == nil || s.hi > reach.hi {
 			reach = s
@@ -63,5 +91,5 @@ func checkDisjoint(ps []Param, scratch []span, gradsWritten bool) ([]span, error
 			valueReach = s
 		}
 	}
-	return spans, nil
+	return sorted, nil
 }

@@ -57,7 +57,7 @@ type Optimizer struct {
 	jobs       []job
 	partials   []sums
 	consts     []stepConsts
-	spans      []span      // scratch of checkDisjoint
+	disjoint   disjointCheck
 	gradChunks [][]float32 // the gradients cut into chunks for global-norm clipping
 	gradScale  float64     // the clipping factor of this step
 	gradNorm   float64     // LastGradNorm
@@ -91,8 +91,10 @@ func (o *Optimizer) checkParams(ps []Param) error {
 	}
 	seen := make(map[string]struct{}, len(ps))
 	for i, p := range ps {
-		if err := checkName(p.Name); err != nil {
-			return fmt.Errorf("parameter %d: %w", i, err)
+		if i >= len(o.tensors) || p.Name != o.tensors[i].name { // registered names were checked then
+			if err := checkName(p.Name); err != nil {
+				return fmt.Errorf("parameter %d: %w", i, err)
+			}
 		}
 		if _, dup := seen[p.Name]; dup {
 			return fmt.Errorf("%w: duplicate parameter name %q", ErrInvalidParam, p.Name)
@@ -107,8 +109,7 @@ func (o *Optimizer) checkParams(ps []Param) error {
 				ErrInvalidParam, p.Name, p.Shape, n, len(p.Value), len(p.Grad))
 		}
 	}
-	var err error
-	if o.spans, err = checkDisjoint(ps, o.spans, o.cfg.MaxGradNorm > 0); err != nil {
+	if err := o.disjoint.check(ps, o.cfg.MaxGradNorm > 0); err != nil {
 		return err
 	}
 	if o.tensors == nil {

@@ -20,7 +20,7 @@ func init() {
 		about: "Trains the byte-level GPT with each optimizer at each peak learning rate (--lr) and seed, and reports\n" +
 			"the test loss per optimizer and learning rate, the same-LR paired comparison, and with more than one\n" +
 			"learning rate the tuned comparison (each optimizer at its best LR on validation, reported on test).\n" +
-			"The default (2 optimizers × 1 LR × 3 seeds) takes about 3 minutes on 2 idle cores (336 CPU-seconds).",
+			"The default (2 optimizers × 1 LR × 3 seeds) takes about 3 minutes on 2 idle cores (300–336 CPU-seconds measured).",
 		run: func(ctx context.Context, args []string) error { return runCompare(ctx, args, os.Stdout) },
 	})
 }
