@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"image"
 	"image/png"
 	"math"
 	"os"
@@ -214,6 +215,29 @@ func TestLinePlot(t *testing.T) {
 	if fmt.Sprint(sm) != fmt.Sprint(summary{x: []float64{1, 2}, mean: []float64{2, 4}, lo: []float64{1, 4}, hi: []float64{3, 4}}) {
 		t.Errorf("summary = %+v", sm)
 	}
+	// On a log y axis zeros count towards the mean (x=1: (0+2+4)/3 = 2, band cut at the least
+	// positive value 2); an all-zero mean is left out (x=2).
+	lp = LinePlot{LogY: true, Series: []Series{{"wer", []Curve{{X: []float64{1, 2}, Y: []float64{0, 0}}, {X: []float64{1, 2}, Y: []float64{2, 0}}, {X: []float64{1, 2}, Y: []float64{4, 0}}}}}}
+	if sm, err = lp.summarise(lp.Series[0]); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(sm) != fmt.Sprint(summary{x: []float64{1}, mean: []float64{2}, lo: []float64{2}, hi: []float64{4}}) {
+		t.Errorf("log-y summary = %+v", sm)
+	}
+
+	// A log axis whose points share one value still draws (gonum would widen it below zero).
+	for _, one := range []LinePlot{
+		{Title: "one x", LogX: true, Series: []Series{{"s", []Curve{{X: []float64{3e-3, 1e4}, Y: []float64{2, math.NaN()}}}}}},
+		{Title: "one y", LogY: true, Series: []Series{{"s", []Curve{{X: []float64{1, 2}, Y: []float64{100, 100}}}}}},
+	} {
+		p, err := one.Plot()
+		if err != nil {
+			t.Fatalf("%s: %v", one.Title, err)
+		}
+		if err := SavePlot(p, filepath.Join(dir, strings.ReplaceAll(one.Title, " ", "-"))); err != nil {
+			t.Fatalf("%s: %v", one.Title, err)
+		}
+	}
 
 	for _, bad := range []LinePlot{
 		{Title: "empty"},
@@ -351,5 +375,91 @@ func TestLogTicks(t *testing.T) {
 	}
 	if n := len((logTicks{}).Ticks(2, 5)); n == 0 {
 		t.Error("no ticks for a range without a power of ten")
+	}
+	// Shorter ranges label more: 1-2-5 under two decades, every tick under half a decade.
+	for _, c := range []struct {
+		lo, hi float64
+		want   string
+	}{
+		{0.06, 0.4, "0.1 0.2"},
+		{3, 90, "5 10 20 50"},
+		{20, 40, "20 30 40"},
+		{99.16, 100, "99.2 99.6 100.0"}, // linear ticks
+	} {
+		labels = labels[:0]
+		for _, tk := range (logTicks{}).Ticks(c.lo, c.hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != c.want {
+			t.Errorf("range %g–%g: labels %q, want %q", c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
+func TestImageGridLabels(t *testing.T) {
+	const w, h, scale = 4, 4, 3
+	white := make([]float32, w*h)
+	for i := range white {
+		white[i] = 1
+	}
+	g := ImageGrid{
+		Title:     "reconstructions",
+		RowLabels: []string{"original", "L2, FAdam, seed 1"},
+		ColLabels: []string{"7", "2"},
+		Images:    [][][]float32{{white, white}, {white, white}},
+		Width:     w, Height: h, Scale: scale,
+	}
+	img, err := g.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := ImageGrid{Images: g.Images, Width: w, Height: h, Scale: scale}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, pb := img.Bounds(), plain.Bounds()
+	if b.Dx() <= pb.Dx()+40 || b.Dy() <= pb.Dy()+20 {
+		t.Fatalf("labelled grid %v is not larger than the plain %v by room for its labels", b, pb)
+	}
+	// The plain grid sits in the lower right corner: its pixels (images and border) reappear there.
+	dx, dy := b.Dx()-pb.Dx(), b.Dy()-pb.Dy()
+	for y := range pb.Dy() {
+		for x := range pb.Dx() {
+			if got, want := img.GrayAt(x+dx, y+dy).Y, plain.GrayAt(x, y).Y; got != want {
+				t.Fatalf("grid pixel (%d,%d) = %d, want %d", x, y, got, want)
+			}
+		}
+	}
+	// Each label draws dark pixels in its band: the row labels left of the grid, the column
+	// labels and title above it.
+	dark := func(r image.Rectangle) bool {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if img.GrayAt(x, y).Y < 100 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	cell := h*scale + scale
+	for r := range 2 {
+		if !dark(image.Rect(0, dy+scale+r*cell, dx, dy+scale+r*cell+h*scale)) {
+			t.Errorf("row %d has no label", r)
+		}
+	}
+	if !dark(image.Rect(dx, dy-16, b.Dx(), dy)) || !dark(image.Rect(0, 0, b.Dx(), 16)) {
+		t.Error("column labels or title missing")
+	}
+	for _, bad := range []ImageGrid{
+		{RowLabels: []string{"one"}, Images: g.Images, Width: w, Height: h, Scale: scale},
+		{ColLabels: []string{"a", "b", "c"}, Images: g.Images, Width: w, Height: h, Scale: scale},
+		{Images: g.Images, Width: w, Height: h, Scale: 0},
+	} {
+		if _, err := bad.Render(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
 	}
 }

@@ -29,27 +29,24 @@ const (
 )
 
 func runAblate(ctx context.Context, args []string, stdout io.Writer) error {
-	usage := "usage: fadam ablate " + strings.Join(ablate.Names(), "|") + " [flags]"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(os.Stderr, usage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			fmt.Fprintf(usageOut, "usage: fadam ablate SWEEP [flags]\n\n%s\n\nsweeps: %s\nRun `fadam ablate SWEEP -h` for the flags of a sweep.\n",
+				commands["ablate"].summary, strings.Join(ablate.Names(), ", "))
 			return flag.ErrHelp
 		}
-		return errors.New(usage)
+		return usagef("name a sweep: fadam ablate %s [flags]", strings.Join(ablate.Names(), "|"))
 	}
 	sw, ok := ablate.Sweeps[args[0]]
 	if !ok {
-		return fmt.Errorf("unknown sweep %q; %s", args[0], usage)
+		return usagef("unknown sweep %q (want %s)", args[0], strings.Join(ablate.Names(), ", "))
 	}
 	fs := flag.NewFlagSet("ablate "+sw.Name, flag.ContinueOnError)
 	values := fs.String("values", strings.Join(sw.Default, ","), "comma-separated values to sweep")
 	mf := addLMFlags(fs, ablateSteps, compareDefaultLR, ablateSeeds)
 	fs.StringVar(&mf.out, "out", "./fadam-out", "directory for the report, CSV, plot and the run store runs/ (rerunning the same command reuses finished runs)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	var vals []string
 	for _, v := range strings.Split(*values, ",") {
@@ -58,18 +55,18 @@ func runAblate(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if len(vals) == 0 {
-		return errors.New("--values is empty")
+		return usagef("--values is empty")
 	}
 	lrs, err := mf.lrList()
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	if len(lrs) != 1 {
-		return fmt.Errorf("--lr: an ablation runs at one learning rate, got %d", len(lrs))
+		return usagef("--lr: an ablation runs at one learning rate, got %d", len(lrs))
 	}
 	settings, err := sw.Build(vals, harness.SharedConfig())
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	if err := mf.prepare(); err != nil {
 		return err

@@ -260,22 +260,19 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	reps := fs.Int("triad-reps", 10, "triad repetitions (the fastest is the roofline)")
 	names := fs.String("optimizers", "fadam,fadafactor,adam,adafactor", "comma-separated optimizers to time")
 	states := fs.String("state", "float32,bfloat16", "comma-separated state dtypes to time each optimizer with (float32, bfloat16; bfloat16 rows are named <optimizer>-bf16)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	paramsSet := false
 	fs.Visit(func(f *flag.Flag) { paramsSet = paramsSet || f.Name == "params" })
 	if *params < 1 || *steps < 1 || *warmup < 0 || *reps < 1 {
-		return fmt.Errorf("--params, --steps and --triad-reps must be at least 1 and --warmup at least 0 (got %d, %d, %d, %d)", *params, *steps, *reps, *warmup)
+		return usagef("--params, --steps and --triad-reps must be at least 1 and --warmup at least 0 (got %d, %d, %d, %d)", *params, *steps, *reps, *warmup)
 	}
 	var algos []string
 	for _, name := range strings.Split(*names, ",") {
 		name = strings.ToLower(strings.TrimSpace(name))
 		if _, ok := modelBytes[name]; !ok {
-			return fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(optimizers.Names, ", "))
+			return usagef("unknown optimizer %q (known: %s)", name, strings.Join(optimizers.Names, ", "))
 		}
 		algos = append(algos, name)
 	}
@@ -283,7 +280,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, s := range strings.Split(*states, ",") {
 		var d fadam.StateDType
 		if err := d.UnmarshalText([]byte(strings.ToLower(strings.TrimSpace(s)))); err != nil {
-			return fmt.Errorf("--state: %w", err)
+			return usagef("--state: %v", err)
 		}
 		dtypes = append(dtypes, d)
 	}
@@ -297,7 +294,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		shapes = gptLayout(*params)
 	default:
-		return fmt.Errorf("unknown --layout %q (want big or gpt)", *layout)
+		return usagef("unknown --layout %q (want big or gpt)", *layout)
 	}
 	n := 0
 	for _, s := range shapes {

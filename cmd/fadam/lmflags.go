@@ -152,7 +152,7 @@ func (f *lmFlags) loadCorpus() (*text.Corpus, error) {
 // anything is loaded or trained.
 func (f *lmFlags) prepare(models ...gpt.Config) error {
 	if err := f.check(); err != nil {
-		return err
+		return asUsage(err)
 	}
 	if err := harness.CheckWritable(f.out); err != nil {
 		return err
@@ -162,7 +162,7 @@ func (f *lmFlags) prepare(models ...gpt.Config) error {
 	}
 	for _, m := range models {
 		if err := lm.CheckMemory(m, f.parallel); err != nil {
-			return err
+			return asUsage(err)
 		}
 	}
 	return nil

@@ -20,7 +20,15 @@ func init() {
 	register(command{
 		name:    "scale",
 		summary: "the tuned FAdam − AdamW gap at three GPT sizes with a token budget proportional to size",
-		run:     func(ctx context.Context, args []string) error { return runScale(ctx, args, os.Stdout) },
+		about: fmt.Sprintf("Trains the byte-level GPT at %d sizes (%s parameters, context 64, batch 16) with a token budget\n"+
+			"proportional to size, every optimizer at every learning rate and seed, and reports the tuned comparison\n"+
+			"at each size (LR selected on validation, loss on test) and the paired gap against size.\n"+
+			"The default (2 optimizers × 3 LRs × 3 seeds × 3 sizes = 54 runs) takes about 1h40m on 2 cores, estimated\n"+
+			"from the CPU time per training step of the three sizes (17, 28 and 66 ms, measured one run per core),\n"+
+			"two runs at a time, with the final evaluations at a third of a step per token. Interrupted, the same\n"+
+			"command resumes where it stopped.",
+			len(lm.ScaleLadder), paramsRange(lm.ScaleLadder)),
+		run: func(ctx context.Context, args []string) error { return runScale(ctx, args, os.Stdout) },
 	})
 }
 
@@ -43,23 +51,8 @@ func runScale(ctx context.Context, args []string, stdout io.Writer) error {
 	quick := fs.Bool("quick", false, fmt.Sprintf("a miniature ladder (%s params, %g tokens/param, LRs %s, %d seeds, %d test tokens) that runs in seconds",
 		paramsRange(lm.QuickLadder), quickTokensPerParam, quickLRs, quickSeeds, quickEvalTokens))
 	fs.StringVar(&f.out, "out", "./fadam-out/scale", "directory for scale.md, scale.csv, the plots and the run store runs/ (rerunning the same command reuses finished runs)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: fadam scale [flags]\n\n"+
-			"Trains the byte-level GPT at %d sizes (%s parameters, context 64, batch 16) with a token budget\n"+
-			"proportional to size, every optimizer at every learning rate and seed, and reports the tuned comparison\n"+
-			"at each size (LR selected on validation, loss on test) and the paired gap against size.\n"+
-			"The default (2 optimizers × 3 LRs × 3 seeds × 3 sizes = 54 runs) takes about 1h40m on 2 cores, estimated\n"+
-			"from the CPU time per training step of the three sizes (17, 28 and 66 ms, measured one run per core),\n"+
-			"two runs at a time, with the final evaluations at a third of a step per token. Interrupted, the same\n"+
-			"command resumes where it stopped.\n\n",
-			len(lm.ScaleLadder), paramsRange(lm.ScaleLadder))
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	ladder := lm.ScaleLadder
 	if *quick {
@@ -86,11 +79,11 @@ func runScale(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if !(*ratio > 0) || math.IsInf(*ratio, 0) {
-		return fmt.Errorf("--tokens-per-param must be positive and finite, got %v", *ratio)
+		return usagef("--tokens-per-param must be positive and finite, got %v", *ratio)
 	}
 	opts, err := harness.ParseOptimizers(*optimizers, harness.SharedConfig())
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	// prepare checks the flags against the first rung's shape and loop.
 	f.d, f.layers, f.heads, f.ctx, f.batch = ladder[0].D, ladder[0].Layers, ladder[0].Heads, ladder[0].Ctx, ladder[0].Batch

@@ -5,17 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/fadam-go/fadam/experiment/lm"
-	"math"
+	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fadam-go/fadam"
+	"github.com/fadam-go/fadam/data/cache"
 	"github.com/fadam-go/fadam/data/mnist"
+	"github.com/fadam-go/fadam/experiment/harness"
 	expvq "github.com/fadam-go/fadam/experiment/vqvae"
 	"github.com/fadam-go/fadam/models/vqvae"
 	"github.com/fadam-go/fadam/report"
@@ -25,37 +25,29 @@ func init() {
 	register(command{
 		name:    "vqvae",
 		summary: "VQ-VAE on MNIST: 256-way cross-entropy vs L2, FAdam vs AdamW (paper §4.3)",
-		run:     runVQVAE,
+		run:     func(ctx context.Context, args []string) error { return runVQVAE(ctx, args, os.Stdout) },
 	})
 }
 
-// vqvaeCell is one (loss, optimizer) combination and its runs over seeds.
-type vqvaeCell struct {
-	loss vqvae.Loss
-	opt  string
-	runs []vqvaeRun
+// vqvaeSettings are the values of the command's flags.
+type vqvaeSettings struct {
+	losses               []vqvae.Loss
+	optimizers           []string
+	lrs                  harness.LRList
+	steps, seeds, batch  int
+	warmup, evalEvery    int
+	curve, restartEvery  int
+	clsSteps, validation int
+	samples, parallel    int
+	data, out, cache     string
+	quiet                bool
 }
 
-type vqvaeRun struct {
-	seed uint64
-	res  expvq.Result
-	err  error // the run's error other than cancellation, if any
-}
+// vqvaeDivergeMargin is how far a run's objective may rise above the untrained model's before
+// the run counts as diverged: in squared error per pixel for L2, in nats per pixel for CE.
+var vqvaeDivergeMargin = map[vqvae.Loss]float64{vqvae.L2: 1, vqvae.CE: 2}
 
-func (c *vqvaeCell) name() string { return c.loss.String() + "/" + c.opt }
-
-// finished returns the runs that completed and were evaluated.
-func (c *vqvaeCell) finished() []expvq.Result {
-	var rs []expvq.Result
-	for _, r := range c.runs {
-		if r.res.Finished {
-			rs = append(rs, r.res)
-		}
-	}
-	return rs
-}
-
-func vqvaeSplitList(s string) []string {
+func splitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(strings.ToLower(f)); f != "" {
@@ -65,402 +57,200 @@ func vqvaeSplitList(s string) []string {
 	return out
 }
 
-// vqvaeOptLabel is an optimizer's name as the report shows it.
-func vqvaeOptLabel(name string) string {
-	switch name {
-	case "fadam":
-		return "FAdam"
-	case "adamw", "adam":
-		return "AdamW"
-	}
-	return name
-}
-
-func vqvaeLossLabel(l vqvae.Loss) string {
-	if l == vqvae.CE {
-		return "CE (256-way)"
-	}
-	return "L2"
-}
-
-func runVQVAE(ctx context.Context, args []string) error {
+func parseVQVAEFlags(args []string) (vqvaeSettings, error) {
+	s := vqvaeSettings{lrs: harness.LRList{2e-3}}
 	fs := flag.NewFlagSet("vqvae", flag.ContinueOnError)
 	lossFlag := fs.String("loss", "l2,ce", "reconstruction losses, comma-separated: l2, ce")
 	optFlag := fs.String("optimizers", "fadam,adamw", "optimizers, comma-separated: fadam, adamw")
-	steps := fs.Int("steps", 400, "training steps per run")
-	seeds := fs.Int("seeds", 3, "seeds per (loss, optimizer) cell")
-	batch := fs.Int("batch", 32, "images per training step")
-	lr := fs.Float64("lr", 2e-3, "peak learning rate (linear warmup, cosine decay to a tenth)")
-	warmup := fs.Int("warmup", 50, "warmup steps")
-	evalN := fs.Int("eval", 2000, "test images scored at the end of each run (the first N of the test set)")
-	curveN := fs.Int("curve-images", 256, "test images measured for the curves during training")
-	evalEvery := fs.Int("eval-every", 50, "steps between curve points")
-	restartEvery := fs.Int("restart-every", 50, "steps between dead-code restarts (0: none)")
-	clsSteps := fs.Int("cls-steps", 1500, "training steps of the feature classifier when it is not cached")
-	dataDir := fs.String("data", "", "directory of the MNIST IDX files (default: the GoMNIST module's data folder)")
-	outDir := fs.String("out", "fadam-out", "output directory")
-	quiet := fs.Bool("quiet", false, "no progress bars")
-	if err := fs.Parse(args); err != nil {
-		return err
+	fs.Var(&s.lrs, "lr", "peak learning rates, comma-separated (`LIST`, e.g. 1e-3,2e-3,4e-3); with more than one, each optimizer is also compared at its own best rate, chosen on the validation images")
+	fs.IntVar(&s.steps, "steps", 400, "training steps per run")
+	fs.IntVar(&s.seeds, "seeds", 3, "seeds per (loss, optimizer, learning rate)")
+	fs.IntVar(&s.batch, "batch", 32, "images per training step")
+	fs.IntVar(&s.warmup, "warmup", 50, "linear warmup steps (then cosine decay to a tenth)")
+	fs.IntVar(&s.curve, "curve-images", 256, "validation images behind each point of the training curves")
+	fs.IntVar(&s.evalEvery, "eval-every", 50, "steps between curve points")
+	fs.IntVar(&s.restartEvery, "restart-every", 50, "steps between dead-code restarts (0: none)")
+	fs.IntVar(&s.clsSteps, "cls-steps", 1500, "training steps of the feature classifier when it is not cached")
+	fs.IntVar(&s.validation, "validation", mnist.DefaultValidation, "training images held out for choosing the learning rate (the last N; at most a sixth of the set)")
+	fs.IntVar(&s.samples, "samples", 10, "test reconstructions kept per run and shown in the grid")
+	fs.IntVar(&s.parallel, "parallel", 2, "runs trained at the same time")
+	fs.StringVar(&s.data, "data", "", "directory of the MNIST IDX files (default: the GoMNIST module's data folder)")
+	fs.StringVar(&s.out, "out", "./fadam-out", "output directory: vqvae.md, vqvae.csv, plots, runs/ (finished runs, reused when the same command runs again) and samples/")
+	fs.StringVar(&s.cache, "cache", "", "cache directory for the feature classifier (default $"+cache.EnvVar+", else fadam-go in the user cache directory)")
+	fs.BoolVar(&s.quiet, "quiet", false, "no progress bar")
+	if err := parseFlags(fs, args); err != nil {
+		return s, err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	var losses []vqvae.Loss
-	for _, s := range vqvaeSplitList(*lossFlag) {
-		l, err := vqvae.ParseLoss(s)
+	seen := map[vqvae.Loss]bool{}
+	for _, f := range splitList(*lossFlag) {
+		l, err := vqvae.ParseLoss(f)
 		if err != nil {
-			return err
+			return s, asUsage(err)
 		}
-		losses = append(losses, l)
+		if !seen[l] {
+			s.losses, seen[l] = append(s.losses, l), true
+		}
 	}
-	opts := vqvaeSplitList(*optFlag)
-	for _, o := range opts {
+	s.optimizers = splitList(*optFlag)
+	for _, o := range s.optimizers {
 		if o != "fadam" && o != "adamw" {
-			return fmt.Errorf("--optimizers: unknown optimizer %q (want fadam or adamw)", o)
+			return s, usagef("--optimizers: unknown optimizer %q (want fadam or adamw)", o)
 		}
 	}
 	switch {
-	case len(losses) == 0 || len(opts) == 0:
-		return errors.New("--loss and --optimizers must each name at least one")
-	case *steps <= 0 || *seeds <= 0 || *batch <= 0 || *evalEvery <= 0 || *clsSteps <= 0:
-		return errors.New("--steps, --seeds, --batch, --eval-every and --cls-steps must be positive")
-	case *restartEvery < 0:
-		return errors.New("--restart-every must be non-negative")
-	case *evalN < 2 || *curveN < 1:
-		return errors.New("--eval must be at least 2 and --curve-images at least 1")
+	case len(s.losses) == 0 || len(s.optimizers) == 0:
+		return s, usagef("--loss and --optimizers must each name at least one")
+	case s.steps <= 0 || s.seeds <= 0 || s.batch <= 0 || s.evalEvery <= 0 || s.clsSteps <= 0 || s.parallel <= 0 || s.curve <= 0 || s.validation <= 0:
+		return s, usagef("--steps, --seeds, --batch, --eval-every, --cls-steps, --parallel, --curve-images and --validation must be positive")
+	case s.restartEvery < 0 || s.warmup < 0 || s.samples < 0:
+		return s, usagef("--restart-every, --warmup and --samples must be non-negative")
 	}
-	start := time.Now()
+	return s, nil
+}
 
-	dir := *dataDir
+// vqvaeOptimizer is the named optimizer with the paper's VQ-VAE hyperparameters (β₁ = 0.9,
+// β₂ = 0.99, ε = 1e-8, λ = 1e-4) and the algorithm's own constants as in `fadam compare`
+// (harness.Named): FAdam Algorithm 1's ε₂, c and ρ; AdamW is PyTorch's, without update
+// clipping.
+func vqvaeOptimizer(name string) (harness.Optimizer, error) {
+	return harness.Named(name, vqvaeHyper())
+}
+
+func vqvaeHyper() fadam.Config {
+	hp := fadam.Defaults()
+	hp.Beta1, hp.Beta2, hp.Eps, hp.WeightDecay = 0.9, 0.99, 1e-8, 1e-4
+	return hp
+}
+
+// loadVQVAEData reads MNIST and holds the last n training images out for validation.
+func loadVQVAEData(dir string, n int) (expvq.Data, error) {
 	if dir == "" {
 		d, err := mnist.DefaultDir()
 		if err != nil {
-			return err
+			return expvq.Data{}, err
 		}
 		dir = d
 	}
-	train, test, err := mnist.Load(dir)
+	full, test, err := mnist.Load(dir)
+	if err != nil {
+		return expvq.Data{}, err
+	}
+	if n > full.N/6 {
+		return expvq.Data{}, usagef("--validation %d: hold out at most a sixth of the %d training images", n, full.N)
+	}
+	train, val, err := full.HoldOut(n)
+	if err != nil {
+		return expvq.Data{}, asUsage(err)
+	}
+	return expvq.Data{Train: train, Validation: val, Test: test}, nil
+}
+
+func runVQVAE(ctx context.Context, args []string, stdout io.Writer) error {
+	s, err := parseVQVAEFlags(args)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+	start := time.Now()
+	if err := harness.CheckWritable(s.out); err != nil {
+		return err
+	}
+	data, err := loadVQVAEData(s.data, s.validation)
+	if err != nil {
 		return err
 	}
 
-	// The paper's hyperparameters, the same for both optimizers. Each algorithm keeps its own
-	// constants as in `fadam compare` (lm.NamedOptimizer): FAdam Algorithm 1's ε₂, c and ρ;
-	// AdamW is PyTorch's, without update clipping.
-	hp := fadam.Defaults()
-	hp.LR, hp.Beta1, hp.Beta2, hp.Eps, hp.WeightDecay = *lr, 0.9, 0.99, 1e-8, 1e-4
-	newOpt := func(name string) expvq.OptimizerFactory {
-		return func(c fadam.Config) (fadam.Stepper, error) {
-			o, err := lm.NamedOptimizer(name)
-			if err != nil {
-				return nil, err
-			}
-			return o.New(c)
-		}
+	// The feature classifier: AdamW at a constant 1e-3, trained once and cached.
+	adamw, err := harness.Named("adamw", vqvaeHyper())
+	if err != nil {
+		return err
 	}
-
-	clsCfg := expvq.ClassifierConfig{Steps: *clsSteps, Batch: 64, Seed: 1, Opt: hp, MinAccuracy: 0.98}
+	clsCfg := expvq.ClassifierConfig{Steps: s.clsSteps, Batch: 64, Seed: 1, Opt: adamw.Config, MinAccuracy: 0.98}
 	clsCfg.Opt.LR = 1e-3
-	clsPath := filepath.Join(*outDir, "mnistcls.safetensors")
-	fmt.Fprintf(os.Stderr, "feature classifier: %s\n", clsPath)
-	cls, clsInfo, err := expvq.Classifier(ctx, clsPath, train, test, clsCfg, newOpt("adamw"))
+	clsDir, err := cache.Dir(s.cache, "mnistcls")
 	if err != nil {
 		return err
 	}
-	if clsInfo.Trained {
-		fmt.Fprintf(os.Stderr, "  trained (%s): test accuracy %.4f\n", clsInfo.Note, clsInfo.Accuracy)
-	} else {
-		fmt.Fprintf(os.Stderr, "  loaded: test accuracy %.4f\n", clsInfo.Accuracy)
-	}
-	evalSet := test.Subset(*evalN)
-	scorer, err := expvq.NewScorer(cls, evalSet.Images, *curveN, 10)
+	clsPath, err := expvq.ClassifierPath(clsDir, data.Train, clsCfg)
 	if err != nil {
 		return err
 	}
-
-	var cells []*vqvaeCell
-	for _, l := range losses {
-		for _, o := range opts {
-			cells = append(cells, &vqvaeCell{loss: l, opt: o})
-		}
-	}
-	cancelled := false
-runs:
-	for s := range *seeds {
-		for _, c := range cells {
-			cfg := expvq.Config{
-				Model: vqvae.DefaultConfig(c.loss, *batch), Steps: *steps, Warmup: *warmup,
-				MinLRFrac: 0.1, Opt: hp, EvalEvery: *evalEvery, RestartEvery: *restartEvery, Seed: uint64(s + 1),
-			}
-			bar := report.NewProgress(*steps, fmt.Sprintf("%-8s seed %d", c.name(), s+1), *quiet)
-			res, err := expvq.Train(ctx, train, scorer, cfg, newOpt(c.opt), func(step int, l vqvae.Losses) {
-				bar.Set(step, fmt.Sprintf("loss %.4f", l.Total))
-			})
-			bar.Finish()
-			run := vqvaeRun{seed: uint64(s + 1), res: res}
-			if err != nil && ctx.Err() != nil {
-				c.runs = append(c.runs, run)
-				cancelled = true
-				break runs
-			}
-			if err != nil {
-				run.err = err
-				fmt.Fprintf(os.Stderr, "%s seed %d: %v\n", c.name(), s+1, err)
-			} else if res.Finished {
-				m := res.Metrics
-				fmt.Fprintf(os.Stderr, "%s seed %d: MSE %.5f  PSNR %.2f dB  FID %.3f  perplexity %.1f  restarts %d  (%.0fs)\n",
-					c.name(), s+1, m.MSE, m.PSNR, m.FID, m.Perplexity, res.Restarts, res.TrainTime.Seconds())
-			}
-			c.runs = append(c.runs, run)
-		}
-	}
-	elapsed := time.Since(start)
-	if err := writeVQVAEReport(*outDir, "fadam vqvae "+strings.Join(args, " "), cells, evalSet, clsInfo, *steps, *seeds, *batch, *lr, *warmup, *evalN, hp, *restartEvery, elapsed, cancelled); err != nil {
+	fmt.Fprintf(os.Stderr, "vqvae: feature classifier %s\n", clsPath)
+	cls, clsInfo, err := expvq.Classifier(ctx, clsPath, data.Train, data.Validation, clsCfg, adamw.New)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s (%.0f s)\n", filepath.Join(*outDir, "vqvae.md"), elapsed.Seconds())
-	if cancelled {
-		return ctx.Err()
-	}
-	return nil
-}
+	fmt.Fprintf(os.Stderr, "vqvae: classifier held-out accuracy %.4f (%s)\n", clsInfo.Accuracy, map[bool]string{true: "trained", false: "cached"}[clsInfo.Trained])
 
-// vqvaeMetric picks one metric out of Metrics.
-type vqvaeMetric struct {
-	name string
-	prec int
-	get  func(expvq.Metrics) float64
-}
-
-var vqvaeMetrics = []vqvaeMetric{
-	{"FID (classifier features)", 3, func(m expvq.Metrics) float64 { return m.FID }},
-	{"MSE", 5, func(m expvq.Metrics) float64 { return m.MSE }},
-	{"PSNR (dB)", 2, func(m expvq.Metrics) float64 { return m.PSNR }},
-	{"MSE (argmax)", 5, func(m expvq.Metrics) float64 { return m.MSEMode }},
-	{"PSNR (argmax, dB)", 2, func(m expvq.Metrics) float64 { return m.PSNRMode }},
-	{"bits/dim", 4, func(m expvq.Metrics) float64 { return m.BitsPerDim }},
-	{"perplexity", 1, func(m expvq.Metrics) float64 { return m.Perplexity }},
-}
-
-// vqvaeSummary is "mean ± std" of a metric over a cell's finished runs, "—" without any.
-func vqvaeSummary(c *vqvaeCell, m vqvaeMetric) string {
-	var xs []float64
-	for _, r := range c.finished() {
-		if v := m.get(r.Metrics); !math.IsNaN(v) {
-			xs = append(xs, v)
-		}
-	}
-	if len(xs) == 0 {
-		return "—"
-	}
-	return report.MeanStdString(xs, m.prec)
-}
-
-func writeVQVAEReport(out, cmdline string, cells []*vqvaeCell, eval *mnist.Set, cls expvq.ClassifierInfo, steps, seeds, batch int, lr float64, warmup, evalN int, hp fadam.Config, restartEvery int, elapsed time.Duration, cancelled bool) error {
-	// CSV: one row per run.
-	header := []string{"loss", "optimizer", "seed", "steps_done", "status", "mse", "psnr_db", "mse_argmax", "psnr_argmax_db", "bits_per_dim", "fid", "perplexity", "code_restarts", "train_seconds"}
-	var rows [][]string
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-	for _, c := range cells {
-		for _, r := range c.runs {
-			status := "ok"
-			switch {
-			case r.err != nil:
-				status = "error: " + r.err.Error()
-			case r.res.Diverged():
-				status = fmt.Sprintf("diverged at step %d", r.res.DivergedAt)
-			case !r.res.Finished:
-				status = fmt.Sprintf("stopped at step %d", r.res.Steps)
-			}
-			m := r.res.Metrics
-			row := []string{c.loss.String(), c.opt, strconv.FormatUint(r.seed, 10), strconv.Itoa(r.res.Steps), status}
-			if r.res.Finished {
-				row = append(row, f(m.MSE), f(m.PSNR), f(m.MSEMode), f(m.PSNRMode), f(m.BitsPerDim), f(m.FID), f(m.Perplexity))
-			} else {
-				row = append(row, "", "", "", "", "", "", "")
-			}
-			rows = append(rows, append(row, strconv.Itoa(r.res.Restarts), f(r.res.TrainTime.Seconds())))
-		}
-	}
-	if err := report.WriteCSV(filepath.Join(out, "vqvae.csv"), header, rows); err != nil {
-		return err
-	}
-
-	// Curves: test MSE of every cell, and the training objective per loss.
-	var mseSeries []report.Series
-	trainSeries := map[vqvae.Loss][]report.Series{}
-	for _, c := range cells {
-		label := vqvaeLossLabel(c.loss) + ", " + vqvaeOptLabel(c.opt)
-		ms, ts := report.Series{Name: label}, report.Series{Name: vqvaeOptLabel(c.opt)}
-		for _, r := range c.runs {
-			var mc, tc report.Curve
-			for _, p := range r.res.Points {
-				mc.X, mc.Y = append(mc.X, float64(p.Step)), append(mc.Y, p.TestMSE)
-				tc.X, tc.Y = append(tc.X, float64(p.Step)), append(tc.Y, p.TrainLoss)
-			}
-			if len(mc.X) > 0 {
-				ms.Runs, ts.Runs = append(ms.Runs, mc), append(ts.Runs, tc)
-			}
-		}
-		if len(ms.Runs) > 0 {
-			mseSeries = append(mseSeries, ms)
-			trainSeries[c.loss] = append(trainSeries[c.loss], ts)
-		}
-	}
-	var plots []string
-	if len(mseSeries) > 0 {
-		p, err := report.LinePlot{Title: "VQ-VAE on MNIST: test MSE (mean decoding)", XLabel: "step", YLabel: "MSE", LogY: true, Series: mseSeries}.Plot()
+	var opts []harness.Optimizer
+	for _, name := range s.optimizers {
+		o, err := vqvaeOptimizer(name)
 		if err != nil {
 			return err
 		}
-		if err := report.SavePlot(p, filepath.Join(out, "vqvae-test-mse")); err != nil {
-			return err
-		}
-		plots = append(plots, "vqvae-test-mse")
+		opts = append(opts, o)
 	}
-	for _, l := range []vqvae.Loss{vqvae.L2, vqvae.CE} {
-		if len(trainSeries[l]) == 0 {
-			continue
+	var seeds []uint64
+	for i := range s.seeds {
+		seeds = append(seeds, uint64(i+1))
+	}
+	store := &expvq.SampleStore{Dir: filepath.Join(s.out, "samples"), N: s.samples}
+	var sweeps []harness.Sweep
+	var firstCfg expvq.Config
+	for i, l := range s.losses {
+		cfg := expvq.Config{Model: vqvae.DefaultConfig(l, s.batch), RestartEvery: s.restartEvery, CurveImages: s.curve,
+			Data: data.Fingerprint(), Classifier: filepath.Base(clsPath)}
+		if i == 0 {
+			firstCfg = cfg
 		}
-		unit := "mean squared error + VQ losses"
-		if l == vqvae.CE {
-			unit = "nats/pixel + VQ losses"
-		}
-		p, err := report.LinePlot{Title: "VQ-VAE training objective, " + vqvaeLossLabel(l), XLabel: "step", YLabel: unit, LogY: true, Series: trainSeries[l]}.Plot()
+		task, err := expvq.NewTask(cfg, data, cls, store)
 		if err != nil {
-			return err
+			return asUsage(err)
 		}
-		name := "vqvae-train-" + l.String()
-		if err := report.SavePlot(p, filepath.Join(out, name)); err != nil {
-			return err
+		task.StopOn(ctx)
+		sw := harness.Sweep{Task: task, Optimizers: opts, LRs: s.lrs, Seeds: seeds, Dir: s.out, Parallel: s.parallel,
+			Loop: harness.Loop{Steps: s.steps, Warmup: s.warmup, MinLRFrac: 0.1, EvalEvery: s.evalEvery, DivergeMargin: vqvaeDivergeMargin[l]}}
+		if err := sw.Validate(); err != nil {
+			return asUsage(err)
 		}
-		plots = append(plots, name)
+		sweeps = append(sweeps, sw)
 	}
 
-	// Image grid: test digits, then the first seed's mean reconstructions of every cell.
-	var grid [][][]float32
-	var gridRows []string
-	nSamples := 10
-	realRow := make([][]float32, 0, nSamples)
-	for i := range min(nSamples, eval.N) {
-		x := make([]float32, vqvae.Pixels)
-		for j, p := range eval.Image(i) {
-			x[j] = float32(p) / 255
-		}
-		realRow = append(realRow, x)
-	}
-	grid, gridRows = append(grid, realRow), append(gridRows, "test digits")
-	for _, c := range cells {
-		if rs := c.finished(); len(rs) > 0 && len(rs[0].Samples) > 0 {
-			grid = append(grid, rs[0].Samples)
-			gridRows = append(gridRows, vqvaeLossLabel(c.loss)+", "+vqvaeOptLabel(c.opt))
-		}
-	}
-	hasGrid := len(grid) > 1
-	if hasGrid {
-		if err := report.SaveImageGrid(filepath.Join(out, "vqvae-samples.png"), grid, vqvae.Side, vqvae.Side, 2); err != nil {
-			return err
-		}
-	}
-
-	// The Markdown report.
-	var d report.Doc
-	d.Heading(1, "VQ-VAE on MNIST: categorical cross-entropy vs L2, FAdam vs AdamW")
-	d.Para("Paper §3.3.1 and §4.3 (Fig. 1c): the empirical Fisher is a sound approximation only for discrete distributions, so an image model trained by an Adam-type optimizer should predict each pixel as a 256-way categorical (cross-entropy, CE) rather than regress it (L2); and FAdam should beat AdamW. This is the same comparison at laptop scale.")
-	if cancelled {
-		d.Para("**Interrupted:** the run was stopped early; the tables hold only the runs that finished.")
-	}
-	d.Para("Command, run on %s (%.0f s in all):", time.Now().UTC().Format("2006-01-02 15:04 MST"), elapsed.Seconds())
-	d.Code(strings.TrimSpace(cmdline))
-	d.Machine(report.Machine())
-	d.Para("Setup: conv encoder 28×28 → 7×7×16, %d-code × 16-dim vector quantizer (β = 0.25, codebook initialised from the first batch's encodings, %s), conv/transposed-conv decoder to 1 channel (L2, on pixels in [0, 1]) or 256 logits per pixel (CE). %d steps of batch %d per run, %d seed(s) per cell; learning rate %g with %d warmup steps and cosine decay to a tenth; both optimizers with the paper's β₁ = %g, β₂ = %g, ε = %g, λ = %g, weight decay on every tensor; FAdam with Algorithm 1's ε₂ = 0.01, c = %g, ρ = 0.5, AdamW without update clipping (PyTorch's AdamW, as in `fadam compare`).",
-		vqvae.DefaultConfig(vqvae.L2, 1).Codes, vqvaeRestartNote(restartEvery), steps, batch, seeds, lr, warmup, hp.Beta1, hp.Beta2, hp.Eps, hp.WeightDecay, hp.Clip)
-	d.Para("Metrics on the first %d MNIST test images. MSE and PSNR = 10·log₁₀(1/MSE) compare reconstructions in [0, 1] with the originals; CE is decoded both as the expected pixel value (MSE, PSNR) and as its most probable value (argmax); L2's output is clamped to [0, 1]. Bits/dim is CE's test cross-entropy in bits per pixel. The FID-style score is the Fréchet distance between Gaussian fits of the penultimate-layer (128-d) features of real and reconstructed (mean-decoded) test images under a small MNIST classifier trained once by the same substrate with AdamW (test accuracy %.4f; %s). Perplexity is exp of the entropy of the codebook usage. Mean ± sample std over seeds.",
-		evalN, cls.Accuracy, vqvaeClassifierNote(cls))
-
-	fidTable := report.Table{Header: []string{"FID (lower is better)"}}
-	mseTable := report.Table{Header: []string{"MSE (lower is better)"}}
-	var optsSeen []string
-	for _, c := range cells {
-		if !slices.Contains(optsSeen, c.opt) {
-			optsSeen = append(optsSeen, c.opt)
-		}
-	}
-	for _, o := range optsSeen {
-		fidTable.Header = append(fidTable.Header, vqvaeOptLabel(o))
-		mseTable.Header = append(mseTable.Header, vqvaeOptLabel(o))
-	}
-	for _, l := range []vqvae.Loss{vqvae.L2, vqvae.CE} {
-		fr, mr := []string{vqvaeLossLabel(l)}, []string{vqvaeLossLabel(l)}
-		found := false
-		for _, o := range optsSeen {
-			fv, mv := "—", "—"
-			for _, c := range cells {
-				if c.loss == l && c.opt == o {
-					fv, mv, found = vqvaeSummary(c, vqvaeMetrics[0]), vqvaeSummary(c, vqvaeMetrics[1]), true
-				}
+	bar := report.NewProgress(len(sweeps)*len(opts)*len(s.lrs)*s.seeds*s.steps, "vqvae", s.quiet)
+	var done atomic.Int64
+	var outs []expvq.Outcome
+	var runErr error
+	for i, sw := range sweeps {
+		sw.OnStep = func() { bar.Set(int(done.Add(1)), "") }
+		sw.OnRun = func(r harness.Run) {
+			if r.Reused {
+				bar.Set(int(done.Add(int64(s.steps))), "")
 			}
-			fr, mr = append(fr, fv), append(mr, mv)
 		}
-		if found {
-			fidTable.Rows, mseTable.Rows = append(fidTable.Rows, fr), append(mseTable.Rows, mr)
+		o, err := sw.Run(ctx)
+		runErr = errors.Join(runErr, err)
+		if o == nil {
+			break
 		}
+		outs = append(outs, expvq.Outcome{Loss: s.losses[i], Outcome: o})
 	}
-	d.Heading(2, "Results")
-	d.Table(fidTable)
-	d.Table(mseTable)
-	full := report.Table{Header: []string{"loss", "optimizer", "runs"}}
-	for _, m := range vqvaeMetrics {
-		full.Header = append(full.Header, m.name)
+	bar.Finish()
+
+	info := expvq.ReportInfo{Command: commandLine("vqvae", args), Date: start, Machine: report.Machine(),
+		WallTime: time.Since(start), Classifier: clsInfo, Data: data, Config: firstCfg, Hyper: vqvaeHyper(), Interrupted: ctx.Err() != nil}
+	werr := expvq.WriteReport(s.out, outs, store, info)
+	fmt.Fprint(stdout, expvq.Summary(outs))
+	if werr == nil {
+		fmt.Fprintf(stdout, "wrote %s (%s)\n", filepath.Join(s.out, "vqvae.md"), time.Since(start).Round(time.Second))
 	}
-	for _, c := range cells {
-		row := []string{vqvaeLossLabel(c.loss), vqvaeOptLabel(c.opt), fmt.Sprintf("%d/%d", len(c.finished()), len(c.runs))}
-		for _, m := range vqvaeMetrics {
-			row = append(row, vqvaeSummary(c, m))
-		}
-		full.Rows = append(full.Rows, row)
-	}
-	d.Para("All metrics (runs = finished/started):")
-	d.Table(full)
-	for _, c := range cells {
-		for _, r := range c.runs {
-			if r.err != nil || r.res.Diverged() {
-				d.Para("%s seed %d: %s.", c.name(), r.seed, vqvaeStatus(r))
+	for _, o := range outs {
+		for _, r := range o.Runs {
+			if r.Err != nil && !errors.Is(r.Err, context.Canceled) {
+				return errors.Join(fmt.Errorf("%s %s at %s seed %d: %w", o.Loss, r.Spec.Optimizer, harness.FormatLR(r.Spec.LR), r.Spec.Seed, r.Err), werr, runErr)
 			}
 		}
 	}
-	for _, p := range plots {
-		d.Image(p, p+".png")
+	if err := ctx.Err(); err != nil {
+		return errors.Join(fmt.Errorf("interrupted; the report covers the runs that finished, and the same command continues the sweep: %w", err), werr, runErr)
 	}
-	if hasGrid {
-		d.Para("Top row: test digits; below, in order: %s (first seed, mean decoding).", strings.Join(gridRows[1:], "; "))
-		d.Image("reconstructions", "vqvae-samples.png")
-	}
-	d.Para("Per-run numbers: [vqvae.csv](vqvae.csv).")
-	return d.WriteFile(filepath.Join(out, "vqvae.md"))
-}
-
-func vqvaeRestartNote(every int) string {
-	if every == 0 {
-		return "no dead-code restarts"
-	}
-	return fmt.Sprintf("codes unused for %d steps restarted on encoder outputs of the current batch", every)
-}
-
-func vqvaeStatus(r vqvaeRun) string {
-	if r.err != nil {
-		return "error: " + r.err.Error()
-	}
-	return fmt.Sprintf("diverged at step %d", r.res.DivergedAt)
-}
-
-func vqvaeClassifierNote(c expvq.ClassifierInfo) string {
-	if c.Trained {
-		return "trained in this run: " + c.Note
-	}
-	return "loaded from the cached mnistcls.safetensors"
+	return errors.Join(werr, runErr)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/csv"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -52,18 +53,23 @@ func vqvaeTestData(t *testing.T, dir string) {
 }
 
 func TestVQVAECommandEndToEnd(t *testing.T) {
-	data, out := t.TempDir(), t.TempDir()
+	data, out, cacheDir := t.TempDir(), t.TempDir(), t.TempDir()
 	vqvaeTestData(t, data)
-	args := []string{"--data", data, "--out", out, "--steps", "2", "--seeds", "1", "--batch", "4",
-		"--warmup", "1", "--eval", "20", "--curve-images", "8", "--eval-every", "1", "--cls-steps", "150", "--quiet"}
-	if err := runVQVAE(context.Background(), args); err != nil {
+	args := []string{"--data", data, "--out", out, "--cache", cacheDir, "--steps", "2", "--seeds", "2", "--batch", "4",
+		"--warmup", "1", "--curve-images", "8", "--eval-every", "1", "--cls-steps", "150", "--validation", "50", "--samples", "4",
+		"--lr", "2e-3,1e6", "--quiet"}
+	var stdout bytes.Buffer
+	if err := runVQVAE(context.Background(), args, &stdout); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"vqvae.md", "vqvae.csv", "vqvae-samples.png", "vqvae-test-mse.svg", "vqvae-test-mse.png",
-		"vqvae-train-l2.png", "vqvae-train-ce.svg", "mnistcls.safetensors"} {
+	for _, f := range []string{"vqvae.md", "vqvae.csv", "vqvae-samples.png", "vqvae-l2-lr.png", "vqvae-ce-lr.svg",
+		"vqvae-l2-curve.png", "vqvae-ce-diff.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
+	}
+	if cached, _ := filepath.Glob(filepath.Join(cacheDir, "mnistcls", "mnistcls-*.safetensors")); len(cached) != 1 {
+		t.Errorf("classifier cache holds %v, want one file", cached)
 	}
 	f, err := os.Open(filepath.Join(out, "vqvae.csv"))
 	if err != nil {
@@ -74,39 +80,60 @@ func TestVQVAECommandEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 5 {
-		t.Fatalf("CSV has %d rows, want a header and 4 runs", len(rows))
-	}
+	// 2 losses × 2 optimizers × 2 seeds at 2e-3: 3 curve points each; the 8 runs at 1e6 diverge.
+	ok, diverged := 0, 0
 	for _, r := range rows[1:] {
-		if r[4] != "ok" || r[3] != "2" {
-			t.Errorf("run %v", r)
+		switch {
+		case r[8] == "ok":
+			ok++
+		case strings.HasPrefix(r[8], "diverged at step"):
+			diverged++
 		}
 	}
+	if rows[0][0] != "loss" || ok != 8*3 || diverged < 8 {
+		t.Fatalf("CSV: %d ok rows, %d diverged rows; header %v", ok, diverged, rows[0])
+	}
 	md, _ := os.ReadFile(filepath.Join(out, "vqvae.md"))
-	for _, want := range []string{"FID (lower is better)", "| CE (256-way)", "AdamW", "FAdam", "--steps 2"} {
+	for _, want := range []string{"## Verdict", "CE vs L2, FAdam", "all 60 test images", "all 50 validation images", "--steps 2", "diverged (2/2 seeds"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("vqvae.md lacks %q", want)
 		}
 	}
-	// A second run loads the cached classifier.
-	if err := runVQVAE(context.Background(), append(args, "--loss", "l2", "--optimizers", "fadam")); err != nil {
+	if !strings.Contains(stdout.String(), "| fid") && !strings.Contains(stdout.String(), "test fid") {
+		t.Errorf("standard output has no result table:\n%s", stdout.String())
+	}
+	// The same command again reuses every run, loads the cached classifier, and still draws
+	// the reconstructions of the reused runs.
+	os.Remove(filepath.Join(out, "vqvae-samples.png"))
+	stdout.Reset()
+	if err := runVQVAE(context.Background(), args, &stdout); err != nil {
 		t.Fatal(err)
 	}
+	if strings.Count(stdout.String(), "8 reused") != 2 {
+		t.Errorf("second run did not reuse the 8 runs of each loss:\n%s", stdout.String())
+	}
 	md, _ = os.ReadFile(filepath.Join(out, "vqvae.md"))
-	if !strings.Contains(string(md), "loaded from the cached") {
+	if !strings.Contains(string(md), "loaded from the cache") {
 		t.Error("classifier was not loaded from the cache")
+	}
+	if _, err := os.Stat(filepath.Join(out, "vqvae-samples.png")); err != nil {
+		t.Errorf("no reconstructions for reused runs: %v", err)
 	}
 }
 
 func TestVQVAECommandErrors(t *testing.T) {
+	usageOut = &bytes.Buffer{}
+	defer func() { usageOut = os.Stderr }()
 	for _, args := range [][]string{
 		{"--loss", "l1"},
 		{"--optimizers", "sgd"},
 		{"--steps", "0"},
+		{"--lr", "NaN"},
+		{"--lr", "0"},
 		{"--data", t.TempDir()},
 		{"extra"},
 	} {
-		if err := runVQVAE(context.Background(), append(args, "--out", t.TempDir(), "--quiet")); err == nil {
+		if err := runVQVAE(context.Background(), append(args, "--out", t.TempDir(), "--quiet"), io.Discard); err == nil {
 			t.Errorf("%v accepted", args)
 		}
 	}

@@ -1,6 +1,7 @@
 // Package digits builds the spoken-digit corpus of the speech experiment: utterances of one to
 // seven digit words ("zero" … "nine", "oh") synthesised with Debian's espeak-ng over many voices,
-// speeds and pitches, with the training and test voices and settings disjoint. The synthesised
+// speeds and pitches, in three splits whose voices and settings are disjoint: training, dev (for
+// choosing hyperparameters such as the learning rate) and test (for the reported numbers). The synthesised
 // WAV files are cached in a directory with a JSON manifest and reused while it stays valid; on
 // loading, each utterance is resampled to 16 kHz, given light seeded noise and turned into
 // normalised log-mel features.
@@ -44,11 +45,17 @@ func Transcript(labels []int32) string {
 // Split names a part of the corpus.
 type Split string
 
-// The two splits. Their voices, speeds and pitches are disjoint.
+// The three splits. Their voice variants, speeds and pitches are pairwise disjoint, so dev and
+// test both measure recognition of voices never heard in training, and choosing on dev says
+// nothing about the test voices.
 const (
 	Train Split = "train"
+	Dev   Split = "dev"
 	Test  Split = "test"
 )
+
+// Splits lists the splits in the order Prepare returns their utterances.
+var Splits = []Split{Train, Dev, Test}
 
 // Accents are the espeak-ng English base voices used by both splits (variants differ by split).
 var Accents = []string{"en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc"}
@@ -60,8 +67,15 @@ type Settings struct {
 	Pitches  []int    // 0–99 (espeak-ng -p)
 }
 
-// SplitSettings returns the settings of split s. No variant, speed or pitch of Train appears in Test.
+// SplitSettings returns the settings of split s. No variant, speed or pitch appears in two splits.
 func SplitSettings(s Split) Settings {
+	if s == Dev {
+		return Settings{
+			Variants: []string{"m8", "klatt4", "iven", "benjamin", "steph2", "aunty", "norbert", "victor"},
+			Speeds:   []int{130, 155, 185},
+			Pitches:  []int{30, 45, 65, 80},
+		}
+	}
 	if s == Test {
 		return Settings{
 			Variants: []string{"m6", "m7", "f4", "f5", "klatt3", "belinda", "edward", "quincy"},
@@ -106,10 +120,13 @@ func (s Spec) Labels() ([]int32, error) {
 	return out, nil
 }
 
-// splitStream separates the random streams of the two splits.
+// splitStream separates the random streams of the splits.
 func splitStream(s Split) uint64 {
-	if s == Test {
+	switch s {
+	case Test:
 		return 2
+	case Dev:
+		return 3
 	}
 	return 1
 }

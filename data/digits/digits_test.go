@@ -13,12 +13,11 @@ import (
 )
 
 func TestSplitsAreDisjoint(t *testing.T) {
-	tr, te := SplitSettings(Train), SplitSettings(Test)
 	disjoint := func(what string, a, b []string) {
 		for _, x := range a {
 			for _, y := range b {
 				if x == y {
-					t.Errorf("%s %q in both splits", what, x)
+					t.Errorf("%s %q in two splits", what, x)
 				}
 			}
 		}
@@ -30,21 +29,48 @@ func TestSplitsAreDisjoint(t *testing.T) {
 		}
 		return out
 	}
-	disjoint("variant", tr.Variants, te.Variants)
-	disjoint("speed", ints(tr.Speeds), ints(te.Speeds))
-	disjoint("pitch", ints(tr.Pitches), ints(te.Pitches))
-	// Every generated test utterance uses test settings only, and specs are deterministic.
-	for i := range 200 {
-		s := MakeSpec(7, Test, i)
-		if len(s.Words) < 1 || len(s.Words) > 7 {
-			t.Fatalf("%d words", len(s.Words))
+	for i, a := range Splits {
+		for _, b := range Splits[i+1:] {
+			sa, sb := SplitSettings(a), SplitSettings(b)
+			disjoint("variant", sa.Variants, sb.Variants)
+			disjoint("speed", ints(sa.Speeds), ints(sb.Speeds))
+			disjoint("pitch", ints(sa.Pitches), ints(sb.Pitches))
 		}
-		if !specEqual(s, MakeSpec(7, Test, i)) {
-			t.Fatal("MakeSpec not deterministic")
+	}
+	// Every generated utterance uses its own split's settings only, and specs are deterministic.
+	for _, sp := range Splits {
+		st := SplitSettings(sp)
+		for i := range 200 {
+			s := MakeSpec(7, sp, i)
+			if len(s.Words) < 1 || len(s.Words) > 7 {
+				t.Fatalf("%d words", len(s.Words))
+			}
+			if !specEqual(s, MakeSpec(7, sp, i)) {
+				t.Fatal("MakeSpec not deterministic")
+			}
+			_, variant, _ := strings.Cut(s.Voice, "+")
+			if !slices.Contains(st.Variants, variant) || !slices.Contains(st.Speeds, s.Speed) || !slices.Contains(st.Pitches, s.Pitch) {
+				t.Fatalf("%s utterance %d uses settings outside its split: %+v", sp, i, s)
+			}
 		}
-		_, variant, _ := strings.Cut(s.Voice, "+")
-		if !slices.Contains(te.Variants, variant) || !slices.Contains(te.Speeds, s.Speed) || !slices.Contains(te.Pitches, s.Pitch) {
-			t.Fatalf("test utterance %d uses settings outside the test split: %+v", i, s)
+	}
+}
+
+// TestVariantsKnown checks that espeak-ng knows every variant of every split: an unknown
+// variant would silently fall back to the base voice.
+func TestVariantsKnown(t *testing.T) {
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng not installed (apt-get install espeak-ng); skipping the voice check")
+	}
+	out, err := exec.Command("espeak-ng", "--voices=variant").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range Splits {
+		for _, v := range SplitSettings(sp).Variants {
+			if !strings.Contains(strings.ToLower(string(out)), "!v/"+strings.ToLower(v)+" ") {
+				t.Errorf("%s variant %q is not an espeak-ng variant", sp, v)
+			}
 		}
 	}
 }
@@ -72,19 +98,19 @@ func TestPrepareAndLoad(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	specs, st, err := Prepare(ctx, dir, 3, 3, 2, 2)
+	specs, st, err := Prepare(ctx, dir, 3, Counts{Train: 3, Dev: 1, Test: 2}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(specs) != 5 || st.Synthesized != 5 || st.Reused != 0 {
+	if len(specs) != 6 || st.Synthesized != 6 || st.Reused != 0 {
 		t.Fatalf("%d specs, stats %+v", len(specs), st)
 	}
 	// A second call reuses everything; a smaller request keeps the manifest's other entries.
-	if _, st, err = Prepare(ctx, dir, 3, 2, 1, 2); err != nil || st.Reused != 3 || st.Synthesized != 0 {
+	if _, st, err = Prepare(ctx, dir, 3, Counts{Train: 2, Test: 1}, 2); err != nil || st.Reused != 3 || st.Synthesized != 0 {
 		t.Fatalf("stats %+v, %v", st, err)
 	}
 	m, err := ReadManifest(dir)
-	if err != nil || len(m.Utterances) != 5 || m.Version != ManifestVersion || m.Generator == "" {
+	if err != nil || len(m.Utterances) != 6 || m.Version != ManifestVersion || m.Generator == "" {
 		t.Fatalf("manifest %+v, %v", m, err)
 	}
 	// A corrupted file is detected by its hash and synthesised again.
@@ -92,7 +118,7 @@ func TestPrepareAndLoad(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	data[len(data)-1] ^= 0x55
 	os.WriteFile(path, data, 0o644)
-	if _, st, err = Prepare(ctx, dir, 3, 3, 2, 2); err != nil || st.Reused != 4 || st.Synthesized != 1 {
+	if _, st, err = Prepare(ctx, dir, 3, Counts{Train: 3, Dev: 1, Test: 2}, 2); err != nil || st.Reused != 5 || st.Synthesized != 1 {
 		t.Fatalf("after corruption: stats %+v, %v", st, err)
 	}
 
@@ -118,14 +144,14 @@ func TestPrepareAndLoad(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, err := Prepare(cctx, t.TempDir(), 3, 2, 0, 2); !errors.Is(err, context.Canceled) {
+	if _, _, err := Prepare(cctx, t.TempDir(), 3, Counts{Train: 2}, 2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled prepare returned %v", err)
 	}
 }
 
 func TestMissingEspeak(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	_, _, err := Prepare(context.Background(), t.TempDir(), 1, 1, 1, 1)
+	_, _, err := Prepare(context.Background(), t.TempDir(), 1, Counts{Train: 1, Dev: 1, Test: 1}, 1)
 	if !errors.Is(err, ErrNoEspeak) || !strings.Contains(err.Error(), "apt-get install espeak-ng") {
 		t.Fatalf("without espeak-ng: %v", err)
 	}

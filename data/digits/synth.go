@@ -60,13 +60,37 @@ type PrepareStats struct {
 	Reused, Synthesized int
 }
 
-// Prepare makes sure dir holds WAV files for the first train utterances of Train and test of
-// Test (MakeSpec with seed), synthesising with espeak-ng (workers processes at a time) only
-// those that are missing, changed, or fail their size or SHA-256 check, or all of them when
-// the manifest's version or generator differs. It rewrites the manifest and returns the specs in
-// order, train first. Cancelling ctx stops synthesis with ctx's error.
-func Prepare(ctx context.Context, dir string, seed uint64, train, test, workers int) ([]Spec, PrepareStats, error) {
+// Counts is how many utterances of each split a corpus holds.
+type Counts struct {
+	Train, Dev, Test int
+}
+
+// Of returns the count of split s.
+func (c Counts) Of(s Split) int {
+	switch s {
+	case Train:
+		return c.Train
+	case Dev:
+		return c.Dev
+	case Test:
+		return c.Test
+	}
+	return 0
+}
+
+// Total is the number of utterances over all splits.
+func (c Counts) Total() int { return c.Train + c.Dev + c.Test }
+
+// Prepare makes sure dir holds WAV files for the first n.Of(s) utterances of every split s
+// (MakeSpec with seed), synthesising with espeak-ng (workers processes at a time) only those
+// that are missing, changed, or fail their size or SHA-256 check, or all of them when the
+// manifest's version or generator differs. It rewrites the manifest and returns the specs in
+// the order of Splits (train, dev, test). Cancelling ctx stops synthesis with ctx's error.
+func Prepare(ctx context.Context, dir string, seed uint64, n Counts, workers int) ([]Spec, PrepareStats, error) {
 	var st PrepareStats
+	if n.Train < 0 || n.Dev < 0 || n.Test < 0 {
+		return nil, st, fmt.Errorf("digits: negative utterance count %+v", n)
+	}
 	gen, err := EspeakVersion(ctx)
 	if err != nil {
 		return nil, st, err
@@ -81,11 +105,10 @@ func Prepare(ctx context.Context, dir string, seed uint64, train, test, workers 
 		}
 	}
 	var specs []Spec
-	for i := range train {
-		specs = append(specs, MakeSpec(seed, Train, i))
-	}
-	for i := range test {
-		specs = append(specs, MakeSpec(seed, Test, i))
+	for _, sp := range Splits {
+		for i := range n.Of(sp) {
+			specs = append(specs, MakeSpec(seed, sp, i))
+		}
 	}
 	entries := make([]Entry, len(specs))
 	var todo []int
@@ -169,7 +192,9 @@ func hashHex(data []byte) string {
 
 func synthesize(ctx context.Context, dir string, s Spec) (Entry, error) {
 	path := filepath.Join(dir, s.File())
-	tmp := path + ".tmp"
+	// The temporary name is this process's own, so two commands sharing the cache do not write
+	// into each other's file.
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
 	cmd := exec.CommandContext(ctx, "espeak-ng", "-v", s.Voice, "-s", fmt.Sprint(s.Speed), "-p", fmt.Sprint(s.Pitch), "-w", tmp, s.Text())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -207,10 +232,11 @@ func writeManifest(dir string, m Manifest) error {
 		return fmt.Errorf("digits: %w", err)
 	}
 	path := filepath.Join(dir, ManifestName)
-	if err := os.WriteFile(path+".tmp", append(data, '\n'), 0o644); err != nil {
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("digits: %w", err)
 	}
-	if err := os.Rename(path+".tmp", path); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("digits: %w", err)
 	}
 	return nil

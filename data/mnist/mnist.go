@@ -47,6 +47,23 @@ func (s *Set) Subset(n int) *Set {
 	return &Set{N: n, Rows: s.Rows, Cols: s.Cols, Images: s.Images[:n*s.Rows*s.Cols], Labels: s.Labels[:n]}
 }
 
+// DefaultValidation is the number of training examples HoldOut sets aside by convention: the
+// last 10,000 of MNIST's 60,000, leaving 50,000 to train on.
+const DefaultValidation = 10000
+
+// HoldOut splits s into its first s.N−n examples, to train on, and its last n, a validation
+// set for choosing hyperparameters so that the test set is used only for the reported numbers.
+// Both share memory with s. It fails unless 0 < n < s.N.
+func (s *Set) HoldOut(n int) (train, validation *Set, err error) {
+	if n <= 0 || n >= s.N {
+		return nil, nil, fmt.Errorf("mnist: cannot hold out %d of %d examples (need 0 < n < %d)", n, s.N, s.N)
+	}
+	px, k := s.Rows*s.Cols, s.N-n
+	train = &Set{N: k, Rows: s.Rows, Cols: s.Cols, Images: s.Images[: k*px : k*px], Labels: s.Labels[:k:k]}
+	validation = &Set{N: n, Rows: s.Rows, Cols: s.Cols, Images: s.Images[k*px:], Labels: s.Labels[k:]}
+	return train, validation, nil
+}
+
 // IDX magic numbers: two zero bytes, the element type (0x08 = unsigned byte), the rank.
 const (
 	magicLabels = 0x00000801

@@ -145,3 +145,26 @@ func TestRealMNIST(t *testing.T) {
 		t.Fatalf("train %d, test %d", train.N, test.N)
 	}
 }
+
+func TestHoldOut(t *testing.T) {
+	// Five 1×2 images whose pixels and labels are their index.
+	s := &Set{N: 5, Rows: 1, Cols: 2, Images: []byte{0, 0, 1, 1, 2, 2, 3, 3, 4, 4}, Labels: []byte{0, 1, 2, 3, 4}}
+	tr, val, err := s.HoldOut(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.N != 3 || val.N != 2 || !bytes.Equal(tr.Labels, []byte{0, 1, 2}) || !bytes.Equal(val.Labels, []byte{3, 4}) ||
+		!bytes.Equal(tr.Images, []byte{0, 0, 1, 1, 2, 2}) || !bytes.Equal(val.Image(1), []byte{4, 4}) {
+		t.Fatalf("train %+v, validation %+v", tr, val)
+	}
+	// Appending to the training part cannot write into the validation part.
+	_ = append(tr.Images, 9)
+	if val.Images[0] != 3 {
+		t.Fatal("training slice aliases the validation images")
+	}
+	for _, n := range []int{0, -1, 5, 6} {
+		if _, _, err := s.HoldOut(n); err == nil {
+			t.Errorf("HoldOut(%d) of 5 accepted", n)
+		}
+	}
+}

@@ -1,71 +1,148 @@
-// Package asr is the speech experiment: it trains the CTC recogniser of models/asr on the
-// synthesised spoken digits of data/digits with each optimizer under identical hyperparameters
-// and seeds, and measures word and character error rates on held-out voices (paper §4.2).
+// Package asr is the speech experiment (paper §4.2): the CTC recogniser of models/asr trained
+// on the synthesised spoken digits of data/digits. It is a harness.Task: the experiment
+// harness trains it with every optimizer, learning rate and seed under identical
+// hyperparameters, and this package supplies the model, the data and the metrics (word and
+// character error rates, CTC loss) and writes the report.
+//
+// The splits have disjoint voices: the model trains on one set of voices, its learning rate is
+// chosen on the dev voices (harness.Validation) and the numbers are reported on the test voices
+// (harness.Test). Curves follow the CTC loss on the first utterances of the dev split.
 package asr
 
 import (
-	"context"
 	"fmt"
-	"github.com/fadam-go/fadam/experiment/paramgroup"
-	"github.com/fadam-go/fadam/experiment/runpool"
-	"math"
 	"math/rand/v2"
 	"slices"
-	"time"
 
 	"github.com/fadam-go/fadam"
 	"github.com/fadam-go/fadam/data/digits"
+	"github.com/fadam-go/fadam/experiment/harness"
 	model "github.com/fadam-go/fadam/models/asr"
 	"github.com/fadam-go/fadam/nn"
-	"github.com/fadam-go/fadam/schedule"
 )
 
-// OptimizerFactory builds an optimizer for the given hyperparameters. Train calls it twice: once
-// for the tensors with weight decay and once, with WeightDecay 0, for biases and LayerNorm.
-type OptimizerFactory func(fadam.Config) (fadam.Stepper, error)
-
-// LRSetter is implemented by optimizers whose learning rate can change between steps; Train
-// needs it to follow its warmup-cosine schedule.
-type LRSetter = paramgroup.LRSetter
-
-// ErrNoLRSetter is wrapped by the error Train returns for an optimizer without SetLR.
-var ErrNoLRSetter = paramgroup.ErrNoLRSetter
-
-// Config describes one training run.
+// Config is everything about the task that decides a run's result besides the optimizer, the
+// learning rate and the seed. A stored run is reused only when its Config is identical.
 type Config struct {
-	Model     model.Config
-	Opt       fadam.Config // hyperparameters; Opt.LR is the peak learning rate
-	Steps     int
-	Batch     int
-	Warmup    int     // linear warmup steps
-	MinLRFrac float64 // cosine decay floor as a fraction of the peak
-	EvalEvery int     // steps between evaluations on the test set
-	Seed      uint64  // model initialisation and batch order
+	Model model.Config `json:"model"`
+	Batch int          `json:"batch"` // utterances per training step (and per evaluation batch)
+	// CurveUtterances is how many dev utterances the curve evaluates (all of them if larger).
+	CurveUtterances int `json:"curve_utterances"`
+	// Corpus identifies the data: the requested utterances per split, the corpus seed and the
+	// synthesiser's version.
+	Corpus     digits.Counts `json:"corpus"`
+	CorpusSeed uint64        `json:"corpus_seed"`
+	Generator  string        `json:"generator"`
 }
 
-// Point is one evaluation during training.
-type Point struct {
-	Step      int
-	TrainLoss float64 // mean training CTC loss since the previous point
-	TestLoss  float64 // mean CTC loss on the test set
-	WER, CER  float64 // greedy-decoding error rates on the test set
-	Elapsed   time.Duration
+// Metric names of Evaluate. WER and CER are percentages.
+const (
+	MetricWER  = "wer"
+	MetricCER  = "cer"
+	MetricLoss = "loss"
+)
+
+// Task is the speech experiment on one loaded corpus.
+type Task struct {
+	cfg    Config
+	corpus *Corpus
 }
 
-// Result is the outcome of one run.
-type Result struct {
-	Points     []Point
-	Steps      int // steps completed
-	DivergedAt int // step at which the loss became NaN or Inf (0 if it never did)
-	TrainTime  time.Duration
-}
+var _ harness.Task = (*Task)(nil)
 
-// Final returns the last evaluation, or false if there was none.
-func (r Result) Final() (Point, bool) {
-	if len(r.Points) == 0 {
-		return Point{}, false
+// NewTask returns the task of cfg on corpus (loaded with cfg.Corpus).
+func NewTask(corpus *Corpus, cfg Config) (*Task, error) {
+	if err := cfg.Model.Validate(); err != nil {
+		return nil, err
 	}
-	return r.Points[len(r.Points)-1], true
+	switch {
+	case cfg.Batch <= 0 || cfg.CurveUtterances <= 0:
+		return nil, fmt.Errorf("asr: batch %d and curve utterances %d must be positive", cfg.Batch, cfg.CurveUtterances)
+	case corpus == nil || len(corpus.Train) == 0 || len(corpus.Dev) == 0 || len(corpus.Test) == 0:
+		return nil, fmt.Errorf("asr: the corpus needs training, dev and test utterances")
+	}
+	cfg.Generator = corpus.Generator
+	return &Task{cfg: cfg, corpus: corpus}, nil
+}
+
+// curve is the dev subset the curve evaluates.
+func (t *Task) curve() []digits.Example {
+	return t.corpus.Dev[:min(t.cfg.CurveUtterances, len(t.corpus.Dev))]
+}
+
+// Info describes the task: the final metric is the word error rate, the curve metric the CTC
+// loss.
+func (t *Task) Info() harness.Info {
+	covers := func(ex []digits.Example, what string) string {
+		return fmt.Sprintf("%d %s utterances (%d words)", len(ex), what, Words(ex))
+	}
+	return harness.Info{
+		Name: "asr", Metric: MetricWER, CurveMetric: MetricLoss,
+		Covers: map[harness.Split]string{
+			harness.Curve:      covers(t.curve(), "dev"),
+			harness.Validation: covers(t.corpus.Dev, "dev"),
+			harness.Test:       covers(t.corpus.Test, "test"),
+		},
+	}
+}
+
+// Config returns the task's configuration.
+func (t *Task) Config() any { return t.cfg }
+
+// Decays is true for matrices: biases and LayerNorm take no weight decay.
+func (t *Task) Decays(p *fadam.Param) bool { return model.Decays(p) }
+
+// NewModel returns a fresh recogniser initialised from seed, with its training batches drawn
+// from seed.
+func (t *Task) NewModel(seed uint64) (harness.Model, error) {
+	m, err := model.New(t.cfg.Model, seed)
+	if err != nil {
+		return nil, err
+	}
+	bt := &batcher{ex: t.corpus.Train, size: min(t.cfg.Batch, len(t.corpus.Train)), rng: rand.New(rand.NewPCG(seed, 0x6261746368))}
+	return &run{task: t, m: m, bt: bt}, nil
+}
+
+// run is one training run's model and data stream.
+type run struct {
+	task *Task
+	m    *model.Model
+	bt   *batcher
+	bd   batchData
+}
+
+func (r *run) Params() []*fadam.Param { return r.m.Params() }
+
+// TrainStep computes the CTC loss of the next batch and its gradients.
+func (r *run) TrainStep() (float64, error) {
+	idx := r.bt.next()
+	r.bd.fill(r.bt.ex, idx, r.m.Cfg.Mels)
+	if _, err := r.m.Forward(r.bd.feats, r.bd.lens, len(idx), r.bd.t); err != nil {
+		return 0, err
+	}
+	loss, err := r.m.Loss(r.bd.labels)
+	if err != nil {
+		return 0, fmt.Errorf("asr: %w", err)
+	}
+	nn.ZeroGrads(r.m.Params())
+	r.m.Backward()
+	return loss, nil
+}
+
+// Evaluate returns the CTC loss and the word and character error rates (%) on split.
+func (r *run) Evaluate(split harness.Split) (harness.Metrics, error) {
+	ex := r.task.corpus.Test
+	switch split {
+	case harness.Curve:
+		ex = r.task.curve()
+	case harness.Validation:
+		ex = r.task.corpus.Dev
+	}
+	loss, counts, err := Evaluate(r.m, ex, r.task.cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	return harness.Metrics{MetricLoss: loss, MetricWER: 100 * counts.WER(), MetricCER: 100 * counts.CER()}, nil
 }
 
 // batcher yields training batches of similar lengths (less padding) in a seeded order.
@@ -188,133 +265,4 @@ func wordsOf(labels []int32) []string {
 		}
 	}
 	return ws
-}
-
-// Train trains a fresh model (initialised from cfg.Seed) on train and evaluates it on test every
-// cfg.EvalEvery steps and at the end. onStep, if not nil, is called after every step. When ctx
-// is cancelled it returns what it has with ctx's error.
-func Train(ctx context.Context, train, test []digits.Example, cfg Config, newOpt OptimizerFactory, onStep func(step int, loss float64)) (Result, error) {
-	var res Result
-	if cfg.Steps <= 0 || cfg.Batch <= 0 || cfg.EvalEvery <= 0 {
-		return res, fmt.Errorf("asr: steps %d, batch %d, eval every %d must be positive", cfg.Steps, cfg.Batch, cfg.EvalEvery)
-	}
-	if len(train) == 0 || len(test) == 0 {
-		return res, fmt.Errorf("asr: %d training and %d test utterances", len(train), len(test))
-	}
-	m, err := model.New(cfg.Model, cfg.Seed)
-	if err != nil {
-		return res, err
-	}
-	sched, err := schedule.WarmupCosine(cfg.Opt.LR, cfg.Opt.LR*cfg.MinLRFrac, min(cfg.Warmup, cfg.Steps-1), cfg.Steps)
-	if err != nil {
-		return res, fmt.Errorf("asr: %w", err)
-	}
-	groups, err := paramgroup.New(m.Params(), model.Decays, cfg.Opt, newOpt)
-	if err != nil {
-		return res, fmt.Errorf("asr: %w", err)
-	}
-	bt := &batcher{ex: train, size: min(cfg.Batch, len(train)), rng: rand.New(rand.NewPCG(cfg.Seed, 0x6261746368))}
-	var bd batchData
-	start := time.Now()
-	var sinceEval float64
-	var nSince int
-	for step := 1; step <= cfg.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		t0 := time.Now()
-		idx := bt.next()
-		bd.fill(train, idx, cfg.Model.Mels)
-		if _, err := m.Forward(bd.feats, bd.lens, len(idx), bd.t); err != nil {
-			return res, err
-		}
-		loss, err := m.Loss(bd.labels)
-		if err != nil {
-			return res, fmt.Errorf("asr: step %d: %w", step, err)
-		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			res.DivergedAt = step
-			return res, nil
-		}
-		nn.ZeroGrads(m.Params())
-		m.Backward()
-		if err := groups.Step(sched.LR(step)); err != nil {
-			return res, fmt.Errorf("asr: step %d: %w", step, err)
-		}
-		res.TrainTime += time.Since(t0)
-		res.Steps = step
-		sinceEval += loss
-		nSince++
-		if onStep != nil {
-			onStep(step, loss)
-		}
-		if step%cfg.EvalEvery == 0 || step == cfg.Steps {
-			tl, counts, err := Evaluate(m, test, cfg.Batch)
-			if err != nil {
-				return res, err
-			}
-			if math.IsNaN(tl) || math.IsInf(tl, 0) {
-				res.DivergedAt = step
-				return res, nil
-			}
-			res.Points = append(res.Points, Point{
-				Step: step, TrainLoss: sinceEval / float64(nSince), TestLoss: tl,
-				WER: counts.WER(), CER: counts.CER(), Elapsed: time.Since(start),
-			})
-			sinceEval, nSince = 0, 0
-		}
-	}
-	return res, nil
-}
-
-// Optimizer is a named optimizer factory, one contender of the comparison.
-type Optimizer struct {
-	Name string
-	New  OptimizerFactory
-}
-
-// Run is one training run of a sweep.
-type Run struct {
-	Optimizer string
-	Seed      uint64
-	Result    Result
-	Err       error // nil for a completed or diverged run; ctx's error for one cut short or never started
-}
-
-// Completed reports whether the run finished every step without diverging.
-func (r Run) Completed(steps int) bool {
-	return r.Err == nil && r.Result.DivergedAt == 0 && r.Result.Steps == steps
-}
-
-// Sweep trains every optimizer with every seed (cfg with Seed replaced), up to parallel runs at
-// once, and returns the runs ordered by optimizer, then seed. onStep, if not nil, is called after
-// every step of every run, from several goroutines. When ctx is cancelled, runs in flight stop
-// and the rest never start (their Err is ctx's error); finished runs are kept.
-func Sweep(ctx context.Context, train, test []digits.Example, cfg Config, opts []Optimizer, seeds []uint64, parallel int, onStep func()) []Run {
-	runs := make([]Run, 0, len(opts)*len(seeds))
-	factory := map[string]OptimizerFactory{}
-	for _, o := range opts {
-		factory[o.Name] = o.New
-		for _, s := range seeds {
-			runs = append(runs, Run{Optimizer: o.Name, Seed: s})
-		}
-	}
-	// Interleave optimizers so that a cut-short sweep has runs of each.
-	order := make([]int, 0, len(runs))
-	for si := range seeds {
-		for oi := range opts {
-			order = append(order, oi*len(seeds)+si)
-		}
-	}
-	runpool.Run(ctx, order, parallel, func(i int) {
-		r := &runs[i]
-		c := cfg
-		c.Seed = r.Seed
-		var step func(int, float64)
-		if onStep != nil {
-			step = func(int, float64) { onStep() }
-		}
-		r.Result, r.Err = Train(ctx, train, test, c, factory[r.Optimizer], step)
-	}, func(i int, err error) { runs[i].Err = err })
-	return runs
 }

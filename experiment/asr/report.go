@@ -7,135 +7,90 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fadam-go/fadam/experiment/harness"
 	"github.com/fadam-go/fadam/report"
 )
 
 // ReportInfo is what the report says about how the runs were made.
 type ReportInfo struct {
-	Command     string // the exact command line
-	Date        time.Time
-	Machine     report.MachineInfo
-	WallTime    time.Duration
-	CorpusTime  time.Duration // synthesis (or cache check) and feature extraction
-	Data        string        // description of the corpus (Markdown)
-	Params      int           // trainable parameters of the model
-	Interrupted bool          // the sweep was cut short by Ctrl-C
-	// OptimizerNote states the constants that belong to each algorithm rather than to the
-	// comparison (clipping, ε₂, ρ).
+	Command    string // the exact command line
+	Date       time.Time
+	Machine    report.MachineInfo
+	WallTime   time.Duration
+	CorpusTime time.Duration // synthesis (or cache check) and feature extraction
+	Data       string        // description of the corpus (Markdown)
+	Params     int           // trainable parameters of the model
+	Batch      int           // utterances per step
+	// Interrupted is set when the sweep was cut short (Ctrl-C, SIGTERM).
+	Interrupted bool
+	// OptimizerNote states the shared hyperparameters and the constants that belong to each
+	// algorithm (clipping, ε₂, ρ).
 	OptimizerNote string
 }
 
-// WriteReport writes asr.md, asr.csv and the training-curve plots (asr_train_loss and
-// asr_test_wer, SVG and PNG) of runs into dir. Runs that did not complete are listed but left
-// out of the means.
-func WriteReport(dir string, cfg Config, opts []string, runs []Run, info ReportInfo) error {
-	// CSV: every evaluation point of every run.
-	var rows [][]string
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
-	for _, r := range runs {
-		for _, p := range r.Result.Points {
-			rows = append(rows, []string{r.Optimizer, strconv.FormatUint(r.Seed, 10), strconv.Itoa(p.Step),
-				f(p.TrainLoss), f(p.TestLoss), f(p.WER), f(p.CER), f(p.Elapsed.Seconds()), strconv.FormatBool(r.Completed(cfg.Steps))})
-		}
-	}
-	if err := report.WriteCSV(filepath.Join(dir, "asr.csv"),
-		[]string{"optimizer", "seed", "step", "train_loss", "test_loss", "wer", "cer", "elapsed_s", "completed"}, rows); err != nil {
+// Pairs are the paper's comparisons: each corrected optimizer against the one it corrects.
+var Pairs = harness.PaperPairs
+
+// werPrec is the number of decimals of WER, CER and loss in the tables.
+const werPrec = 2
+
+// WriteReport writes asr.md, asr.csv and the plots of outcome o into dir.
+func WriteReport(dir string, o *harness.Outcome, cfg Config, info ReportInfo) error {
+	if err := report.WriteCSV(filepath.Join(dir, "asr.csv"), harness.CSVHeader, o.CSVRows()); err != nil {
 		return err
 	}
+	t := o.Tuned()
+	var d report.Doc
+	d.Heading(1, "Speech recognition: FAdam vs Adam on synthesised spoken digits")
+	d.Para("**Paper's claim** (§4.2, Table 1): FAdam beats Adam in word error rate (600M Conformer, LibriSpeech). " +
+		"Here: a small CTC recogniser trained with each optimizer under identical hyperparameters and seeds, " +
+		"its learning rate chosen on dev voices and its word error rate reported on test voices, both never heard in training.")
+	if info.Interrupted || o.Unfinished() > 0 {
+		d.Para("**Incomplete:** %d of %d runs did not finish (the sweep was stopped); the tables hold what finished. Run the same command again to continue: finished runs are reused.", o.Unfinished(), len(o.Runs))
+	}
+	d.Code(info.Command)
+	d.Para("Date: %s. Wall time: %s, of which preparing the corpus took %s. %s.", info.Date.UTC().Format("2006-01-02 15:04 MST"),
+		info.WallTime.Round(time.Second), info.CorpusTime.Round(time.Second), o.Describe())
+	d.Machine(info.Machine)
 
-	// Plots: mean over seeds with a min–max band.
-	var lossSeries, werSeries []report.Series
-	for _, o := range opts {
-		ls, ws := report.Series{Name: o}, report.Series{Name: o}
-		for _, r := range runs {
-			if r.Optimizer != o || len(r.Result.Points) == 0 {
-				continue
-			}
-			var lc, wc report.Curve
-			for _, p := range r.Result.Points {
-				lc.X, lc.Y = append(lc.X, float64(p.Step)), append(lc.Y, p.TrainLoss)
-				wc.X, wc.Y = append(wc.X, float64(p.Step)), append(wc.Y, 100*p.WER)
-			}
-			ls.Runs, ws.Runs = append(ls.Runs, lc), append(ws.Runs, wc)
-		}
-		lossSeries, werSeries = append(lossSeries, ls), append(werSeries, ws)
+	d.Heading(2, "Verdict")
+	for _, p := range o.Pairs(Pairs) {
+		iv, how := o.Headline(t, p)
+		d.Para("**%s vs %s, %s:** %s — %s", p.A, p.B, how, iv.Verdict(), iv.Sentence("test WER (%)", werPrec))
 	}
-	plots := []struct {
-		file string
-		lp   report.LinePlot
-	}{
-		{"asr_train_loss", report.LinePlot{Title: "Training CTC loss (mean over seeds, min–max band)", XLabel: "step", YLabel: "CTC loss (nats/utterance)", Series: lossSeries, LogY: true}},
-		{"asr_test_wer", report.LinePlot{Title: "Held-out word error rate (greedy decoding)", XLabel: "step", YLabel: "WER (%)", Series: werSeries}},
+	d.Para("Each test number covers %s; dev numbers (selection) cover %s.", o.Info.Covers[harness.Test], o.Info.Covers[harness.Validation])
+
+	if err := o.Sections(&d, dir, "asr", Pairs, werPrec); err != nil {
+		return err
 	}
-	for _, pl := range plots {
-		p, err := pl.lp.Plot()
-		if err != nil {
-			return fmt.Errorf("asr: plot %s: %w", pl.file, err)
-		}
-		if err := report.SavePlot(p, filepath.Join(dir, pl.file)); err != nil {
+	if len(o.LRs) > 1 {
+		lp := o.SensitivityPlot(harness.Test)
+		lp.LogY, lp.Title, lp.YLabel = true, "Test WER against learning rate, log axis (band: min–max over seeds)", "final test WER (%), log scale"
+		if err := harness.AddPlot(&d, lp, dir, "asr-wer-lr", "test WER against learning rate, log axis"); err != nil {
 			return err
 		}
 	}
-
-	var d report.Doc
-	d.Heading(1, "Speech recognition: FAdam vs Adam on synthesised spoken digits")
-	d.Para("Paper §4.2 (Table 1) reports that FAdam beats Adam in word error rate on LibriSpeech. " +
-		"This is the same comparison at laptop scale: a small CTC recogniser trained with each optimizer " +
-		"under identical hyperparameters and seeds, scored on voices and speaker settings never seen in training.")
-	if info.Interrupted {
-		d.Para("**This sweep was interrupted (Ctrl-C); only the runs that finished are summarised.**")
+	d.Heading(2, "All test metrics")
+	d.Para("Character error rate (%%) and CTC loss (nats per utterance) on the test split (%s), mean ± std over seeds:", o.Info.Covers[harness.Test])
+	d.Table(o.For(MetricCER).Table(harness.Test, werPrec))
+	d.Table(o.For(MetricLoss).Table(harness.Test, 3))
+	if err := harness.AddPlot(&d, o.CurvePlot("Dev CTC loss during training (mean over seeds, min–max band)", o.LROf(t)), dir, "asr-curve", "dev CTC loss against step"); err != nil {
+		return err
 	}
-	d.Code(info.Command)
-	d.Para("Date: %s. Wall time: %s, of which preparing the corpus took %s.", info.Date.UTC().Format("2006-01-02 15:04 MST"),
-		info.WallTime.Round(time.Second), info.CorpusTime.Round(time.Second))
-	d.Machine(info.Machine)
-
-	d.Heading(2, "Result")
-	t := report.Table{Header: []string{"optimizer", "runs", "test WER (%)", "test CER (%)", "test CTC loss", "train time / run"}}
-	for _, o := range opts {
-		var wer, cer, tl []float64
-		var tt time.Duration
-		n := 0
-		for _, r := range runs {
-			if r.Optimizer != o {
-				continue
-			}
-			n++
-			if !r.Completed(cfg.Steps) {
-				continue
-			}
-			p, _ := r.Result.Final()
-			wer, cer, tl = append(wer, 100*p.WER), append(cer, 100*p.CER), append(tl, p.TestLoss)
-			tt += r.Result.TrainTime
-		}
-		row := []string{o, fmt.Sprintf("%d/%d", len(wer), n), "–", "–", "–", "–"}
-		if len(wer) > 0 {
-			row[2], row[3], row[4] = report.MeanStdString(wer, 2), report.MeanStdString(cer, 2), report.MeanStdString(tl, 3)
-			row[5] = (tt / time.Duration(len(wer))).Round(time.Second).String()
-		}
-		t.Rows = append(t.Rows, row)
-	}
-	d.Table(t)
-	d.Para("Mean ± sample standard deviation over seeds of the final evaluation (greedy CTC decoding, " +
-		"WER over digit words, CER over the characters of the space-joined transcript). Runs column: completed/attempted.")
-	d.Image("training loss", "asr_train_loss.png")
-	d.Image("test WER", "asr_test_wer.png")
 
 	d.Heading(2, "Runs")
-	rt := report.Table{Header: []string{"optimizer", "seed", "steps", "status", "test WER (%)", "test CER (%)", "test loss", "train time"}}
-	for _, r := range runs {
-		status := "completed"
-		switch {
-		case r.Err != nil:
+	rt := report.Table{Header: []string{"optimizer", "peak LR", "seed", "status", "dev WER (%)", "test WER (%)", "test CER (%)", "train time", "reused"}}
+	for _, r := range o.Runs {
+		status := r.Result.Status(o.Loop.Steps)
+		if r.Err != nil {
 			status = "not finished: " + r.Err.Error()
-		case r.Result.DivergedAt > 0:
-			status = fmt.Sprintf("diverged at step %d", r.Result.DivergedAt)
-		case r.Result.Steps != cfg.Steps:
-			status = "incomplete"
 		}
-		row := []string{r.Optimizer, strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Result.Steps), status, "–", "–", "–", r.Result.TrainTime.Round(time.Second).String()}
-		if p, ok := r.Result.Final(); ok {
-			row[4], row[5], row[6] = fmt.Sprintf("%.2f", 100*p.WER), fmt.Sprintf("%.2f", 100*p.CER), fmt.Sprintf("%.3f", p.TestLoss)
+		row := []string{r.Spec.Optimizer, harness.FormatLR(r.Spec.LR), strconv.FormatUint(r.Spec.Seed, 10), status, "–", "–", "–",
+			r.Result.TrainTime.Round(time.Second).String(), strconv.FormatBool(r.Reused)}
+		if r.Result.Complete(o.Loop.Steps) {
+			row[4] = strconv.FormatFloat(r.Result.Validation[MetricWER], 'f', werPrec, 64)
+			row[5] = strconv.FormatFloat(r.Result.Test[MetricWER], 'f', werPrec, 64)
+			row[6] = strconv.FormatFloat(r.Result.Test[MetricCER], 'f', werPrec, 64)
 		}
 		rt.Rows = append(rt.Rows, row)
 	}
@@ -147,25 +102,27 @@ func WriteReport(dir string, cfg Config, opts []string, runs []Run, info ReportI
 	d.Para("Model: two 1-D convolutions (kernel 3, stride 2, ReLU) subsample the 10 ms frames 4×, "+
 		"sinusoidal positions are added, then %d pre-LayerNorm transformer blocks (width %d, %d heads, "+
 		"bidirectional attention with key padding mask, GELU MLP of width %d) and a linear CTC head over "+
-		"%d classes (blank + %d words); %d parameters.", mc.Layers, mc.Dim, mc.Heads, mc.FF, mc.Classes, mc.Classes-1, info.Params)
-	o := cfg.Opt
-	d.Para("Optimization, identical for every optimizer: peak LR %g, linear warmup %d steps then cosine decay to %g×peak, "+
-		"%d steps of %d utterances; β1=%g, β2=%g, ε=%g, decoupled weight decay λ=%g on matrices only (not biases or LayerNorm). "+
-		"%s Test-set evaluation every %d steps.",
-		o.LR, cfg.Warmup, cfg.MinLRFrac, cfg.Steps, cfg.Batch, o.Beta1, o.Beta2, o.Eps, o.WeightDecay, info.OptimizerNote, cfg.EvalEvery)
-	d.Para("Files: `asr.csv` (every evaluation of every run), `asr_train_loss.svg/.png`, `asr_test_wer.svg/.png`.")
+		"%d classes (blank + %d words); %d parameters. WER counts word substitutions, deletions and insertions of greedy CTC decoding "+
+		"against the digit words; CER the same over the characters of the space-joined transcript.",
+		mc.Layers, mc.Dim, mc.Heads, mc.FF, mc.Classes, mc.Classes-1, info.Params)
+	l := o.Loop
+	d.Para("Optimization, identical for every optimizer: linear warmup %d steps then cosine decay to %g × the peak learning rate, "+
+		"%d steps of %d utterances; weight decay on matrices only (not biases or LayerNorm). %s "+
+		"Curve every %d steps on %s. A run diverges when its loss or a gradient is non-finite or its loss exceeds the untrained model's dev CTC loss by more than %g.",
+		l.Warmup, l.MinLRFrac, l.Steps, info.Batch, info.OptimizerNote, l.EvalEvery, o.Info.Covers[harness.Curve], l.DivergeMargin)
+	d.Para("Files: `asr.csv` (every evaluation of every run), the plots beside this report, and `runs/` (one JSON file per finished run, reused by a rerun of the same command).")
 	return d.WriteFile(filepath.Join(dir, "asr.md"))
 }
 
-// CommandLine returns args (such as os.Args) as a copyable shell command, quoting where needed.
-func CommandLine(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\"'$\\") {
-			q[i] = strconv.Quote(a)
-		} else {
-			q[i] = a
-		}
+// Summary is the text the command prints: the sweep line, the tables and the verdicts.
+func Summary(o *harness.Outcome) string {
+	var b strings.Builder
+	fmt.Fprintln(&b, o.Describe())
+	o.Print(&b, Pairs, werPrec)
+	t := o.Tuned()
+	for _, p := range o.Pairs(Pairs) {
+		iv, how := o.Headline(t, p)
+		fmt.Fprintf(&b, "%s vs %s, %s: %s\n", p.A, p.B, how, iv.Verdict())
 	}
-	return strings.Join(q, " ")
+	return b.String()
 }

@@ -1,49 +1,48 @@
-// Package vqvae runs the image experiment of the FAdam paper (§3.3.1, §4.3, Fig. 1c) at laptop
-// scale: a VQ-VAE on MNIST trained with a 256-way categorical cross-entropy or an L2 loss, by
-// FAdam or AdamW with the same hyperparameters, and scored on test images by MSE, PSNR,
-// bits/dim and an FID-style Fréchet distance in the feature space of a small MNIST classifier.
-// It is the engine of `fadam vqvae`.
+// Package vqvae is the image experiment of the FAdam paper (§3.3.1, §4.3, Fig. 1c) at laptop
+// scale: a VQ-VAE on MNIST trained with a 256-way categorical cross-entropy or an L2 loss. Each
+// loss is a harness.Task: the experiment harness trains it with every optimizer, learning rate
+// and seed under identical hyperparameters, and this package supplies the model, the data and
+// the metrics (an FID-style Fréchet distance in the feature space of a small MNIST classifier,
+// MSE, PSNR, bits/dim, codebook perplexity) and writes the report.
+//
+// The data follow the tuned protocol: the VQ-VAE trains on the first 50,000 training images,
+// its learning rate is chosen on the 10,000 held out (harness.Validation), and the reported
+// numbers come from the 10,000 test images (harness.Test), all of them scored. Curves follow
+// the training objective on the first validation images.
 package vqvae
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"github.com/fadam-go/fadam/experiment/paramgroup"
 	"math"
 	"math/rand/v2"
-	"time"
 
 	"github.com/fadam-go/fadam"
 	"github.com/fadam-go/fadam/data/mnist"
+	"github.com/fadam-go/fadam/experiment/harness"
+	"github.com/fadam-go/fadam/experiment/paramgroup"
 	"github.com/fadam-go/fadam/models/mnistcls"
 	"github.com/fadam-go/fadam/models/vqvae"
 	"github.com/fadam-go/fadam/nn"
-	"github.com/fadam-go/fadam/schedule"
 )
 
 // OptimizerFactory builds an optimizer for the given hyperparameters.
-type OptimizerFactory func(fadam.Config) (fadam.Stepper, error)
+type OptimizerFactory = paramgroup.Factory
 
-// LRSetter is implemented by optimizers whose learning rate can change between steps; Train
-// needs it to follow its warmup-cosine schedule.
-type LRSetter = paramgroup.LRSetter
-
-// ErrNoLRSetter is wrapped by Train's error for an optimizer without SetLR.
-var ErrNoLRSetter = paramgroup.ErrNoLRSetter
-
-// Config describes one training run.
+// Config is everything about a task that decides a run's result besides the optimizer, the
+// learning rate and the seed. A stored run is reused only when its Config is identical.
 type Config struct {
-	Model     vqvae.Config
-	Steps     int          // optimizer steps
-	Warmup    int          // linear warmup steps (capped at Steps−1)
-	MinLRFrac float64      // the cosine decay ends at MinLRFrac·Opt.LR
-	Opt       fadam.Config // hyperparameters; Opt.LR is the peak learning rate
-	EvalEvery int          // measure the curve's test MSE every EvalEvery steps, and after the last
-	// RestartEvery > 0 moves the codes unused by training batches since the previous restart or
-	// curve point onto encoder outputs of the current batch every RestartEvery steps (dead-code
-	// restarts); 0 never does.
-	RestartEvery int
-	Seed         uint64 // model initialisation, codebook initialisation and batch order
+	Model vqvae.Config `json:"model"`
+	// RestartEvery > 0 moves the codes that no training batch chose since the previous restart
+	// onto encoder outputs of the current batch every RestartEvery steps (dead-code restarts);
+	// 0 never does.
+	RestartEvery int `json:"restart_every"`
+	CurveImages  int `json:"curve_images"` // validation images behind each curve point
+	// Data and Classifier identify the images (Data.Fingerprint) and the feature classifier's
+	// weights (ClassifierPath's file name).
+	Data       string `json:"data"`
+	Classifier string `json:"classifier"`
 }
 
 // Validate reports what is wrong with c, if anything.
@@ -52,90 +51,274 @@ func (c Config) Validate() error {
 		return err
 	}
 	switch {
-	case c.Steps <= 0:
-		return fmt.Errorf("vqvae: steps must be positive, got %d", c.Steps)
-	case c.Warmup < 0:
-		return fmt.Errorf("vqvae: warmup must be non-negative, got %d", c.Warmup)
 	case c.RestartEvery < 0:
 		return fmt.Errorf("vqvae: restart-every must be non-negative, got %d", c.RestartEvery)
-	case c.EvalEvery <= 0:
-		return fmt.Errorf("vqvae: eval-every must be positive, got %d", c.EvalEvery)
-	case !(c.Opt.LR > 0) || math.IsInf(c.Opt.LR, 0):
-		return fmt.Errorf("vqvae: learning rate must be positive and finite, got %v", c.Opt.LR)
-	case c.MinLRFrac < 0 || c.MinLRFrac > 1:
-		return fmt.Errorf("vqvae: min-lr fraction must be in [0, 1], got %v", c.MinLRFrac)
+	case c.CurveImages <= 0:
+		return fmt.Errorf("vqvae: curve images must be positive, got %d", c.CurveImages)
 	}
 	return nil
 }
 
-// Point is one point of the training curves.
-type Point struct {
-	Step      int
-	TrainLoss float64 // mean training objective (Losses.Total) since the previous point
-	TestMSE   float64 // MSE of the mean reconstruction on the curve images
+// Metric names of Evaluate. Every one but PSNR and perplexity is lower-is-better; the tuned
+// comparison selects on FID, the paper's metric.
+const (
+	MetricFID        = "fid"
+	MetricMSE        = "mse"
+	MetricPSNR       = "psnr"
+	MetricMSEMode    = "mse_argmax"
+	MetricPSNRMode   = "psnr_argmax"
+	MetricBitsPerDim = "bits_per_dim" // CE only
+	MetricPerplexity = "perplexity"
+	MetricLoss       = "loss" // the training objective, Losses.Total (curve only)
+)
+
+// Data is the MNIST data of the experiment: the training images, the validation images held
+// out of the training set, and the test images.
+type Data struct {
+	Train, Validation, Test *mnist.Set
 }
 
-// Metrics are the scores of a trained model on the evaluation images.
-type Metrics struct {
-	MSE, PSNR         float64 // mean decoding: L2 output clamped to [0, 1], or CE expected value
-	MSEMode, PSNRMode float64 // CE decoded by its most probable value (equal to MSE, PSNR for L2)
-	BitsPerDim        float64 // CE only: cross-entropy in bits per pixel (NaN for L2)
-	FID               float64 // Fréchet distance of classifier features, real vs mean reconstructions
-	Perplexity        float64 // exp entropy of the codebook usage over the evaluation images
+// Task is the VQ-VAE with one reconstruction loss on one data set.
+type Task struct {
+	cfg      Config
+	data     Data
+	cls      *mnistcls.Model // read only: each run evaluates with its own clone
+	val, tst *Scorer
+	stop     context.Context // cancels evaluations mid-way (StopOn)
+	curve    []byte          // the first CurveImages validation images
+	samples  *SampleStore
 }
 
-// Result is what a run produced, complete or not.
-type Result struct {
-	Points     []Point
-	Steps      int // optimizer steps completed
-	DivergedAt int // step whose loss was NaN or Inf; 0 if none
-	TrainTime  time.Duration
-	Params     int
-	Restarts   int     // codes moved by dead-code restarts
-	Metrics    Metrics // zero unless the run finished
-	Finished   bool    // Steps reached Config.Steps and the evaluation ran
-	// Samples holds the mean reconstructions of the first Scorer.Samples evaluation images,
-	// 784 values in [0, 1] each.
-	Samples [][]float32
+var _ harness.Task = (*Task)(nil)
+
+// NewTask returns the task of cfg on data, scored with cls (whose weights cfg.Classifier
+// names). The first samples test reconstructions of each run are kept in store (nil: none).
+func NewTask(cfg Config, data Data, cls *mnistcls.Model, store *SampleStore) (*Task, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if data.Train == nil || data.Validation == nil || data.Test == nil {
+		return nil, errors.New("vqvae: training, validation and test images are all needed")
+	}
+	if data.Train.Rows != vqvae.Side || data.Train.Cols != vqvae.Side || data.Train.N < cfg.Model.Batch {
+		return nil, fmt.Errorf("vqvae: training set of %d %d×%d images cannot fill batches of %d %d×%d images",
+			data.Train.N, data.Train.Rows, data.Train.Cols, cfg.Model.Batch, vqvae.Side, vqvae.Side)
+	}
+	t := &Task{cfg: cfg, data: data, cls: cls, samples: store, stop: context.Background()}
+	var err error
+	if t.val, err = NewScorer(cls, data.Validation.Images); err != nil {
+		return nil, err
+	}
+	if t.tst, err = NewScorer(cls, data.Test.Images); err != nil {
+		return nil, err
+	}
+	t.curve = data.Validation.Images[:min(cfg.CurveImages, data.Validation.N)*vqvae.Pixels]
+	return t, nil
 }
 
-// Diverged reports whether the run stopped on a NaN or Inf loss.
-func (r Result) Diverged() bool { return r.DivergedAt > 0 }
+// StopOn makes the task's evaluations stop with ctx's error when ctx is cancelled, so that a
+// sweep stopped by Ctrl-C or SIGTERM does not wait for a run's final evaluation (tens of
+// seconds for CE on 10,000 images); the run is then left unfinished, as one cut short in
+// training is. Call it before the sweep starts.
+func (t *Task) StopOn(ctx context.Context) { t.stop = ctx }
 
-// Scorer holds what the evaluation compares against: the evaluation images, the classifier
-// whose features define the FID-style score, and the statistics of the real images' features.
+// Info describes the task: the final metric is the FID-style score, the curve metric the
+// training objective.
+func (t *Task) Info() harness.Info {
+	return harness.Info{
+		Name: "vqvae-" + t.cfg.Model.Loss.String(), Metric: MetricFID, CurveMetric: MetricLoss,
+		Covers: map[harness.Split]string{
+			harness.Curve:      fmt.Sprintf("the first %d validation images", len(t.curve)/vqvae.Pixels),
+			harness.Validation: fmt.Sprintf("all %d validation images (held out of the training set)", t.data.Validation.N),
+			harness.Test:       fmt.Sprintf("all %d test images", t.data.Test.N),
+		},
+	}
+}
+
+// Config returns the task's configuration.
+func (t *Task) Config() any { return t.cfg }
+
+// Decays is true for every tensor: the paper's VQ-VAE decays them all.
+func (t *Task) Decays(*fadam.Param) bool { return true }
+
+// NewModel returns a fresh VQ-VAE initialised from seed, its codebook set from the encodings of
+// the first training batch, with its batches and dead-code restarts drawn from seed.
+func (t *Task) NewModel(seed uint64) (harness.Model, error) {
+	m, err := vqvae.New(t.cfg.Model, seed)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6261746368))
+	r := &run{task: t, seed: seed, m: m, rng: rng, perm: rng.Perm(t.data.Train.N), batch: make([]byte, t.cfg.Model.Batch*vqvae.Pixels)}
+	r.next()
+	if err := m.InitCodebook(r.batch, seed); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// run is one training run: the model, its batch stream and a twin the evaluations run on, so
+// that evaluating never touches the training model's activations or code-usage counts.
+type run struct {
+	task  *Task
+	seed  uint64
+	m     *vqvae.Model
+	eval  *vqvae.Model
+	cls   *mnistcls.Model // the run's own copy of the classifier: its forward pass keeps activations
+	rng   *rand.Rand
+	perm  []int
+	pos   int
+	batch []byte
+	steps int
+}
+
+// next fills r.batch with the next training images: a fresh permutation every epoch.
+func (r *run) next() {
+	set := r.task.data.Train
+	for i := range len(r.batch) / vqvae.Pixels {
+		if r.pos == len(r.perm) {
+			r.rng.Shuffle(len(r.perm), func(i, j int) { r.perm[i], r.perm[j] = r.perm[j], r.perm[i] })
+			r.pos = 0
+		}
+		copy(r.batch[i*vqvae.Pixels:(i+1)*vqvae.Pixels], set.Image(r.perm[r.pos]))
+		r.pos++
+	}
+}
+
+func (r *run) Params() []*fadam.Param { return r.m.Params() }
+
+// TrainStep restarts dead codes when a restart is due after the previous step, then computes
+// the objective of the next batch and its gradients.
+func (r *run) TrainStep() (float64, error) {
+	if every := r.task.cfg.RestartEvery; every > 0 && r.steps > 0 && r.steps%every == 0 {
+		r.m.RestartDeadCodes(r.rng) // on the previous batch's encodings, still in the model
+	}
+	r.next()
+	l, err := r.m.Forward(r.batch)
+	if err != nil {
+		return 0, err
+	}
+	r.steps++
+	if !finite(l.Total) {
+		return l.Total, nil // the harness records the divergence
+	}
+	nn.ZeroGrads(r.m.Params())
+	r.m.Backward()
+	return l.Total, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// twin returns the evaluation model holding the training model's current parameters.
+func (r *run) twin() (*vqvae.Model, error) {
+	if r.eval == nil {
+		e, err := vqvae.New(r.m.Cfg, r.seed)
+		if err != nil {
+			return nil, err
+		}
+		r.eval = e
+	}
+	src, dst := r.m.Params(), r.eval.Params()
+	for i := range src {
+		copy(dst[i].Value, src[i].Value)
+	}
+	return r.eval, nil
+}
+
+// Evaluate returns the training objective on the curve images, or every metric on the
+// validation or test images. The test evaluation keeps the first reconstructions in the
+// task's sample store.
+func (r *run) Evaluate(split harness.Split) (harness.Metrics, error) {
+	m, err := r.twin()
+	if err != nil {
+		return nil, err
+	}
+	switch split {
+	case harness.Curve:
+		l, err := meanLoss(r.task.stop, m, r.task.curve)
+		if err != nil {
+			return nil, err
+		}
+		return harness.Metrics{MetricLoss: l}, nil
+	}
+	if r.cls == nil {
+		if r.cls, err = r.task.cls.Clone(); err != nil {
+			return nil, err
+		}
+	}
+	if split == harness.Validation {
+		mt, _, err := r.task.val.Evaluate(r.task.stop, m, r.cls, 0)
+		return mt, err
+	}
+	keep := 0
+	if r.task.samples != nil {
+		keep = r.task.samples.N
+	}
+	mt, samples, err := r.task.tst.Evaluate(r.task.stop, m, r.cls, keep)
+	if err != nil {
+		return nil, err
+	}
+	if r.task.samples != nil {
+		if err := r.task.samples.Put(r.task.Info().Name, r.seed, mt, samples); err != nil {
+			return nil, err
+		}
+	}
+	return mt, nil
+}
+
+// meanLoss is the mean training objective of m over images.
+func meanLoss(ctx context.Context, m *vqvae.Model, images []byte) (float64, error) {
+	n := len(images) / vqvae.Pixels
+	var sum float64
+	for lo := 0; lo < n; lo += m.Cfg.Batch {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		hi := min(lo+m.Cfg.Batch, n)
+		l, err := m.Forward(images[lo*vqvae.Pixels : hi*vqvae.Pixels])
+		if err != nil {
+			return 0, err
+		}
+		sum += l.Total * float64(hi-lo)
+	}
+	return sum / float64(n), nil
+}
+
+// Scorer holds what an evaluation compares against: the images and the statistics of their
+// features under the classifier whose features define the FID-style score. It is read only
+// once made, so runs in parallel share it, each with its own copy of the classifier.
 type Scorer struct {
-	Images  []byte // evaluation images, 784 bytes each
-	Curve   int    // the first Curve images are also measured during training
-	Samples int    // reconstructions of the first Samples images kept for the image grid
-	cls     *mnistcls.Model
-	real    Stats
+	Images []byte // 784 bytes each
+	real   Stats
 }
 
 // NewScorer prepares the evaluation of images (784 bytes each) with the classifier cls.
-func NewScorer(cls *mnistcls.Model, images []byte, curve, samples int) (*Scorer, error) {
+func NewScorer(cls *mnistcls.Model, images []byte) (*Scorer, error) {
 	n := len(images) / vqvae.Pixels
 	if n < 2 || len(images)%vqvae.Pixels != 0 {
 		return nil, fmt.Errorf("vqvae: need at least two whole evaluation images, got %d bytes", len(images))
 	}
-	s := &Scorer{Images: images, Curve: min(max(curve, 1), n), Samples: min(samples, n), cls: cls}
+	s := &Scorer{Images: images}
 	x := make([]float32, len(images))
 	mnistcls.Pixels01(x, images)
 	var err error
-	if s.real, err = s.featureStats(x); err != nil {
+	if s.real, err = featureStats(cls, x); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// featureStats returns the statistics of the classifier features of x (images in [0, 1]).
-func (s *Scorer) featureStats(x []float32) (Stats, error) {
+// N is the number of images.
+func (s *Scorer) N() int { return len(s.Images) / vqvae.Pixels }
+
+// featureStats returns the statistics of the features of x (images in [0, 1]) under cls.
+func featureStats(cls *mnistcls.Model, x []float32) (Stats, error) {
 	n := len(x) / vqvae.Pixels
 	feats := make([]float32, n*mnistcls.Features)
-	b := s.cls.Batch
+	b := cls.Batch
 	for lo := 0; lo < n; lo += b {
 		hi := min(lo+b, n)
-		if err := s.cls.Features(feats[lo*mnistcls.Features:hi*mnistcls.Features], x[lo*vqvae.Pixels:hi*vqvae.Pixels]); err != nil {
+		if err := cls.Features(feats[lo*mnistcls.Features:hi*mnistcls.Features], x[lo*vqvae.Pixels:hi*vqvae.Pixels]); err != nil {
 			return Stats{}, err
 		}
 	}
@@ -145,13 +328,17 @@ func (s *Scorer) featureStats(x []float32) (Stats, error) {
 // psnr is the peak signal-to-noise ratio of pixel values in [0, 1], from the mean squared error.
 func psnr(mse float64) float64 { return 10 * math.Log10(1/mse) }
 
-// reconstructAll runs the model over the first n evaluation images and returns the mean and
-// mode reconstructions, the mean reconstruction loss, and the codes used.
-func reconstructAll(m *vqvae.Model, images []byte, n int) (mean, mode []float32, recon float64, codes []int32, err error) {
-	mean, mode = make([]float32, n*vqvae.Pixels), make([]float32, n*vqvae.Pixels)
+// reconstructAll runs the model over images and returns the mean and mode reconstructions, the
+// mean reconstruction loss, and the codes used.
+func reconstructAll(ctx context.Context, m *vqvae.Model, images []byte) (mean, mode []float32, recon float64, codes []int32, err error) {
+	n := len(images) / vqvae.Pixels
+	mean, mode = make([]float32, len(images)), make([]float32, len(images))
 	b := m.Cfg.Batch
 	var sum float64
 	for lo := 0; lo < n; lo += b {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, 0, nil, err
+		}
 		hi := min(lo+b, n)
 		l, err := m.Forward(images[lo*vqvae.Pixels : hi*vqvae.Pixels])
 		if err != nil {
@@ -174,146 +361,33 @@ func mse(rec []float32, images []byte) float64 {
 	return s / float64(len(images))
 }
 
-// Evaluate scores m on all evaluation images.
-func (s *Scorer) Evaluate(m *vqvae.Model) (Metrics, [][]float32, error) {
-	n := len(s.Images) / vqvae.Pixels
-	mean, mode, recon, codes, err := reconstructAll(m, s.Images, n)
+// Evaluate scores m on all the scorer's images, with features from cls (the classifier the
+// scorer was made with, or a clone), and returns the metrics with the mean reconstructions of
+// the first keep images. It stops with ctx's error when ctx is cancelled.
+func (s *Scorer) Evaluate(ctx context.Context, m *vqvae.Model, cls *mnistcls.Model, keep int) (harness.Metrics, [][]float32, error) {
+	mean, mode, recon, codes, err := reconstructAll(ctx, m, s.Images)
 	if err != nil {
-		return Metrics{}, nil, err
+		return nil, nil, err
 	}
-	var mt Metrics
-	mt.MSE, mt.MSEMode = mse(mean, s.Images), mse(mode, s.Images)
-	mt.PSNR, mt.PSNRMode = psnr(mt.MSE), psnr(mt.MSEMode)
-	mt.BitsPerDim = math.NaN()
+	mt := harness.Metrics{MetricMSE: mse(mean, s.Images), MetricMSEMode: mse(mode, s.Images)}
+	mt[MetricPSNR], mt[MetricPSNRMode] = psnr(mt[MetricMSE]), psnr(mt[MetricMSEMode])
 	if m.Cfg.Loss == vqvae.CE {
-		mt.BitsPerDim = recon / math.Ln2
+		mt[MetricBitsPerDim] = recon / math.Ln2
 	}
-	mt.Perplexity = nn.VQPerplexity(codes, m.Cfg.Codes)
-	st, err := s.featureStats(mean)
-	if err != nil {
-		return Metrics{}, nil, err
+	mt[MetricPerplexity] = nn.VQPerplexity(codes, m.Cfg.Codes)
+	mt[MetricFID] = math.NaN() // a diverged model's: the harness reports the run as diverged
+	if finite(mt[MetricMSE]) {
+		st, err := featureStats(cls, mean)
+		if err != nil {
+			return nil, nil, err
+		}
+		if mt[MetricFID], err = FrechetDistance(s.real, st); err != nil {
+			return nil, nil, err
+		}
 	}
-	if mt.FID, err = FrechetDistance(s.real, st); err != nil {
-		return Metrics{}, nil, err
-	}
-	samples := make([][]float32, s.Samples)
+	samples := make([][]float32, min(keep, s.N()))
 	for i := range samples {
 		samples[i] = mean[i*vqvae.Pixels : (i+1)*vqvae.Pixels]
 	}
 	return mt, samples, nil
-}
-
-// curveMSE is the MSE of the mean reconstruction of the first Curve evaluation images.
-func (s *Scorer) curveMSE(m *vqvae.Model) (float64, error) {
-	mean, _, _, _, err := reconstructAll(m, s.Images, s.Curve)
-	if err != nil {
-		return 0, err
-	}
-	return mse(mean, s.Images[:s.Curve*vqvae.Pixels]), nil
-}
-
-// batcher draws training batches: a fresh permutation of the set every epoch.
-type batcher struct {
-	set  *mnist.Set
-	rng  *rand.Rand
-	perm []int
-	pos  int
-}
-
-func (b *batcher) next(dst []byte) {
-	for i := range len(dst) / vqvae.Pixels {
-		if b.pos == len(b.perm) {
-			b.rng.Shuffle(len(b.perm), func(i, j int) { b.perm[i], b.perm[j] = b.perm[j], b.perm[i] })
-			b.pos = 0
-		}
-		copy(dst[i*vqvae.Pixels:(i+1)*vqvae.Pixels], b.set.Image(b.perm[b.pos]))
-		b.pos++
-	}
-}
-
-// Train trains a fresh model (initialised from cfg.Seed) on train with the optimizer newOpt
-// builds from cfg.Opt, following a linear-warmup cosine schedule, and scores it with scorer.
-// Every tensor takes the same weight decay. onStep, if not nil, is called after every step.
-//
-// A NaN or Inf loss ends the run early with Result.DivergedAt set and a nil error. When ctx is
-// cancelled, Train returns what it finished and ctx's error.
-func Train(ctx context.Context, train *mnist.Set, scorer *Scorer, cfg Config, newOpt OptimizerFactory, onStep func(step int, l vqvae.Losses)) (Result, error) {
-	var res Result
-	if err := cfg.Validate(); err != nil {
-		return res, err
-	}
-	if train.Rows != vqvae.Side || train.Cols != vqvae.Side || train.N < cfg.Model.Batch {
-		return res, fmt.Errorf("vqvae: training set of %d %d×%d images cannot fill batches of %d %d×%d images", train.N, train.Rows, train.Cols, cfg.Model.Batch, vqvae.Side, vqvae.Side)
-	}
-	m, err := vqvae.New(cfg.Model, cfg.Seed)
-	if err != nil {
-		return res, err
-	}
-	ps := m.Params()
-	res.Params = nn.Count(ps)
-	sched, err := schedule.WarmupCosine(cfg.Opt.LR, cfg.Opt.LR*cfg.MinLRFrac, min(cfg.Warmup, cfg.Steps-1), cfg.Steps)
-	if err != nil {
-		return res, fmt.Errorf("vqvae: %w", err)
-	}
-	// Weight decay applies to every tensor here, so the optimizer steps one group.
-	opt, err := paramgroup.New(ps, func(*fadam.Param) bool { return true }, cfg.Opt, newOpt)
-	if err != nil {
-		return res, fmt.Errorf("vqvae: %w", err)
-	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6261746368))
-	bt := &batcher{set: train, rng: rng, perm: rng.Perm(train.N)}
-	batch := make([]byte, cfg.Model.Batch*vqvae.Pixels)
-	bt.next(batch)
-	if err := m.InitCodebook(batch, cfg.Seed); err != nil {
-		return res, err
-	}
-	var sinceEval float64
-	var nSince int
-	for step := 1; step <= cfg.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		t0 := time.Now()
-		bt.next(batch)
-		l, err := m.Forward(batch)
-		if err != nil {
-			return res, err
-		}
-		if math.IsNaN(l.Total) || math.IsInf(l.Total, 0) {
-			res.DivergedAt = step
-			return res, nil
-		}
-		nn.ZeroGrads(ps)
-		m.Backward()
-		if err := opt.Step(sched.LR(step)); err != nil {
-			return res, fmt.Errorf("vqvae: step %d: %w", step, err)
-		}
-		res.TrainTime += time.Since(t0)
-		res.Steps = step
-		sinceEval += l.Total
-		nSince++
-		if onStep != nil {
-			onStep(step, l)
-		}
-		if cfg.RestartEvery > 0 && step%cfg.RestartEvery == 0 && step < cfg.Steps {
-			res.Restarts += m.RestartDeadCodes(rng)
-		}
-		if step%cfg.EvalEvery == 0 || step == cfg.Steps {
-			e, err := scorer.curveMSE(m)
-			if err != nil {
-				return res, err
-			}
-			m.VQ.ResetUsage() // test images do not keep codes alive
-			res.Points = append(res.Points, Point{Step: step, TrainLoss: sinceEval / float64(nSince), TestMSE: e})
-			sinceEval, nSince = 0, 0
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	if res.Metrics, res.Samples, err = scorer.Evaluate(m); err != nil {
-		return res, err
-	}
-	res.Finished = true
-	return res, nil
 }

@@ -326,3 +326,17 @@ func (m *Model) Load(path string) (float64, error) {
 	}
 	return acc, nil
 }
+
+// Clone returns a model with m's batch size and a copy of its weights. A forward pass keeps
+// its activations in the model, so goroutines that evaluate in parallel each need their own.
+func (m *Model) Clone() (*Model, error) {
+	c, err := New(m.Batch, 0)
+	if err != nil {
+		return nil, err
+	}
+	src, dst := m.Params(), c.Params()
+	for i := range src {
+		copy(dst[i].Value, src[i].Value)
+	}
+	return c, nil
+}

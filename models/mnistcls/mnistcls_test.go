@@ -171,3 +171,34 @@ func TestTrainCancelledAndErrors(t *testing.T) {
 		t.Error("zero batch accepted")
 	}
 }
+
+func TestClone(t *testing.T) {
+	m, err := New(4, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 4*Pixels)
+	for i := range x {
+		x[i] = float32(i%7) / 7
+	}
+	a, b := make([]float32, 4*Features), make([]float32, 4*Features)
+	if err := m.Features(a, x); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Features(b, x); err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("feature %d: %v vs the clone's %v", i, a[i], b[i])
+		}
+	}
+	c.Params()[0].Value[0]++ // the weights are copies
+	if m.Params()[0].Value[0] == c.Params()[0].Value[0] {
+		t.Fatal("the clone shares its weights")
+	}
+}
