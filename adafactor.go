@@ -6,7 +6,7 @@ import "math"
 // (lines 7–8), the learning rate sits inside the momentum (line 12), and the weight decay λθ is
 // not scaled by η (line 13):
 //
-//	ḡ = g/√f, clipped to rms ≤ c;  m ← β₁m + (1−β₁)ηḡ;  θ ← θ − (m + λθ).
+//	ḡ = g/√f, clipped to RMS ≤ c;  m ← β₁m + (1−β₁)ηḡ;  θ ← θ − (m + λθ).
 //
 // Tensors of rank ≥ 2 keep a factored f per leading index over their trailing n×m dimensions
 // (R and C start at 0); rank 0 and 1 tensors, and tensors without elements, keep f unfactored.

@@ -7,7 +7,7 @@ import "math"
 //
 //	θ ← θ − η(m̂/(√v̂ + ε) + λθ),
 //
-// with the update m̂/(√v̂+ε) clipped to rms ≤ c first when Clip > 0 (Algorithm 3, line 9).
+// with the update m̂/(√v̂+ε) clipped to RMS ≤ c first when Clip > 0 (Algorithm 3, line 9).
 // Algorithm 3 as printed stores the bias-corrected f (and m) back into the state, which
 // compounds the correction at every step; no Adam implementation does that, and neither do we.
 //

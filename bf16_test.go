@@ -217,7 +217,7 @@ func TestBF16AgainstModel(t *testing.T) {
 		for i, p := range ps {
 			for j, v := range p.Value {
 				want := modelled.theta[i][j]
-				if d := math.Abs(float64(v) - want); d > 1e-5*max(math.Abs(want), 1e-2) { // θ has rms 1
+				if d := math.Abs(float64(v) - want); d > 1e-5*max(math.Abs(want), 1e-2) { // θ has RMS 1
 					t.Fatalf("ρ=%g %s[%d] = %v, modelled %v", rho, p.Name, j, v, want)
 				}
 				x := exact.theta[i][j]

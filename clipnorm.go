@@ -11,7 +11,7 @@ import (
 //	n = sqrt(Σ over all parameters of Σ g²)
 //	if n > MaxGradNorm: g ← g · MaxGradNorm/(n + 1e-6) for every gradient element.
 //
-// n comes from the Σg² that passRead computes anyway (for rms(g)), so a step that does not clip
+// n comes from the Σg² that passRead computes anyway (for RMS(g)), so a step that does not clip
 // costs nothing extra. A step that clips scales the gradients in place, as PyTorch does, each
 // element becoming float32(float64(g)·s), and reruns passRead on them: the step is then
 // exactly the step on the scaled gradients, bit for bit.

@@ -4,7 +4,7 @@ package fadam
 // estimate per leading index). Lower ranks use fadamKernel, which is Algorithm 2 without the
 // factoring.
 //
-// Pass 0 reads g for rms(g) and the row and column sums of g² (lines 7–8, 10); between passes
+// Pass 0 reads g for RMS(g) and the row and column sums of g² (lines 7–8, 10); between passes
 // R, C and the factors of f are updated (lines 7–9). Pass 1 sums ḡ² and ḡ_w² (lines 11, 14);
 // pass 2 clips and updates m and θ (lines 12–13, 15–16).
 type fadafactorKernel struct {

@@ -58,12 +58,12 @@ type Variant int
 const (
 	// Paper follows Algorithm 1 / Algorithm 2 of the paper exactly (the default).
 	Paper Variant = iota
-	// PyTorchReference reproduces the public PyTorch FAdam code: ε̂ = ε·max(1, rms(g)),
-	// d = f^ρ + ε̂, and clipping x ← x / (max(1, rms(x))/c).
+	// PyTorchReference reproduces the public PyTorch FAdam code: ε̂ = ε·max(1, RMS(g)),
+	// d = f^ρ + ε̂, and clipping x ← x / (max(1, RMS(x))/c).
 	PyTorchReference
 	// LaterEps is the later form of the adaptive ε, the maintained PyTorch optimizer
-	// collection's FAdam: ε̂ = ε·min(1, rms(g)), d = f^ρ + ε̂ (ε₂ is not used), and clipping
-	// x ← x / (max(1, rms(x))/c). The zero-denominator rule is kept: an element with d = 0
+	// collection's FAdam: ε̂ = ε·min(1, RMS(g)), d = f^ρ + ε̂ (ε₂ is not used), and clipping
+	// x ← x / (max(1, RMS(x))/c). The zero-denominator rule is kept: an element with d = 0
 	// contributes 0 to ḡ and ḡ_w. With this form d = 0 happens wherever f = 0 in a tensor whose
 	// gradient is zero throughout (then ε̂ = 0), such as an all-zero gradient at the first step.
 	LaterEps
@@ -73,7 +73,7 @@ const (
 func (v Variant) known() bool { return v == Paper || v == PyTorchReference || v == LaterEps }
 
 // clipsByMaxRMS reports whether the RMS clips of lines 10 and 13 are the PyTorch codes'
-// x / (max(1, rms(x))/c) rather than the paper's x / max(1, rms(x)/c).
+// x / (max(1, RMS(x))/c) rather than the paper's x / max(1, RMS(x)/c).
 func (v Variant) clipsByMaxRMS() bool { return v == PyTorchReference || v == LaterEps }
 
 // Config holds the hyperparameters of Algorithm 1 (and of the baselines, which read the fields
@@ -82,9 +82,9 @@ type Config struct {
 	LR          float64 // learning rate η
 	Beta1       float64 // momentum EMA coefficient β₁
 	Beta2       float64 // Fisher EMA coefficient β₂
-	Eps         float64 // ε, the ceiling of the adaptive epsilon (LaterEps: ε̂ = ε·min(1, rms(g)))
-	Eps2        float64 // ε₂, the multiplier of rms(g) in the adaptive epsilon
-	Clip        float64 // c, the rms clipping threshold
+	Eps         float64 // ε, the ceiling of the adaptive epsilon (LaterEps: ε̂ = ε·min(1, RMS(g)))
+	Eps2        float64 // ε₂, the multiplier of RMS(g) in the adaptive epsilon
+	Clip        float64 // c, the RMS clipping threshold
 	WeightDecay float64 // λ
 	Rho         float64 // ρ, the exponent of the Fisher information
 	Variant     Variant // Paper (default), PyTorchReference or LaterEps; the baselines ignore it

@@ -11,8 +11,8 @@ type denominator struct {
 	halfRho bool // ρ = 0.5: f^ρ is √f itself, no pow
 }
 
-// set computes ε̂ from rms(g) (line 8; the PyTorch code's ε·max(1, rms(g)); the later form's
-// ε·min(1, rms(g))) and the term d adds.
+// set computes ε̂ from RMS(g) (line 8; the PyTorch code's ε·max(1, RMS(g)); the later form's
+// ε·min(1, RMS(g))) and the term d adds.
 func (d *denominator) set(cfg *Config, rmsG float64) {
 	d.twoRho = 2 * cfg.Rho
 	d.halfRho = cfg.Rho == 0.5
@@ -43,7 +43,7 @@ func (d *denominator) inverse(sqrtF float64) float64 {
 // fadamKernel is Algorithm 1 for one tensor. State: momentum m (init 0) and √f (init 1; f is kept
 // as its square root so that float32 covers g² for every finite float32 g).
 //
-// Pass 0 reads g for rms(g) (line 8). Pass 1 updates f (line 7) and sums ḡ² and ḡ_w² (lines 9
+// Pass 0 reads g for RMS(g) (line 8). Pass 1 updates f (line 7) and sums ḡ² and ḡ_w² (lines 9
 // and 12) for the clips. Pass 2 clips (lines 10, 13), updates m (line 11) and θ (line 14).
 type fadamKernel struct {
 	n            int
@@ -51,8 +51,8 @@ type fadamKernel struct {
 	value, grad  []float32
 	c            *stepConsts
 	den          denominator
-	scaleG       float64 // line 10's 1/max(1, rms(ḡ)/c)
-	scaleW       float64 // line 13's 1/max(1, rms(ḡ_w)/c)
+	scaleG       float64 // line 10's 1/max(1, RMS(ḡ)/c)
+	scaleW       float64 // line 13's 1/max(1, RMS(ḡ_w)/c)
 	pytorchClips bool
 	bf           *bf16Arrays // bfloat16 state (m and sqrtF are then nil), bf16_passes.go
 }

@@ -54,7 +54,7 @@ func fillGrads(rng *rand.Rand, ps []fadam.Param, scale float64) [][]float32 {
 }
 
 // closeTo reports the first element where got and want differ by more than tol relative to
-// max(|want|, rms(want)·1e-2).
+// max(|want|, RMS(want)·1e-2).
 func closeTo(got []float32, want []float64, tol float64) error {
 	r := reference.RMS(want)
 	for i := range want {
@@ -166,7 +166,7 @@ func mustNew(t testing.TB, cfg fadam.Config, factored bool) *fadam.Optimizer {
 }
 
 // TestHandComputed checks one step against numbers worked out by hand: t = 1, one element,
-// g = 2, θ = 1: f = 4, ε̂ = min(1e-8, 0.01·2) = 1e-8, d = 2 + 1e-8, ḡ = g/d ≈ 1 (rms < c = 1,
+// g = 2, θ = 1: f = 4, ε̂ = min(1e-8, 0.01·2) = 1e-8, d = 2 + 1e-8, ḡ = g/d ≈ 1 (RMS < c = 1,
 // no clip), m = 0.1·ḡ, ḡ_w = 1/d ≈ 0.5, θ = 1 − 0.1·(m + 0.5·ḡ_w).
 func TestHandComputed(t *testing.T) {
 	cfg := fadam.Defaults()
@@ -590,7 +590,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 
 // TestZeroGradientTensors: tensors whose gradient is zero throughout (f = 0 and ε̂ = 0, so
 // d = 0: the zero-denominator rule), or zero at one later step (ε̂ = 0 but f > 0), against the
-// reference, for every variant. With LaterEps ε̂ = ε·min(1, rms(g)) is 0 exactly when the
+// reference, for every variant. With LaterEps ε̂ = ε·min(1, RMS(g)) is 0 exactly when the
 // tensor's gradient is.
 func TestZeroGradientTensors(t *testing.T) {
 	specs := []spec{{"live", []int{4, 6}}, {"dead", []int{4, 6}}, {"dead-v", []int{7}}, {"pause", []int{3, 5}}}
@@ -620,7 +620,7 @@ func TestZeroGradientTensors(t *testing.T) {
 					t.Errorf("variant %d factored=%v %s: %v", variant, factored, p.Name, err)
 				}
 			}
-			// PyTorchReference's ε̂ = ε·max(1, rms(g)) ≥ ε keeps d > 0: there, weight decay moves it.
+			// PyTorchReference's ε̂ = ε·max(1, RMS(g)) ≥ ε keeps d > 0: there, weight decay moves it.
 			if variant != fadam.PyTorchReference && !slices.Equal(ps[1].Value, deadBefore) {
 				t.Errorf("variant %d factored=%v: a tensor with no Fisher information moved", variant, factored)
 			}

@@ -19,7 +19,7 @@ func TestNumericHelpers(t *testing.T) {
 			t.Errorf("clipScale(%v, %v) = %v, want %v", c.rms, c.c, got, c.want)
 		}
 	}
-	if got := clipScale(0.5, 2, true); got != 2 { // PyTorch: c/max(1, rms)
+	if got := clipScale(0.5, 2, true); got != 2 { // PyTorch: c/max(1, RMS)
 		t.Errorf("PyTorch clipScale = %v, want 2", got)
 	}
 	if reciprocal(0) != 0 || reciprocal(1e-200) != 1/minDenominator || reciprocal(4) != 0.25 {

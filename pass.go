@@ -13,7 +13,7 @@ package fadam
 type pass int
 
 const (
-	// passRead reads g: Σg² for rms(g) (FAdam line 8) and, for factored tensors, the row and
+	// passRead reads g: Σg² for RMS(g) (FAdam line 8) and, for factored tensors, the row and
 	// column sums of g² (FAdafactor lines 7–8). It must not write anything.
 	passRead pass = iota
 	// passFisher updates the second-moment estimate where it is per element (FAdam line 7, Adam's
