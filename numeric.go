@@ -56,11 +56,11 @@ func rms(sum float64, n int) float64 {
 	return math.Sqrt(sum / float64(n))
 }
 
-// clipScale is the factor that clips a tensor whose RMS is RMS to at most c: the paper's
+// clipScale is the factor that clips a tensor whose RMS is rms to at most c: the paper's
 // x ← x / max(1, RMS(x)/c) (Algorithm 1 lines 10 and 13; Algorithms 3 and 4). With
 // pytorch set it is the PyTorch codes' x ← x / (max(1, RMS(x))/c) instead (Variants
 // PyTorchReference and LaterEps).
-// The result is finite and ≥ 0 for finite RMS ≥ 0 and finite c > 0.
+// The result is finite and ≥ 0 for finite rms ≥ 0 and finite c > 0.
 func clipScale(rms, c float64, pytorch bool) float64 {
 	if pytorch {
 		return c / max(1, rms)
