@@ -7,21 +7,36 @@ package fadam
 // elements (randomBits then mixes each counter); the AVX-512 loops take eight of each.
 // The AVX-512 loops run the multiple of 8, the AVX loops the last 4 elements if any.
 
+// fisherLanesBF16AVX is fisherLanesAVX (Algorithm 1 lines 7, 9, 12 and the sums for 10, 13)
+// with √f read from and stored to bfloat16, each store rounded stochastically by seq.
+//
 //go:noescape
 func fisherLanesBF16AVX(grad *float32, sf *uint16, theta *float32, n int, b2, c2, eps float64, seq *[8]uint32, lanes *[8]float64)
 
+// updateLanesBF16AVX is updateLanesAVX (lines 9–14) with √f read from bfloat16 and m read
+// from and stored to bfloat16, rounded stochastically by seq.
+//
 //go:noescape
 func updateLanesBF16AVX(grad *float32, sf, m *uint16, theta *float32, n int, b1, gScale, wScale, lr, eps float64, seq *[8]uint32)
 
+// updateFactoredLanesBF16AVX is updateFactoredLanesAVX (Algorithm 2 lines 11–16) with m
+// stored as bfloat16, rounded stochastically by seq.
+//
 //go:noescape
 func updateFactoredLanesBF16AVX(grad *float32, m *uint16, theta *float32, colF *float64, n int, rowF, b1, gScale, wScale, lr, eps float64, seq *[8]uint32)
 
+// fisherLanesBF16AVX512 is fisherLanesBF16AVX eight elements at a time.
+//
 //go:noescape
 func fisherLanesBF16AVX512(grad *float32, sf *uint16, theta *float32, n int, b2, c2, eps float64, seq *[16]uint32, lanes *[8]float64)
 
+// updateLanesBF16AVX512 is updateLanesBF16AVX eight elements at a time.
+//
 //go:noescape
 func updateLanesBF16AVX512(grad *float32, sf, m *uint16, theta *float32, n int, b1, gScale, wScale, lr, eps float64, seq *[16]uint32)
 
+// updateFactoredLanesBF16AVX512 is updateFactoredLanesBF16AVX eight elements at a time.
+//
 //go:noescape
 func updateFactoredLanesBF16AVX512(grad *float32, m *uint16, theta *float32, colF *float64, n int, rowF, b1, gScale, wScale, lr, eps float64, seq *[16]uint32)
 
@@ -118,9 +133,14 @@ func updateFactoredLanesBF16(g []float32, m []uint16, theta []float32, colF []fl
 	}
 }
 
+// adamMomentLanesBF16AVX512 is adamMomentLanesAVX (Algorithm 3 lines 6–8, Σu²) with m and √v
+// stored as bfloat16, rounded stochastically by seqM and seqV, eight elements at a time.
+//
 //go:noescape
 func adamMomentLanesBF16AVX512(grad *float32, m, sv *uint16, n int, c *adamConsts, seqM, seqV *[16]uint32, lanes *[4]float64)
 
+// adamUpdateLanesBF16AVX512 is adamUpdateLanesAVX (line 10) reading bfloat16 m and √v.
+//
 //go:noescape
 func adamUpdateLanesBF16AVX512(m, sv *uint16, theta *float32, n int, c *adamConsts)
 
