@@ -27,7 +27,7 @@ func TestParseASRFlags(t *testing.T) {
 		{[]string{"--optimizers", ""}, "empty", nil},
 		{[]string{"--steps", "0"}, "must be positive", nil},
 		{[]string{"--lr", "-1"}, "positive", nil},
-		{[]string{"--lr", "NaN"}, "positive", nil},
+		{[]string{"--lr", "NaN"}, "not a finite number", nil},
 		{[]string{"--utterances", "1"}, "at least 2", nil},
 		{[]string{"extra"}, "unexpected", nil},
 	}

@@ -5,10 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"github.com/fadam-go/fadam/data/text"
@@ -80,20 +77,9 @@ func addSweepFlags(fs *flag.FlagSet, lrs string, seeds int) *lmFlags {
 
 // parseFloats parses a comma-separated list of finite numbers; name is the flag, for errors.
 func parseFloats(name, list string) ([]float64, error) {
-	var out []float64
-	for _, s := range strings.Split(list, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("--%s: %q is not a finite number", name, s)
-		}
-		out = append(out, v)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--%s is empty", name)
+	out, err := harness.ParseFloats(list, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", name, err)
 	}
 	return out, nil
 }

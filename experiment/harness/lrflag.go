@@ -27,27 +27,44 @@ func (l *LRList) String() string {
 
 // Set parses a comma-separated list, replacing the current one.
 func (l *LRList) Set(s string) error {
+	out, err := ParseFloats(s, func(lr float64) error {
+		if !(lr > 0) {
+			return fmt.Errorf("learning rate %v must be positive and finite", lr)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	*l = out
+	return nil
+}
+
+// ParseFloats parses a comma-separated list of finite numbers, keeping their order, refusing an
+// empty list, a repeated value and any value check rejects (check may be nil).
+func ParseFloats(list string, check func(float64) error) ([]float64, error) {
 	var out []float64
-	for _, f := range strings.Split(s, ",") {
+	for _, f := range strings.Split(list, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
 			continue
 		}
-		lr, err := strconv.ParseFloat(f, 64)
-		if err != nil {
-			return fmt.Errorf("learning rate %q is not a number", f)
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%q is not a finite number", f)
 		}
-		if !(lr > 0) || math.IsInf(lr, 0) {
-			return fmt.Errorf("learning rate %q must be positive and finite", f)
+		if check != nil {
+			if err := check(v); err != nil {
+				return nil, err
+			}
 		}
-		if slices.Contains(out, lr) {
-			return fmt.Errorf("learning rate %q listed twice", f)
+		if slices.Contains(out, v) {
+			return nil, fmt.Errorf("%q listed twice", f)
 		}
-		out = append(out, lr)
+		out = append(out, v)
 	}
 	if len(out) == 0 {
-		return fmt.Errorf("no learning rate in %q", s)
+		return nil, fmt.Errorf("no number in %q", list)
 	}
-	*l = out
-	return nil
+	return out, nil
 }
