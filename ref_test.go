@@ -30,14 +30,7 @@ func newRefAlg(t testing.TB, alg fadam.Algorithm, cfg fadam.Config, ps []fadam.P
 // refStep steps the reference with float32 gradients.
 func refStep(t testing.TB, r *reference.Optimizer, grads [][]float32) {
 	t.Helper()
-	g64 := make([][]float64, len(grads))
-	for i, g := range grads {
-		g64[i] = make([]float64, len(g))
-		for j, v := range g {
-			g64[i][j] = float64(v)
-		}
-	}
-	if err := r.Step(g64); err != nil {
+	if err := r.StepFloat32(grads); err != nil {
 		t.Fatal(err)
 	}
 }

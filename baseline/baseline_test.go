@@ -31,14 +31,7 @@ func newReference(t testing.TB, cfg fadam.Config, adafactor bool, ps []fadam.Par
 // refStep steps the reference with float32 gradients.
 func refStep(t testing.TB, r *reference.Optimizer, grads [][]float32) {
 	t.Helper()
-	g64 := make([][]float64, len(grads))
-	for i, g := range grads {
-		g64[i] = make([]float64, len(g))
-		for j, v := range g {
-			g64[i][j] = float64(v)
-		}
-	}
-	if err := r.Step(g64); err != nil {
+	if err := r.StepFloat32(grads); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -170,6 +170,19 @@ func (o *Optimizer) roundState(x *Tensor) {
 	}
 }
 
+// StepFloat32 is Step with float32 gradients, such as those handed to a float32 optimizer
+// being checked against this reference.
+func (o *Optimizer) StepFloat32(grads [][]float32) error {
+	g64 := make([][]float64, len(grads))
+	for i, g := range grads {
+		g64[i] = make([]float64, len(g))
+		for j, v := range g {
+			g64[i][j] = float64(v)
+		}
+	}
+	return o.Step(g64)
+}
+
 // fadam is Algorithm 1, lines 7–14, for one tensor.
 func (o *Optimizer) fadam(x *Tensor, g []float64, beta2Hat float64) {
 	// Line 7: f ← β̂₂f + (1 − β̂₂)g².
