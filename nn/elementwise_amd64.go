@@ -1,0 +1,58 @@
+//go:build amd64 && !purego
+
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX512 reports whether the AVX-512 element-wise loops can run (HasAVX512F also requires
+// the OS to save the ZMM state).
+var hasAVX512 = cpu.X86.HasAVX512F
+
+// expAVX512 is expInPlaceGeneric over x[:n] (n ≥ 1), 16 lanes at a time:
+//
+//	for i := range x[:n] { x[i] = expApprox32(x[i]) }
+//
+//go:noescape
+func expAVX512(x *float32, n int, c *[len(elementwiseConsts)]float32)
+
+// geluForwardAVX512 is geluForwardGeneric over n ≥ 1 elements:
+//
+//	for i { v := clamp(x[i], ±geluLinear); s := 1/(1 + e^{−2·geluScale·(v + geluCubic·v³)}); if x[i] < −geluLinear { s = 0 }; sig[i] = s; y[i] = x[i]·s }
+//
+//go:noescape
+func geluForwardAVX512(y, sig, x *float32, n int, c *[len(elementwiseConsts)]float32)
+
+// geluBackwardAVX512 is geluBackwardGeneric over n ≥ 1 elements:
+//
+//	for i { s := sig[i]; v := x[i]; d := s + v·s·(1−s)·(2·geluScale)·(1 + 3·geluCubic·v²); if |v| > geluLinear { d = s }; dx[i] += dy[i]·d }
+//
+//go:noescape
+func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[len(elementwiseConsts)]float32)
+
+func expInPlaceArch(x []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	expAVX512(&x[0], len(x), &elementwiseConsts)
+	return true
+}
+
+// geluForwardArch runs geluForwardAVX512 if it can; x is not empty and y, sig are as long.
+func geluForwardArch(y, sig, x []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_, _ = y[len(x)-1], sig[len(x)-1]
+	geluForwardAVX512(&y[0], &sig[0], &x[0], len(x), &elementwiseConsts)
+	return true
+}
+
+// geluBackwardArch runs geluBackwardAVX512 if it can; x is not empty and the others as long.
+func geluBackwardArch(dx, dy, x, sig []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_, _, _ = dx[len(x)-1], dy[len(x)-1], sig[len(x)-1]
+	geluBackwardAVX512(&dx[0], &dy[0], &x[0], &sig[0], len(x), &elementwiseConsts)
+	return true
+}

@@ -1,0 +1,168 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Every loop here performs the operations of its Go twin (fastexp.go, gelu.go) in the same
+// order, without fused multiply-adds, so the results are the same bits. Z16–Z29 hold the
+// constants of elementwiseConsts; Z0–Z3 are the scratch of EXP.
+
+// LOADEXP broadcasts the exponential's constants from the table at SI: Z16, Z17 the clamp,
+// Z18 log₂e, Z19 128.5, Z20 int32 128, Z21 ln2Hi, Z22 ln2Lo, Z23–Z28 the Taylor coefficients
+// 1, 1/2, 1/6, 1/24, 1/120, 1/720, Z29 int32 127.
+#define LOADEXP \
+	VBROADCASTSS 0(SI), Z16 \
+	VBROADCASTSS 4(SI), Z17 \
+	VBROADCASTSS 8(SI), Z18 \
+	VBROADCASTSS 12(SI), Z19 \
+	VBROADCASTSS 16(SI), Z21 \
+	VBROADCASTSS 20(SI), Z22 \
+	VBROADCASTSS 24(SI), Z23 \
+	VBROADCASTSS 28(SI), Z24 \
+	VBROADCASTSS 32(SI), Z25 \
+	VBROADCASTSS 36(SI), Z26 \
+	VBROADCASTSS 40(SI), Z27 \
+	VBROADCASTSS 44(SI), Z28 \
+	MOVL $128, AX \
+	VPBROADCASTD AX, Z20 \
+	MOVL $127, AX \
+	VPBROADCASTD AX, Z29
+
+// EXP sets Z0 = expApprox32(Z0): clamp (NaN passes), n = int32(v·log₂e + 128.5) − 128,
+// r = v − n·ln2Hi − n·ln2Lo, the Taylor polynomial by Horner, times 2ⁿ.
+#define EXP \
+	VMAXPS Z0, Z16, Z0 \
+	VMINPS Z0, Z17, Z0 \
+	VMULPS Z18, Z0, Z1 \
+	VADDPS Z19, Z1, Z1 \
+	VCVTTPS2DQ Z1, Z1 \
+	VPSUBD Z20, Z1, Z1 \
+	VCVTDQ2PS Z1, Z2 \
+	VMULPS Z21, Z2, Z3 \
+	VSUBPS Z3, Z0, Z0 \
+	VMULPS Z22, Z2, Z3 \
+	VSUBPS Z3, Z0, Z0 \
+	VMULPS Z28, Z0, Z2 \
+	VADDPS Z27, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z26, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z25, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z24, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z23, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z23, Z2, Z2 \
+	VPADDD Z29, Z1, Z1 \
+	VPSLLD $23, Z1, Z1 \
+	VMULPS Z1, Z2, Z0
+
+// LANEMASK sets K1 to the lanes left of the CX elements still to do (all 16 when CX ≥ 16).
+#define LANEMASK \
+	MOVL $0xffff, AX \
+	CMPQ CX, $16 \
+	JGE 4(PC) \
+	MOVL $1, AX \
+	SHLL CX, AX \
+	DECL AX \
+	KMOVW AX, K1
+
+// func expAVX512(x *float32, n int, c *[18]float32)
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), SI
+	LOADEXP
+exploop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	EXP
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG exploop
+	VZEROUPPER
+	RET
+
+// func geluForwardAVX512(y, sig, x *float32, n int, c *[18]float32)
+TEXT ·geluForwardAVX512(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVQ sig+8(FP), DX
+	MOVQ x+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), SI
+	LOADEXP
+	VBROADCASTSS 48(SI), Z30 // −geluLinear
+	VBROADCASTSS 52(SI), Z31 // geluLinear
+	VBROADCASTSS 56(SI), Z4  // geluCubic
+	VBROADCASTSS 60(SI), Z5  // −2·geluScale
+	VPXORD Z7, Z7, Z7
+geluloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z8 // x
+	VMINPS Z8, Z31, Z9     // v = clamp(x, ±geluLinear), NaN passes
+	VMAXPS Z9, Z30, Z9
+	VMULPS Z9, Z4, Z0      // ((geluCubic·v)·v)·v
+	VMULPS Z9, Z0, Z0
+	VMULPS Z9, Z0, Z0
+	VADDPS Z0, Z9, Z0      // v + …
+	VMULPS Z5, Z0, Z0      // −2·geluScale·(…)
+	EXP
+	VADDPS Z23, Z0, Z0     // s = 1/(1 + e)
+	VDIVPS Z0, Z23, Z0
+	VCMPPS $1, Z30, Z8, K2 // x < −geluLinear: s = 0
+	VMOVAPS Z7, K2, Z0
+	VMOVUPS Z0, K1, (DX)
+	VMULPS Z0, Z8, Z1      // y = x·s
+	VMOVUPS Z1, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG geluloop
+	VZEROUPPER
+	RET
+
+// func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[18]float32)
+TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-48
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ x+16(FP), BX
+	MOVQ sig+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), SI
+	VBROADCASTSS 24(SI), Z23 // 1
+	VBROADCASTSS 48(SI), Z30 // −geluLinear
+	VBROADCASTSS 52(SI), Z31 // geluLinear
+	VBROADCASTSS 64(SI), Z12 // 2·geluScale
+	VBROADCASTSS 68(SI), Z13 // 3·geluCubic
+gelubloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z8  // v
+	VMOVUPS.Z (R8), K1, Z9  // s
+	VMOVUPS.Z (DX), K1, Z10 // dy
+	VMOVUPS.Z (DI), K1, Z11 // dx
+	VMULPS Z9, Z8, Z0       // ((v·s)·(1−s))·(2·geluScale)
+	VSUBPS Z9, Z23, Z1
+	VMULPS Z1, Z0, Z0
+	VMULPS Z12, Z0, Z0
+	VMULPS Z8, Z13, Z1      // 1 + (3·geluCubic·v)·v
+	VMULPS Z8, Z1, Z1
+	VADDPS Z23, Z1, Z1
+	VMULPS Z1, Z0, Z0
+	VADDPS Z0, Z9, Z0       // d = s + …
+	VCMPPS $14, Z31, Z8, K2 // |v| > geluLinear: d = s
+	VCMPPS $1, Z30, Z8, K3
+	KORW K3, K2, K2
+	VMOVAPS Z9, K2, Z0
+	VMULPS Z0, Z10, Z0      // dx += dy·d
+	VADDPS Z0, Z11, Z11
+	VMOVUPS Z11, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, R8
+	SUBQ $16, CX
+	JG gelubloop
+	VZEROUPPER
+	RET

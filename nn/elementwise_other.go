@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package nn
+
+// Without assembly (another architecture or the purego tag) every element-wise loop runs its
+// Go version.
+
+func expInPlaceArch([]float32) bool                  { return false }
+func geluForwardArch(y, sig, x []float32) bool       { return false }
+func geluBackwardArch(dx, dy, x, sig []float32) bool { return false }
