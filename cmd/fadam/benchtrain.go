@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -56,6 +57,8 @@ type trainBenchResult struct {
 	phases    gpt.PhaseTimes
 	optimizer time.Duration // summed over the timed steps, like phases
 	total     time.Duration // wall time of the timed steps
+	steps     int           // timed steps
+	cpu       time.Duration // CPU time of the process over the timed steps (0 if unknown)
 }
 
 // benchTrain is `fadam bench --train`: training-step throughput of the byte-level GPT at
@@ -81,6 +84,9 @@ func benchTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if f.steps < 1 || f.warmup < 0 || f.heads < 1 {
 		return fmt.Errorf("--steps and --heads must be at least 1 and --warmup at least 0 (got %d, %d, %d)", f.steps, f.heads, f.warmup)
+	}
+	if f.peakTime < 10*time.Millisecond {
+		return fmt.Errorf("--peak-time %v is too short to time the FMA loop (want at least 10ms)", f.peakTime)
 	}
 	cfgs, err := parseTrainSizes(f.sizes, f.heads)
 	if err != nil {
@@ -122,6 +128,7 @@ func benchTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if peak > 0 {
 		fmt.Fprintf(stdout, "peak %.0f GFLOP/s: float32 FMA throughput of all threads, the higher of two measurements of %v\n", peak, f.peakTime)
 	}
+	fmt.Fprintln(stdout, "share of peak = FLOP/token × tokens/s ÷ peak (wall time); GFLOP/core-s divides by the process's CPU time instead, which other load on the machine disturbs less")
 	return nil
 }
 
@@ -184,13 +191,16 @@ func timeTraining(cfg gpt.Config, f trainBenchFlags) (trainBenchResult, error) {
 		in[i], tg[i] = int32(rng.IntN(gpt.Vocab)), int32(rng.IntN(gpt.Vocab))
 	}
 	params := nn.Values(m.Params())
-	r := trainBenchResult{cfg: cfg}
+	r := trainBenchResult{cfg: cfg, steps: f.steps}
 	var phases gpt.PhaseTimes
 	steps := make([]time.Duration, 0, f.steps)
+	var cpu0 time.Duration
+	cpuOK := false
 	for i := range f.warmup + f.steps {
 		timed := i >= f.warmup
-		if timed {
+		if i == f.warmup {
 			m.SetPhaseTimes(&phases)
+			cpu0, cpuOK = gemm.ProcessCPU()
 		}
 		start := time.Now()
 		if _, err := m.Forward(in, tg); err != nil {
@@ -207,6 +217,9 @@ func timeTraining(cfg gpt.Config, f trainBenchFlags) (trainBenchResult, error) {
 			r.optimizer += end.Sub(optStart)
 			r.total += end.Sub(start)
 		}
+	}
+	if cpu1, ok := gemm.ProcessCPU(); cpuOK && ok {
+		r.cpu = cpu1 - cpu0
 	}
 	r.phases = phases
 	slices.Sort(steps)
@@ -226,7 +239,15 @@ func writeTrainResult(w io.Writer, r trainBenchResult, peak float64) {
 	if peak > 0 {
 		share = fmt.Sprintf("%.1f%%", 100*r.gflops/peak)
 	}
-	fmt.Fprintf(w, "          %.2f MFLOP/token  %.1f GFLOP/s  share of peak %s\n", c.FlopsPerToken()/1e6, r.gflops, share)
+	perCore := ""
+	if r.cpu > 0 {
+		flops := c.FlopsPerToken() * float64(c.Batch*c.Ctx*r.steps)
+		perCore = fmt.Sprintf("  %.1f GFLOP/core-s", flops/r.cpu.Seconds()/1e9)
+		if peak > 0 {
+			perCore += fmt.Sprintf(" (%.1f%% of a core's peak)", 100*flops/r.cpu.Seconds()/1e9/(peak/float64(runtime.GOMAXPROCS(0))))
+		}
+	}
+	fmt.Fprintf(w, "          %.2f MFLOP/token  %.1f GFLOP/s  share of peak %s%s\n", c.FlopsPerToken()/1e6, r.gflops, share, perCore)
 	var b strings.Builder
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / r.total.Seconds() }
 	for p, d := range r.phases {

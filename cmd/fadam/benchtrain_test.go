@@ -47,7 +47,7 @@ func TestWantsTrainBench(t *testing.T) {
 // every part of the report is there.
 func TestBenchTrain(t *testing.T) {
 	var out bytes.Buffer
-	err := bench(context.Background(), []string{"--train", "--sizes=16x1x8x2", "--heads=2", "--steps=2", "--warmup=0", "--peak-time=1ms"}, &out, io.Discard)
+	err := bench(context.Background(), []string{"--train", "--sizes=16x1x8x2", "--heads=2", "--steps=2", "--warmup=0", "--peak-time=10ms"}, &out, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestBenchTrain(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
 	}
-	for _, bad := range [][]string{{"--train", "--sizes=5x1x8x2"}, {"--train", "--steps=0"}, {"--train", "--optimizer=sgd"}, {"--train", "extra"}} {
+	for _, bad := range [][]string{{"--train", "--sizes=5x1x8x2"}, {"--train", "--steps=0"}, {"--train", "--peak-time=1ms"}, {"--train", "--optimizer=sgd"}, {"--train", "extra"}} {
 		if err := bench(context.Background(), bad, io.Discard, io.Discard); err == nil {
 			t.Errorf("bench %q accepted", bad)
 		}
