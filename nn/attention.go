@@ -90,15 +90,8 @@ func (j *attentionJob) runChunk(lo, hi int) {
 			k.Sgemm(true, false, i1, hs, m, 1, p[i0*t:], t, o[i0*c:], c, 1, dv, 3*c)
 			// Softmax backward: dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik); zero above the diagonal.
 			for i := i0; i < i1; i++ {
-				pr, dr := p[i*t:i*t+i+1], ds[i*t:(i+1)*t]
-				var dot float64
-				for jj, pv := range pr {
-					dot += float64(pv * dr[jj])
-				}
-				df := float32(dot)
-				for jj, pv := range pr {
-					dr[jj] = pv * (dr[jj] - df)
-				}
+				dr := ds[i*t : (i+1)*t]
+				softmaxBackwardRow(p[i*t:i*t+i+1], dr[:i+1])
 				clear(dr[i+1:])
 			}
 			// dq += dS·k/√hs, dk += dSᵀ·q/√hs.
@@ -111,22 +104,81 @@ func (j *attentionJob) runChunk(lo, hi int) {
 // causalSoftmaxRow replaces row i of the scores by the softmax over its columns 0..i and
 // zeroes columns i+1.. (the causal mask).
 func causalSoftmaxRow(row []float32, i int) {
-	vis := row[:i+1]
-	mx := vis[0]
-	for _, x := range vis {
-		mx = max(mx, x)
-	}
-	for jj, x := range vis {
-		vis[jj] = x - mx
-	}
-	expInPlace32(vis)
-	var sum float32
-	for _, e := range vis {
-		sum += e
-	}
-	inv := 1 / sum
-	for jj := range vis {
-		vis[jj] *= inv
-	}
+	softmaxRow(row[:i+1])
 	clear(row[i+1:])
+}
+
+// softmaxRow replaces x (not empty) by its softmax, in assembly where the CPU allows (the same
+// bits as softmaxRowGeneric). It returns the row maximum and Σ e^(x−mx), from which
+// log Σ e^x = mx + log sum.
+func softmaxRow(x []float32) (mx, sum float32) {
+	if mx, sum, ok := softmaxRowArch(x); ok {
+		return mx, sum
+	}
+	return softmaxRowGeneric(x)
+}
+
+// softmaxRowGeneric is softmaxRow in Go. The sum runs over 16 lanes reduced as a tree, the
+// order of the 16-lane assembly.
+func softmaxRowGeneric(x []float32) (mx, sum float32) {
+	mx = x[0]
+	for _, v := range x {
+		mx = max(mx, v)
+	}
+	for i, v := range x {
+		x[i] = v - mx
+	}
+	expInPlaceGeneric(x)
+	var lanes [16]float32
+	for i, e := range x {
+		lanes[i%16] += e
+	}
+	sum = reduce16(&lanes)
+	inv := 1 / sum
+	for i := range x {
+		x[i] *= inv
+	}
+	return mx, sum
+}
+
+// softmaxBackwardRow sets d = p ⊙ (d − Σ p⊙d) for one row of probabilities p (not empty) and
+// their upstream gradient d: the softmax backward, dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik).
+func softmaxBackwardRow(p, d []float32) {
+	if !softmaxBackwardRowArch(p, d) {
+		softmaxBackwardRowGeneric(p, d)
+	}
+}
+
+// softmaxBackwardRowGeneric is softmaxBackwardRow in Go, its dot product summed in float64
+// over 16 lanes in the assembly's order.
+func softmaxBackwardRowGeneric(p, d []float32) {
+	d = d[:len(p)]
+	var lanes [16]float64
+	for i, pv := range p {
+		lanes[i%16] += float64(pv * d[i])
+	}
+	dot := float32(reduce16f64(&lanes))
+	for i, pv := range p {
+		d[i] = pv * (d[i] - dot)
+	}
+}
+
+// reduce16 sums 16 lanes as a tree: pairs 8 apart, then 4, 2 and 1 apart.
+func reduce16(l *[16]float32) float32 {
+	var s8 [8]float32
+	for j := range s8 {
+		s8[j] = l[j] + l[j+8]
+	}
+	s4 := [4]float32{s8[0] + s8[4], s8[1] + s8[5], s8[2] + s8[6], s8[3] + s8[7]}
+	return (s4[0] + s4[2]) + (s4[1] + s4[3])
+}
+
+// reduce16f64 is reduce16 in float64.
+func reduce16f64(l *[16]float64) float64 {
+	var s8 [8]float64
+	for j := range s8 {
+		s8[j] = l[j] + l[j+8]
+	}
+	s4 := [4]float64{s8[0] + s8[4], s8[1] + s8[5], s8[2] + s8[6], s8[3] + s8[7]}
+	return (s4[0] + s4[2]) + (s4[1] + s4[3])
 }

@@ -166,3 +166,128 @@ gelubloop:
 	JG gelubloop
 	VZEROUPPER
 	RET
+
+// REDUCEPS8 sets X7[0] to the sum of Z7's 16 lanes in the tree of reduce16: halves of 8, then
+// 4, then 2, then 1 (X8 is scratch).
+#define REDUCEPS8 \
+	VEXTRACTF64X4 $1, Z7, Y8 \
+	VADDPS Y8, Y7, Y7 \
+	VEXTRACTF128 $1, Y7, X8 \
+	VADDPS X8, X7, X7 \
+	VPERMILPS $0x4e, X7, X8 \
+	VADDPS X8, X7, X7 \
+	VPERMILPS $0xb1, X7, X8 \
+	VADDSS X8, X7, X7
+
+// func softmaxRowAVX512(x *float32, n int, c *[18]float32) (mx, sum float32)
+TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), R8
+	MOVQ n+8(FP), R9
+	MOVQ c+16(FP), SI
+	LOADEXP
+	// Pass 1: the row maximum.
+	MOVQ R8, DI
+	MOVQ R9, CX
+	VBROADCASTSS (DI), Z5
+smaxloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z6
+	VMAXPS Z6, Z5, K1, Z5
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG smaxloop
+	VEXTRACTF64X4 $1, Z5, Y6
+	VMAXPS Y6, Y5, Y5
+	VEXTRACTF128 $1, Y5, X6
+	VMAXPS X6, X5, X5
+	VPERMILPS $0x4e, X5, X6
+	VMAXPS X6, X5, X5
+	VPERMILPS $0xb1, X5, X6
+	VMAXPS X6, X5, X5
+	VBROADCASTSS X5, Z5
+	// Pass 2: e = exp(x − max), stored, summed per lane.
+	MOVQ R8, DI
+	MOVQ R9, CX
+	VPXORD Z7, Z7, Z7
+sexploop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VSUBPS Z5, Z0, Z0
+	EXP
+	VMOVUPS Z0, K1, (DI)
+	VADDPS Z0, Z7, K1, Z7
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sexploop
+	REDUCEPS8
+	VMOVSS X5, mx+24(FP)
+	VMOVSS X7, sum+28(FP)
+	MOVL $0x3f800000, AX // 1/sum
+	VMOVD AX, X9
+	VDIVSS X7, X9, X9
+	VBROADCASTSS X9, Z9
+	// Pass 3: scale by 1/sum.
+	MOVQ R8, DI
+	MOVQ R9, CX
+sscaleloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMULPS Z9, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sscaleloop
+	VZEROUPPER
+	RET
+
+// func softmaxBackwardRowAVX512(p, d *float32, n int)
+TEXT ·softmaxBackwardRowAVX512(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), R8
+	MOVQ d+8(FP), R10
+	MOVQ n+16(FP), R9
+	// Pass 1: dot = Σ float64(p·d), lanes 0–7 in Z10, 8–15 in Z11.
+	MOVQ R8, BX
+	MOVQ R10, DI
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+sbdotloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VMULPS Z1, Z0, Z2
+	VCVTPS2PD Y2, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VCVTPS2PD Y4, Z4
+	VADDPD Z3, Z10, Z10
+	VADDPD Z4, Z11, Z11
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sbdotloop
+	VADDPD Z11, Z10, Z10 // the tree of reduce16f64
+	VEXTRACTF64X4 $1, Z10, Y11
+	VADDPD Y11, Y10, Y10
+	VEXTRACTF128 $1, Y10, X11
+	VADDPD X11, X10, X10
+	VPERMILPD $1, X10, X11
+	VADDSD X11, X10, X10
+	VCVTSD2SS X10, X10, X10
+	VBROADCASTSS X10, Z12
+	// Pass 2: d = p·(d − dot).
+	MOVQ R8, BX
+	MOVQ R10, DI
+	MOVQ R9, CX
+sbloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VSUBPS Z12, Z1, Z1
+	VMULPS Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sbloop
+	VZEROUPPER
+	RET

@@ -86,3 +86,63 @@ func TestGELUArchMatchesGeneric(t *testing.T) {
 		sameBits(t, "gelu backward", n, dx, wdx)
 	}
 }
+
+// TestSoftmaxRowArchMatchesGeneric checks the assembly softmax row and its backward against
+// their Go twins bit for bit, for every tail length and with the maximum anywhere in the row.
+func TestSoftmaxRowArchMatchesGeneric(t *testing.T) {
+	for n := 1; n <= 70; n++ {
+		x := elementwiseInputs(n, uint64(n)+11)
+		for i := range x {
+			x[i] = float32(math.Mod(float64(x[i]), 20)) // scores, finite
+			if math.IsNaN(float64(x[i])) {
+				x[i] = 1
+			}
+		}
+		got, want := append([]float32(nil), x...), append([]float32(nil), x...)
+		mx, sum, ok := softmaxRowArch(got)
+		if !ok {
+			t.Skip("no assembly softmax on this CPU or build")
+		}
+		wmx, wsum := softmaxRowGeneric(want)
+		sameBits(t, "softmax", n, got, want)
+		if mx != wmx || sum != wsum {
+			t.Fatalf("n=%d: max, sum = %v, %v; the Go loop gives %v, %v", n, mx, sum, wmx, wsum)
+		}
+		var total float64
+		for _, v := range want {
+			total += float64(v)
+		}
+		if math.Abs(total-1) > 1e-5 {
+			t.Fatalf("n=%d: softmax sums to %v", n, total)
+		}
+
+		d := elementwiseInputs(n, uint64(n)+12)
+		for i := range d {
+			d[i] = float32(math.Mod(float64(d[i]), 5))
+			if math.IsNaN(float64(d[i])) {
+				d[i] = -1
+			}
+		}
+		gd, wd := append([]float32(nil), d...), append([]float32(nil), d...)
+		softmaxBackwardRowArch(want, gd)
+		softmaxBackwardRowGeneric(want, wd)
+		sameBits(t, "softmax backward", n, gd, wd)
+	}
+}
+
+// TestReduce16 checks the tree order against a hand-written sum whose order matters in float32.
+func TestReduce16(t *testing.T) {
+	var l [16]float32
+	l[0], l[8], l[4], l[2] = 1e8, -1e8, 1, 3
+	// ((l0+l8) + (l4+l12)) + ((l2+l10) + (l6+l14)) + … = (0 + 1) + 3
+	if got := reduce16(&l); got != 4 {
+		t.Fatalf("reduce16 = %v, want 4", got)
+	}
+	var f [16]float64
+	for i := range f {
+		f[i] = float64(i)
+	}
+	if got := reduce16f64(&f); got != 120 {
+		t.Fatalf("reduce16f64 = %v, want 120", got)
+	}
+}
