@@ -89,3 +89,19 @@ func softmaxBackwardRowArch(p, d []float32) bool {
 	softmaxBackwardRowAVX512(&p[0], &d[0], len(p))
 	return true
 }
+
+// addAVX512 is addGeneric over n ≥ 1 elements: for i { dst[i] = a[i] + b[i] }. dst may be a
+// or b.
+//
+//go:noescape
+func addAVX512(dst, a, b *float32, n int)
+
+// addArch runs addAVX512 if it can; dst is not empty and a, b are as long.
+func addArch(dst, a, b []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_, _ = a[len(dst)-1], b[len(dst)-1]
+	addAVX512(&dst[0], &a[0], &b[0], len(dst))
+	return true
+}

@@ -291,3 +291,23 @@ sbloop:
 	JG sbloop
 	VZEROUPPER
 	RET
+
+// func addAVX512(dst, a, b *float32, n int)
+TEXT ·addAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), BX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+addloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG addloop
+	VZEROUPPER
+	RET

@@ -146,3 +146,18 @@ func TestReduce16(t *testing.T) {
 		t.Fatalf("reduce16f64 = %v, want 120", got)
 	}
 }
+
+// TestAddArchMatchesGeneric checks the assembly sum, in place too, against the Go loop.
+func TestAddArchMatchesGeneric(t *testing.T) {
+	for _, n := range elementwiseLengths {
+		a, b := elementwiseInputs(n, 1), elementwiseInputs(n, 2)
+		got, want := make([]float32, n), make([]float32, n)
+		if !addArch(got, a, b) {
+			t.Skip("no assembly add on this CPU or build")
+		}
+		addGeneric(want, a, b)
+		sameBits(t, "add", n, got, want)
+		addArch(a, a, b) // dst aliasing an operand
+		sameBits(t, "add in place", n, a, want)
+	}
+}

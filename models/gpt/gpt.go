@@ -94,7 +94,6 @@ type Model struct {
 	lnfOut, lnfMean, lnfRstd   []float32
 	logits, probs              []float32 // [BT, Vocab]
 	tokens, targets            []int32
-	branch                     []float32 // a projection's output before the residual add [BT, C]
 	dRes, dLn, dAttOut, dQKV   []float32
 	dFc, dFcGelu, dLogits, dAt []float32
 
@@ -108,12 +107,12 @@ type Phase int
 
 // The phases of a training step.
 const (
-	PhaseMatmul    Phase = iota // the linear layers: matrix products and bias, forward and backward
+	PhaseMatmul    Phase = iota // the linear layers: matrix products, bias and residual adds
 	PhaseAttention              // causal self-attention between the projections
 	PhaseGELU                   // the MLP activation
 	PhaseLayerNorm              // the LayerNorms
 	PhaseLoss                   // softmax and cross-entropy
-	PhaseOther                  // embeddings, residual adds, zeroing gradients
+	PhaseOther                  // embeddings, zeroing gradients
 	NumPhases
 )
 
@@ -195,7 +194,6 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	m.out, m.lnfOut, m.lnfMean, m.lnfRstd = buf(bt*c), buf(bt*c), buf(bt), buf(bt)
 	m.logits, m.probs = buf(bt*Vocab), buf(bt*Vocab)
 	m.tokens, m.targets = make([]int32, bt), make([]int32, bt)
-	m.branch = buf(bt * c)
 	m.dRes, m.dLn, m.dAttOut, m.dQKV = buf(bt*c), buf(bt*c), buf(bt*c), buf(bt*3*c)
 	m.dFc, m.dFcGelu, m.dLogits = buf(bt*4*c), buf(bt*4*c), buf(bt*Vocab)
 	m.dAt = buf(cfg.Batch * cfg.Heads * cfg.Ctx * cfg.Ctx)
@@ -265,10 +263,8 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 		m.lap(PhaseMatmul)
 		k.attn.Forward(a.attOut, a.att, a.qkv, b, t)
 		m.lap(PhaseAttention)
-		k.proj.Forward(m.branch, a.attOut, bt)
+		k.proj.ForwardResidual(a.mid, a.in, a.attOut, bt)
 		m.lap(PhaseMatmul)
-		nn.ResidualAdd(a.mid, a.in, m.branch)
-		m.lap(PhaseOther)
 		// x + mlp(ln2(x))
 		k.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.mid, bt)
 		m.lap(PhaseLayerNorm)
@@ -276,14 +272,12 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 		m.lap(PhaseMatmul)
 		k.gelu.Forward(a.fcGelu, a.fcSig, a.fc)
 		m.lap(PhaseGELU)
-		k.fcOut.Forward(m.branch, a.fcGelu, bt)
-		m.lap(PhaseMatmul)
 		next := m.out
 		if l+1 < len(m.blocks) {
 			next = m.acts[l+1].in
 		}
-		nn.ResidualAdd(next, a.mid, m.branch)
-		m.lap(PhaseOther)
+		k.fcOut.ForwardResidual(next, a.mid, a.fcGelu, bt)
+		m.lap(PhaseMatmul)
 	}
 	m.lnf.Forward(m.lnfOut, m.lnfMean, m.lnfRstd, m.out, bt)
 	m.lap(PhaseLayerNorm)
@@ -306,8 +300,7 @@ func (m *Model) Backward() {
 	clear(m.dLogits)
 	m.loss.Backward(m.dLogits, m.probs, m.targets, bt)
 	m.lap(PhaseLoss)
-	clear(m.dLn)
-	m.head.Backward(m.dLn, m.dLogits, m.lnfOut, bt)
+	m.head.BackwardSet(m.dLn, m.dLogits, m.lnfOut, bt)
 	m.lap(PhaseMatmul)
 	// dRes is the gradient of the residual stream; each block's branches add into it on the
 	// way down, which is the whole backward of the residual adds.
@@ -316,26 +309,22 @@ func (m *Model) Backward() {
 	m.lap(PhaseLayerNorm)
 	for l := len(m.blocks) - 1; l >= 0; l-- {
 		k, a := m.blocks[l], &m.acts[l]
-		clear(m.dFcGelu)
-		k.fcOut.Backward(m.dFcGelu, m.dRes, a.fcGelu, bt)
+		k.fcOut.BackwardSet(m.dFcGelu, m.dRes, a.fcGelu, bt)
 		m.lap(PhaseMatmul)
 		clear(m.dFc)
 		k.gelu.Backward(m.dFc, m.dFcGelu, a.fc, a.fcSig)
 		m.lap(PhaseGELU)
-		clear(m.dLn)
-		k.fc.Backward(m.dLn, m.dFc, a.ln2, bt)
+		k.fc.BackwardSet(m.dLn, m.dFc, a.ln2, bt)
 		m.lap(PhaseMatmul)
 		k.ln2.Backward(m.dRes, m.dLn, a.mid, a.ln2Mean, a.ln2Rstd, bt)
 		m.lap(PhaseLayerNorm)
 
-		clear(m.dAttOut)
-		k.proj.Backward(m.dAttOut, m.dRes, a.attOut, bt)
+		k.proj.BackwardSet(m.dAttOut, m.dRes, a.attOut, bt)
 		m.lap(PhaseMatmul)
 		clear(m.dQKV)
 		k.attn.Backward(m.dQKV, m.dAt, m.dAttOut, a.qkv, a.att, b, t)
 		m.lap(PhaseAttention)
-		clear(m.dLn)
-		k.qkv.Backward(m.dLn, m.dQKV, a.ln1, bt)
+		k.qkv.BackwardSet(m.dLn, m.dQKV, a.ln1, bt)
 		m.lap(PhaseMatmul)
 		k.ln1.Backward(m.dRes, m.dLn, a.in, a.ln1Mean, a.ln1Rstd, bt)
 		m.lap(PhaseLayerNorm)
