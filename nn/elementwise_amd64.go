@@ -105,3 +105,56 @@ func addArch(dst, a, b []float32) bool {
 	addAVX512(&dst[0], &a[0], &b[0], len(dst))
 	return true
 }
+
+// layerNormRowAVX512 is layerNormRowGeneric over one row of n ≥ 1 features:
+//
+//	m := Σ float64(x)/n (16 lanes); rs := 1/√(Σ (float64(x)−m)²/n + eps) (16 lanes); mean, rstd = float32(m), float32(rs); y = (x − mean)·rstd·g + b
+//
+//go:noescape
+func layerNormRowAVX512(y, x, gain, b *float32, n int, eps float64) (mean, rstd float32)
+
+// layerNormBackwardRowAVX512 is layerNormBackwardRowGeneric over one row of n ≥ 1 features:
+//
+//	x̂ = (x−mean)·rstd; md, mdx = float32(Σ float64(dy·g)/n), float32(Σ float64(dy·g)·float64(x̂)/n) (16 lanes); dx += rstd·((dy·g − md) − x̂·mdx)
+//
+//go:noescape
+func layerNormBackwardRowAVX512(dx, dy, x, gain *float32, n int, mean, rstd float32)
+
+// layerNormParamGradsAVX512 is layerNormParamGradsGeneric over n ≥ 1 features of one row:
+//
+//	for i { dg[i] += dy[i]·(x[i]−mean)·rstd; db[i] += dy[i] }
+//
+//go:noescape
+func layerNormParamGradsAVX512(dg, db, dy, x *float32, n int, mean, rstd float32)
+
+// layerNormRowArch runs layerNormRowAVX512 if it can; x is not empty and y, g, b are as long.
+func layerNormRowArch(y, x, g, b []float32, eps float64) (mean, rstd float32, ok bool) {
+	if !hasAVX512 {
+		return 0, 0, false
+	}
+	_, _, _ = y[len(x)-1], g[len(x)-1], b[len(x)-1]
+	mean, rstd = layerNormRowAVX512(&y[0], &x[0], &g[0], &b[0], len(x), eps)
+	return mean, rstd, true
+}
+
+// layerNormBackwardRowArch runs layerNormBackwardRowAVX512 if it can; x is not empty and the
+// others as long.
+func layerNormBackwardRowArch(dx, dy, x, g []float32, mean, rstd float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_, _, _ = dx[len(x)-1], dy[len(x)-1], g[len(x)-1]
+	layerNormBackwardRowAVX512(&dx[0], &dy[0], &x[0], &g[0], len(x), mean, rstd)
+	return true
+}
+
+// layerNormParamGradsArch runs layerNormParamGradsAVX512 if it can; x is not empty and the
+// others as long.
+func layerNormParamGradsArch(dg, db, dy, x []float32, mean, rstd float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_, _, _ = dg[len(x)-1], db[len(x)-1], dy[len(x)-1]
+	layerNormParamGradsAVX512(&dg[0], &db[0], &dy[0], &x[0], len(x), mean, rstd)
+	return true
+}

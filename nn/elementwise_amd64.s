@@ -311,3 +311,220 @@ addloop:
 	JG addloop
 	VZEROUPPER
 	RET
+
+// ACCUMPD adds the float32 lanes of Z2 as float64 into Z10 (lanes 0–7) and Z11 (lanes 8–15)
+// under the lane masks K1 (low half) and K3 (high half). Z3, Z4 are scratch.
+#define ACCUMPD \
+	VCVTPS2PD Y2, Z3 \
+	VEXTRACTF64X4 $1, Z2, Y4 \
+	VCVTPS2PD Y4, Z4 \
+	VADDPD Z3, Z10, K1, Z10 \
+	VADDPD Z4, Z11, K3, Z11
+
+// REDUCEPD sets X10[0] to the sum of the 16 float64 lanes of Z10, Z11 in the tree of
+// reduce16f64 (Y11 is scratch).
+#define REDUCEPD \
+	VADDPD Z11, Z10, Z10 \
+	VEXTRACTF64X4 $1, Z10, Y11 \
+	VADDPD Y11, Y10, Y10 \
+	VEXTRACTF128 $1, Y10, X11 \
+	VADDPD X11, X10, X10 \
+	VPERMILPD $1, X10, X11 \
+	VADDSD X11, X10, X10
+
+// LANEMASK2 is LANEMASK plus K3 = the high 8 of its 16 lanes.
+#define LANEMASK2 \
+	LANEMASK \
+	KSHIFTRW $8, K1, K3
+
+// func layerNormRowAVX512(y, x, gain, b *float32, n int, eps float64) (mean, rstd float32)
+TEXT ·layerNormRowAVX512(SB), NOSPLIT, $0-56
+	MOVQ x+8(FP), R8
+	MOVQ n+32(FP), R9
+	VCVTSI2SDQ R9, X13, X13 // float64(n)
+	// Pass 1: s = Σ float64(x).
+	MOVQ R8, BX
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+lnsumloop:
+	LANEMASK2
+	VMOVUPS.Z (BX), K1, Z2
+	ACCUMPD
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG lnsumloop
+	REDUCEPD
+	VDIVSD X13, X10, X12 // m = s/n (float64)
+	VBROADCASTSD X12, Z12
+	// Pass 2: v2 = Σ (float64(x) − m)².
+	MOVQ R8, BX
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+lnvarloop:
+	LANEMASK2
+	VMOVUPS.Z (BX), K1, Z2
+	VCVTPS2PD Y2, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VCVTPS2PD Y4, Z4
+	VSUBPD Z12, Z3, Z3
+	VSUBPD Z12, Z4, Z4
+	VMULPD Z3, Z3, Z3
+	VMULPD Z4, Z4, Z4
+	VADDPD Z3, Z10, K1, Z10
+	VADDPD Z4, Z11, K3, Z11
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG lnvarloop
+	REDUCEPD
+	VDIVSD X13, X10, X10 // rs = 1/√(v2/n + eps)
+	VADDSD eps+40(FP), X10, X10
+	VSQRTSD X10, X10, X10
+	MOVQ $0x3ff0000000000000, AX
+	VMOVQ AX, X14
+	VDIVSD X10, X14, X10
+	VCVTSD2SS X12, X12, X12 // mf, rf
+	VCVTSD2SS X10, X10, X10
+	VMOVSS X12, mean+48(FP)
+	VMOVSS X10, rstd+52(FP)
+	VBROADCASTSS X12, Z12
+	VBROADCASTSS X10, Z10
+	// Pass 3: y = (x − mf)·rf·g + b.
+	MOVQ y+0(FP), DI
+	MOVQ gain+16(FP), DX
+	MOVQ b+24(FP), SI
+	MOVQ R8, BX
+	MOVQ R9, CX
+lnyloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (SI), K1, Z2
+	VSUBPS Z12, Z0, Z0
+	VMULPS Z10, Z0, Z0
+	VMULPS Z1, Z0, Z0
+	VADDPS Z2, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, SI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG lnyloop
+	VZEROUPPER
+	RET
+
+// func layerNormBackwardRowAVX512(dx, dy, x, gain *float32, n int, mean, rstd float32)
+TEXT ·layerNormBackwardRowAVX512(SB), NOSPLIT, $0-48
+	MOVQ dy+8(FP), R10
+	MOVQ x+16(FP), R8
+	MOVQ gain+24(FP), R11
+	MOVQ n+32(FP), R9
+	VCVTSI2SDQ R9, X13, X13
+	VBROADCASTSS mean+40(FP), Z12
+	VBROADCASTSS rstd+44(FP), Z14
+	// Pass 1: sd = Σ float64(dy·g), sdx = Σ float64(dy·g)·float64((x − m)·rs).
+	MOVQ R10, DX
+	MOVQ R8, BX
+	MOVQ R11, SI
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z20, Z20, Z20
+	VPXORQ Z21, Z21, Z21
+lnbsumloop:
+	LANEMASK2
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	VMOVUPS.Z (BX), K1, Z5
+	VMULPS Z1, Z0, Z2     // dn = dy·g
+	VSUBPS Z12, Z5, Z5    // x̂ = (x − m)·rs
+	VMULPS Z14, Z5, Z5
+	VCVTPS2PD Y2, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VCVTPS2PD Y4, Z4
+	VADDPD Z3, Z10, K1, Z10
+	VADDPD Z4, Z11, K3, Z11
+	VCVTPS2PD Y5, Z6
+	VEXTRACTF64X4 $1, Z5, Y7
+	VCVTPS2PD Y7, Z7
+	VMULPD Z6, Z3, Z3
+	VMULPD Z7, Z4, Z4
+	VADDPD Z3, Z20, K1, Z20
+	VADDPD Z4, Z21, K3, Z21
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JG lnbsumloop
+	REDUCEPD
+	VDIVSD X13, X10, X10
+	VCVTSD2SS X10, X10, X10
+	VBROADCASTSS X10, Z15 // md
+	VMOVAPD Z20, Z10
+	VMOVAPD Z21, Z11
+	REDUCEPD
+	VDIVSD X13, X10, X10
+	VCVTSD2SS X10, X10, X10
+	VBROADCASTSS X10, Z16 // mdx
+	// Pass 2: dx += rs·((dy·g − md) − x̂·mdx).
+	MOVQ dx+0(FP), DI
+	MOVQ R10, DX
+	MOVQ R8, BX
+	MOVQ R11, SI
+	MOVQ R9, CX
+lnbloop:
+	LANEMASK
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	VMOVUPS.Z (BX), K1, Z5
+	VMOVUPS.Z (DI), K1, Z6
+	VMULPS Z1, Z0, Z2
+	VSUBPS Z15, Z2, Z2
+	VSUBPS Z12, Z5, Z5
+	VMULPS Z14, Z5, Z5
+	VMULPS Z16, Z5, Z5
+	VSUBPS Z5, Z2, Z2
+	VMULPS Z2, Z14, Z2
+	VADDPS Z2, Z6, Z6
+	VMOVUPS Z6, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JG lnbloop
+	VZEROUPPER
+	RET
+
+// func layerNormParamGradsAVX512(dg, db, dy, x *float32, n int, mean, rstd float32)
+TEXT ·layerNormParamGradsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dg+0(FP), DI
+	MOVQ db+8(FP), R10
+	MOVQ dy+16(FP), DX
+	MOVQ x+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS mean+40(FP), Z12
+	VBROADCASTSS rstd+44(FP), Z14
+lnpgloop:
+	LANEMASK
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (BX), K1, Z1
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z (R10), K1, Z3
+	VSUBPS Z12, Z1, Z1 // dg += (dy·(x − m))·rs
+	VMULPS Z1, Z0, Z1
+	VMULPS Z14, Z1, Z1
+	VADDPS Z1, Z2, Z2
+	VADDPS Z0, Z3, Z3  // db += dy
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K1, (R10)
+	ADDQ $64, DI
+	ADDQ $64, R10
+	ADDQ $64, DX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG lnpgloop
+	VZEROUPPER
+	RET

@@ -11,3 +11,8 @@ func geluBackwardArch(dx, dy, x, sig []float32) bool      { return false }
 func softmaxRowArch([]float32) (mx, sum float32, ok bool) { return 0, 0, false }
 func softmaxBackwardRowArch(p, d []float32) bool          { return false }
 func addArch(dst, a, b []float32) bool                    { return false }
+func layerNormRowArch(y, x, g, b []float32, eps float64) (mean, rstd float32, ok bool) {
+	return 0, 0, false
+}
+func layerNormBackwardRowArch(dx, dy, x, g []float32, mean, rstd float32) bool { return false }
+func layerNormParamGradsArch(dg, db, dy, x []float32, mean, rstd float32) bool { return false }
