@@ -178,18 +178,19 @@ func causalSoftmaxRow(row []float32, i int) {
 }
 
 // softmaxRow replaces x (not empty) by its softmax, in assembly where the CPU allows (the same
-// bits as softmaxRowGeneric). It returns the row maximum and Σ e^(x−mx), from which
-// log Σ e^x = mx + log sum.
-func softmaxRow(x []float32) (mx, sum float32) {
+// bits as softmaxRowGeneric). It returns the row maximum and Σ e^(x−mx) in float64, from
+// which log Σ e^x = mx + log sum (float64 keeps a cross-entropy smooth enough for finite
+// differences).
+func softmaxRow(x []float32) (mx float32, sum float64) {
 	if mx, sum, ok := softmaxRowArch(x); ok {
 		return mx, sum
 	}
 	return softmaxRowGeneric(x)
 }
 
-// softmaxRowGeneric is softmaxRow in Go. The sum runs over 16 lanes reduced as a tree, the
-// order of the 16-lane assembly.
-func softmaxRowGeneric(x []float32) (mx, sum float32) {
+// softmaxRowGeneric is softmaxRow in Go. The sum runs over 16 float64 lanes reduced as a tree,
+// the order of the 16-lane assembly.
+func softmaxRowGeneric(x []float32) (mx float32, sum float64) {
 	mx = x[0]
 	for _, v := range x {
 		mx = max(mx, v)
@@ -198,12 +199,12 @@ func softmaxRowGeneric(x []float32) (mx, sum float32) {
 		x[i] = v - mx
 	}
 	expInPlaceGeneric(x)
-	var lanes [16]float32
+	var lanes [16]float64
 	for i, e := range x {
-		lanes[i%16] += e
+		lanes[i%16] += float64(e)
 	}
-	sum = reduce16(&lanes)
-	inv := 1 / sum
+	sum = reduce16f64(&lanes)
+	inv := float32(1 / sum)
 	for i := range x {
 		x[i] *= inv
 	}
@@ -232,17 +233,7 @@ func softmaxBackwardRowGeneric(p, d []float32) {
 	}
 }
 
-// reduce16 sums 16 lanes as a tree: pairs 8 apart, then 4, 2 and 1 apart.
-func reduce16(l *[16]float32) float32 {
-	var s8 [8]float32
-	for j := range s8 {
-		s8[j] = l[j] + l[j+8]
-	}
-	s4 := [4]float32{s8[0] + s8[4], s8[1] + s8[5], s8[2] + s8[6], s8[3] + s8[7]}
-	return (s4[0] + s4[2]) + (s4[1] + s4[3])
-}
-
-// reduce16f64 is reduce16 in float64.
+// reduce16f64 sums 16 lanes as a tree: pairs 8 apart, then 4, 2 and 1 apart.
 func reduce16f64(l *[16]float64) float64 {
 	var s8 [8]float64
 	for j := range s8 {

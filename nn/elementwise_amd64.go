@@ -59,10 +59,10 @@ func geluBackwardArch(dx, dy, x, sig []float32) bool {
 
 // softmaxRowAVX512 is softmaxRowGeneric over x[:n], n ≥ 1:
 //
-//	mx = max(x); for i { x[i] = expApprox32(x[i] − mx); lanes[i%16] += x[i] }; sum = reduce16(lanes); for i { x[i] *= 1/sum }
+//	mx = max(x); for i { x[i] = expApprox32(x[i] − mx); lanes[i%16] += float64(x[i]) }; sum = reduce16f64(lanes); for i { x[i] *= float32(1/sum) }
 //
 //go:noescape
-func softmaxRowAVX512(x *float32, n int, c *[len(elementwiseConsts)]float32) (mx, sum float32)
+func softmaxRowAVX512(x *float32, n int, c *[len(elementwiseConsts)]float32) (mx float32, sum float64)
 
 // softmaxBackwardRowAVX512 is softmaxBackwardRowGeneric over n ≥ 1 elements:
 //
@@ -71,7 +71,7 @@ func softmaxRowAVX512(x *float32, n int, c *[len(elementwiseConsts)]float32) (mx
 //go:noescape
 func softmaxBackwardRowAVX512(p, d *float32, n int)
 
-func softmaxRowArch(x []float32) (mx, sum float32, ok bool) {
+func softmaxRowArch(x []float32) (mx float32, sum float64, ok bool) {
 	if !hasAVX512 {
 		return 0, 0, false
 	}

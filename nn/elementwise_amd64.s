@@ -167,79 +167,6 @@ gelubloop:
 	VZEROUPPER
 	RET
 
-// REDUCEPS8 sets X7[0] to the sum of Z7's 16 lanes in the tree of reduce16: halves of 8, then
-// 4, then 2, then 1 (X8 is scratch).
-#define REDUCEPS8 \
-	VEXTRACTF64X4 $1, Z7, Y8 \
-	VADDPS Y8, Y7, Y7 \
-	VEXTRACTF128 $1, Y7, X8 \
-	VADDPS X8, X7, X7 \
-	VPERMILPS $0x4e, X7, X8 \
-	VADDPS X8, X7, X7 \
-	VPERMILPS $0xb1, X7, X8 \
-	VADDSS X8, X7, X7
-
-// func softmaxRowAVX512(x *float32, n int, c *[18]float32) (mx, sum float32)
-TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), R8
-	MOVQ n+8(FP), R9
-	MOVQ c+16(FP), SI
-	LOADEXP
-	// Pass 1: the row maximum.
-	MOVQ R8, DI
-	MOVQ R9, CX
-	VBROADCASTSS (DI), Z5
-smaxloop:
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z6
-	VMAXPS Z6, Z5, K1, Z5
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG smaxloop
-	VEXTRACTF64X4 $1, Z5, Y6
-	VMAXPS Y6, Y5, Y5
-	VEXTRACTF128 $1, Y5, X6
-	VMAXPS X6, X5, X5
-	VPERMILPS $0x4e, X5, X6
-	VMAXPS X6, X5, X5
-	VPERMILPS $0xb1, X5, X6
-	VMAXPS X6, X5, X5
-	VBROADCASTSS X5, Z5
-	// Pass 2: e = exp(x − max), stored, summed per lane.
-	MOVQ R8, DI
-	MOVQ R9, CX
-	VPXORD Z7, Z7, Z7
-sexploop:
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z0
-	VSUBPS Z5, Z0, Z0
-	EXP
-	VMOVUPS Z0, K1, (DI)
-	VADDPS Z0, Z7, K1, Z7
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG sexploop
-	REDUCEPS8
-	VMOVSS X5, mx+24(FP)
-	VMOVSS X7, sum+28(FP)
-	MOVL $0x3f800000, AX // 1/sum
-	VMOVD AX, X9
-	VDIVSS X7, X9, X9
-	VBROADCASTSS X9, Z9
-	// Pass 3: scale by 1/sum.
-	MOVQ R8, DI
-	MOVQ R9, CX
-sscaleloop:
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z0
-	VMULPS Z9, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG sscaleloop
-	VZEROUPPER
-	RET
-
 // func softmaxBackwardRowAVX512(p, d *float32, n int)
 TEXT ·softmaxBackwardRowAVX512(SB), NOSPLIT, $0-24
 	MOVQ p+0(FP), R8
@@ -528,3 +455,68 @@ lnpgloop:
 	JG lnpgloop
 	VZEROUPPER
 	RET
+
+// func softmaxRowAVX512(x *float32, n int, c *[18]float32) (mx float32, sum float64)
+TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), R8
+	MOVQ n+8(FP), R9
+	MOVQ c+16(FP), SI
+	LOADEXP
+	// Pass 1: the row maximum.
+	MOVQ R8, DI
+	MOVQ R9, CX
+	VBROADCASTSS (DI), Z5
+smaxloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z6
+	VMAXPS Z6, Z5, K1, Z5
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG smaxloop
+	VEXTRACTF64X4 $1, Z5, Y6
+	VMAXPS Y6, Y5, Y5
+	VEXTRACTF128 $1, Y5, X6
+	VMAXPS X6, X5, X5
+	VPERMILPS $0x4e, X5, X6
+	VMAXPS X6, X5, X5
+	VPERMILPS $0xb1, X5, X6
+	VMAXPS X6, X5, X5
+	VBROADCASTSS X5, Z5
+	// Pass 2: e = exp(x − max), stored, summed per lane in float64.
+	MOVQ R8, DI
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+sexploop:
+	LANEMASK2
+	VMOVUPS.Z (DI), K1, Z0
+	VSUBPS Z5, Z0, Z0
+	EXP
+	VMOVUPS Z0, K1, (DI)
+	VMOVAPS Z0, Z2
+	ACCUMPD
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sexploop
+	REDUCEPD
+	VMOVSS X5, mx+24(FP)
+	VMOVSD X10, sum+32(FP)
+	MOVQ $0x3ff0000000000000, AX // float32(1/sum)
+	VMOVQ AX, X9
+	VDIVSD X10, X9, X9
+	VCVTSD2SS X9, X9, X9
+	VBROADCASTSS X9, Z9
+	// Pass 3: scale by 1/sum.
+	MOVQ R8, DI
+	MOVQ R9, CX
+sscaleloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMULPS Z9, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sscaleloop
+	VZEROUPPER
+	RET
+

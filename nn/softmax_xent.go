@@ -62,6 +62,6 @@ func (j *softmaxXentJob) runChunk(lo, hi int) {
 		copy(p, l)
 		mx, sum := softmaxRow(p)
 		// −log p[target] from the logits, not from the rounded probability, so it stays finite.
-		j.s.rowLoss[r] = math.Log(float64(sum)) - float64(l[j.targets[r]]-mx)
+		j.s.rowLoss[r] = math.Log(sum) - float64(l[j.targets[r]]-mx)
 	}
 }
