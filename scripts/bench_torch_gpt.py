@@ -108,7 +108,7 @@ def time_torch(torch, d, layers, heads, ctx, batch, steps, warmup):
         if i >= warmup:
             times.append(time.perf_counter() - start)
     step = statistics.median(times)
-    return batch * ctx / step, step
+    return batch * ctx / step, step, min(times)
 
 
 def blas_libraries():
@@ -155,8 +155,8 @@ def main():
         d, layers, ctx, batch = size
         if d % args.heads:
             raise SystemExit(f"d={d} is not a multiple of --heads={args.heads}")
-        tokens, step = time_torch(torch, d, layers, args.heads, ctx, batch, args.steps, args.warmup)
-        print(f"pytorch   d={d} layers={layers} heads={args.heads} ctx={ctx} batch={batch}  tokens/s {tokens:.0f}  step {step * 1e3:.2f} ms", flush=True)
+        tokens, step, best = time_torch(torch, d, layers, args.heads, ctx, batch, args.steps, args.warmup)
+        print(f"pytorch   d={d} layers={layers} heads={args.heads} ctx={ctx} batch={batch}  tokens/s {tokens:.0f}  step {step * 1e3:.2f} ms (fastest {best * 1e3:.2f})", flush=True)
         if args.fadam:
             go_tokens, share, out = run_fadam(args.fadam, size, args.heads, args.steps, args.warmup)
             sys.stdout.write("".join(l + "\n" for l in out.splitlines() if not l.startswith(("training step", "peak"))))
