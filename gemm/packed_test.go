@@ -66,12 +66,14 @@ func TestSgemmPackedRejectsBadArgs(t *testing.T) {
 	}
 	c := make([]float32, 25)
 	for name, f := range map[string]func(){
-		"rows beyond k":      func() { Fast{}.SgemmPacked(false, 2, 5, 3, 1, make([]float32, 6), 3, &pb, 2, 0, c, 5) },
-		"columns beyond n":   func() { Fast{}.SgemmPacked(false, 2, 6, 4, 1, make([]float32, 8), 4, &pb, 0, 0, c, 6) },
-		"short a":            func() { Fast{}.SgemmPacked(false, 2, 5, 4, 1, make([]float32, 7), 4, &pb, 0, 0, c, 5) },
-		"short c":            func() { Fast{}.SgemmPacked(false, 5, 5, 4, 1, make([]float32, 20), 4, &pb, 0, 0, c[:20], 5) },
-		"short b to pack":    func() { Fast{}.PackB(&pb, true, 4, 5, make([]float32, 19), 4) },
-		"other micro-kernel": func() { Fast{mk: portableKernel}.SgemmPacked(false, 2, 5, 4, 1, make([]float32, 8), 4, &pb, 0, 0, c, 5) },
+		"rows beyond k":    func() { Fast{}.SgemmPacked(false, 2, 5, 3, 1, make([]float32, 6), 3, &pb, 2, 0, c, 5) },
+		"columns beyond n": func() { Fast{}.SgemmPacked(false, 2, 6, 4, 1, make([]float32, 8), 4, &pb, 0, 0, c, 6) },
+		"short a":          func() { Fast{}.SgemmPacked(false, 2, 5, 4, 1, make([]float32, 7), 4, &pb, 0, 0, c, 5) },
+		"short c":          func() { Fast{}.SgemmPacked(false, 5, 5, 4, 1, make([]float32, 20), 4, &pb, 0, 0, c[:20], 5) },
+		"short b to pack":  func() { Fast{}.PackB(&pb, true, 4, 5, make([]float32, 19), 4) },
+		"other micro-kernel": func() {
+			Fast{mk: portableKernel}.SgemmPacked(false, 2, 5, 4, 1, make([]float32, 8), 4, &pb, 0, 0, c, 5)
+		},
 	} {
 		if name == "other micro-kernel" && bestKernel == portableKernel {
 			continue
