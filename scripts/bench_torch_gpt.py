@@ -159,7 +159,7 @@ def main():
         print(f"pytorch   d={d} layers={layers} heads={args.heads} ctx={ctx} batch={batch}  tokens/s {tokens:.0f}  step {step * 1e3:.2f} ms (fastest {best * 1e3:.2f})", flush=True)
         if args.fadam:
             go_tokens, share, out = run_fadam(args.fadam, size, args.heads, args.steps, args.warmup)
-            sys.stdout.write("".join(l + "\n" for l in out.splitlines() if not l.startswith(("training step", "peak"))))
+            sys.stdout.write("".join(l + "\n" for l in out.splitlines() if not l.startswith(("training step", "share of peak ="))))
             rows.append((size, go_tokens, tokens, share))
     if rows:
         print("\n| model (d, layers, ctx, batch) | fadam-go tokens/s | PyTorch + OpenBLAS | ratio | share of peak |")
