@@ -57,7 +57,7 @@ func benchSgemm(b *testing.B, kern Kernel, transA, transB bool, m, n, k int) {
 		ldb = k
 	}
 	b.ResetTimer()
-	cpu0, ok := processCPU()
+	cpu0, ok := ProcessCPU()
 	for b.Loop() {
 		kern.Sgemm(transA, transB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 	}
@@ -69,7 +69,7 @@ func benchSgemm(b *testing.B, kern Kernel, transA, transB bool, m, n, k int) {
 func reportGFLOPS(b *testing.B, flopsPerOp float64, cpu0 time.Duration, ok bool) {
 	flops := flopsPerOp * float64(b.N)
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	if cpu1, ok1 := processCPU(); ok && ok1 && cpu1 > cpu0 {
+	if cpu1, ok1 := ProcessCPU(); ok && ok1 && cpu1 > cpu0 {
 		b.ReportMetric(flops/(cpu1-cpu0).Seconds()/1e9, "GFLOP/core-s")
 	}
 }
@@ -112,7 +112,7 @@ func BenchmarkAttentionScores(b *testing.B) {
 	flops := 2.0 * ctx * ctx * dh * seqs * heads
 	for _, kern := range []Kernel{Gonum{}, Fast{}} {
 		b.Run("mode=loop/kernel="+benchName(kern), func(b *testing.B) {
-			cpu0, ok := processCPU()
+			cpu0, ok := ProcessCPU()
 			for b.Loop() {
 				for i := range offQ {
 					kern.Sgemm(false, true, ctx, ctx, dh, 1, q[offQ[i]:], heads*dh, kk[offK[i]:], heads*dh, 0, s[offS[i]:], ctx)
@@ -121,7 +121,7 @@ func BenchmarkAttentionScores(b *testing.B) {
 			reportGFLOPS(b, flops, cpu0, ok)
 		})
 		b.Run("mode=batched/kernel="+benchName(kern), func(b *testing.B) {
-			cpu0, ok := processCPU()
+			cpu0, ok := ProcessCPU()
 			for b.Loop() {
 				SgemmBatched(kern, false, true, ctx, ctx, dh, 1, q, heads*dh, offQ, kk, heads*dh, offK, 0, s, ctx, offS)
 			}

@@ -83,7 +83,7 @@ func (f Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 	*t = task{mk: mk, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	nw := 1
 	if flops >= parallelMinFlops {
-		nw = runtime.GOMAXPROCS(0)
+		nw = runtimeProcs()
 	}
 	t.split(nw)
 	t.run(nw)
@@ -205,6 +205,8 @@ type task struct {
 	bsize, nblocks int
 	offA, offB     []int // batch item offsets (SgemmBatched), nil for one product
 	offC           []int
+	packed         *PackedB // op(B) packed in advance (SgemmPacked), nil to pack here
+	packedP0       int      // first row of op(B) in packed
 	next           atomic.Int64
 	wg             sync.WaitGroup
 }
@@ -260,7 +262,9 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(mk, t.transB, b, t.ldb, pc, kb, jc, nb, ws.bp)
+			if t.packed == nil {
+				packB(mk, t.transB, b, t.ldb, pc, kb, jc, nb, ws.bp)
+			}
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
 				direct := mk.directA
@@ -273,6 +277,9 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 				}
 				for jr := 0; jr < nb; jr += nr {
 					bpan := &ws.bp[jr*kb]
+					if t.packed != nil { // panel (jc+jr)/nr, from row packedP0+pc
+						bpan = &t.packed.data[(jc+jr)/nr*t.packed.stride+(t.packedP0+pc)*nr]
+					}
 					nrb := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
 						mrb := min(mr, mb-ir)
@@ -367,6 +374,9 @@ func packPanel(mk *microKernel, dst, src []float32, base, kb, ps, rs, rows, w in
 		}
 	}
 }
+
+// runtimeProcs is the number of goroutines a large product is split over.
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
 
 // Worker goroutines are started once and reused, so a call hands work over a channel instead
 // of allocating goroutines; each worker owns its packing buffers.

@@ -46,11 +46,20 @@ func packContigAVX512(dst, src *float32, kb, ps, rows, w int)
 //go:noescape
 func packGatherAVX512(dst, src *float32, kb, ps, rs, rows, w int)
 
-// packAVX512 implements microKernel.pack with masked loads and gathers.
+// packTransAVX512 packs a panel whose source rows run along p: dst[p*w+r] = src[p+r*rs] for
+// r < rows and 0 for rows ≤ r < w, transposing 16×16 blocks in registers (w a multiple of 16).
+//
+//go:noescape
+func packTransAVX512(dst, src *float32, kb, rs, rows, w int)
+
+// packAVX512 implements microKernel.pack with masked loads, in-register transposes and
+// gathers.
 func packAVX512(dst, src *float32, kb, ps, rs, rows, w int) bool {
 	switch {
 	case rs == 1:
 		packContigAVX512(dst, src, kb, ps, rows, w)
+	case ps == 1 && w%16 == 0 && rows <= w:
+		packTransAVX512(dst, src, kb, rs, rows, w)
 	case rs < 1<<31/32:
 		packGatherAVX512(dst, src, kb, ps, rs, rows, w)
 	default:

@@ -15,18 +15,40 @@ func expApprox32(x float32) float32 {
 	return one[0]
 }
 
-// expInPlace32 replaces every x[i] by expApprox32(x[i]). A loop over a slice keeps the
-// polynomial in registers; a call per element does not inline.
+// Constants of expApprox32 and GELU. The assembly loops read them from elementwiseConsts, so
+// both paths round every constant to float32 the same way.
+const (
+	expMin = -87
+	expMax = 87
+	ln2Hi  = 0.693145751953125 // ln 2 to 16 bits: n·ln2Hi is exact in float32
+	ln2Lo  = 1.428606765330187e-06
+)
+
+// elementwiseConsts holds the float32 constants of the vectorised loops in the order the
+// assembly reads them (see elementwise_amd64.s).
+var elementwiseConsts = [...]float32{
+	expMin, expMax, math.Log2E, 128.5, ln2Hi, ln2Lo,
+	1, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
+	-geluLinear, geluLinear, geluCubic, -2 * geluScale, 2 * geluScale, 3 * geluCubic,
+}
+
+// expInPlace32 replaces every x[i] by expApprox32(x[i]), 16 lanes at a time in assembly where
+// the CPU has AVX-512 (the same operations in the same order, so the same bits).
 func expInPlace32(x []float32) {
-	const (
-		ln2Hi = 0.693145751953125 // ln 2 to 16 bits: n·ln2Hi is exact in float32
-		ln2Lo = 1.428606765330187e-06
-	)
+	if len(x) == 0 || expInPlaceArch(x) {
+		return
+	}
+	expInPlaceGeneric(x)
+}
+
+// expInPlaceGeneric is expInPlace32 in Go. A loop over a slice keeps the polynomial in
+// registers; a call per element does not inline.
+func expInPlaceGeneric(x []float32) {
 	for i, v := range x {
-		if v < -87 {
-			v = -87
-		} else if v > 87 {
-			v = 87
+		if v < expMin {
+			v = expMin
+		} else if v > expMax {
+			v = expMax
 		}
 		n := int32(v*math.Log2E+128.5) - 128 // round to nearest; the sum is positive, so truncation floors
 		r := v - float32(n)*ln2Hi - float32(n)*ln2Lo

@@ -42,27 +42,41 @@ type geluJob struct {
 func (j *geluJob) runChunk(lo, hi int) {
 	x, sig := j.x[lo:hi], j.sig[lo:hi]
 	if !j.backward {
-		for i, v := range x {
-			if v > geluLinear { // beyond ±geluLinear σ is 0 or 1 anyway
-				v = geluLinear
-			} else if v < -geluLinear {
-				v = -geluLinear
-			}
-			sig[i] = -2 * geluScale * (v + geluCubic*v*v*v)
+		if len(x) > 0 && geluForwardArch(j.y[lo:hi], sig, x) {
+			return
 		}
-		expInPlace32(sig)
-		y := j.y[lo:hi]
-		for i, v := range x {
-			s := 1 / (1 + sig[i])
-			if v < -geluLinear {
-				s = 0 // not the tiny 1/(1+e^87), which times a huge |x| is not ≈ 0
-			}
-			sig[i] = s
-			y[i] = v * s
-		}
+		geluForwardGeneric(j.y[lo:hi], sig, x)
 		return
 	}
-	dx, dy := j.y[lo:hi], j.dy[lo:hi]
+	if len(x) > 0 && geluBackwardArch(j.y[lo:hi], j.dy[lo:hi], x, sig) {
+		return
+	}
+	geluBackwardGeneric(j.y[lo:hi], j.dy[lo:hi], x, sig)
+}
+
+// geluForwardGeneric sets y = x·σ and sig = σ = σ(2u(x)) in Go.
+func geluForwardGeneric(y, sig, x []float32) {
+	for i, v := range x {
+		if v > geluLinear { // beyond ±geluLinear σ is 0 or 1 anyway
+			v = geluLinear
+		} else if v < -geluLinear {
+			v = -geluLinear
+		}
+		sig[i] = -2 * geluScale * (v + geluCubic*v*v*v)
+	}
+	expInPlaceGeneric(sig)
+	for i, v := range x {
+		s := 1 / (1 + sig[i])
+		if v < -geluLinear {
+			s = 0 // not the tiny 1/(1+e^87), which times a huge |x| is not ≈ 0
+		}
+		sig[i] = s
+		y[i] = v * s
+	}
+}
+
+// geluBackwardGeneric adds dy·gelu′(x) to dx in Go.
+func geluBackwardGeneric(dx, dy, x, sig []float32) {
 	for i, v := range x {
 		s := sig[i]
 		if v > geluLinear || v < -geluLinear {

@@ -15,6 +15,7 @@ type LayerNorm struct {
 
 	fwd   layerNormForward
 	bwd   layerNormBackward
+	grads layerNormParamGrads
 	split chunkSplitter
 }
 
@@ -48,45 +49,76 @@ type layerNormForward struct {
 func (j *layerNormForward) runChunk(lo, hi int) {
 	c := j.ln.C
 	g, b := j.ln.G.Value[:c], j.ln.B.Value[:c]
+	eps := float64(j.ln.Eps)
 	for r := lo; r < hi; r++ {
-		xr := j.x[r*c : (r+1)*c]
-		var s float64
-		for _, v := range xr {
-			s += float64(v)
+		y, x := j.y[r*c:(r+1)*c], j.x[r*c:(r+1)*c]
+		m, rs, ok := layerNormRowArch(y, x, g, b, eps)
+		if !ok {
+			m, rs = layerNormRowGeneric(y, x, g, b, eps)
 		}
-		m := s / float64(c)
-		var v2 float64
-		for _, v := range xr {
-			d := float64(v) - m
-			v2 += d * d
-		}
-		rs := 1 / math.Sqrt(v2/float64(c)+float64(j.ln.Eps))
-		mf, rf := float32(m), float32(rs)
-		yr := j.y[r*c : (r+1)*c]
-		for i, v := range xr {
-			yr[i] = (v-mf)*rf*g[i] + b[i]
-		}
-		j.mean[r], j.rstd[r] = mf, rf
+		j.mean[r], j.rstd[r] = m, rs
 	}
+}
+
+// layerNormRowGeneric normalises one row x (not empty) into y and returns its mean and 1/σ.
+// The float64 sums run over 16 lanes in the order of the assembly.
+func layerNormRowGeneric(y, x, g, b []float32, eps float64) (mean, rstd float32) {
+	c := float64(len(x))
+	var lanes [16]float64
+	for i, v := range x {
+		lanes[i%16] += float64(v)
+	}
+	m := reduce16f64(&lanes) / c
+	lanes = [16]float64{}
+	for i, v := range x {
+		d := float64(v) - m
+		lanes[i%16] += d * d
+	}
+	rs := 1 / math.Sqrt(reduce16f64(&lanes)/c+eps)
+	mean, rstd = float32(m), float32(rs)
+	y, g, b = y[:len(x)], g[:len(x)], b[:len(x)]
+	for i, v := range x {
+		y[i] = (v-mean)*rstd*g[i] + b[i]
+	}
+	return mean, rstd
 }
 
 // Backward accumulates the gradients of G and B and adds the input gradient to dx[rows, C], given
 // dy[rows, C] and the forward's x, mean and rstd.
 func (ln *LayerNorm) Backward(dx, dy, x, mean, rstd []float32, rows int) {
-	c := ln.C
-	// Parameter gradients are sums over rows: one goroutine, fixed order, so they are the same
-	// for any GOMAXPROCS.
-	dg, db := ln.G.Grad[:c], ln.B.Grad[:c]
-	for r := range rows {
-		xr, dyr := x[r*c:(r+1)*c], dy[r*c:(r+1)*c]
-		m, rs := mean[r], rstd[r]
-		for i, d := range dyr {
-			dg[i] += d * (xr[i] - m) * rs
-			db[i] += d
-		}
-	}
+	// Parameter gradients are sums over rows: split by columns, each column summed in row
+	// order, so they are the same for any GOMAXPROCS.
+	ln.grads = layerNormParamGrads{ln: ln, dy: dy, x: x, mean: mean, rstd: rstd, rows: rows}
+	runChunks(&ln.grads, ln.C, minChunk(max(16, layerNormMinRows*ln.C/max(rows, 1))), &ln.split)
 	ln.bwd = layerNormBackward{ln: ln, dx: dx, dy: dy, x: x, mean: mean, rstd: rstd}
 	runChunks(&ln.bwd, rows, layerNormMinRows, &ln.split)
+}
+
+type layerNormParamGrads struct {
+	ln                *LayerNorm
+	dy, x, mean, rstd []float32
+	rows              int
+}
+
+// runChunk adds dg += dy·x̂ and db += dy over all rows for the features [lo, hi).
+func (j *layerNormParamGrads) runChunk(lo, hi int) {
+	c := j.ln.C
+	dg, db := j.ln.G.Grad[lo:hi], j.ln.B.Grad[lo:hi]
+	for r := range j.rows {
+		dy, x := j.dy[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi]
+		if !layerNormParamGradsArch(dg, db, dy, x, j.mean[r], j.rstd[r]) {
+			layerNormParamGradsGeneric(dg, db, dy, x, j.mean[r], j.rstd[r])
+		}
+	}
+}
+
+// layerNormParamGradsGeneric adds one row's dy·(x−mean)·rstd to dg and dy to db.
+func layerNormParamGradsGeneric(dg, db, dy, x []float32, mean, rstd float32) {
+	dg, db, dy = dg[:len(x)], db[:len(x)], dy[:len(x)]
+	for i, d := range dy {
+		dg[i] += d * (x[i] - mean) * rstd
+		db[i] += d
+	}
 }
 
 type layerNormBackward struct {
@@ -99,18 +131,28 @@ func (j *layerNormBackward) runChunk(lo, hi int) {
 	c := j.ln.C
 	g := j.ln.G.Value[:c]
 	for r := lo; r < hi; r++ {
-		xr, dyr, dxr := j.x[r*c:(r+1)*c], j.dy[r*c:(r+1)*c], j.dx[r*c:(r+1)*c]
-		m, rs := j.mean[r], j.rstd[r]
-		var sd, sdx float64
-		for i, d := range dyr {
-			dn := float64(d * g[i])
-			sd += dn
-			sdx += dn * float64((xr[i]-m)*rs)
+		dx, dy, x := j.dx[r*c:(r+1)*c], j.dy[r*c:(r+1)*c], j.x[r*c:(r+1)*c]
+		if !layerNormBackwardRowArch(dx, dy, x, g, j.mean[r], j.rstd[r]) {
+			layerNormBackwardRowGeneric(dx, dy, x, g, j.mean[r], j.rstd[r])
 		}
-		md, mdx := float32(sd/float64(c)), float32(sdx/float64(c))
-		for i, d := range dyr {
-			xhat := (xr[i] - m) * rs
-			dxr[i] += rs * (d*g[i] - md - xhat*mdx)
-		}
+	}
+}
+
+// layerNormBackwardRowGeneric is one row of layerNormBackward, its float64 sums over 16 lanes
+// in the order of the assembly.
+func layerNormBackwardRowGeneric(dx, dy, x, g []float32, mean, rstd float32) {
+	c := float64(len(x))
+	dx, dy, g = dx[:len(x)], dy[:len(x)], g[:len(x)]
+	var sd, sdx [16]float64
+	for i, d := range dy {
+		dn := d * g[i]
+		xhat := (x[i] - mean) * rstd
+		sd[i%16] += float64(dn)
+		sdx[i%16] += float64(dn) * float64(xhat)
+	}
+	md, mdx := float32(reduce16f64(&sd)/c), float32(reduce16f64(&sdx)/c)
+	for i, d := range dy {
+		xhat := (x[i] - mean) * rstd
+		dx[i] += rstd * (d*g[i] - md - xhat*mdx)
 	}
 }

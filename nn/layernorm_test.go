@@ -52,3 +52,23 @@ func TestLayerNormGradients(t *testing.T) {
 		substrateGradcheck(t, "b", loss, ln.B.Value, ln.B.Grad, 1e-2, 1e-2)
 	}
 }
+
+// TestLayerNormParamGradsSplit checks the gain and shift gradients, summed per feature over
+// enough rows and features to be split across goroutines, against float64 sums.
+func TestLayerNormParamGradsSplit(t *testing.T) {
+	const rows, c = 600, 96
+	ln := nn.NewLayerNorm("ln", c)
+	x, dy := substrateRand(rows*c, 2, 1), substrateRand(rows*c, 1, 2)
+	y, mean, rstd := make([]float32, rows*c), make([]float32, rows), make([]float32, rows)
+	ln.Forward(y, mean, rstd, x, rows)
+	ln.Backward(make([]float32, rows*c), dy, x, mean, rstd, rows)
+	wantG, wantB := make([]float64, c), make([]float64, c)
+	for r := range rows {
+		for i := range c {
+			wantG[i] += float64(dy[r*c+i]) * float64(x[r*c+i]-mean[r]) * float64(rstd[r])
+			wantB[i] += float64(dy[r*c+i])
+		}
+	}
+	substrateClose(t, "dg", ln.G.Grad, wantG, 1e-4)
+	substrateClose(t, "db", ln.B.Grad, wantB, 1e-4)
+}

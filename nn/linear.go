@@ -10,7 +10,13 @@ import (
 type Linear struct {
 	In, Out int
 	W, B    *fadam.Param
+
+	bias  linearBiasJob
+	split chunkSplitter
 }
+
+// linearBiasMinElems is the least bias work (elements of y or dy) worth a second goroutine.
+const linearBiasMinElems = 1 << 14
 
 // NewLinear returns a Linear layer with zero parameters named name+".w" and name+".b".
 func NewLinear(name string, in, out int, bias bool) *Linear {
@@ -31,13 +37,30 @@ func (l *Linear) Params() []*fadam.Param {
 
 // Forward computes y[rows, Out] = x[rows, In]·Wᵀ + b, overwriting y.
 func (l *Linear) Forward(y, x []float32, rows int) {
+	l.forward(y, nil, x, rows)
+}
+
+// ForwardResidual computes y[rows, Out] = res + x·Wᵀ + b: a residual branch's projection added
+// to the stream res in one pass over y rather than a Forward and a ResidualAdd. y may be res.
+func (l *Linear) ForwardResidual(y, res, x []float32, rows int) {
+	l.forward(y, res[:rows*l.Out], x, rows)
+}
+
+// forward starts y as res + b (either may be absent) and lets the product accumulate into it.
+func (l *Linear) forward(y, res, x []float32, rows int) {
 	y = y[:rows*l.Out]
-	beta := float32(0)
-	if l.B != nil {
-		for r := range rows {
-			copy(y[r*l.Out:(r+1)*l.Out], l.B.Value)
-		}
-		beta = 1
+	if len(y) == 0 {
+		return
+	}
+	beta := float32(1)
+	switch {
+	case l.B != nil:
+		l.bias = linearBiasJob{l: l, y: y, res: res}
+		runChunks(&l.bias, rows, minChunk(linearBiasMinElems/l.Out), &l.split)
+	case res == nil:
+		beta = 0
+	case &res[0] != &y[0]:
+		copy(y, res)
 	}
 	gemm.Default.Sgemm(false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, beta, y, l.Out)
 }
@@ -45,18 +68,54 @@ func (l *Linear) Forward(y, x []float32, rows int) {
 // Backward accumulates the gradients of W and b from dy[rows, Out] and the forward input x, and
 // adds dy·W to dx[rows, In] unless dx is nil.
 func (l *Linear) Backward(dx, dy, x []float32, rows int) {
+	l.backward(dx, dy, x, rows, 1)
+}
+
+// BackwardSet is Backward with dx set to dy·W rather than added to, which spares the caller a
+// pass that zeroes dx first. The parameter gradients still accumulate.
+func (l *Linear) BackwardSet(dx, dy, x []float32, rows int) {
+	l.backward(dx, dy, x, rows, 0)
+}
+
+// backward is Backward with dx = dy·W + beta·dx.
+func (l *Linear) backward(dx, dy, x []float32, rows int, beta float32) {
 	// dW += dyᵀ·x
 	gemm.Default.Sgemm(true, false, l.Out, l.In, rows, 1, dy, l.Out, x, l.In, 1, l.W.Grad, l.In)
 	if l.B != nil {
-		db := l.B.Grad[:l.Out]
-		for r := range rows {
-			row := dy[r*l.Out : (r+1)*l.Out]
-			for j, v := range row {
-				db[j] += v
-			}
-		}
+		l.bias = linearBiasJob{l: l, backward: true, dy: dy[:rows*l.Out], rows: rows}
+		runChunks(&l.bias, l.Out, minChunk(max(16, linearBiasMinElems/max(rows, 1))), &l.split)
 	}
 	if dx != nil {
-		gemm.Default.Sgemm(false, false, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.In, 1, dx, l.In)
+		gemm.Default.Sgemm(false, false, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.In, beta, dx, l.In)
+	}
+}
+
+// linearBiasJob is the bias work of a Linear: in the forward pass y[r] = res[r] + b (res nil:
+// y[r] = b) over rows; in the backward pass db += Σ_r dy[r] over columns, every column summed
+// in row order whatever the split, so the gradient does not depend on GOMAXPROCS.
+type linearBiasJob struct {
+	l          *Linear
+	backward   bool
+	y, res, dy []float32
+	rows       int
+}
+
+func (j *linearBiasJob) runChunk(lo, hi int) {
+	out := j.l.Out
+	if !j.backward {
+		b := j.l.B.Value[:out]
+		for r := lo; r < hi; r++ {
+			y := j.y[r*out : (r+1)*out]
+			if j.res == nil {
+				copy(y, b)
+			} else {
+				ResidualAdd(y, j.res[r*out:(r+1)*out], b)
+			}
+		}
+		return
+	}
+	db := j.l.B.Grad[lo:hi]
+	for r := range j.rows {
+		ResidualAdd(db, db, j.dy[r*out+lo:r*out+hi])
 	}
 }

@@ -8,7 +8,13 @@
 //   - Backward accumulates (+=) into parameter gradients and into the input gradient buffer it is
 //     given, so a caller zeroes gradients once per step (ZeroGrads);
 //   - activations are batch-major: a [B, T, C] activation is B·T rows of C contiguous floats;
-//   - matrix products go through gemm.Default.
+//   - matrix products go through gemm.Default;
+//   - the element-wise loops (the exponential, GELU, the softmax rows, LayerNorm rows, adds)
+//     run in AVX-512 assembly where the CPU has it, each beside a Go twin that performs the
+//     same operations in the same order, so both give the same bits (tested); build with
+//     -tags purego, or on another CPU, for the Go versions;
+//   - work is split over goroutines so that every output element is computed by one
+//     goroutine in a fixed order: results do not depend on GOMAXPROCS.
 package nn
 
 import (

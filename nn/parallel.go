@@ -57,6 +57,10 @@ var sharedChunkPool = sync.OnceValue(func() *chunkPool {
 	return p
 })
 
+// maxChunks is the most chunks runChunks runs at once: a job that needs per-goroutine state
+// keeps this many copies.
+func maxChunks() int { return sharedChunkPool().workers + 1 }
+
 // minChunk is the smallest amount of work (in the job's own units) worth handing to another
 // goroutine; below it the whole range runs on the caller.
 type minChunk int

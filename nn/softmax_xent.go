@@ -59,22 +59,8 @@ func (j *softmaxXentJob) runChunk(lo, hi int) {
 	v := j.s.V
 	for r := lo; r < hi; r++ {
 		l, p := j.logits[r*v:(r+1)*v], j.probs[r*v:(r+1)*v]
-		mx := l[0]
-		for _, x := range l {
-			mx = max(mx, x)
-		}
-		for i, x := range l {
-			p[i] = x - mx
-		}
-		expInPlace32(p)
-		var sum float64
-		for _, e := range p {
-			sum += float64(e)
-		}
-		inv := float32(1 / sum)
-		for i := range p {
-			p[i] *= inv
-		}
+		copy(p, l)
+		mx, sum := softmaxRow(p)
 		// −log p[target] from the logits, not from the rounded probability, so it stays finite.
 		j.s.rowLoss[r] = math.Log(sum) - float64(l[j.targets[r]]-mx)
 	}

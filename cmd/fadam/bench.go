@@ -241,7 +241,7 @@ var modelBytesBF16 = map[string]float64{
 func init() {
 	register(command{
 		name:    "bench",
-		summary: "optimizer-step throughput against the memory roofline (a triad)",
+		summary: "optimizer-step throughput against the memory roofline (a triad); --train: GPT training-step throughput",
 		run:     runBench,
 	})
 }
@@ -251,6 +251,9 @@ func runBench(ctx context.Context, args []string) error {
 }
 
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if wantsTrainBench(args) {
+		return benchTrain(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	params := fs.Int("params", 16<<20, "parameter count (the gpt layout defaults to 30M and picks the widest model that fits)")

@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/fadam-go/fadam"
 	"github.com/fadam-go/fadam/nn"
@@ -93,9 +94,60 @@ type Model struct {
 	lnfOut, lnfMean, lnfRstd   []float32
 	logits, probs              []float32 // [BT, Vocab]
 	tokens, targets            []int32
-	branch                     []float32 // a projection's output before the residual add [BT, C]
 	dRes, dLn, dAttOut, dQKV   []float32
 	dFc, dFcGelu, dLogits, dAt []float32
+
+	// phases, if set, receives the time of each kind of work; mark is the end of the last lap.
+	phases *PhaseTimes
+	mark   time.Time
+}
+
+// Phase is a kind of work in a training step, for the breakdown SetPhaseTimes collects.
+type Phase int
+
+// The phases of a training step.
+const (
+	PhaseMatmul    Phase = iota // the linear layers: matrix products, bias and residual adds
+	PhaseAttention              // causal self-attention between the projections
+	PhaseGELU                   // the MLP activation
+	PhaseLayerNorm              // the LayerNorms
+	PhaseLoss                   // softmax and cross-entropy
+	PhaseOther                  // embeddings, zeroing gradients
+	NumPhases
+)
+
+var phaseNames = [NumPhases]string{"matmul", "attention", "GELU", "LayerNorm", "softmax/xent", "other"}
+
+// String names the phase for reports.
+func (p Phase) String() string {
+	if p < 0 || p >= NumPhases {
+		return fmt.Sprintf("Phase(%d)", int(p))
+	}
+	return phaseNames[p]
+}
+
+// PhaseTimes is the wall time spent in each phase.
+type PhaseTimes [NumPhases]time.Duration
+
+// SetPhaseTimes makes the following Forward and Backward calls add the wall time of each phase
+// to *t (nil stops timing). Timing reads the clock once per layer call and allocates nothing.
+func (m *Model) SetPhaseTimes(t *PhaseTimes) { m.phases = t }
+
+// startLaps starts the clock of a Forward or Backward call.
+func (m *Model) startLaps() {
+	if m.phases != nil {
+		m.mark = time.Now()
+	}
+}
+
+// lap charges the time since the previous lap to phase p.
+func (m *Model) lap(p Phase) {
+	if m.phases == nil {
+		return
+	}
+	now := time.Now()
+	m.phases[p] += now.Sub(m.mark)
+	m.mark = now
 }
 
 // New builds a model for cfg with weights drawn deterministically from seed: GPT-2's
@@ -142,7 +194,6 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	m.out, m.lnfOut, m.lnfMean, m.lnfRstd = buf(bt*c), buf(bt*c), buf(bt), buf(bt)
 	m.logits, m.probs = buf(bt*Vocab), buf(bt*Vocab)
 	m.tokens, m.targets = make([]int32, bt), make([]int32, bt)
-	m.branch = buf(bt * c)
 	m.dRes, m.dLn, m.dAttOut, m.dQKV = buf(bt*c), buf(bt*c), buf(bt*c), buf(bt*3*c)
 	m.dFc, m.dFcGelu, m.dLogits = buf(bt*4*c), buf(bt*4*c), buf(bt*Vocab)
 	m.dAt = buf(cfg.Batch * cfg.Heads * cfg.Ctx * cfg.Ctx)
@@ -200,29 +251,41 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 	copy(m.tokens, inputs)
 	copy(m.targets, targets)
 
+	m.startLaps()
 	m.emb.Forward(m.acts[0].in, m.tokens, b, t)
+	m.lap(PhaseOther)
 	for l := range m.blocks {
 		k, a := m.blocks[l], &m.acts[l]
 		// x + attn(ln1(x))
 		k.ln1.Forward(a.ln1, a.ln1Mean, a.ln1Rstd, a.in, bt)
+		m.lap(PhaseLayerNorm)
 		k.qkv.Forward(a.qkv, a.ln1, bt)
+		m.lap(PhaseMatmul)
 		k.attn.Forward(a.attOut, a.att, a.qkv, b, t)
-		k.proj.Forward(m.branch, a.attOut, bt)
-		nn.ResidualAdd(a.mid, a.in, m.branch)
+		m.lap(PhaseAttention)
+		k.proj.ForwardResidual(a.mid, a.in, a.attOut, bt)
+		m.lap(PhaseMatmul)
 		// x + mlp(ln2(x))
 		k.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.mid, bt)
+		m.lap(PhaseLayerNorm)
 		k.fc.Forward(a.fc, a.ln2, bt)
+		m.lap(PhaseMatmul)
 		k.gelu.Forward(a.fcGelu, a.fcSig, a.fc)
-		k.fcOut.Forward(m.branch, a.fcGelu, bt)
+		m.lap(PhaseGELU)
 		next := m.out
 		if l+1 < len(m.blocks) {
 			next = m.acts[l+1].in
 		}
-		nn.ResidualAdd(next, a.mid, m.branch)
+		k.fcOut.ForwardResidual(next, a.mid, a.fcGelu, bt)
+		m.lap(PhaseMatmul)
 	}
 	m.lnf.Forward(m.lnfOut, m.lnfMean, m.lnfRstd, m.out, bt)
+	m.lap(PhaseLayerNorm)
 	m.head.Forward(m.logits, m.lnfOut, bt)
-	return m.loss.Forward(m.probs, m.logits, m.targets, bt), nil
+	m.lap(PhaseMatmul)
+	loss := m.loss.Forward(m.probs, m.logits, m.targets, bt)
+	m.lap(PhaseLoss)
+	return loss, nil
 }
 
 // Backward sets every parameter's Grad to the gradient of the loss of the last Forward.
@@ -230,33 +293,42 @@ func (m *Model) Backward() {
 	cfg := m.Cfg
 	b, t := cfg.Batch, cfg.Ctx
 	bt := b * t
+	m.startLaps()
 	nn.ZeroGrads(m.params)
+	m.lap(PhaseOther)
 
 	clear(m.dLogits)
 	m.loss.Backward(m.dLogits, m.probs, m.targets, bt)
-	clear(m.dLn)
-	m.head.Backward(m.dLn, m.dLogits, m.lnfOut, bt)
+	m.lap(PhaseLoss)
+	m.head.BackwardSet(m.dLn, m.dLogits, m.lnfOut, bt)
+	m.lap(PhaseMatmul)
 	// dRes is the gradient of the residual stream; each block's branches add into it on the
 	// way down, which is the whole backward of the residual adds.
 	clear(m.dRes)
 	m.lnf.Backward(m.dRes, m.dLn, m.out, m.lnfMean, m.lnfRstd, bt)
+	m.lap(PhaseLayerNorm)
 	for l := len(m.blocks) - 1; l >= 0; l-- {
 		k, a := m.blocks[l], &m.acts[l]
-		clear(m.dFcGelu)
-		k.fcOut.Backward(m.dFcGelu, m.dRes, a.fcGelu, bt)
+		k.fcOut.BackwardSet(m.dFcGelu, m.dRes, a.fcGelu, bt)
+		m.lap(PhaseMatmul)
 		clear(m.dFc)
 		k.gelu.Backward(m.dFc, m.dFcGelu, a.fc, a.fcSig)
-		clear(m.dLn)
-		k.fc.Backward(m.dLn, m.dFc, a.ln2, bt)
+		m.lap(PhaseGELU)
+		k.fc.BackwardSet(m.dLn, m.dFc, a.ln2, bt)
+		m.lap(PhaseMatmul)
 		k.ln2.Backward(m.dRes, m.dLn, a.mid, a.ln2Mean, a.ln2Rstd, bt)
+		m.lap(PhaseLayerNorm)
 
-		clear(m.dAttOut)
-		k.proj.Backward(m.dAttOut, m.dRes, a.attOut, bt)
+		k.proj.BackwardSet(m.dAttOut, m.dRes, a.attOut, bt)
+		m.lap(PhaseMatmul)
 		clear(m.dQKV)
 		k.attn.Backward(m.dQKV, m.dAt, m.dAttOut, a.qkv, a.att, b, t)
-		clear(m.dLn)
-		k.qkv.Backward(m.dLn, m.dQKV, a.ln1, bt)
+		m.lap(PhaseAttention)
+		k.qkv.BackwardSet(m.dLn, m.dQKV, a.ln1, bt)
+		m.lap(PhaseMatmul)
 		k.ln1.Backward(m.dRes, m.dLn, a.in, a.ln1Mean, a.ln1Rstd, bt)
+		m.lap(PhaseLayerNorm)
 	}
 	m.emb.Backward(m.dRes, m.tokens, b, t)
+	m.lap(PhaseOther)
 }

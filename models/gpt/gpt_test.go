@@ -4,7 +4,9 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/fadam-go/fadam/gemm"
 	"github.com/fadam-go/fadam/nn"
@@ -172,6 +174,8 @@ func TestTrainingStepDoesNotAllocate(t *testing.T) {
 	saved := gemm.Default
 	defer func() { gemm.Default = saved }()
 	gemm.Default = serialKernel{}
+	var pt PhaseTimes
+	m.SetPhaseTimes(&pt) // the breakdown's clock reads must not allocate either
 	if n := testing.AllocsPerRun(3, step); n != 0 {
 		t.Errorf("substrate allocates %v times per step", n)
 	}
@@ -199,5 +203,80 @@ func TestFlopsPerToken(t *testing.T) {
 	c := Config{D: 128, Layers: 4, Heads: 4, Ctx: 128, Batch: 32}
 	if got := c.FlopsPerToken(); got != 4915200+491520 {
 		t.Fatalf("FlopsPerToken = %v", got)
+	}
+}
+
+// TestStepBitIdenticalAcrossGOMAXPROCS checks that the loss and every gradient of a step do not
+// depend on how many threads run it.
+func TestStepBitIdenticalAcrossGOMAXPROCS(t *testing.T) {
+	cfg := Config{D: 32, Layers: 2, Heads: 2, Ctx: 48, Batch: 8} // large enough to split work
+	in, tg := tinyBatch(cfg, 4)
+	step := func(procs int) (float64, [][]float32) {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		m, err := New(cfg, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := m.Forward(in, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Backward()
+		var grads [][]float32
+		for _, p := range m.Params() {
+			grads = append(grads, append([]float32(nil), p.Grad...))
+		}
+		return loss, grads
+	}
+	wantLoss, want := step(1)
+	for _, procs := range []int{2, 3, 8} {
+		loss, got := step(procs)
+		if loss != wantLoss {
+			t.Errorf("GOMAXPROCS=%d: loss %v, GOMAXPROCS=1 gives %v", procs, loss, wantLoss)
+		}
+		for i := range want {
+			for j := range want[i] {
+				if got[i][j] != want[i][j] {
+					t.Fatalf("GOMAXPROCS=%d: gradient %d[%d] = %v, GOMAXPROCS=1 gives %v", procs, i, j, got[i][j], want[i][j])
+				}
+			}
+		}
+	}
+}
+
+// TestPhaseTimes checks that the breakdown covers the step: every phase that runs gets time,
+// their sum is at most the wall time of the calls, and timing does not allocate.
+func TestPhaseTimes(t *testing.T) {
+	m, _ := New(tiny, 1)
+	in, tg := tinyBatch(tiny, 1)
+	var pt PhaseTimes
+	m.SetPhaseTimes(&pt)
+	start := time.Now()
+	if _, err := m.Forward(in, tg); err != nil {
+		t.Fatal(err)
+	}
+	m.Backward()
+	wall := time.Since(start)
+	var sum time.Duration
+	for p, d := range pt {
+		if d <= 0 && runtime.GOOS == "linux" { // Linux clocks have ns resolution
+			t.Errorf("phase %v got %v", Phase(p), d)
+		}
+		sum += d
+	}
+	if sum > wall {
+		t.Errorf("phases sum to %v, more than the %v the calls took", sum, wall)
+	}
+	if Phase(2).String() != "GELU" || Phase(99).String() != "Phase(99)" {
+		t.Errorf("phase names: %q, %q", Phase(2), Phase(99))
+	}
+	m.SetPhaseTimes(nil)
+	before := pt
+	if _, err := m.Forward(in, tg); err != nil {
+		t.Fatal(err)
+	}
+	if pt != before {
+		t.Errorf("SetPhaseTimes(nil) did not stop timing")
 	}
 }

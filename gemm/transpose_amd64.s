@@ -1,0 +1,299 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func packTransAVX512(dst, src *float32, kb, rs, rows, w int)
+// For p < kb: dst[p*w+r] = src[p+r*rs] for r < rows, 0 for rows ≤ r < w: a panel of a
+// transposed operand (rows of src run along p). Each 16×16 block is loaded as 16 rows and
+// transposed in registers, which on AVX-512 machines beats 16 gathers. w is a multiple of 16
+// and rows ≤ w. Unrolled: the 16 loads, the four shuffle stages and the 16 stores.
+TEXT ·packTransAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ kb+16(FP), R8
+	MOVQ rs+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ w+40(FP), R13
+	MOVQ R13, R11
+	SHLQ $2, R11
+	XORQ R12, R12 // first row r of the block
+trans_rblock:
+	CMPQ R12, R13
+	JGE trans_done
+	XORQ R14, R14 // first p of the block
+trans_pblock:
+	CMPQ R14, R8
+	JGE trans_nextr
+	MOVQ R8, CX
+	SUBQ R14, CX // p values left
+	MOVL $0xffff, AX
+	CMPQ CX, $16
+	JGE 4(PC)
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ R12, BX // BX = &src[p0 + r0*rs]
+	IMULQ R9, BX
+	ADDQ SI, BX
+	LEAQ (BX)(R14*4), BX
+	MOVQ R12, R15
+	// Rows r0…r0+15 (zero past rows).
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z0
+	JMP 2(PC)
+	VPXORD Z0, Z0, Z0
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z1
+	JMP 2(PC)
+	VPXORD Z1, Z1, Z1
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z2
+	JMP 2(PC)
+	VPXORD Z2, Z2, Z2
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z3
+	JMP 2(PC)
+	VPXORD Z3, Z3, Z3
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z4
+	JMP 2(PC)
+	VPXORD Z4, Z4, Z4
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z5
+	JMP 2(PC)
+	VPXORD Z5, Z5, Z5
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z6
+	JMP 2(PC)
+	VPXORD Z6, Z6, Z6
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z7
+	JMP 2(PC)
+	VPXORD Z7, Z7, Z7
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z8
+	JMP 2(PC)
+	VPXORD Z8, Z8, Z8
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z9
+	JMP 2(PC)
+	VPXORD Z9, Z9, Z9
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z10
+	JMP 2(PC)
+	VPXORD Z10, Z10, Z10
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z11
+	JMP 2(PC)
+	VPXORD Z11, Z11, Z11
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z12
+	JMP 2(PC)
+	VPXORD Z12, Z12, Z12
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z13
+	JMP 2(PC)
+	VPXORD Z13, Z13, Z13
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z14
+	JMP 2(PC)
+	VPXORD Z14, Z14, Z14
+	ADDQ R9, BX
+	INCQ R15
+	CMPQ R15, R10
+	JGE 3(PC)
+	VMOVUPS.Z (BX), K1, Z15
+	JMP 2(PC)
+	VPXORD Z15, Z15, Z15
+	ADDQ R9, BX
+	INCQ R15
+	// Stage 1: interleave 32-bit lanes of row pairs.
+	VUNPCKLPS Z1, Z0, Z16
+	VUNPCKHPS Z1, Z0, Z17
+	VUNPCKLPS Z3, Z2, Z18
+	VUNPCKHPS Z3, Z2, Z19
+	VUNPCKLPS Z5, Z4, Z20
+	VUNPCKHPS Z5, Z4, Z21
+	VUNPCKLPS Z7, Z6, Z22
+	VUNPCKHPS Z7, Z6, Z23
+	VUNPCKLPS Z9, Z8, Z24
+	VUNPCKHPS Z9, Z8, Z25
+	VUNPCKLPS Z11, Z10, Z26
+	VUNPCKHPS Z11, Z10, Z27
+	VUNPCKLPS Z13, Z12, Z28
+	VUNPCKHPS Z13, Z12, Z29
+	VUNPCKLPS Z15, Z14, Z30
+	VUNPCKHPS Z15, Z14, Z31
+	// Stage 2: interleave 64-bit lanes.
+	VUNPCKLPD Z18, Z16, Z0
+	VUNPCKHPD Z18, Z16, Z1
+	VUNPCKLPD Z19, Z17, Z2
+	VUNPCKHPD Z19, Z17, Z3
+	VUNPCKLPD Z22, Z20, Z4
+	VUNPCKHPD Z22, Z20, Z5
+	VUNPCKLPD Z23, Z21, Z6
+	VUNPCKHPD Z23, Z21, Z7
+	VUNPCKLPD Z26, Z24, Z8
+	VUNPCKHPD Z26, Z24, Z9
+	VUNPCKLPD Z27, Z25, Z10
+	VUNPCKHPD Z27, Z25, Z11
+	VUNPCKLPD Z30, Z28, Z12
+	VUNPCKHPD Z30, Z28, Z13
+	VUNPCKLPD Z31, Z29, Z14
+	VUNPCKHPD Z31, Z29, Z15
+	// Stage 3: 128-bit blocks.
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	// Stage 4: 256-bit halves.
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	MOVQ R14, DX // DX = &dst[p0*w + r0]
+	IMULQ R11, DX
+	ADDQ DI, DX
+	LEAQ (DX)(R12*4), DX
+	CMPQ CX, $1
+	JL trans_stored
+	VMOVUPS Z0, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $2
+	JL trans_stored
+	VMOVUPS Z1, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $3
+	JL trans_stored
+	VMOVUPS Z2, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $4
+	JL trans_stored
+	VMOVUPS Z3, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $5
+	JL trans_stored
+	VMOVUPS Z4, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $6
+	JL trans_stored
+	VMOVUPS Z5, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $7
+	JL trans_stored
+	VMOVUPS Z6, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $8
+	JL trans_stored
+	VMOVUPS Z7, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $9
+	JL trans_stored
+	VMOVUPS Z8, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $10
+	JL trans_stored
+	VMOVUPS Z9, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $11
+	JL trans_stored
+	VMOVUPS Z10, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $12
+	JL trans_stored
+	VMOVUPS Z11, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $13
+	JL trans_stored
+	VMOVUPS Z12, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $14
+	JL trans_stored
+	VMOVUPS Z13, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $15
+	JL trans_stored
+	VMOVUPS Z14, (DX)
+	ADDQ R11, DX
+	CMPQ CX, $16
+	JL trans_stored
+	VMOVUPS Z15, (DX)
+	ADDQ R11, DX
+trans_stored:
+	ADDQ $16, R14
+	JMP trans_pblock
+trans_nextr:
+	ADDQ $16, R12
+	JMP trans_rblock
+trans_done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,522 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Every loop here performs the operations of its Go twin (fastexp.go, gelu.go) in the same
+// order, without fused multiply-adds, so the results are the same bits. Z16–Z29 hold the
+// constants of elementwiseConsts; Z0–Z3 are the scratch of EXP.
+
+// LOADEXP broadcasts the exponential's constants from the table at SI: Z16, Z17 the clamp,
+// Z18 log₂e, Z19 128.5, Z20 int32 128, Z21 ln2Hi, Z22 ln2Lo, Z23–Z28 the Taylor coefficients
+// 1, 1/2, 1/6, 1/24, 1/120, 1/720, Z29 int32 127.
+#define LOADEXP \
+	VBROADCASTSS 0(SI), Z16 \
+	VBROADCASTSS 4(SI), Z17 \
+	VBROADCASTSS 8(SI), Z18 \
+	VBROADCASTSS 12(SI), Z19 \
+	VBROADCASTSS 16(SI), Z21 \
+	VBROADCASTSS 20(SI), Z22 \
+	VBROADCASTSS 24(SI), Z23 \
+	VBROADCASTSS 28(SI), Z24 \
+	VBROADCASTSS 32(SI), Z25 \
+	VBROADCASTSS 36(SI), Z26 \
+	VBROADCASTSS 40(SI), Z27 \
+	VBROADCASTSS 44(SI), Z28 \
+	MOVL $128, AX \
+	VPBROADCASTD AX, Z20 \
+	MOVL $127, AX \
+	VPBROADCASTD AX, Z29
+
+// EXP sets Z0 = expApprox32(Z0): clamp (NaN passes), n = int32(v·log₂e + 128.5) − 128,
+// r = v − n·ln2Hi − n·ln2Lo, the Taylor polynomial by Horner, times 2ⁿ.
+#define EXP \
+	VMAXPS Z0, Z16, Z0 \
+	VMINPS Z0, Z17, Z0 \
+	VMULPS Z18, Z0, Z1 \
+	VADDPS Z19, Z1, Z1 \
+	VCVTTPS2DQ Z1, Z1 \
+	VPSUBD Z20, Z1, Z1 \
+	VCVTDQ2PS Z1, Z2 \
+	VMULPS Z21, Z2, Z3 \
+	VSUBPS Z3, Z0, Z0 \
+	VMULPS Z22, Z2, Z3 \
+	VSUBPS Z3, Z0, Z0 \
+	VMULPS Z28, Z0, Z2 \
+	VADDPS Z27, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z26, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z25, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z24, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z23, Z2, Z2 \
+	VMULPS Z0, Z2, Z2 \
+	VADDPS Z23, Z2, Z2 \
+	VPADDD Z29, Z1, Z1 \
+	VPSLLD $23, Z1, Z1 \
+	VMULPS Z1, Z2, Z0
+
+// LANEMASK sets K1 to the lanes left of the CX elements still to do (all 16 when CX ≥ 16).
+#define LANEMASK \
+	MOVL $0xffff, AX \
+	CMPQ CX, $16 \
+	JGE 4(PC) \
+	MOVL $1, AX \
+	SHLL CX, AX \
+	DECL AX \
+	KMOVW AX, K1
+
+// func expAVX512(x *float32, n int, c *[18]float32)
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ c+16(FP), SI
+	LOADEXP
+exploop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	EXP
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG exploop
+	VZEROUPPER
+	RET
+
+// func geluForwardAVX512(y, sig, x *float32, n int, c *[18]float32)
+TEXT ·geluForwardAVX512(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVQ sig+8(FP), DX
+	MOVQ x+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), SI
+	LOADEXP
+	VBROADCASTSS 48(SI), Z30 // −geluLinear
+	VBROADCASTSS 52(SI), Z31 // geluLinear
+	VBROADCASTSS 56(SI), Z4  // geluCubic
+	VBROADCASTSS 60(SI), Z5  // −2·geluScale
+	VPXORD Z7, Z7, Z7
+geluloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z8 // x
+	VMINPS Z8, Z31, Z9     // v = clamp(x, ±geluLinear), NaN passes
+	VMAXPS Z9, Z30, Z9
+	VMULPS Z9, Z4, Z0      // ((geluCubic·v)·v)·v
+	VMULPS Z9, Z0, Z0
+	VMULPS Z9, Z0, Z0
+	VADDPS Z0, Z9, Z0      // v + …
+	VMULPS Z5, Z0, Z0      // −2·geluScale·(…)
+	EXP
+	VADDPS Z23, Z0, Z0     // s = 1/(1 + e)
+	VDIVPS Z0, Z23, Z0
+	VCMPPS $1, Z30, Z8, K2 // x < −geluLinear: s = 0
+	VMOVAPS Z7, K2, Z0
+	VMOVUPS Z0, K1, (DX)
+	VMULPS Z0, Z8, Z1      // y = x·s
+	VMOVUPS Z1, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG geluloop
+	VZEROUPPER
+	RET
+
+// func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[18]float32)
+TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-48
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ x+16(FP), BX
+	MOVQ sig+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), SI
+	VBROADCASTSS 24(SI), Z23 // 1
+	VBROADCASTSS 48(SI), Z30 // −geluLinear
+	VBROADCASTSS 52(SI), Z31 // geluLinear
+	VBROADCASTSS 64(SI), Z12 // 2·geluScale
+	VBROADCASTSS 68(SI), Z13 // 3·geluCubic
+gelubloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z8  // v
+	VMOVUPS.Z (R8), K1, Z9  // s
+	VMOVUPS.Z (DX), K1, Z10 // dy
+	VMOVUPS.Z (DI), K1, Z11 // dx
+	VMULPS Z9, Z8, Z0       // ((v·s)·(1−s))·(2·geluScale)
+	VSUBPS Z9, Z23, Z1
+	VMULPS Z1, Z0, Z0
+	VMULPS Z12, Z0, Z0
+	VMULPS Z8, Z13, Z1      // 1 + (3·geluCubic·v)·v
+	VMULPS Z8, Z1, Z1
+	VADDPS Z23, Z1, Z1
+	VMULPS Z1, Z0, Z0
+	VADDPS Z0, Z9, Z0       // d = s + …
+	VCMPPS $14, Z31, Z8, K2 // |v| > geluLinear: d = s
+	VCMPPS $1, Z30, Z8, K3
+	KORW K3, K2, K2
+	VMOVAPS Z9, K2, Z0
+	VMULPS Z0, Z10, Z0      // dx += dy·d
+	VADDPS Z0, Z11, Z11
+	VMOVUPS Z11, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, R8
+	SUBQ $16, CX
+	JG gelubloop
+	VZEROUPPER
+	RET
+
+// func softmaxBackwardRowAVX512(p, d *float32, n int)
+TEXT ·softmaxBackwardRowAVX512(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), R8
+	MOVQ d+8(FP), R10
+	MOVQ n+16(FP), R9
+	// Pass 1: dot = Σ float64(p·d), lanes 0–7 in Z10, 8–15 in Z11.
+	MOVQ R8, BX
+	MOVQ R10, DI
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+sbdotloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VMULPS Z1, Z0, Z2
+	VCVTPS2PD Y2, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VCVTPS2PD Y4, Z4
+	VADDPD Z3, Z10, Z10
+	VADDPD Z4, Z11, Z11
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sbdotloop
+	VADDPD Z11, Z10, Z10 // the tree of reduce16f64
+	VEXTRACTF64X4 $1, Z10, Y11
+	VADDPD Y11, Y10, Y10
+	VEXTRACTF128 $1, Y10, X11
+	VADDPD X11, X10, X10
+	VPERMILPD $1, X10, X11
+	VADDSD X11, X10, X10
+	VCVTSD2SS X10, X10, X10
+	VBROADCASTSS X10, Z12
+	// Pass 2: d = p·(d − dot).
+	MOVQ R8, BX
+	MOVQ R10, DI
+	MOVQ R9, CX
+sbloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DI), K1, Z1
+	VSUBPS Z12, Z1, Z1
+	VMULPS Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sbloop
+	VZEROUPPER
+	RET
+
+// func addAVX512(dst, a, b *float32, n int)
+TEXT ·addAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), BX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+addloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG addloop
+	VZEROUPPER
+	RET
+
+// ACCUMPD adds the float32 lanes of Z2 as float64 into Z10 (lanes 0–7) and Z11 (lanes 8–15)
+// under the lane masks K1 (low half) and K3 (high half). Z3, Z4 are scratch.
+#define ACCUMPD \
+	VCVTPS2PD Y2, Z3 \
+	VEXTRACTF64X4 $1, Z2, Y4 \
+	VCVTPS2PD Y4, Z4 \
+	VADDPD Z3, Z10, K1, Z10 \
+	VADDPD Z4, Z11, K3, Z11
+
+// REDUCEPD sets X10[0] to the sum of the 16 float64 lanes of Z10, Z11 in the tree of
+// reduce16f64 (Y11 is scratch).
+#define REDUCEPD \
+	VADDPD Z11, Z10, Z10 \
+	VEXTRACTF64X4 $1, Z10, Y11 \
+	VADDPD Y11, Y10, Y10 \
+	VEXTRACTF128 $1, Y10, X11 \
+	VADDPD X11, X10, X10 \
+	VPERMILPD $1, X10, X11 \
+	VADDSD X11, X10, X10
+
+// LANEMASK2 is LANEMASK plus K3 = the high 8 of its 16 lanes.
+#define LANEMASK2 \
+	LANEMASK \
+	KSHIFTRW $8, K1, K3
+
+// func layerNormRowAVX512(y, x, gain, b *float32, n int, eps float64) (mean, rstd float32)
+TEXT ·layerNormRowAVX512(SB), NOSPLIT, $0-56
+	MOVQ x+8(FP), R8
+	MOVQ n+32(FP), R9
+	VCVTSI2SDQ R9, X13, X13 // float64(n)
+	// Pass 1: s = Σ float64(x).
+	MOVQ R8, BX
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+lnsumloop:
+	LANEMASK2
+	VMOVUPS.Z (BX), K1, Z2
+	ACCUMPD
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG lnsumloop
+	REDUCEPD
+	VDIVSD X13, X10, X12 // m = s/n (float64)
+	VBROADCASTSD X12, Z12
+	// Pass 2: v2 = Σ (float64(x) − m)².
+	MOVQ R8, BX
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+lnvarloop:
+	LANEMASK2
+	VMOVUPS.Z (BX), K1, Z2
+	VCVTPS2PD Y2, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VCVTPS2PD Y4, Z4
+	VSUBPD Z12, Z3, Z3
+	VSUBPD Z12, Z4, Z4
+	VMULPD Z3, Z3, Z3
+	VMULPD Z4, Z4, Z4
+	VADDPD Z3, Z10, K1, Z10
+	VADDPD Z4, Z11, K3, Z11
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG lnvarloop
+	REDUCEPD
+	VDIVSD X13, X10, X10 // rs = 1/√(v2/n + eps)
+	VADDSD eps+40(FP), X10, X10
+	VSQRTSD X10, X10, X10
+	MOVQ $0x3ff0000000000000, AX
+	VMOVQ AX, X14
+	VDIVSD X10, X14, X10
+	VCVTSD2SS X12, X12, X12 // mf, rf
+	VCVTSD2SS X10, X10, X10
+	VMOVSS X12, mean+48(FP)
+	VMOVSS X10, rstd+52(FP)
+	VBROADCASTSS X12, Z12
+	VBROADCASTSS X10, Z10
+	// Pass 3: y = (x − mf)·rf·g + b.
+	MOVQ y+0(FP), DI
+	MOVQ gain+16(FP), DX
+	MOVQ b+24(FP), SI
+	MOVQ R8, BX
+	MOVQ R9, CX
+lnyloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (SI), K1, Z2
+	VSUBPS Z12, Z0, Z0
+	VMULPS Z10, Z0, Z0
+	VMULPS Z1, Z0, Z0
+	VADDPS Z2, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, SI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG lnyloop
+	VZEROUPPER
+	RET
+
+// func layerNormBackwardRowAVX512(dx, dy, x, gain *float32, n int, mean, rstd float32)
+TEXT ·layerNormBackwardRowAVX512(SB), NOSPLIT, $0-48
+	MOVQ dy+8(FP), R10
+	MOVQ x+16(FP), R8
+	MOVQ gain+24(FP), R11
+	MOVQ n+32(FP), R9
+	VCVTSI2SDQ R9, X13, X13
+	VBROADCASTSS mean+40(FP), Z12
+	VBROADCASTSS rstd+44(FP), Z14
+	// Pass 1: sd = Σ float64(dy·g), sdx = Σ float64(dy·g)·float64((x − m)·rs).
+	MOVQ R10, DX
+	MOVQ R8, BX
+	MOVQ R11, SI
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z20, Z20, Z20
+	VPXORQ Z21, Z21, Z21
+lnbsumloop:
+	LANEMASK2
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	VMOVUPS.Z (BX), K1, Z5
+	VMULPS Z1, Z0, Z2     // dn = dy·g
+	VSUBPS Z12, Z5, Z5    // x̂ = (x − m)·rs
+	VMULPS Z14, Z5, Z5
+	VCVTPS2PD Y2, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VCVTPS2PD Y4, Z4
+	VADDPD Z3, Z10, K1, Z10
+	VADDPD Z4, Z11, K3, Z11
+	VCVTPS2PD Y5, Z6
+	VEXTRACTF64X4 $1, Z5, Y7
+	VCVTPS2PD Y7, Z7
+	VMULPD Z6, Z3, Z3
+	VMULPD Z7, Z4, Z4
+	VADDPD Z3, Z20, K1, Z20
+	VADDPD Z4, Z21, K3, Z21
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JG lnbsumloop
+	REDUCEPD
+	VDIVSD X13, X10, X10
+	VCVTSD2SS X10, X10, X10
+	VBROADCASTSS X10, Z15 // md
+	VMOVAPD Z20, Z10
+	VMOVAPD Z21, Z11
+	REDUCEPD
+	VDIVSD X13, X10, X10
+	VCVTSD2SS X10, X10, X10
+	VBROADCASTSS X10, Z16 // mdx
+	// Pass 2: dx += rs·((dy·g − md) − x̂·mdx).
+	MOVQ dx+0(FP), DI
+	MOVQ R10, DX
+	MOVQ R8, BX
+	MOVQ R11, SI
+	MOVQ R9, CX
+lnbloop:
+	LANEMASK
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	VMOVUPS.Z (BX), K1, Z5
+	VMOVUPS.Z (DI), K1, Z6
+	VMULPS Z1, Z0, Z2
+	VSUBPS Z15, Z2, Z2
+	VSUBPS Z12, Z5, Z5
+	VMULPS Z14, Z5, Z5
+	VMULPS Z16, Z5, Z5
+	VSUBPS Z5, Z2, Z2
+	VMULPS Z2, Z14, Z2
+	VADDPS Z2, Z6, Z6
+	VMOVUPS Z6, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JG lnbloop
+	VZEROUPPER
+	RET
+
+// func layerNormParamGradsAVX512(dg, db, dy, x *float32, n int, mean, rstd float32)
+TEXT ·layerNormParamGradsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dg+0(FP), DI
+	MOVQ db+8(FP), R10
+	MOVQ dy+16(FP), DX
+	MOVQ x+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS mean+40(FP), Z12
+	VBROADCASTSS rstd+44(FP), Z14
+lnpgloop:
+	LANEMASK
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (BX), K1, Z1
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z (R10), K1, Z3
+	VSUBPS Z12, Z1, Z1 // dg += (dy·(x − m))·rs
+	VMULPS Z1, Z0, Z1
+	VMULPS Z14, Z1, Z1
+	VADDPS Z1, Z2, Z2
+	VADDPS Z0, Z3, Z3  // db += dy
+	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z3, K1, (R10)
+	ADDQ $64, DI
+	ADDQ $64, R10
+	ADDQ $64, DX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG lnpgloop
+	VZEROUPPER
+	RET
+
+// func softmaxRowAVX512(x *float32, n int, c *[18]float32) (mx float32, sum float64)
+TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), R8
+	MOVQ n+8(FP), R9
+	MOVQ c+16(FP), SI
+	LOADEXP
+	// Pass 1: the row maximum.
+	MOVQ R8, DI
+	MOVQ R9, CX
+	VBROADCASTSS (DI), Z5
+smaxloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z6
+	VMAXPS Z6, Z5, K1, Z5
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG smaxloop
+	VEXTRACTF64X4 $1, Z5, Y6
+	VMAXPS Y6, Y5, Y5
+	VEXTRACTF128 $1, Y5, X6
+	VMAXPS X6, X5, X5
+	VPERMILPS $0x4e, X5, X6
+	VMAXPS X6, X5, X5
+	VPERMILPS $0xb1, X5, X6
+	VMAXPS X6, X5, X5
+	VBROADCASTSS X5, Z5
+	// Pass 2: e = exp(x − max), stored, summed per lane in float64.
+	MOVQ R8, DI
+	MOVQ R9, CX
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+sexploop:
+	LANEMASK2
+	VMOVUPS.Z (DI), K1, Z0
+	VSUBPS Z5, Z0, Z0
+	EXP
+	VMOVUPS Z0, K1, (DI)
+	VMOVAPS Z0, Z2
+	ACCUMPD
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sexploop
+	REDUCEPD
+	VMOVSS X5, mx+24(FP)
+	VMOVSD X10, sum+32(FP)
+	MOVQ $0x3ff0000000000000, AX // float32(1/sum)
+	VMOVQ AX, X9
+	VDIVSD X10, X9, X9
+	VCVTSD2SS X9, X9, X9
+	VBROADCASTSS X9, Z9
+	// Pass 3: scale by 1/sum.
+	MOVQ R8, DI
+	MOVQ R9, CX
+sscaleloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMULPS Z9, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG sscaleloop
+	VZEROUPPER
+	RET
+

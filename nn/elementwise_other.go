@@ -1,0 +1,18 @@
+//go:build !amd64 || purego
+
+package nn
+
+// Without assembly (another architecture or the purego tag) every element-wise loop runs its
+// Go version.
+
+func expInPlaceArch([]float32) bool                               { return false }
+func geluForwardArch(y, sig, x []float32) bool                    { return false }
+func geluBackwardArch(dx, dy, x, sig []float32) bool              { return false }
+func softmaxRowArch([]float32) (mx float32, sum float64, ok bool) { return 0, 0, false }
+func softmaxBackwardRowArch(p, d []float32) bool                  { return false }
+func addArch(dst, a, b []float32) bool                            { return false }
+func layerNormRowArch(y, x, g, b []float32, eps float64) (mean, rstd float32, ok bool) {
+	return 0, 0, false
+}
+func layerNormBackwardRowArch(dx, dy, x, g []float32, mean, rstd float32) bool { return false }
+func layerNormParamGradsArch(dg, db, dy, x []float32, mean, rstd float32) bool { return false }

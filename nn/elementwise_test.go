@@ -1,0 +1,197 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// elementwiseInputs returns n values spread over the ranges that matter to exp and GELU, with
+// the special values (±0, the clamps, huge, ±Inf) at the start when n allows.
+func elementwiseInputs(n int, seed uint64) []float32 {
+	special := []float32{0, float32(math.Copysign(0, -1)), -87, 87, -87.5, 88, -1e6, 1e6, -1.5e6, 2e6, -3e38, 3e38,
+		float32(math.Inf(1)), float32(math.Inf(-1)), 1e-40, -1e-40}
+	rng := rand.New(rand.NewPCG(seed, 5))
+	x := make([]float32, n)
+	for i := range x {
+		switch {
+		case i < len(special) && n > 2*len(special):
+			x[i] = special[i]
+		case i%3 == 0:
+			x[i] = float32(rng.NormFloat64() * 3)
+		default:
+			x[i] = float32((rng.Float64()*2 - 1) * 100)
+		}
+	}
+	return x
+}
+
+func sameBits(t *testing.T, what string, n int, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s n=%d: element %d = %v (%#x), the Go loop gives %v (%#x)", what, n, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
+
+// lengths covers whole vectors, every tail and several vectors with a tail.
+var elementwiseLengths = []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 100, 1000, 4099}
+
+// TestExpArchMatchesGeneric checks the assembly exponential against its Go twin bit for bit.
+// The Go loop must not be compiled with fused multiply-adds for this to hold (GOAMD64 v1/v2,
+// the default); with FMA fusing the two agree to 2 ulp.
+func TestExpArchMatchesGeneric(t *testing.T) {
+	for _, n := range elementwiseLengths {
+		x := elementwiseInputs(n, uint64(n))
+		got, want := append([]float32(nil), x...), append([]float32(nil), x...)
+		if !expInPlaceArch(got) {
+			t.Skip("no assembly exponential on this CPU or build")
+		}
+		expInPlaceGeneric(want)
+		sameBits(t, "exp", n, got, want)
+	}
+	nan := []float32{float32(math.NaN())}
+	if expInPlaceArch(nan); !math.IsNaN(float64(nan[0])) {
+		t.Errorf("exp(NaN) = %v, want NaN", nan[0])
+	}
+}
+
+// TestGELUArchMatchesGeneric checks the assembly GELU forward and backward against their Go
+// twins bit for bit (see TestExpArchMatchesGeneric for the FMA caveat).
+func TestGELUArchMatchesGeneric(t *testing.T) {
+	for _, n := range elementwiseLengths {
+		x := elementwiseInputs(n, uint64(n))
+		y, sig := make([]float32, n), make([]float32, n)
+		wy, wsig := make([]float32, n), make([]float32, n)
+		if !geluForwardArch(y, sig, x) {
+			t.Skip("no assembly GELU on this CPU or build")
+		}
+		geluForwardGeneric(wy, wsig, x)
+		sameBits(t, "gelu forward y", n, y, wy)
+		sameBits(t, "gelu forward σ", n, sig, wsig)
+
+		dy := elementwiseInputs(n, uint64(n)+99)
+		for i := range dy {
+			dy[i] = float32(math.Mod(float64(dy[i]), 10)) // finite upstream gradients
+		}
+		dx, wdx := elementwiseInputs(n, 7), elementwiseInputs(n, 7) // accumulates into what is there
+		for i := range dx {
+			if math.IsInf(float64(dx[i]), 0) {
+				dx[i], wdx[i] = 1, 1
+			}
+		}
+		geluBackwardArch(dx, dy, x, sig)
+		geluBackwardGeneric(wdx, dy, x, wsig)
+		sameBits(t, "gelu backward", n, dx, wdx)
+	}
+}
+
+// TestSoftmaxRowArchMatchesGeneric checks the assembly softmax row and its backward against
+// their Go twins bit for bit, for every tail length and with the maximum anywhere in the row.
+func TestSoftmaxRowArchMatchesGeneric(t *testing.T) {
+	for n := 1; n <= 70; n++ {
+		x := elementwiseInputs(n, uint64(n)+11)
+		for i := range x {
+			x[i] = float32(math.Mod(float64(x[i]), 20)) // scores, finite
+			if math.IsNaN(float64(x[i])) {
+				x[i] = 1
+			}
+		}
+		got, want := append([]float32(nil), x...), append([]float32(nil), x...)
+		mx, sum, ok := softmaxRowArch(got)
+		if !ok {
+			t.Skip("no assembly softmax on this CPU or build")
+		}
+		wmx, wsum := softmaxRowGeneric(want)
+		sameBits(t, "softmax", n, got, want)
+		if mx != wmx || sum != wsum {
+			t.Fatalf("n=%d: max, sum = %v, %v; the Go loop gives %v, %v", n, mx, sum, wmx, wsum)
+		}
+		var total float64
+		for _, v := range want {
+			total += float64(v)
+		}
+		if math.Abs(total-1) > 1e-5 {
+			t.Fatalf("n=%d: softmax sums to %v", n, total)
+		}
+
+		d := elementwiseInputs(n, uint64(n)+12)
+		for i := range d {
+			d[i] = float32(math.Mod(float64(d[i]), 5))
+			if math.IsNaN(float64(d[i])) {
+				d[i] = -1
+			}
+		}
+		gd, wd := append([]float32(nil), d...), append([]float32(nil), d...)
+		softmaxBackwardRowArch(want, gd)
+		softmaxBackwardRowGeneric(want, wd)
+		sameBits(t, "softmax backward", n, gd, wd)
+	}
+}
+
+// TestReduce16f64 checks the tree order against a hand-written sum whose order matters.
+func TestReduce16f64(t *testing.T) {
+	var l [16]float64
+	l[0], l[8], l[4], l[2] = 1e17, -1e17, 1, 3
+	// ((l0+l8) + (l4+l12)) + ((l2+l10) + (l6+l14)) + … = (0 + 1) + 3
+	if got := reduce16f64(&l); got != 4 {
+		t.Fatalf("reduce16f64 = %v, want 4", got)
+	}
+}
+
+// TestAddArchMatchesGeneric checks the assembly sum, in place too, against the Go loop.
+func TestAddArchMatchesGeneric(t *testing.T) {
+	for _, n := range elementwiseLengths {
+		a, b := elementwiseInputs(n, 1), elementwiseInputs(n, 2)
+		got, want := make([]float32, n), make([]float32, n)
+		if !addArch(got, a, b) {
+			t.Skip("no assembly add on this CPU or build")
+		}
+		addGeneric(want, a, b)
+		sameBits(t, "add", n, got, want)
+		addArch(a, a, b) // dst aliasing an operand
+		sameBits(t, "add in place", n, a, want)
+	}
+}
+
+// TestLayerNormArchMatchesGeneric checks the assembly LayerNorm row forward, backward and
+// parameter gradients against their Go twins bit for bit, for every tail length.
+func TestLayerNormArchMatchesGeneric(t *testing.T) {
+	for n := 1; n <= 70; n++ {
+		x, g, b := substrateRandIn(n, 3, 1), substrateRandIn(n, 1, 2), substrateRandIn(n, 1, 3)
+		y, wy := make([]float32, n), make([]float32, n)
+		m, rs, ok := layerNormRowArch(y, x, g, b, 1e-5)
+		if !ok {
+			t.Skip("no assembly LayerNorm on this CPU or build")
+		}
+		wm, wrs := layerNormRowGeneric(wy, x, g, b, 1e-5)
+		if m != wm || rs != wrs {
+			t.Fatalf("n=%d: mean, rstd = %v, %v; the Go loop gives %v, %v", n, m, rs, wm, wrs)
+		}
+		sameBits(t, "layernorm forward", n, y, wy)
+
+		dy := substrateRandIn(n, 1, 4)
+		dx, wdx := substrateRandIn(n, 1, 5), substrateRandIn(n, 1, 5)
+		layerNormBackwardRowArch(dx, dy, x, g, m, rs)
+		layerNormBackwardRowGeneric(wdx, dy, x, g, m, rs)
+		sameBits(t, "layernorm backward", n, dx, wdx)
+
+		dg, db := substrateRandIn(n, 1, 6), substrateRandIn(n, 1, 7)
+		wdg, wdb := append([]float32(nil), dg...), append([]float32(nil), db...)
+		layerNormParamGradsArch(dg, db, dy, x, m, rs)
+		layerNormParamGradsGeneric(wdg, wdb, dy, x, m, rs)
+		sameBits(t, "layernorm dg", n, dg, wdg)
+		sameBits(t, "layernorm db", n, db, wdb)
+	}
+}
+
+// substrateRandIn is N(0, std²) samples with a nonzero mean, for the package's own tests.
+func substrateRandIn(n int, std float64, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 77))
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(0.5 + rng.NormFloat64()*std)
+	}
+	return x
+}
