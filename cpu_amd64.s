@@ -2,53 +2,36 @@
 
 #include "textflag.h"
 
-// func hasAVX() bool
-TEXT ·hasAVX(SB), NOSPLIT, $0-1
+// func cpuFeatures() (avx, avx512 bool)
+TEXT ·cpuFeatures(SB), NOSPLIT, $0-2
+	MOVB $0, avx+0(FP)
+	MOVB $0, avx512+1(FP)
 	MOVL $1, AX
 	XORL CX, CX
 	CPUID
 	// ECX bit 27 OSXSAVE and bit 28 AVX.
-	MOVL CX, DX
-	ANDL $0x18000000, DX
-	CMPL DX, $0x18000000
-	JNE  no
+	ANDL $0x18000000, CX
+	CMPL CX, $0x18000000
+	JNE  done
 	// The OS must save the XMM and YMM state: XCR0 bits 1 and 2.
 	XORL CX, CX
 	XGETBV
+	MOVL AX, R8 // XCR0, for the AVX-512 check below
 	ANDL $6, AX
 	CMPL AX, $6
-	JNE  no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
-	RET
-
-// func hasAVX512() bool
-TEXT ·hasAVX512(SB), NOSPLIT, $0-1
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	// ECX bit 27 OSXSAVE and bit 28 AVX.
-	MOVL CX, DX
-	ANDL $0x18000000, DX
-	CMPL DX, $0x18000000
-	JNE  no512
+	JNE  done
+	MOVB $1, avx+0(FP)
 	// Leaf 7: EBX bit 5 AVX2, bit 16 AVX512F, bit 31 AVX512VL.
 	MOVL $7, AX
 	XORL CX, CX
 	CPUID
 	ANDL $0x80010020, BX
 	CMPL BX, $0x80010020
-	JNE  no512
-	// The OS must save the XMM, YMM, opmask and ZMM state: XCR0 bits 1, 2 and 5–7.
-	XORL CX, CX
-	XGETBV
-	ANDL $0xe6, AX
-	CMPL AX, $0xe6
-	JNE  no512
-	MOVB $1, ret+0(FP)
-	RET
-no512:
-	MOVB $0, ret+0(FP)
+	JNE  done
+	// The OS must also save the opmask and ZMM state: XCR0 bits 5–7.
+	ANDL $0xe6, R8
+	CMPL R8, $0xe6
+	JNE  done
+	MOVB $1, avx512+1(FP)
+done:
 	RET
