@@ -35,7 +35,7 @@ type compareFlags struct {
 func parseCompareFlags(args []string) (compareFlags, error) {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	f := compareFlags{lmFlags: addLMFlags(fs, compareSteps, compareDefaultLR, 3)}
-	fs.StringVar(&f.optimizers, "optimizers", "fadam,adamw", "comma-separated optimizers: "+strings.Join(harness.OptimizerNames, ", "))
+	fs.StringVar(&f.optimizers, "optimizers", "fadam,adamw", "comma-separated optimizers: "+strings.Join(harness.OptimizerNames, ", ")+"; a name ending in "+harness.BF16Suffix+" keeps bfloat16 optimizer state and is compared with the float32 one (fadam,fadam"+harness.BF16Suffix+")")
 	fs.StringVar(&f.wds, "wd", "1e-3", "comma-separated weight decays λ; with more than one, every optimizer runs at each (e.g. 0,1e-3 separates FAdafactor's Fisher correction from Adafactor's unscaled λθ)")
 	fs.StringVar(&f.out, "out", "./fadam-out", "directory for compare.md, compare.csv, the plots and the run store runs/ (rerunning the same command reuses finished runs)")
 	if err := parseFlags(fs, args); err != nil {
@@ -69,6 +69,11 @@ func compareOptimizers(names string, wds []float64) ([]harness.Optimizer, []harn
 		}
 		for _, p := range harness.PaperPairs {
 			pairs = append(pairs, harness.Pair{A: p.A + suffix, B: p.B + suffix})
+		}
+		for _, o := range os { // bfloat16 state against float32 state
+			if plain, ok := strings.CutSuffix(o.Name, harness.BF16Suffix); ok {
+				pairs = append(pairs, harness.Pair{A: o.Name + suffix, B: plain + suffix})
+			}
 		}
 	}
 	return opts, pairs, nil

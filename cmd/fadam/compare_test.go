@@ -176,3 +176,17 @@ func TestCompareBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareBF16State: an optimizer name ending in -bf16 runs with bfloat16 state and is
+// compared, paired by seed, with the same optimizer's float32 state.
+func TestCompareBF16State(t *testing.T) {
+	dir := t.TempDir()
+	var stdout bytes.Buffer
+	args := append(compareTestArgs(t, dir), "--optimizers", "fadam,fadam-bf16", "--seeds", "2")
+	if err := runCompare(context.Background(), args, &stdout); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "fadam-bf16 − fadam") {
+		t.Errorf("stdout lacks the bf16 − float32 pair:\n%s", stdout.String())
+	}
+}

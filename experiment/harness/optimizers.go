@@ -8,8 +8,13 @@ import (
 	"github.com/fadam-go/fadam/optimizers"
 )
 
-// OptimizerNames lists the optimizers Named knows, in the order of the paper's pairs.
+// OptimizerNames lists the optimizers Named knows, in the order of the paper's pairs. Each name
+// with BF16Suffix appended is the same optimizer with bfloat16 state.
 var OptimizerNames = []string{"fadam", "adamw", "fadafactor", "adafactor"}
+
+// BF16Suffix appended to an optimizer name selects bfloat16 optimizer state
+// (fadam.Config.StateDType = fadam.BFloat16): "fadam-bf16".
+const BF16Suffix = "-bf16"
 
 // PaperPairs are the paper's comparisons: each Fisher-corrected optimizer against the one it
 // corrects.
@@ -43,12 +48,19 @@ func algorithm(name string) (fadam.Algorithm, error) {
 // (fadam.Config.WithConstants: for FAdam and FAdafactor ε = 1e-8, ε₂ = 0.01, c = 1, ρ = 0.5;
 // for AdamW ε = 1e-8 and no update clipping, as PyTorch's AdamW; for Adafactor Algorithm 4's
 // ε = 1e-30 and c = 1). Its Config shows them all.
+//
+// A name ending in BF16Suffix gives the optimizer bfloat16 state.
 func Named(name string, base fadam.Config) (Optimizer, error) {
-	alg, err := algorithm(name)
+	plain, bf16 := strings.CutSuffix(name, BF16Suffix)
+	alg, err := algorithm(plain)
 	if err != nil {
 		return Optimizer{}, err
 	}
-	return Optimizer{Name: name, Config: base.WithConstants(alg), New: func(c fadam.Config) (fadam.Stepper, error) {
+	cfg := base.WithConstants(alg)
+	if bf16 {
+		cfg.StateDType = fadam.BFloat16
+	}
+	return Optimizer{Name: name, Config: cfg, New: func(c fadam.Config) (fadam.Stepper, error) {
 		o, err := optimizers.New(string(alg), c)
 		if err != nil {
 			return nil, err
@@ -72,7 +84,7 @@ func ParseOptimizers(list string, base fadam.Config) ([]Optimizer, error) {
 
 // WeightDecayMeaning says in one line what λ does in optimizer name's update.
 func WeightDecayMeaning(name string) string {
-	switch name {
+	switch strings.TrimSuffix(name, BF16Suffix) {
 	case "fadam":
 		return "Fisher-weighted decay (Eq. 28): θ ← θ − η(m + λ·ḡ_w) with ḡ_w = θ/(√f + ε̂) RMS-clipped to c, so decay is scaled by η and divided by √f"
 	case "fadafactor":
