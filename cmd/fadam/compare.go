@@ -79,6 +79,23 @@ func compareOptimizers(names string, wds []float64) ([]harness.Optimizer, []harn
 	return opts, pairs, nil
 }
 
+// compareTitle names the report after the optimizers compared: the paper's pair, or the
+// optimizers themselves (such as bfloat16 against float32 state).
+func compareTitle(opts []harness.Optimizer) string {
+	names := make([]string, len(opts))
+	for i, o := range opts {
+		names[i] = o.Name
+	}
+	list := strings.Join(names, ",")
+	switch {
+	case strings.Contains(list, harness.BF16Suffix):
+		return "bfloat16 against float32 optimizer state on a byte-level GPT (" + strings.Join(names, ", ") + ")"
+	case len(opts) > 0 && strings.HasPrefix(opts[0].Name, "fadafactor"):
+		return "FAdafactor vs Adafactor on a byte-level GPT"
+	}
+	return "FAdam vs AdamW on a byte-level GPT"
+}
+
 func runCompare(ctx context.Context, args []string, stdout io.Writer) error {
 	f, err := parseCompareFlags(args)
 	if err != nil {
@@ -111,9 +128,7 @@ func runCompare(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rep := lm.Report{Title: "FAdam vs AdamW on a byte-level GPT", Stem: "compare", Command: commandLine("compare", args),
 		Outcome: out, Task: task, Pairs: pairs, Parallel: f.parallel, Stopped: ctx.Err()}
-	if len(opts) > 0 && strings.HasPrefix(opts[0].Name, "fadafactor") {
-		rep.Title = "FAdafactor vs Adafactor on a byte-level GPT"
-	}
+	rep.Title = compareTitle(opts)
 	out.Print(stdout, pairs, 4)
 	for _, v := range rep.Verdicts() {
 		fmt.Fprintln(stdout, v)

@@ -189,4 +189,13 @@ func TestCompareBF16State(t *testing.T) {
 	if !strings.Contains(stdout.String(), "fadam-bf16 − fadam") {
 		t.Errorf("stdout lacks the bf16 − float32 pair:\n%s", stdout.String())
 	}
+	md, _ := os.ReadFile(filepath.Join(dir, "out", "compare.md"))
+	for _, want := range []string{"# bfloat16 against float32 optimizer state", "**fadam-bf16 vs fadam: "} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("compare.md lacks %q", want)
+		}
+	}
+	if strings.Contains(string(md), "reproduced") {
+		t.Error("compare.md judges a claim the paper does not make (bf16 against float32)")
+	}
 }

@@ -68,9 +68,24 @@ func (r Report) Verdicts() []string {
 	}
 	var out []string
 	for _, iv := range r.Headline() {
-		out = append(out, fmt.Sprintf("**%s vs %s: %s.** Test loss %s: %s", iv.A, iv.B, iv.Verdict(), kind, iv.Sentence("test loss (nats/byte)", 4)))
+		verdict := iv.Verdict()
+		if _, claim := Claims[harness.Pair{A: baseName(iv.A), B: baseName(iv.B)}]; !claim {
+			verdict = difference(iv) // no claim of the paper to judge, such as bf16 against float32 state
+		}
+		out = append(out, fmt.Sprintf("**%s vs %s: %s.** Test loss %s: %s", iv.A, iv.B, verdict, kind, iv.Sentence("test loss (nats/byte)", 4)))
 	}
 	return out
+}
+
+// difference says which side of zero the interval lies on, without judging a claim.
+func difference(iv harness.Interval) string {
+	switch {
+	case iv.N() >= 2 && iv.Hi < 0:
+		return iv.A + " lower"
+	case iv.N() >= 2 && iv.Lo > 0:
+		return iv.B + " lower"
+	}
+	return "no resolved difference"
 }
 
 // decaySplit reports whether the optimizers ran at several weight decays (names "x λ=…").
