@@ -234,11 +234,7 @@ func (k *adafactorKernel) fisher(int64) []float32 {
 	if k.bf != nil {
 		return squares(k.bf.sqrtF)
 	}
-	out := make([]float32, k.n)
-	for i, s := range k.sqrtF {
-		out[i] = square32(s)
-	}
-	return out
+	return squares32(k.sqrtF)
 }
 
 // Traffic: pass 0 reads g (4); pass 1 reads g (factored) or g, √f and writes √f (4/12); pass 2

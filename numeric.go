@@ -80,6 +80,16 @@ func sat32(x float64) float32 {
 	return float32(x)
 }
 
+// squares32 returns f from its stored square roots, element by element (square32): the
+// Fisher estimate of an unfactored float32 state array.
+func squares32(sqrtF []float32) []float32 {
+	out := make([]float32, len(sqrtF))
+	for i, s := range sqrtF {
+		out[i] = square32(s)
+	}
+	return out
+}
+
 // square32 returns x² rounded to float32, saturating at MaxFloat32: f from its stored square
 // root, for Fisher.
 func square32(x float32) float32 {

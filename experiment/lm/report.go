@@ -98,29 +98,11 @@ func (r Report) decaySplit() bool {
 	return false
 }
 
-// curvePlot is the curve loss against step, one series per optimizer at lrOf(name).
+// curvePlot is the curve loss against step, one series per optimizer at lrOf(name): the
+// harness's curve plot, on a linear axis in nats/byte.
 func (r Report) curvePlot(lrOf func(string) (float64, bool)) report.LinePlot {
-	o := r.Outcome
-	lp := report.LinePlot{Title: "Validation loss during training (band: min–max over seeds; y zoomed past the first quarter)",
-		XLabel: "step", YLabel: "curve loss (nats/byte)"}
-	for _, name := range o.Names {
-		lr, ok := lrOf(name)
-		if !ok {
-			continue
-		}
-		ser := report.Series{Name: name + " @ " + harness.FormatLR(lr)}
-		for _, run := range o.Runs {
-			if run.Spec.Optimizer != name || run.Spec.LR != lr || run.Result.Diverged() {
-				continue
-			}
-			var c report.Curve
-			for _, p := range run.Result.Curve {
-				c.X, c.Y = append(c.X, float64(p.Step)), append(c.Y, p.Value)
-			}
-			ser.Runs = append(ser.Runs, c)
-		}
-		lp.Series = append(lp.Series, ser)
-	}
+	lp := r.Outcome.CurvePlot("Validation loss during training (band: min–max over seeds; y zoomed past the first quarter)", lrOf)
+	lp.YLabel, lp.LogY = "curve loss (nats/byte)", false
 	return lp
 }
 
