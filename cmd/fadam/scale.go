@@ -47,6 +47,7 @@ func runScale(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
 	f := addSweepFlags(fs, scaleLRs, scaleSeeds)
 	optimizers := fs.String("optimizers", "fadam,adamw", "comma-separated optimizers: "+strings.Join(harness.OptimizerNames, ", "))
+	wdList := fs.String("wd", "1e-3", "comma-separated weight decays λ; with more than one, every optimizer runs at each (λ = 0 isolates FAdafactor's Fisher correction from Adafactor's unscaled λθ)")
 	ratio := fs.Float64("tokens-per-param", scaleTokensPerParam, "training tokens per model parameter at every size")
 	quick := fs.Bool("quick", false, fmt.Sprintf("a miniature ladder (%s params, %g tokens/param, LRs %s, %d seeds, %d test tokens) that runs in seconds",
 		paramsRange(lm.QuickLadder), quickTokensPerParam, quickLRs, quickSeeds, quickEvalTokens))
@@ -81,7 +82,11 @@ func runScale(ctx context.Context, args []string, stdout io.Writer) error {
 	if !(*ratio > 0) || math.IsInf(*ratio, 0) {
 		return usagef("--tokens-per-param must be positive and finite, got %v", *ratio)
 	}
-	opts, err := harness.ParseOptimizers(*optimizers, harness.SharedConfig())
+	wds, err := parseFloats("wd", *wdList)
+	if err != nil {
+		return asUsage(err)
+	}
+	opts, pairs, err := compareOptimizers(*optimizers, wds)
 	if err != nil {
 		return asUsage(err)
 	}
@@ -99,7 +104,7 @@ func runScale(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "fadam scale: %d sizes, %g tokens/param; corpus %s\n", len(ladder), *ratio, corpus.Source)
 	start := time.Now()
-	rep := lm.ScaleReport{Command: commandLine("scale", args), Pairs: harness.PaperPairs, TokensPerParam: *ratio, Parallel: f.parallel}
+	rep := lm.ScaleReport{Command: commandLine("scale", args), Pairs: pairs, TokensPerParam: *ratio, Parallel: f.parallel}
 	var runErr error
 	for _, m := range ladder {
 		cfg := f.taskConfig()

@@ -54,6 +54,8 @@ func TestScaleRejects(t *testing.T) {
 		{"--tokens-per-param", "0"},
 		{"--optimizers", "sgd"},
 		{"--lr", "abc"},
+		{"--wd", "-1"},
+		{"--wd", "x"},
 		{"extra"},
 	} {
 		if err := runScale(context.Background(), append(args, "--out", t.TempDir()), &bytes.Buffer{}); err == nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -238,7 +239,15 @@ func (r ScaleReport) Write(dir string) (string, error) {
 			c.Source, c.TrainFiles, c.ValFiles, c.TestFiles, info.Covers[harness.Test])
 		if len(g.Outcome.Runs) > 0 {
 			h := g.Outcome.Runs[0].Spec.Config
-			d.Para("Hyperparameters shared by every optimizer: β₁ = %g, β₂ = %g, λ = %g on matrices only; ε, ε₂ and the clipping threshold are each algorithm's own (as in `fadam compare`).", h.Beta1, h.Beta2, h.WeightDecay)
+			var wds []string
+			seen := map[float64]bool{}
+			for _, run := range g.Outcome.Runs {
+				if wd := run.Spec.Config.WeightDecay; !seen[wd] {
+					seen[wd] = true
+					wds = append(wds, strconv.FormatFloat(wd, 'g', -1, 64))
+				}
+			}
+			d.Para("Hyperparameters shared by every optimizer: β₁ = %g, β₂ = %g, λ = %s on matrices only; ε, ε₂ and the clipping threshold are each algorithm's own (as in `fadam compare`).", h.Beta1, h.Beta2, strings.Join(wds, ", "))
 		}
 	}
 	d.Para("Every evaluation of every run: [scale.csv](scale.csv); each run's configuration and result: `%s/`.", harness.RunsDir)
