@@ -157,6 +157,9 @@ type Result struct {
 	TrainTime  time.Duration `json:"train_time_ns"` // training steps only
 	Wall       time.Duration `json:"wall_ns"`       // the whole run, evaluations included
 	Params     int           `json:"params"`
+	// Code is the revision of the code that trained the run (see Revision); empty when the
+	// build carried none.
+	Code string `json:"code,omitempty"`
 }
 
 // Diverged reports whether the run diverged.
@@ -207,7 +210,7 @@ var ErrMissingMetric = errors.New("harness: evaluation lacks the task's metric")
 // finished and ctx's error.
 func Train(ctx context.Context, task Task, loop Loop, opt Optimizer, lr float64, seed uint64, onStep func()) (res Result, err error) {
 	start := time.Now()
-	defer func() { res.Wall = time.Since(start) }()
+	defer func() { res.Wall, res.Code = time.Since(start), Revision() }()
 	if err := loop.Validate(); err != nil {
 		return res, err
 	}

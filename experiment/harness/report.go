@@ -312,12 +312,17 @@ func (o *Outcome) Unfinished() int {
 	return n
 }
 
-// Describe is one line on what the sweep ran: grid size, reuse and wall time.
+// Describe is one line on what the sweep ran: grid size, reuse and the code revisions that
+// trained the runs.
 func (o *Outcome) Describe() string {
 	lrs := make([]string, len(o.LRs))
 	for i, lr := range o.LRs {
 		lrs[i] = FormatLR(lr)
 	}
-	return fmt.Sprintf("%d runs (%s × peak LR %s × %d seeds), %d steps each; %d reused from a previous run of the same configuration",
+	s := fmt.Sprintf("%d runs (%s × peak LR %s × %d seeds), %d steps each; %d reused from a previous run of the same configuration",
 		len(o.Runs), strings.Join(o.Names, ", "), strings.Join(lrs, ", "), len(o.Seeds), o.Loop.Steps, o.Reused)
+	if rev := o.Revisions(); rev != "" {
+		s += "; " + rev
+	}
+	return s
 }
