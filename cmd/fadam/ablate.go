@@ -94,6 +94,9 @@ func runAblate(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprintln(stdout, ablate.Table(sw, outcomes).Markdown())
+	if cs, _ := ablate.Comparisons(sw, outcomes); len(cs) > 0 {
+		fmt.Fprintln(stdout, ablate.ComparisonTable(cs).Markdown())
+	}
 	for _, pt := range sw.Paper {
 		fmt.Fprintln(stdout, pt.Caption)
 		fmt.Fprintln(stdout, pt.Table.Markdown())

@@ -97,9 +97,13 @@ func WriteReport(dir string, in ReportInput) (string, error) {
 		c := h.Runs[0].Spec.Config
 		hp = fmt.Sprintf("β₁ = %g, β₂ = %g, λ = %g", c.Beta1, c.Beta2, c.WeightDecay)
 	}
-	d.Para("Byte-level GPT: d=%d, %d layers, %d heads, context %d, batch %d, %d parameters; %d steps (warmup %d, cosine decay to %.2g·η), peak η = %s, %s unless swept (biases and LayerNorm never decay); seeds %v. "+
+	layers := "layers"
+	if m.Layers == 1 {
+		layers = "layer"
+	}
+	d.Para("Byte-level GPT: d=%d, %d %s, %d heads, context %d, batch %d, %d parameters; %d steps (warmup %d, cosine decay to %.2g·η), peak η = %s, %s unless swept (biases and LayerNorm never decay); seeds %v. "+
 		"Cells are the final test loss (nats/byte, %s) mean ± sample std over the seeds that finished; a run whose loss or gradient became non-finite, or whose loss rose more than %g above the untrained model's, is reported as diverged and the sweep went on.",
-		m.D, m.Layers, m.Heads, m.Ctx, m.Batch, m.ParamCount(), loop.Steps, min(loop.Warmup, loop.Steps-1), loop.MinLRFrac, harness.FormatLR(h.LRs[0]),
+		m.D, m.Layers, layers, m.Heads, m.Ctx, m.Batch, m.ParamCount(), loop.Steps, min(loop.Warmup, loop.Steps-1), loop.MinLRFrac, harness.FormatLR(h.LRs[0]),
 		hp, h.Seeds, in.Task.Info().Covers[harness.Test], loop.DivergeMargin)
 	d.Para("Date: %s. %s; wall time %s.", time.Now().UTC().Format("2006-01-02 15:04 MST"), h.Describe(), h.Wall.Round(time.Second))
 	d.Machine(report.Machine())
@@ -110,6 +114,19 @@ func WriteReport(dir string, in ReportInput) (string, error) {
 	d.Table(Table(sw, in.Outcomes))
 	if plotted {
 		d.Image("test loss against "+sw.Symbol, "ablate-"+sw.Name+".png")
+	}
+	d.Heading(2, "Paired comparisons")
+	cs, found := Comparisons(sw, in.Outcomes)
+	switch {
+	case !found:
+		d.Para("The reference value %s = %s is not among the values run, so there is no paired comparison with it.", sw.Symbol, sw.Reference)
+	case sw.Reference == "":
+		d.Para("Each stage against the one before it, and the last against the first, paired by seed: the difference in final test loss with its 95%% Student-t interval; \"first lower\" or \"first higher\" only when the interval excludes zero.")
+	default:
+		d.Para("Each value against the paper's default %s = %s, paired by seed: the difference in final test loss with its 95%% Student-t interval; \"first lower\" or \"first higher\" only when the interval excludes zero.", sw.Symbol, sw.Reference)
+	}
+	if len(cs) > 0 {
+		d.Table(ComparisonTable(cs))
 	}
 	if len(sw.Paper) > 0 {
 		d.Heading(2, "The paper's")

@@ -36,7 +36,10 @@ type Sweep struct {
 	Symbol  string // the swept quantity as the report names it
 	Doc     string // one paragraph: what is swept and how
 	Default []string
-	Paper   []PaperTable
+	// Reference is the value every other value is compared with, paired by seed (the paper's
+	// default); empty compares each value with the one before it (the components path).
+	Reference string
+	Paper     []PaperTable
 	// Build turns the value labels into settings, from the shared hyperparameters base; it
 	// rejects an unknown or malformed value.
 	Build func(values []string, base fadam.Config) ([]Setting, error)

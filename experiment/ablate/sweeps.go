@@ -67,9 +67,10 @@ const adaptiveLabel = "adaptive"
 func init() {
 	Sweeps["rho"] = Sweep{
 		Name: "rho", Symbol: "ρ",
-		Doc:     "FAdam with the exponent ρ of the Fisher information in the denominator f^ρ + ε̂^{2ρ} varied; everything else at its default.",
-		Default: []string{"0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"},
-		Paper:   []PaperTable{paperRho},
+		Doc:       "FAdam with the exponent ρ of the Fisher information in the denominator f^ρ + ε̂^{2ρ} varied; everything else at its default.",
+		Reference: "0.5",
+		Default:   []string{"0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"},
+		Paper:     []PaperTable{paperRho},
 		Build: func(values []string, base fadam.Config) ([]Setting, error) {
 			rhos, err := parseFloats("rho", values)
 			if err != nil {
@@ -84,8 +85,9 @@ func init() {
 			"against a fixed ε̂ = ε (adaptive ε turned off), for each listed ε. Every row, adaptive included, runs " +
 			"the float64 reference FAdam of this package (stage 5 of `components`), which is tested against the " +
 			"library's FAdam, so that the rows differ only in ε̂.",
-		Default: []string{adaptiveLabel, "1e-8", "1e-12", "1e-15", "1e-20", "1e-30"},
-		Paper:   []PaperTable{paperEps},
+		Reference: adaptiveLabel,
+		Default:   []string{adaptiveLabel, "1e-8", "1e-12", "1e-15", "1e-20", "1e-30"},
+		Paper:     []PaperTable{paperEps},
 		Build: func(values []string, base fadam.Config) ([]Setting, error) {
 			fa, err := named("fadam", base)
 			if err != nil {
@@ -116,9 +118,10 @@ func init() {
 	}
 	Sweeps["eps2"] = Sweep{
 		Name: "eps2", Symbol: "ε₂",
-		Doc:     "FAdam with ε = 1e-8 and the multiplier ε₂ of RMS(g) in the adaptive ε varied.",
-		Default: []string{"1e-1", "1e-2", "1e-3", "1e-4", "1e-6", "1e-8"},
-		Paper:   []PaperTable{paperEps2},
+		Doc:       "FAdam with ε = 1e-8 and the multiplier ε₂ of RMS(g) in the adaptive ε varied.",
+		Reference: "1e-2",
+		Default:   []string{"1e-1", "1e-2", "1e-3", "1e-4", "1e-6", "1e-8"},
+		Paper:     []PaperTable{paperEps2},
 		Build: func(values []string, base fadam.Config) ([]Setting, error) {
 			e2, err := parseFloats("eps2", values)
 			if err != nil {
@@ -136,8 +139,9 @@ func init() {
 		Name: "wd", Symbol: "λ",
 		Doc: "Weight decay λ for FAdam (Fisher-weighted decay θ/(√f+ε̂), clipped, scaled by η) and for AdamW " +
 			"(decoupled decay η·λ·θ). Biases and LayerNorm parameters never decay.",
-		Default: []string{"0", "1e-5", "1e-4", "1e-3", "1e-2"},
-		Paper:   paperWD,
+		Reference: "1e-3",
+		Default:   []string{"0", "1e-5", "1e-4", "1e-3", "1e-2"},
+		Paper:     paperWD,
 		Build: func(values []string, base fadam.Config) ([]Setting, error) {
 			wd, err := parseFloats("wd", values)
 			if err != nil {
