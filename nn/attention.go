@@ -3,32 +3,47 @@ package nn
 import (
 	"math"
 	"sync/atomic"
-
-	"github.com/fadam-go/fadam/gemm"
 )
 
 // CausalSelfAttention is the core of multi-head causal self-attention, without its input and
 // output projections: given per-token queries, keys and values packed as qkv[B, T, 3C] (q in
 // columns [0, C), k in [C, 2C), v in [2C, 3C), head h in columns [h·C/H, (h+1)·C/H) of each), it
-// computes out[B, T, C] with out_h = softmax(q_h k_hᵀ/√(C/H) + causal mask) v_h. The attention
-// probabilities att[B, H, T, T] are kept for Backward. Each (batch, head) pair is one unit of
-// work, spread over goroutines: blocks of query rows, each two matrix products through
-// gemm.Default and a row softmax. With gemm.Fast each head's keys and values are packed once
-// for all its row blocks (gemm.PackedB) rather than once per product.
+// computes out[B, T, C] with out_h = softmax(q_h k_hᵀ/√(C/H) + causal mask) v_h.
+//
+// Each (batch, head) pair is one unit of work, spread over the package's worker goroutines
+// (no goroutine per call). A pair runs as a fused, tiled pass in the manner of flash
+// attention: for each block of AttentionRowBlock query rows, the scores against the keys up to
+// the block's last row are formed in a per-goroutine scratch held in L1/L2, turned into
+// probabilities by a row softmax and multiplied by the values, all by small matrix kernels that
+// read q, k and v in place (only kᵀ, and vᵀ in the backward pass, are transposed once per
+// pair). The T×T probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ,
+// and BackwardStats recomputes the same probabilities bit for bit from them. Forward and
+// Backward are the same computation keeping the probabilities att[B, H, T, T] instead, for
+// callers that want to read them.
 type CausalSelfAttention struct {
 	C, Heads int
 
 	job   attentionJob
 	split chunkSplitter
-	// slots holds one set of packed operands per chunk that can run at once; next hands them
-	// out within a call.
+	// slots holds one scratch per chunk that can run at once; next hands them out within a
+	// call.
 	slots []attentionSlot
 	next  atomic.Int32
 }
 
-// attentionSlot is the per-goroutine state of the attention products: one head's operands.
+// attentionSlot is the per-goroutine scratch of one (batch, head) pair.
 type attentionSlot struct {
-	keysT, values, valuesT, dout, keys, queries headOperand
+	keysT, valuesT []float32 // [hs, T]
+	scores, dscore []float32 // [AttentionRowBlock, T]
+}
+
+func (s *attentionSlot) ensure(t, hs int) {
+	if len(s.keysT) < hs*t {
+		s.keysT, s.valuesT = make([]float32, hs*t), make([]float32, hs*t)
+	}
+	if n := AttentionRowBlock * t; len(s.scores) < n {
+		s.scores, s.dscore = make([]float32, n), make([]float32, n)
+	}
 }
 
 // NewCausalSelfAttention returns attention over c features split into heads heads; c must be a
@@ -38,16 +53,41 @@ func NewCausalSelfAttention(c, heads int) *CausalSelfAttention {
 }
 
 // Forward computes out[B, T, C] and the probabilities att[B, H, T, T] from qkv[B, T, 3C],
-// overwriting both.
+// overwriting both. ForwardStats is the same without the T×T probabilities.
 func (a *CausalSelfAttention) Forward(out, att, qkv []float32, b, t int) {
+	_ = att[b*a.Heads*t*t-1]
 	a.job = attentionJob{a: a, t: t, out: out, att: att, qkv: qkv}
 	a.run(b)
 }
 
 // Backward adds the gradient with respect to qkv to dqkv[B, T, 3C], given dout[B, T, C] and the
-// forward's qkv and att. scratch must hold B·H·T·T floats; it is overwritten.
+// forward's qkv and att. scratch is no longer used (the softmax gradient lives in a small
+// per-goroutine buffer) and may be nil; it is kept for callers of the earlier signature.
 func (a *CausalSelfAttention) Backward(dqkv, scratch, dout, qkv, att []float32, b, t int) {
-	a.job = attentionJob{a: a, backward: true, t: t, out: dout, att: att, qkv: qkv, dqkv: dqkv, scratch: scratch}
+	_ = att[b*a.Heads*t*t-1]
+	a.job = attentionJob{a: a, backward: true, t: t, out: dout, att: att, qkv: qkv, dqkv: dqkv}
+	a.run(b)
+}
+
+// StatsLen is the length of the stats buffer of ForwardStats and BackwardStats for b
+// sequences of t tokens: two floats (the row maximum of the scores and 1/Σ e^(s−max)) per
+// batch, head and query row.
+func (a *CausalSelfAttention) StatsLen(b, t int) int { return 2 * b * a.Heads * t }
+
+// ForwardStats computes out[B, T, C] from qkv[B, T, 3C] and keeps, in stats[StatsLen(b, t)],
+// what BackwardStats needs to recompute the attention probabilities: B·H·T² floats fewer than
+// Forward keeps.
+func (a *CausalSelfAttention) ForwardStats(out, stats, qkv []float32, b, t int) {
+	_ = stats[a.StatsLen(b, t)-1]
+	a.job = attentionJob{a: a, t: t, out: out, stats: stats, qkv: qkv}
+	a.run(b)
+}
+
+// BackwardStats adds the gradient with respect to qkv to dqkv[B, T, 3C], given dout[B, T, C],
+// the forward's qkv and the stats ForwardStats kept. It gives the same bits as Backward.
+func (a *CausalSelfAttention) BackwardStats(dqkv, dout, qkv, stats []float32, b, t int) {
+	_ = stats[a.StatsLen(b, t)-1]
+	a.job = attentionJob{a: a, backward: true, t: t, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}
 	a.run(b)
 }
 
@@ -56,15 +96,6 @@ func (a *CausalSelfAttention) run(b int) {
 		a.slots = make([]attentionSlot, n)
 	}
 	a.next.Store(0)
-	a.job.kern = gemm.Default
-	a.job.fast = nil
-	switch f := gemm.Default.(type) {
-	case gemm.Fast:
-		a.job.fastKernel = f
-		a.job.fast = &a.job.fastKernel
-	case *gemm.Fast:
-		a.job.fast = f
-	}
 	runChunks(&a.job, b*a.Heads, 1, &a.split)
 }
 
@@ -72,54 +103,22 @@ type attentionJob struct {
 	a        *CausalSelfAttention
 	backward bool
 	t        int
-	// out is the output in the forward pass and its gradient in the backward pass.
-	out, att, qkv, dqkv, scratch []float32
-
-	kern       gemm.Kernel
-	fast       *gemm.Fast // gemm.Default if it is a Fast kernel, else nil
-	fastKernel gemm.Fast
+	// out is the output in the forward pass and its gradient in the backward pass. Exactly
+	// one of att (the probabilities) and stats (their row statistics) is set.
+	out, att, stats, qkv, dqkv []float32
 }
 
-// AttentionRowBlock is the number of query rows per matrix product. Query rows [i0, i1) attend
-// to keys [0, i1) only, so blocking the rows skips most of the masked upper triangle that a full
-// T×T product would compute (about 3/8 of the attention products at T = 128).
+// AttentionRowBlock is the number of query rows per block. Query rows [i0, i1) attend to keys
+// [0, i1) only, so blocking the rows skips most of the masked upper triangle that a full T×T
+// product would compute (about 3/8 of the attention products at T = 128).
 const AttentionRowBlock = 32
-
-// headOperand is a right-hand operand op(B) of one head's products: packed once for gemm.Fast,
-// read in place by any other kernel.
-type headOperand struct {
-	packed gemm.PackedB
-	b      []float32
-	ld     int
-	trans  bool
-}
-
-// set makes op(B) (k×n, stored in b with row stride ld, transposed if trans) the operand.
-func (o *headOperand) set(f *gemm.Fast, trans bool, k, n int, b []float32, ld int) {
-	o.b, o.ld, o.trans = b, ld, trans
-	if f != nil {
-		f.PackB(&o.packed, trans, k, n, b, ld)
-	}
-}
-
-// mul computes C = alpha·op(A)·B' + beta·C with B' rows [p0, p0+k) and columns [0, n) of op(B).
-func (j *attentionJob) mul(o *headOperand, transA bool, m, n, k int, alpha float32, a []float32, lda, p0 int, beta float32, c []float32, ldc int) {
-	if j.fast != nil {
-		j.fast.SgemmPacked(transA, m, n, k, alpha, a, lda, &o.packed, p0, beta, c, ldc)
-		return
-	}
-	off := p0 * o.ld
-	if o.trans {
-		off = p0
-	}
-	j.kern.Sgemm(transA, o.trans, m, n, k, alpha, a, lda, o.b[off:], o.ld, beta, c, ldc)
-}
 
 func (j *attentionJob) runChunk(lo, hi int) {
 	c, nh, t := j.a.C, j.a.Heads, j.t
 	hs := c / nh
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	s := &j.a.slots[j.a.next.Add(1)-1]
+	s.ensure(t, hs)
 	for bh := lo; bh < hi; bh++ {
 		b, h := bh/nh, bh%nh
 		base := b * t * 3 * c
@@ -127,54 +126,75 @@ func (j *attentionJob) runChunk(lo, hi int) {
 		key := j.qkv[base+c+h*hs:]
 		v := j.qkv[base+2*c+h*hs:]
 		o := j.out[b*t*c+h*hs:]
-		p := j.att[bh*t*t : (bh+1)*t*t]
+		// Query row i's probabilities live in p[(i−pr)·t:], pr = 0 in att and the block's
+		// first row in the scratch.
+		var p, stats []float32
+		if j.att != nil {
+			p = j.att[bh*t*t : (bh+1)*t*t]
+		} else {
+			p, stats = s.scores, j.stats[2*bh*t:2*(bh+1)*t]
+		}
+		transposeHead(s.keysT, key, 3*c, t, hs)
 		if !j.backward {
-			s.keysT.set(j.fast, true, hs, t, key, 3*c)
-			s.values.set(j.fast, false, t, hs, v, 3*c)
 			for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 				i1 := min(i0+AttentionRowBlock, t)
+				pr := 0
+				if j.att == nil {
+					pr = i0
+				}
+				pb := p[(i0-pr)*t:]
 				// Scores s = q·kᵀ/√hs for keys up to i1, the causal row softmax in place (it
 				// zeroes the rest of each row), then out = P·v.
-				j.mul(&s.keysT, false, i1-i0, i1, hs, scale, q[i0*3*c:], 3*c, 0, 0, p[i0*t:], t)
+				tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, i1-i0, i1, hs, scale, false)
 				for i := i0; i < i1; i++ {
-					causalSoftmaxRow(p[i*t:(i+1)*t], i)
+					row := p[(i-pr)*t : (i-pr+1)*t]
+					mx, sum := softmaxRow(row[:i+1])
+					if stats != nil {
+						stats[2*i], stats[2*i+1] = mx, float32(1/sum)
+						clear(row[i+1 : i1])
+					} else {
+						clear(row[i+1:])
+					}
 				}
-				j.mul(&s.values, false, i1-i0, hs, i1, 1, p[i0*t:], t, 0, 0, o[i0*c:], c)
+				tileMul(o[i0*c:], c, pb, t, 1, v, 3*c, i1-i0, hs, i1, 1, false)
 			}
 			continue
 		}
 		dq := j.dqkv[base+h*hs:]
 		dk := j.dqkv[base+c+h*hs:]
 		dv := j.dqkv[base+2*c+h*hs:]
-		ds := j.scratch[bh*t*t : (bh+1)*t*t]
-		s.valuesT.set(j.fast, true, hs, t, v, 3*c)
-		s.dout.set(j.fast, false, t, hs, o, c)
-		s.keys.set(j.fast, false, t, hs, key, 3*c)
-		s.queries.set(j.fast, false, t, hs, q, 3*c)
+		transposeHead(s.valuesT, v, 3*c, t, hs)
+		ds := s.dscore
 		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 			i1 := min(i0+AttentionRowBlock, t)
 			m := i1 - i0
-			// dP = dout·vᵀ, dv += Pᵀ·dout, over keys [0, i1).
-			j.mul(&s.valuesT, false, m, i1, hs, 1, o[i0*c:], c, 0, 0, ds[i0*t:], t)
-			j.mul(&s.dout, true, i1, hs, m, 1, p[i0*t:], t, i0, 1, dv, 3*c)
-			// Softmax backward: dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik); zero above the diagonal.
+			pr, pb := 0, p
+			if stats == nil {
+				pb = p[i0*t:]
+			} else {
+				// Recompute the forward's probabilities from its row statistics.
+				pr = i0
+				tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, m, i1, hs, scale, false)
+				for i := i0; i < i1; i++ {
+					row := p[(i-pr)*t : (i-pr)*t+i1]
+					softmaxRecompute(row[:i+1], stats[2*i], stats[2*i+1])
+					clear(row[i+1:])
+				}
+			}
+			// dP = dout·vᵀ over keys [0, i1), then the softmax backward in place:
+			// dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero above the diagonal.
+			tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, t, m, i1, hs, 1, false)
 			for i := i0; i < i1; i++ {
-				dr := ds[i*t : (i+1)*t]
-				softmaxBackwardRow(p[i*t:i*t+i+1], dr[:i+1])
+				dr := ds[(i-i0)*t : (i-i0)*t+i1]
+				softmaxBackwardRow(p[(i-pr)*t:(i-pr)*t+i+1], dr[:i+1])
 				clear(dr[i+1:])
 			}
-			// dq += dS·k/√hs, dk += dSᵀ·q/√hs.
-			j.mul(&s.keys, false, m, hs, i1, scale, ds[i0*t:], t, 0, 1, dq[i0*3*c:], 3*c)
-			j.mul(&s.queries, true, i1, hs, m, scale, ds[i0*t:], t, i0, 1, dk, 3*c)
+			// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs.
+			tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, true)
+			tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i1, hs, m, 1, true)
+			tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, i1, hs, m, scale, true)
 		}
 	}
-}
-
-// causalSoftmaxRow replaces row i of the scores by the softmax over its columns 0..i and
-// zeroes columns i+1.. (the causal mask).
-func causalSoftmaxRow(row []float32, i int) {
-	softmaxRow(row[:i+1])
-	clear(row[i+1:])
 }
 
 // softmaxRow replaces x (not empty) by its softmax, in assembly where the CPU allows (the same

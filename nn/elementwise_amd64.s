@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// Every loop here performs the operations of its Go twin (fastexp.go, gelu.go) in the same
-// order, without fused multiply-adds, so the results are the same bits. Z16–Z29 hold the
+// Every loop here performs the operations of its Go twin (fastexp.go, gelu.go, layernorm.go,
+// attention_kernels.go) in the same order, without fused multiply-adds, so the results are the
+// same bits; the one exception is tileMulAVX512 (see the note above it). Z16–Z29 hold the
 // constants of elementwiseConsts; Z0–Z3 are the scratch of EXP.
 
 // LOADEXP broadcasts the exponential's constants from the table at SI: Z16, Z17 the clamp,
@@ -520,3 +521,334 @@ sscaleloop:
 	VZEROUPPER
 	RET
 
+// func softmaxRecomputeAVX512(x *float32, n int, mx, inv float32, c *[18]float32)
+TEXT ·softmaxRecomputeAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), R9
+	MOVQ c+24(FP), SI
+	LOADEXP
+	VBROADCASTSS mx+16(FP), Z30
+	VBROADCASTSS inv+20(FP), Z31
+recomputeloop:
+	MOVQ R9, CX
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VSUBPS Z30, Z0, Z0
+	EXP
+	VMULPS Z31, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, R9
+	JG recomputeloop
+	VZEROUPPER
+	RET
+
+// The kernels of CausalSelfAttention (attention_kernels.go). tileMul's sums use fused
+// multiply-adds, which its Go twin computes through math.FMA in float64 and rounds to float32:
+// the same bits except when that double rounding lands on a tie (rare; the tests allow 1 ulp of
+// the sum's magnitude per step). transposeAVX512 and softmaxRecomputeAVX512 (above) give the
+// same bits as their twins.
+
+// ROW2 adds a·B to one row of a 32-wide tile by fused multiply-adds: a = the float32 at addr
+// broadcast, B in Z16, Z17, the row's accumulators acc0, acc1.
+#define ROW2(addr, acc0, acc1) \
+	VFMADD231PS.BCST addr, Z16, acc0 \
+	VFMADD231PS.BCST addr, Z17, acc1
+
+// ROW1 is ROW2 for a 16-wide tile (B in Z16).
+#define ROW1(addr, acc0) \
+	VFMADD231PS.BCST addr, Z16, acc0
+
+// STORE2 writes one row of a 32-wide tile at CX: c = old + alpha·acc, where old is what is
+// there under the masks K3, K4 (zero when they are empty, that is when not accumulating); the
+// columns under K1, K2 are written. CX moves on to the next row (R14 = ldc·4).
+#define STORE2(acc0, acc1) \
+	VMULPS Z31, acc0, acc0 \
+	VMULPS Z31, acc1, acc1 \
+	VMOVUPS.Z (CX), K3, Z18 \
+	VMOVUPS.Z 64(CX), K4, Z19 \
+	VADDPS acc0, Z18, acc0 \
+	VADDPS acc1, Z19, acc1 \
+	VMOVUPS acc0, K1, (CX) \
+	VMOVUPS acc1, K2, 64(CX) \
+	ADDQ R14, CX
+
+// STORE1 is STORE2 for a 16-wide tile.
+#define STORE1(acc0) \
+	VMULPS Z31, acc0, acc0 \
+	VMOVUPS.Z (CX), K3, Z18 \
+	VADDPS acc0, Z18, acc0 \
+	VMOVUPS acc0, K1, (CX) \
+	ADDQ R14, CX
+
+// ZEROACC8 zeroes the accumulators Z0–Z7, ZEROACC8HI Z8–Z15.
+#define ZEROACC8 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7
+
+#define ZEROACC8HI \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15
+
+// func tileMulAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int)
+//
+// Register use: DX the B columns of the current column block, R9 the columns left, DI and SI
+// the C and A rows of the current row block, R10 the rows left; in a tile AX (rows 0–3) and R8
+// (rows 4–7) walk A along p, BX walks B, CX counts p. R11 = rsa·4, R12 = csa·4, R13 = ldb·4,
+// R14 = ldc·4, R15 = 3·rsa·4. Z0–Z15 accumulate, Z16–Z19 are scratch, Z31 is alpha.
+TEXT ·tileMulAVX512(SB), NOSPLIT, $0-96
+	MOVQ ldc+8(FP), R14
+	SHLQ $2, R14
+	MOVQ rsa+24(FP), R11
+	SHLQ $2, R11
+	MOVQ csa+32(FP), R12
+	SHLQ $2, R12
+	MOVQ ldb+48(FP), R13
+	SHLQ $2, R13
+	LEAQ (R11)(R11*2), R15
+	VBROADCASTSS alpha+80(FP), Z31
+	MOVQ b+40(FP), DX
+	MOVQ n+64(FP), R9
+	TESTQ R9, R9
+	JLE done
+
+colloop:
+	MOVQ n+64(FP), AX // DI = c + j0, SI = a, R10 = m
+	SUBQ R9, AX
+	SHLQ $2, AX
+	MOVQ c+0(FP), DI
+	ADDQ AX, DI
+	MOVQ a+16(FP), SI
+	MOVQ m+56(FP), R10
+	MOVQ R9, CX // K1, K2: the columns of this block
+	SUBQ $16, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K2
+	MOVQ R9, CX
+	LANEMASK
+	KXORW K3, K3, K3 // K3, K4: the columns read back when accumulating
+	KXORW K4, K4, K4
+	MOVQ add+88(FP), AX
+	TESTQ AX, AX
+	JZ 3(PC)
+	KMOVW K1, K3
+	KMOVW K2, K4
+	CMPQ R9, $16
+	JLE narrow
+
+wide:
+	CMPQ R10, $8
+	JLT widerest
+	MOVQ SI, AX
+	LEAQ (SI)(R11*4), R8
+	MOVQ DX, BX
+	MOVQ k+72(FP), CX
+	ZEROACC8
+	ZEROACC8HI
+	TESTQ CX, CX
+	JLE wide8store
+
+wide8loop:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	ROW2((AX), Z0, Z1)
+	ROW2((AX)(R11*1), Z2, Z3)
+	ROW2((AX)(R11*2), Z4, Z5)
+	ROW2((AX)(R15*1), Z6, Z7)
+	ROW2((R8), Z8, Z9)
+	ROW2((R8)(R11*1), Z10, Z11)
+	ROW2((R8)(R11*2), Z12, Z13)
+	ROW2((R8)(R15*1), Z14, Z15)
+	ADDQ R12, AX
+	ADDQ R12, R8
+	ADDQ R13, BX
+	DECQ CX
+	JNZ wide8loop
+
+wide8store:
+	MOVQ DI, CX
+	STORE2(Z0, Z1)
+	STORE2(Z2, Z3)
+	STORE2(Z4, Z5)
+	STORE2(Z6, Z7)
+	STORE2(Z8, Z9)
+	STORE2(Z10, Z11)
+	STORE2(Z12, Z13)
+	STORE2(Z14, Z15)
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R14*8), DI
+	SUBQ $8, R10
+	JMP wide
+
+widerest:
+	TESTQ R10, R10
+	JLE nextcol
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ k+72(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	TESTQ CX, CX
+	JLE wide1store
+
+wide1loop:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	ROW2((AX), Z0, Z1)
+	ADDQ R12, AX
+	ADDQ R13, BX
+	DECQ CX
+	JNZ wide1loop
+
+wide1store:
+	MOVQ DI, CX
+	STORE2(Z0, Z1)
+	ADDQ R11, SI
+	ADDQ R14, DI
+	DECQ R10
+	JMP widerest
+
+nextcol:
+	ADDQ $128, DX
+	SUBQ $32, R9
+	JG colloop
+	JMP done
+
+narrow: // the last column block, at most 16 wide
+	CMPQ R10, $8
+	JLT narrowrest
+	MOVQ SI, AX
+	LEAQ (SI)(R11*4), R8
+	MOVQ DX, BX
+	MOVQ k+72(FP), CX
+	ZEROACC8
+	TESTQ CX, CX
+	JLE narrow8store
+
+narrow8loop:
+	VMOVUPS.Z (BX), K1, Z16
+	ROW1((AX), Z0)
+	ROW1((AX)(R11*1), Z1)
+	ROW1((AX)(R11*2), Z2)
+	ROW1((AX)(R15*1), Z3)
+	ROW1((R8), Z4)
+	ROW1((R8)(R11*1), Z5)
+	ROW1((R8)(R11*2), Z6)
+	ROW1((R8)(R15*1), Z7)
+	ADDQ R12, AX
+	ADDQ R12, R8
+	ADDQ R13, BX
+	DECQ CX
+	JNZ narrow8loop
+
+narrow8store:
+	MOVQ DI, CX
+	STORE1(Z0)
+	STORE1(Z1)
+	STORE1(Z2)
+	STORE1(Z3)
+	STORE1(Z4)
+	STORE1(Z5)
+	STORE1(Z6)
+	STORE1(Z7)
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R14*8), DI
+	SUBQ $8, R10
+	JMP narrow
+
+narrowrest:
+	TESTQ R10, R10
+	JLE done
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ k+72(FP), CX
+	VPXORD Z0, Z0, Z0
+	TESTQ CX, CX
+	JLE narrow1store
+
+narrow1loop:
+	VMOVUPS.Z (BX), K1, Z16
+	ROW1((AX), Z0)
+	ADDQ R12, AX
+	ADDQ R13, BX
+	DECQ CX
+	JNZ narrow1loop
+
+narrow1store:
+	MOVQ DI, CX
+	STORE1(Z0)
+	ADDQ R11, SI
+	ADDQ R14, DI
+	DECQ R10
+	JMP narrowrest
+
+done:
+	VZEROUPPER
+	RET
+
+// func transposeAVX512(dst, src *float32, ld, t, hs int)
+//
+// dst[d·t+j] = src[j·ld+d] for d < hs, j < t, sixteen j at a time by a gather; ld·t < 2³¹.
+TEXT ·transposeAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	MOVQ t+24(FP), R9
+	MOVQ hs+32(FP), R10
+	MOVQ R8, R11 // R11 = 16·ld·4: the gather base moves on by 16 rows
+	SHLQ $6, R11
+	VPBROADCASTD R8, Z4 // Z4 = (0, 1, …, 15)·ld as int32
+	MOVL $0, AX
+	VPBROADCASTD AX, Z5
+	MOVL $1, AX
+	VPBROADCASTD AX, Z6
+	VMOVDQA32 Z5, Z7 // Z7 = 0, 1, …, 15: build by repeated add under lane masks
+	MOVL $0xfffe, AX
+	KMOVW AX, K2
+	MOVQ $15, CX
+iotaloop:
+	VPADDD Z6, Z7, K2, Z7
+	KSHIFTLW $1, K2, K2
+	DECQ CX
+	JNZ iotaloop
+	VPMULLD Z4, Z7, Z4
+trowloop:
+	MOVQ SI, BX
+	MOVQ R9, DX
+tcolloop:
+	MOVQ DX, CX
+	LANEMASK
+	KMOVW K1, K3
+	VPXORD Z0, Z0, Z0
+	VGATHERDPS (BX)(Z4*4), K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ R11, BX
+	ADDQ $64, DI
+	SUBQ $16, DX
+	JG tcolloop
+	// DI went past the row by the tail's padding: step back to d·t.
+	MOVQ R9, AX
+	ADDQ $15, AX
+	ANDQ $-16, AX
+	SUBQ R9, AX
+	SHLQ $2, AX
+	SUBQ AX, DI
+	ADDQ $4, SI
+	DECQ R10
+	JNZ trowloop
+	VZEROUPPER
+	RET

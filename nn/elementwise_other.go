@@ -16,3 +16,8 @@ func layerNormRowArch(y, x, g, b []float32, eps float64) (mean, rstd float32, ok
 }
 func layerNormBackwardRowArch(dx, dy, x, g []float32, mean, rstd float32) bool { return false }
 func layerNormParamGradsArch(dg, db, dy, x []float32, mean, rstd float32) bool { return false }
+func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) bool {
+	return false
+}
+func softmaxRecomputeArch(x []float32, mx, inv float32) bool { return false }
+func transposeArch(dst, src []float32, ld, t, hs int) bool   { return false }

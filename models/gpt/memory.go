@@ -9,15 +9,16 @@ func (c Config) ParamCount() int {
 }
 
 // MemoryBytes estimates the memory New allocates for a model of shape c: parameters and their
-// gradients, and the activation and gradient buffers of a Batch×Ctx batch, all float32. The
-// attention matrices (Batch·Heads·Ctx² per block, plus one for the backward) dominate at long
-// contexts. It is computed in float64 so that absurd shapes give a huge number rather than an
-// overflow; optimizer state is not included.
+// gradients, and the activation and gradient buffers of a Batch×Ctx batch, all float32.
+// Attention keeps two floats per batch, head and query row (not the Ctx×Ctx probabilities,
+// which its backward pass recomputes), plus a small per-goroutine scratch not counted here. It
+// is computed in float64 so that absurd shapes give a huge number rather than an overflow;
+// optimizer state is not included.
 func (c Config) MemoryBytes() float64 {
 	bt, d, v := float64(c.Batch)*float64(c.Ctx), float64(c.D), float64(Vocab)
-	att := float64(c.Batch) * float64(c.Heads) * float64(c.Ctx) * float64(c.Ctx)
+	att := 2 * float64(c.Batch) * float64(c.Heads) * float64(c.Ctx)
 	perBlock := 20*bt*d + 4*bt + att
-	global := 17*bt*d + 4*bt + 3*bt*v + att
+	global := 17*bt*d + 4*bt + 3*bt*v
 	params := 2 * float64(Vocab*c.D+c.Ctx*c.D+2*c.D+Vocab*c.D)
 	params += 2 * float64(c.Layers) * (12*d*d + 13*d)
 	return 4 * (float64(c.Layers)*perBlock + global + params)
