@@ -35,6 +35,7 @@ type CausalSelfAttention struct {
 type attentionSlot struct {
 	keysT, valuesT []float32 // [hs, T]
 	scores, dscore []float32 // [AttentionRowBlock, T]
+	rowStats       []float32 // [AttentionRowBlock, 2] when the caller keeps probabilities
 }
 
 func (s *attentionSlot) ensure(t, hs int) {
@@ -43,6 +44,9 @@ func (s *attentionSlot) ensure(t, hs int) {
 	}
 	if n := AttentionRowBlock * t; len(s.scores) < n {
 		s.scores, s.dscore = make([]float32, n), make([]float32, n)
+	}
+	if s.rowStats == nil {
+		s.rowStats = make([]float32, 2*AttentionRowBlock)
 	}
 }
 
@@ -126,8 +130,8 @@ func (j *attentionJob) runChunk(lo, hi int) {
 		key := j.qkv[base+c+h*hs:]
 		v := j.qkv[base+2*c+h*hs:]
 		o := j.out[b*t*c+h*hs:]
-		// Query row i's probabilities live in p[(i−pr)·t:], pr = 0 in att and the block's
-		// first row in the scratch.
+		// The probabilities of query row i live in att's row i, or in row i−i0 of the scratch
+		// while block i0 runs.
 		var p, stats []float32
 		if j.att != nil {
 			p = j.att[bh*t*t : (bh+1)*t*t]
@@ -138,23 +142,17 @@ func (j *attentionJob) runChunk(lo, hi int) {
 		if !j.backward {
 			for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 				i1 := min(i0+AttentionRowBlock, t)
-				pr := 0
-				if j.att == nil {
-					pr = i0
+				pb := p
+				if stats == nil {
+					pb = p[i0*t:]
 				}
-				pb := p[(i0-pr)*t:]
 				// Scores s = q·kᵀ/√hs for keys up to i1, the causal row softmax in place (it
 				// zeroes the rest of each row), then out = P·v.
 				tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, i1-i0, i1, hs, scale, false)
-				for i := i0; i < i1; i++ {
-					row := p[(i-pr)*t : (i-pr+1)*t]
-					mx, sum := softmaxRow(row[:i+1])
-					if stats != nil {
-						stats[2*i], stats[2*i+1] = mx, float32(1/sum)
-						clear(row[i+1 : i1])
-					} else {
-						clear(row[i+1:])
-					}
+				if stats != nil {
+					causalSoftmaxBlock(pb, t, i1-i0, i1, i0, stats[2*i0:])
+				} else {
+					causalSoftmaxBlock(pb, t, i1-i0, t, i0, s.rowStats)
 				}
 				tileMul(o[i0*c:], c, pb, t, 1, v, 3*c, i1-i0, hs, i1, 1, false)
 			}
@@ -168,27 +166,19 @@ func (j *attentionJob) runChunk(lo, hi int) {
 		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 			i1 := min(i0+AttentionRowBlock, t)
 			m := i1 - i0
-			pr, pb := 0, p
+			pb, st := p, []float32(nil)
 			if stats == nil {
 				pb = p[i0*t:]
 			} else {
-				// Recompute the forward's probabilities from its row statistics.
-				pr = i0
+				// Recompute the forward's scores; the softmax backward below turns them into
+				// its probabilities from the row statistics.
+				st = stats[2*i0:]
 				tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, m, i1, hs, scale, false)
-				for i := i0; i < i1; i++ {
-					row := p[(i-pr)*t : (i-pr)*t+i1]
-					softmaxRecompute(row[:i+1], stats[2*i], stats[2*i+1])
-					clear(row[i+1:])
-				}
 			}
 			// dP = dout·vᵀ over keys [0, i1), then the softmax backward in place:
 			// dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero above the diagonal.
 			tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, t, m, i1, hs, 1, false)
-			for i := i0; i < i1; i++ {
-				dr := ds[(i-i0)*t : (i-i0)*t+i1]
-				softmaxBackwardRow(p[(i-pr)*t:(i-pr)*t+i+1], dr[:i+1])
-				clear(dr[i+1:])
-			}
+			causalSoftmaxGradBlock(pb, ds, t, m, i1, i0, st)
 			// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs.
 			tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, true)
 			tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i1, hs, m, 1, true)
@@ -211,14 +201,7 @@ func softmaxRow(x []float32) (mx float32, sum float64) {
 // softmaxRowGeneric is softmaxRow in Go. The sum runs over 16 float64 lanes reduced as a tree,
 // the order of the 16-lane assembly.
 func softmaxRowGeneric(x []float32) (mx float32, sum float64) {
-	mx = x[0]
-	for _, v := range x {
-		mx = max(mx, v)
-	}
-	for i, v := range x {
-		x[i] = v - mx
-	}
-	expInPlaceGeneric(x)
+	mx = expShiftedGeneric(x)
 	var lanes [16]float64
 	for i, e := range x {
 		lanes[i%16] += float64(e)
@@ -231,26 +214,17 @@ func softmaxRowGeneric(x []float32) (mx float32, sum float64) {
 	return mx, sum
 }
 
-// softmaxBackwardRow sets d = p ⊙ (d − Σ p⊙d) for one row of probabilities p (not empty) and
-// their upstream gradient d: the softmax backward, dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik).
-func softmaxBackwardRow(p, d []float32) {
-	if !softmaxBackwardRowArch(p, d) {
-		softmaxBackwardRowGeneric(p, d)
+// expShiftedGeneric replaces x (not empty) by expApprox32(x − max x) and returns max x.
+func expShiftedGeneric(x []float32) (mx float32) {
+	mx = x[0]
+	for _, v := range x {
+		mx = max(mx, v)
 	}
-}
-
-// softmaxBackwardRowGeneric is softmaxBackwardRow in Go, its dot product summed in float64
-// over 16 lanes in the assembly's order.
-func softmaxBackwardRowGeneric(p, d []float32) {
-	d = d[:len(p)]
-	var lanes [16]float64
-	for i, pv := range p {
-		lanes[i%16] += float64(pv * d[i])
+	for i, v := range x {
+		x[i] = v - mx
 	}
-	dot := float32(reduce16f64(&lanes))
-	for i, pv := range p {
-		d[i] = pv * (d[i] - dot)
-	}
+	expInPlaceGeneric(x)
+	return mx
 }
 
 // reduce16f64 sums 16 lanes as a tree: pairs 8 apart, then 4, 2 and 1 apart.

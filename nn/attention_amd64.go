@@ -8,11 +8,6 @@ package nn
 //go:noescape
 func tileMulAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int)
 
-// softmaxRecomputeAVX512 is softmaxRecomputeGeneric over x[:n], n ≥ 1.
-//
-//go:noescape
-func softmaxRecomputeAVX512(x *float32, n int, mx, inv float32, c *[len(elementwiseConsts)]float32)
-
 func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) bool {
 	if !hasAVX512 {
 		return false
@@ -22,14 +17,6 @@ func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, l
 		ad = 1
 	}
 	tileMulAVX512(&c[0], ldc, &a[0], rsa, csa, &b[0], ldb, m, n, k, alpha, ad)
-	return true
-}
-
-func softmaxRecomputeArch(x []float32, mx, inv float32) bool {
-	if !hasAVX512 {
-		return false
-	}
-	softmaxRecomputeAVX512(&x[0], len(x), mx, inv, &elementwiseConsts)
 	return true
 }
 
@@ -44,5 +31,37 @@ func transposeArch(dst, src []float32, ld, t, hs int) bool {
 		return false
 	}
 	transposeAVX512(&dst[0], &src[0], ld, t, hs)
+	return true
+}
+
+// causalSoftmaxBlockAVX512 is causalSoftmaxBlock's loop over m ≥ 1 rows, the extents checked
+// by the caller.
+//
+//go:noescape
+func causalSoftmaxBlockAVX512(p *float32, ld, m, n, first int, stats *float32, c *[len(elementwiseConsts)]float32)
+
+// causalSoftmaxGradBlockAVX512 is causalSoftmaxGradBlock's loop over m ≥ 1 rows; stats nil
+// means p holds probabilities already.
+//
+//go:noescape
+func causalSoftmaxGradBlockAVX512(p, ds *float32, ld, m, n, first int, stats *float32, c *[len(elementwiseConsts)]float32)
+
+func causalSoftmaxBlockArch(p []float32, ld, m, n, first int, stats []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	causalSoftmaxBlockAVX512(&p[0], ld, m, n, first, &stats[0], &elementwiseConsts)
+	return true
+}
+
+func causalSoftmaxGradBlockArch(p, ds []float32, ld, m, n, first int, stats []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	var st *float32
+	if stats != nil {
+		st = &stats[0]
+	}
+	causalSoftmaxGradBlockAVX512(&p[0], &ds[0], ld, m, n, first, st, &elementwiseConsts)
 	return true
 }

@@ -28,15 +28,15 @@ func TestTileMul(t *testing.T) {
 				}
 				a := elementwiseInputs(max(m, k)*lda+1, 11)
 				for i := range a {
-					a[i] = float32(math.Mod(float64(a[i]), 4))
+					a[i] = finiteMod(a[i], 4)
 				}
 				b := elementwiseInputs(k*ldb+n+1, 12)
 				for i := range b {
-					b[i] = float32(math.Mod(float64(b[i]), 4))
+					b[i] = finiteMod(b[i], 4)
 				}
 				c0 := elementwiseInputs(m*ldc, 13)
 				for i := range c0 {
-					c0[i] = float32(math.Mod(float64(c0[i]), 4))
+					c0[i] = finiteMod(c0[i], 4)
 				}
 				const alpha = 0.37
 				got := append([]float32(nil), c0...)
@@ -78,26 +78,6 @@ func TestTileMul(t *testing.T) {
 	}
 }
 
-// TestSoftmaxRecompute checks that softmaxRecompute reproduces softmaxRow's probabilities bit
-// for bit from the row maximum and 1/sum, in assembly and in Go.
-func TestSoftmaxRecompute(t *testing.T) {
-	for _, n := range elementwiseLengths {
-		x := elementwiseInputs(n, uint64(n)+3)
-		for i := range x {
-			x[i] = float32(math.Mod(float64(x[i]), 30))
-		}
-		p := append([]float32(nil), x...)
-		mx, sum := softmaxRow(p)
-		inv := float32(1 / sum)
-		got := append([]float32(nil), x...)
-		softmaxRecompute(got, mx, inv)
-		sameBits(t, "recompute", n, got, p)
-		gen := append([]float32(nil), x...)
-		softmaxRecomputeGeneric(gen, mx, inv)
-		sameBits(t, "recompute (Go)", n, gen, p)
-	}
-}
-
 // TestTransposeHead checks transposeHead (a gather in assembly where the CPU has it) on whole
 // and partial vectors.
 func TestTransposeHead(t *testing.T) {
@@ -117,4 +97,76 @@ func TestTransposeHead(t *testing.T) {
 			t.Fatalf("%v: wrote past the block", tc)
 		}
 	}
+}
+
+// TestCausalSoftmaxBlocks checks the block softmax and its backward (assembly where the CPU has
+// it) against their Go twins bit for bit, on blocks with whole and partial vectors, with the
+// probabilities recomputed from the statistics and given; and the probabilities against a
+// float64 softmax.
+func TestCausalSoftmaxBlocks(t *testing.T) {
+	for _, tc := range []struct{ m, n, first, ld int }{
+		{1, 1, 0, 1}, {32, 32, 0, 32}, {32, 128, 96, 130}, {6, 70, 64, 70}, {16, 40, 20, 48}, {3, 17, 14, 17},
+	} {
+		scores := elementwiseInputs(tc.m*tc.ld, uint64(tc.n))
+		for i := range scores {
+			scores[i] = finiteMod(scores[i], 20)
+		}
+		got, want := append([]float32(nil), scores...), append([]float32(nil), scores...)
+		gs, ws := make([]float32, 2*tc.m), make([]float32, 2*tc.m)
+		causalSoftmaxBlock(got, tc.ld, tc.m, tc.n, tc.first, gs)
+		causalSoftmaxBlockGeneric(want, tc.ld, tc.m, tc.n, tc.first, ws)
+		sameBits(t, fmt.Sprintf("%v softmax", tc), len(want), got, want)
+		sameBits(t, fmt.Sprintf("%v stats", tc), len(ws), gs, ws)
+		for r := range tc.m {
+			l := tc.first + r + 1
+			row := scores[r*tc.ld : r*tc.ld+l]
+			mx := math.Inf(-1)
+			for _, v := range row {
+				mx = math.Max(mx, float64(v))
+			}
+			var z float64
+			for _, v := range row {
+				z += math.Exp(float64(v) - mx)
+			}
+			for i := range tc.n {
+				w := 0.0
+				if i < l {
+					w = math.Exp(float64(row[i])-mx) / z
+				}
+				if d := math.Abs(float64(got[r*tc.ld+i]) - w); d > 1e-6 {
+					t.Fatalf("%v: p[%d][%d] = %v, want %v", tc, r, i, got[r*tc.ld+i], w)
+				}
+			}
+		}
+
+		dp := elementwiseInputs(tc.m*tc.ld, 3)
+		for i := range dp {
+			dp[i] = finiteMod(dp[i], 5)
+		}
+		for _, recompute := range []bool{false, true} {
+			p0, st := want, []float32(nil)
+			if recompute {
+				p0, st = scores, ws
+			}
+			gp, wp := append([]float32(nil), p0...), append([]float32(nil), p0...)
+			gd, wd := append([]float32(nil), dp...), append([]float32(nil), dp...)
+			causalSoftmaxGradBlock(gp, gd, tc.ld, tc.m, tc.n, tc.first, st)
+			causalSoftmaxGradBlockGeneric(wp, wd, tc.ld, tc.m, tc.n, tc.first, st)
+			sameBits(t, fmt.Sprintf("%v recompute=%v p", tc, recompute), len(wp), gp, wp)
+			sameBits(t, fmt.Sprintf("%v recompute=%v ds", tc, recompute), len(wd), gd, wd)
+			if recompute {
+				for r := range tc.m {
+					sameBits(t, fmt.Sprintf("%v recomputed p row %d", tc, r), tc.n, gp[r*tc.ld:], want[r*tc.ld:])
+				}
+			}
+		}
+	}
+}
+
+// finiteMod folds x into (−m, m), mapping ±Inf and NaN to 0.
+func finiteMod(x float32, m float64) float32 {
+	if math.IsInf(float64(x), 0) || math.IsNaN(float64(x)) {
+		return 0
+	}
+	return float32(math.Mod(float64(x), m))
 }

@@ -64,30 +64,12 @@ func geluBackwardArch(dx, dy, x, sig []float32) bool {
 //go:noescape
 func softmaxRowAVX512(x *float32, n int, c *[len(elementwiseConsts)]float32) (mx float32, sum float64)
 
-// softmaxBackwardRowAVX512 is softmaxBackwardRowGeneric over n ≥ 1 elements:
-//
-//	for i { lanes[i%16] += float64(p[i]·d[i]) }; dot := float32(reduce16f64(lanes)); for i { d[i] = p[i]·(d[i] − dot) }
-//
-//go:noescape
-func softmaxBackwardRowAVX512(p, d *float32, n int)
-
 func softmaxRowArch(x []float32) (mx float32, sum float64, ok bool) {
 	if !hasAVX512 {
 		return 0, 0, false
 	}
 	mx, sum = softmaxRowAVX512(&x[0], len(x), &elementwiseConsts)
 	return mx, sum, true
-}
-
-// softmaxBackwardRowArch runs softmaxBackwardRowAVX512 if it can; p is not empty and d is as
-// long.
-func softmaxBackwardRowArch(p, d []float32) bool {
-	if !hasAVX512 {
-		return false
-	}
-	_ = d[len(p)-1]
-	softmaxBackwardRowAVX512(&p[0], &d[0], len(p))
-	return true
 }
 
 // addAVX512 is addGeneric over n ≥ 1 elements: for i { dst[i] = a[i] + b[i] }. dst may be a

@@ -168,58 +168,6 @@ gelubloop:
 	VZEROUPPER
 	RET
 
-// func softmaxBackwardRowAVX512(p, d *float32, n int)
-TEXT ·softmaxBackwardRowAVX512(SB), NOSPLIT, $0-24
-	MOVQ p+0(FP), R8
-	MOVQ d+8(FP), R10
-	MOVQ n+16(FP), R9
-	// Pass 1: dot = Σ float64(p·d), lanes 0–7 in Z10, 8–15 in Z11.
-	MOVQ R8, BX
-	MOVQ R10, DI
-	MOVQ R9, CX
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-sbdotloop:
-	LANEMASK
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DI), K1, Z1
-	VMULPS Z1, Z0, Z2
-	VCVTPS2PD Y2, Z3
-	VEXTRACTF64X4 $1, Z2, Y4
-	VCVTPS2PD Y4, Z4
-	VADDPD Z3, Z10, Z10
-	VADDPD Z4, Z11, Z11
-	ADDQ $64, BX
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG sbdotloop
-	VADDPD Z11, Z10, Z10 // the tree of reduce16f64
-	VEXTRACTF64X4 $1, Z10, Y11
-	VADDPD Y11, Y10, Y10
-	VEXTRACTF128 $1, Y10, X11
-	VADDPD X11, X10, X10
-	VPERMILPD $1, X10, X11
-	VADDSD X11, X10, X10
-	VCVTSD2SS X10, X10, X10
-	VBROADCASTSS X10, Z12
-	// Pass 2: d = p·(d − dot).
-	MOVQ R8, BX
-	MOVQ R10, DI
-	MOVQ R9, CX
-sbloop:
-	LANEMASK
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DI), K1, Z1
-	VSUBPS Z12, Z1, Z1
-	VMULPS Z1, Z0, Z1
-	VMOVUPS Z1, K1, (DI)
-	ADDQ $64, BX
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG sbloop
-	VZEROUPPER
-	RET
-
 // func addAVX512(dst, a, b *float32, n int)
 TEXT ·addAVX512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
@@ -457,6 +405,36 @@ lnpgloop:
 	VZEROUPPER
 	RET
 
+// ROWMAX sets X5 (lane 0) and every lane of Z5 to the maximum of the CX ≥ 1 floats at DI
+// (the order of Go's max over the row). DI, CX, AX, K1 and Z6 are scratch.
+#define ROWMAX \
+	VBROADCASTSS (DI), Z5 \
+	LANEMASK \
+	VMOVUPS.Z (DI), K1, Z6 \
+	VMAXPS Z6, Z5, K1, Z5 \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	JG -11(PC) \
+	VEXTRACTF64X4 $1, Z5, Y6 \
+	VMAXPS Y6, Y5, Y5 \
+	VEXTRACTF128 $1, Y5, X6 \
+	VMAXPS X6, X5, X5 \
+	VPERMILPS $0x4e, X5, X6 \
+	VMAXPS X6, X5, X5 \
+	VPERMILPS $0xb1, X5, X6 \
+	VMAXPS X6, X5, X5 \
+	VBROADCASTSS X5, Z5
+
+// SCALEROW multiplies the CX ≥ 1 floats at DI by Z9. DI, CX, AX, K1 and Z0 are scratch.
+#define SCALEROW \
+	LANEMASK \
+	VMOVUPS.Z (DI), K1, Z0 \
+	VMULPS Z9, Z0, Z0 \
+	VMOVUPS Z0, K1, (DI) \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	JG -12(PC)
+
 // func softmaxRowAVX512(x *float32, n int, c *[18]float32) (mx float32, sum float64)
 TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), R8
@@ -466,23 +444,7 @@ TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-40
 	// Pass 1: the row maximum.
 	MOVQ R8, DI
 	MOVQ R9, CX
-	VBROADCASTSS (DI), Z5
-smaxloop:
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z6
-	VMAXPS Z6, Z5, K1, Z5
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG smaxloop
-	VEXTRACTF64X4 $1, Z5, Y6
-	VMAXPS Y6, Y5, Y5
-	VEXTRACTF128 $1, Y5, X6
-	VMAXPS X6, X5, X5
-	VPERMILPS $0x4e, X5, X6
-	VMAXPS X6, X5, X5
-	VPERMILPS $0xb1, X5, X6
-	VMAXPS X6, X5, X5
-	VBROADCASTSS X5, Z5
+	ROWMAX
 	// Pass 2: e = exp(x − max), stored, summed per lane in float64.
 	MOVQ R8, DI
 	MOVQ R9, CX
@@ -510,43 +472,14 @@ sexploop:
 	// Pass 3: scale by 1/sum.
 	MOVQ R8, DI
 	MOVQ R9, CX
-sscaleloop:
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z0
-	VMULPS Z9, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG sscaleloop
-	VZEROUPPER
-	RET
-
-// func softmaxRecomputeAVX512(x *float32, n int, mx, inv float32, c *[18]float32)
-TEXT ·softmaxRecomputeAVX512(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), DI
-	MOVQ n+8(FP), R9
-	MOVQ c+24(FP), SI
-	LOADEXP
-	VBROADCASTSS mx+16(FP), Z30
-	VBROADCASTSS inv+20(FP), Z31
-recomputeloop:
-	MOVQ R9, CX
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z0
-	VSUBPS Z30, Z0, Z0
-	EXP
-	VMULPS Z31, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	ADDQ $64, DI
-	SUBQ $16, R9
-	JG recomputeloop
+	SCALEROW
 	VZEROUPPER
 	RET
 
 // The kernels of CausalSelfAttention (attention_kernels.go). tileMul's sums use fused
 // multiply-adds, which its Go twin computes through math.FMA in float64 and rounds to float32:
 // the same bits except when that double rounding lands on a tie (rare; the tests allow 1 ulp of
-// the sum's magnitude per step). transposeAVX512 and softmaxRecomputeAVX512 (above) give the
+// the sum's magnitude per step). transposeAVX512 and the causal softmax blocks (below) give the
 // same bits as their twins.
 
 // ROW2 adds a·B to one row of a 32-wide tile by fused multiply-adds: a = the float32 at addr
@@ -850,5 +783,168 @@ tcolloop:
 	ADDQ $4, SI
 	DECQ R10
 	JNZ trowloop
+	VZEROUPPER
+	RET
+
+// HSUMPS sets X10[0] to the sum of the 16 float32 lanes of Z10 in the tree of reduce16f32
+// (Z11 is scratch).
+#define HSUMPS \
+	VEXTRACTF64X4 $1, Z10, Y11 \
+	VADDPS Y11, Y10, Y10 \
+	VEXTRACTF128 $1, Y10, X11 \
+	VADDPS X11, X10, X10 \
+	VPERMILPS $0x4e, X10, X11 \
+	VADDPS X11, X10, X10 \
+	VPERMILPS $0xb1, X10, X11 \
+	VADDPS X11, X10, X10
+
+// CLEARTAIL zeroes the CX floats at DX (CX may be ≤ 0: nothing). AX, K1 are scratch; Z7 must
+// be zero.
+#define CLEARTAIL \
+	TESTQ CX, CX \
+	JLE 12(PC) \
+	LANEMASK \
+	VMOVUPS Z7, K1, (DX) \
+	ADDQ $64, DX \
+	SUBQ $16, CX \
+	JG -10(PC)
+
+// func causalSoftmaxBlockAVX512(p *float32, ld, m, n, first int, stats *float32, c *[18]float32)
+//
+// Row r of the m rows at p (stride ld): l = first+r+1 scores become probabilities, columns
+// [l, n) become 0, and stats[2r], stats[2r+1] get the row maximum and 1/sum.
+TEXT ·causalSoftmaxBlockAVX512(SB), NOSPLIT, $0-56
+	MOVQ p+0(FP), R12
+	MOVQ ld+8(FP), R11
+	SHLQ $2, R11
+	MOVQ m+16(FP), R8
+	MOVQ first+32(FP), R9
+	INCQ R9 // l of the first row
+	MOVQ stats+40(FP), BX
+	MOVQ c+48(FP), SI
+	LOADEXP
+	VPXORD Z7, Z7, Z7
+csbrow:
+	// Pass 1: the maximum of the l scores.
+	MOVQ R12, DI
+	MOVQ R9, CX
+	ROWMAX
+	VMOVSS X5, (BX)
+	// Pass 2: e = exp(s − max), stored and summed in 16 float32 lanes.
+	MOVQ R12, DI
+	MOVQ R9, CX
+	VPXORD Z10, Z10, Z10
+csbexp:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VSUBPS Z5, Z0, Z0
+	EXP
+	VMOVUPS Z0, K1, (DI)
+	VADDPS Z0, Z10, K1, Z10
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG csbexp
+	HSUMPS
+	VDIVSS X10, X23, X9 // inv = 1/sum (Z23 is 1)
+	VMOVSS X9, 4(BX)
+	VBROADCASTSS X9, Z9
+	// Pass 3: scale by inv, then zero columns [l, n).
+	MOVQ R12, DI
+	MOVQ R9, CX
+	SCALEROW
+	LEAQ (R12)(R9*4), DX
+	MOVQ n+24(FP), CX
+	SUBQ R9, CX
+	CLEARTAIL
+	ADDQ R11, R12
+	ADDQ $8, BX
+	INCQ R9
+	DECQ R8
+	JNZ csbrow
+	VZEROUPPER
+	RET
+
+// func causalSoftmaxGradBlockAVX512(p, ds *float32, ld, m, n, first int, stats *float32, c *[18]float32)
+//
+// Row r of the m rows at p and ds (stride ld), l = first+r+1: if stats is not nil, p's l scores
+// become the probabilities exp(s − stats[2r])·stats[2r+1] and its columns [l, n) 0; then
+// dot = Σ p·ds over the l columns (16 float32 lanes) and ds = p·(ds − dot), its columns [l, n) 0.
+TEXT ·causalSoftmaxGradBlockAVX512(SB), NOSPLIT, $0-64
+	MOVQ p+0(FP), R12
+	MOVQ ds+8(FP), R13
+	MOVQ ld+16(FP), R11
+	SHLQ $2, R11
+	MOVQ m+24(FP), R8
+	MOVQ first+40(FP), R9
+	INCQ R9
+	MOVQ stats+48(FP), BX
+	MOVQ c+56(FP), SI
+	LOADEXP
+	VPXORD Z7, Z7, Z7
+csgrow:
+	TESTQ BX, BX
+	JZ csgdot
+	// Recompute the probabilities.
+	VBROADCASTSS (BX), Z30
+	VBROADCASTSS 4(BX), Z31
+	MOVQ R12, DI
+	MOVQ R9, CX
+csgrec:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VSUBPS Z30, Z0, Z0
+	EXP
+	VMULPS Z31, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG csgrec
+	LEAQ (R12)(R9*4), DX
+	MOVQ n+32(FP), CX
+	SUBQ R9, CX
+	CLEARTAIL
+	ADDQ $8, BX
+csgdot:
+	// dot = Σ p·ds over the l columns.
+	MOVQ R12, DI
+	MOVQ R13, DX
+	MOVQ R9, CX
+	VPXORD Z10, Z10, Z10
+csgdotloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMULPS Z1, Z0, Z0
+	VADDPS Z0, Z10, K1, Z10
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG csgdotloop
+	HSUMPS
+	VBROADCASTSS X10, Z10
+	// ds = p·(ds − dot), then zero columns [l, n).
+	MOVQ R12, DI
+	MOVQ R13, DX
+	MOVQ R9, CX
+csgds:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VSUBPS Z10, Z1, Z1
+	VMULPS Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DX)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG csgds
+	LEAQ (R13)(R9*4), DX
+	MOVQ n+32(FP), CX
+	SUBQ R9, CX
+	CLEARTAIL
+	ADDQ R11, R12
+	ADDQ R11, R13
+	INCQ R9
+	DECQ R8
+	JNZ csgrow
 	VZEROUPPER
 	RET

@@ -115,18 +115,6 @@ func TestSoftmaxRowArchMatchesGeneric(t *testing.T) {
 		if math.Abs(total-1) > 1e-5 {
 			t.Fatalf("n=%d: softmax sums to %v", n, total)
 		}
-
-		d := elementwiseInputs(n, uint64(n)+12)
-		for i := range d {
-			d[i] = float32(math.Mod(float64(d[i]), 5))
-			if math.IsNaN(float64(d[i])) {
-				d[i] = -1
-			}
-		}
-		gd, wd := append([]float32(nil), d...), append([]float32(nil), d...)
-		softmaxBackwardRowArch(want, gd)
-		softmaxBackwardRowGeneric(want, wd)
-		sameBits(t, "softmax backward", n, gd, wd)
 	}
 }
 
