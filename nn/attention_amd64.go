@@ -26,11 +26,23 @@ func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, l
 //go:noescape
 func transposeAVX512(dst, src *float32, ld, t, hs int)
 
+// transpose16AVX512 is transposeHead's loop for t and hs multiples of 16, the extents checked
+// by the caller.
+//
+//go:noescape
+func transpose16AVX512(dst, src *float32, ld, t, hs int)
+
 func transposeArch(dst, src []float32, ld, t, hs int) bool {
-	if !hasAVX512 || ld*t >= 1<<31 {
+	switch {
+	case !hasAVX512:
+		return false
+	case t%16 == 0 && hs%16 == 0:
+		transpose16AVX512(&dst[0], &src[0], ld, t, hs)
+	case ld*t < 1<<31:
+		transposeAVX512(&dst[0], &src[0], ld, t, hs)
+	default:
 		return false
 	}
-	transposeAVX512(&dst[0], &src[0], ld, t, hs)
 	return true
 }
 

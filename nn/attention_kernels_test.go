@@ -81,7 +81,7 @@ func TestTileMul(t *testing.T) {
 // TestTransposeHead checks transposeHead (a gather in assembly where the CPU has it) on whole
 // and partial vectors.
 func TestTransposeHead(t *testing.T) {
-	for _, tc := range []struct{ t, hs, ld int }{{1, 1, 1}, {16, 16, 48}, {70, 4, 24}, {128, 32, 384}, {33, 20, 120}} {
+	for _, tc := range []struct{ t, hs, ld int }{{1, 1, 1}, {16, 16, 48}, {70, 4, 24}, {128, 32, 384}, {33, 20, 120}, {32, 48, 100}} {
 		src := elementwiseInputs(tc.t*tc.ld, 5)
 		dst := make([]float32, tc.hs*tc.t+3)
 		dst[len(dst)-1] = 7
