@@ -87,8 +87,9 @@ func (a *CausalSelfAttention) ForwardStats(out, stats, qkv []float32, b, t int) 
 	a.run(b)
 }
 
-// BackwardStats adds the gradient with respect to qkv to dqkv[B, T, 3C], given dout[B, T, C],
-// the forward's qkv and the stats ForwardStats kept. It gives the same bits as Backward.
+// BackwardStats sets dqkv[B, T, 3C] to the gradient with respect to qkv (unlike Backward,
+// which adds to it; no zeroing pass is needed), given dout[B, T, C], the forward's qkv and the
+// stats ForwardStats kept. It gives the same bits as Backward into a zeroed dqkv.
 func (a *CausalSelfAttention) BackwardStats(dqkv, dout, qkv, stats []float32, b, t int) {
 	_ = stats[a.StatsLen(b, t)-1]
 	a.job = attentionJob{a: a, backward: true, t: t, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}
@@ -163,6 +164,7 @@ func (j *attentionJob) runChunk(lo, hi int) {
 		dv := j.dqkv[base+2*c+h*hs:]
 		transposeHead(s.valuesT, v, 3*c, t, hs)
 		ds := s.dscore
+		add := stats == nil // Backward adds to dqkv, BackwardStats sets it
 		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 			i1 := min(i0+AttentionRowBlock, t)
 			m := i1 - i0
@@ -179,10 +181,14 @@ func (j *attentionJob) runChunk(lo, hi int) {
 			// dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero above the diagonal.
 			tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, t, m, i1, hs, 1, false)
 			causalSoftmaxGradBlock(pb, ds, t, m, i1, i0, st)
-			// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs.
-			tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, true)
-			tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i1, hs, m, 1, true)
-			tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, i1, hs, m, scale, true)
+			// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs. Block i0 is the only one
+			// to reach dq's rows [i0, i1) and the first to reach dk's and dv's, so where
+			// BackwardStats sets dqkv those rows are set rather than added to.
+			tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, add)
+			tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i0, hs, m, 1, true)
+			tileMul(dv[i0*3*c:], 3*c, pb[i0:], 1, t, o[i0*c:], c, m, hs, m, 1, add)
+			tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, i0, hs, m, scale, true)
+			tileMul(dk[i0*3*c:], 3*c, ds[i0:], 1, t, q[i0*3*c:], 3*c, m, hs, m, scale, add)
 		}
 	}
 }

@@ -96,7 +96,7 @@ func TestCausalSelfAttentionStatsMatchesProbs(t *testing.T) {
 		s := nn.NewCausalSelfAttention(c, nh)
 		sOut, stats := make([]float32, b*tt*c), make([]float32, s.StatsLen(b, tt))
 		s.ForwardStats(sOut, stats, qkv, b, tt)
-		sD := make([]float32, len(qkv))
+		sD := substrateRand(len(qkv), 1, 9) // overwritten: BackwardStats sets dqkv
 		s.BackwardStats(sD, dout, qkv, stats, b, tt)
 		for i := range out {
 			if math.Float32bits(out[i]) != math.Float32bits(sOut[i]) {
@@ -128,7 +128,6 @@ func TestCausalSelfAttentionStatsMatchesProbs(t *testing.T) {
 		w := substrateRand(len(out), 1, 3)
 		loss := func() float64 { s.ForwardStats(sOut, stats, qkv, b, tt); return substrateDot(w, sOut) }
 		loss()
-		clear(sD)
 		s.BackwardStats(sD, w, qkv, stats, b, tt)
 		substrateGradcheck(t, "qkv", loss, qkv, sD, 1e-2, 2e-2)
 	}

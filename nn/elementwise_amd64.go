@@ -22,12 +22,15 @@ func expAVX512(x *float32, n int, c *[len(elementwiseConsts)]float32)
 //go:noescape
 func geluForwardAVX512(y, sig, x *float32, n int, c *[len(elementwiseConsts)]float32)
 
-// geluBackwardAVX512 is geluBackwardGeneric over n ≥ 1 elements:
+// geluBackwardAVX512 is geluBackwardGeneric over n ≥ 1 elements, add 1 (accumulate) or 0
+// (set):
 //
-//	for i { s := sig[i]; v := x[i]; d := s + v·s·(1−s)·(2·geluScale)·(1 + 3·geluCubic·v²); if |v| > geluLinear { d = s }; dx[i] += dy[i]·d }
+//	for i { s := sig[i]; v := x[i]; d := s + v·s·(1−s)·(2·geluScale)·(1 + 3·geluCubic·v²); if |v| > geluLinear { d = s }; dx[i] = old + dy[i]·d }
+//
+// where old is dx[i] when adding and 0 when setting.
 //
 //go:noescape
-func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[len(elementwiseConsts)]float32)
+func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[len(elementwiseConsts)]float32, add int)
 
 func expInPlaceArch(x []float32) bool {
 	if !hasAVX512 {
@@ -48,12 +51,16 @@ func geluForwardArch(y, sig, x []float32) bool {
 }
 
 // geluBackwardArch runs geluBackwardAVX512 if it can; x is not empty and the others as long.
-func geluBackwardArch(dx, dy, x, sig []float32) bool {
+func geluBackwardArch(dx, dy, x, sig []float32, add bool) bool {
 	if !hasAVX512 {
 		return false
 	}
 	_, _, _ = dx[len(x)-1], dy[len(x)-1], sig[len(x)-1]
-	geluBackwardAVX512(&dx[0], &dy[0], &x[0], &sig[0], len(x), &elementwiseConsts)
+	a := 0
+	if add {
+		a = 1
+	}
+	geluBackwardAVX512(&dx[0], &dy[0], &x[0], &sig[0], len(x), &elementwiseConsts, a)
 	return true
 }
 
@@ -85,6 +92,21 @@ func addArch(dst, a, b []float32) bool {
 	}
 	_, _ = a[len(dst)-1], b[len(dst)-1]
 	addAVX512(&dst[0], &a[0], &b[0], len(dst))
+	return true
+}
+
+// scaleAVX512 is scaleGeneric over n ≥ 1 elements: for i { dst[i] = src[i]·a }.
+//
+//go:noescape
+func scaleAVX512(dst, src *float32, n int, a float32)
+
+// scaleArch runs scaleAVX512 if it can; dst is not empty and src is as long.
+func scaleArch(dst, src []float32, a float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_ = src[len(dst)-1]
+	scaleAVX512(&dst[0], &src[0], len(dst), a)
 	return true
 }
 

@@ -124,14 +124,17 @@ geluloop:
 	VZEROUPPER
 	RET
 
-// func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[18]float32)
-TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-48
+// func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[18]float32, add int)
+TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-56
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), DX
 	MOVQ x+16(FP), BX
 	MOVQ sig+24(FP), R8
 	MOVQ n+32(FP), CX
 	MOVQ c+40(FP), SI
+	MOVQ add+48(FP), AX // K5: all lanes if dx is added to, none if it is set
+	NEGQ AX
+	KMOVW AX, K5
 	VBROADCASTSS 24(SI), Z23 // 1
 	VBROADCASTSS 48(SI), Z30 // −geluLinear
 	VBROADCASTSS 52(SI), Z31 // geluLinear
@@ -142,7 +145,8 @@ gelubloop:
 	VMOVUPS.Z (BX), K1, Z8  // v
 	VMOVUPS.Z (R8), K1, Z9  // s
 	VMOVUPS.Z (DX), K1, Z10 // dy
-	VMOVUPS.Z (DI), K1, Z11 // dx
+	KANDW K5, K1, K4
+	VMOVUPS.Z (DI), K4, Z11 // dx, or 0 when setting
 	VMULPS Z9, Z8, Z0       // ((v·s)·(1−s))·(2·geluScale)
 	VSUBPS Z9, Z23, Z1
 	VMULPS Z1, Z0, Z0
@@ -185,6 +189,24 @@ addloop:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	JG addloop
+	VZEROUPPER
+	RET
+
+// func scaleAVX512(dst, src *float32, n int, a float32)
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), BX
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Z9
+scaleloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMULPS Z9, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG scaleloop
 	VZEROUPPER
 	RET
 

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -75,15 +76,17 @@ func TestGELUArchMatchesGeneric(t *testing.T) {
 		for i := range dy {
 			dy[i] = float32(math.Mod(float64(dy[i]), 10)) // finite upstream gradients
 		}
-		dx, wdx := elementwiseInputs(n, 7), elementwiseInputs(n, 7) // accumulates into what is there
-		for i := range dx {
-			if math.IsInf(float64(dx[i]), 0) {
-				dx[i], wdx[i] = 1, 1
+		for _, add := range []bool{true, false} {
+			dx, wdx := elementwiseInputs(n, 7), elementwiseInputs(n, 7) // accumulates into what is there
+			for i := range dx {
+				if math.IsInf(float64(dx[i]), 0) {
+					dx[i], wdx[i] = 1, 1
+				}
 			}
+			geluBackwardArch(dx, dy, x, sig, add)
+			geluBackwardGeneric(wdx, dy, x, wsig, add)
+			sameBits(t, fmt.Sprintf("gelu backward (add=%v)", add), n, dx, wdx)
 		}
-		geluBackwardArch(dx, dy, x, sig)
-		geluBackwardGeneric(wdx, dy, x, wsig)
-		sameBits(t, "gelu backward", n, dx, wdx)
 	}
 }
 
@@ -182,4 +185,17 @@ func substrateRandIn(n int, std float64, seed uint64) []float32 {
 		x[i] = float32(0.5 + rng.NormFloat64()*std)
 	}
 	return x
+}
+
+// TestScaleArchMatchesGeneric checks the assembly scaling against its Go twin bit for bit.
+func TestScaleArchMatchesGeneric(t *testing.T) {
+	for _, n := range elementwiseLengths {
+		x := elementwiseInputs(n, uint64(n)+21)
+		got, want := make([]float32, n), make([]float32, n)
+		if !scaleArch(got, x, 0.37) {
+			t.Skip("no assembly scaling on this CPU or build")
+		}
+		scaleGeneric(want, x, 0.37)
+		sameBits(t, "scale", n, got, want)
+	}
 }

@@ -27,12 +27,19 @@ func (g *GELU) Forward(y, sig, x []float32) {
 
 // Backward adds dy·gelu′(x) to dx, given the forward's x and sig.
 func (g *GELU) Backward(dx, dy, x, sig []float32) {
+	g.job = geluJob{backward: true, add: true, y: dx, dy: dy, x: x, sig: sig}
+	runChunks(&g.job, len(x), geluMinElems, &g.split)
+}
+
+// BackwardSet is Backward with dx set to dy·gelu′(x) rather than added to, which spares the
+// caller a pass that zeroes dx first.
+func (g *GELU) BackwardSet(dx, dy, x, sig []float32) {
 	g.job = geluJob{backward: true, y: dx, dy: dy, x: x, sig: sig}
 	runChunks(&g.job, len(x), geluMinElems, &g.split)
 }
 
 type geluJob struct {
-	backward      bool
+	backward, add bool
 	y, dy, x, sig []float32
 }
 
@@ -48,10 +55,10 @@ func (j *geluJob) runChunk(lo, hi int) {
 		geluForwardGeneric(j.y[lo:hi], sig, x)
 		return
 	}
-	if len(x) > 0 && geluBackwardArch(j.y[lo:hi], j.dy[lo:hi], x, sig) {
+	if len(x) > 0 && geluBackwardArch(j.y[lo:hi], j.dy[lo:hi], x, sig, j.add) {
 		return
 	}
-	geluBackwardGeneric(j.y[lo:hi], j.dy[lo:hi], x, sig)
+	geluBackwardGeneric(j.y[lo:hi], j.dy[lo:hi], x, sig, j.add)
 }
 
 // geluForwardGeneric sets y = x·σ and sig = σ = σ(2u(x)) in Go.
@@ -75,16 +82,21 @@ func geluForwardGeneric(y, sig, x []float32) {
 	}
 }
 
-// geluBackwardGeneric adds dy·gelu′(x) to dx in Go.
-func geluBackwardGeneric(dx, dy, x, sig []float32) {
+// geluBackwardGeneric adds dy·gelu′(x) to dx in Go, or sets dx to it if not add (as 0 +
+// dy·gelu′(x), the assembly's order).
+func geluBackwardGeneric(dx, dy, x, sig []float32, add bool) {
 	for i, v := range x {
 		s := sig[i]
+		var old float32
+		if add {
+			old = dx[i]
+		}
 		if v > geluLinear || v < -geluLinear {
-			dx[i] += dy[i] * s // σ is exactly 0 or 1 out there
+			dx[i] = old + dy[i]*s // σ is exactly 0 or 1 out there
 			continue
 		}
 		// d/dx x·σ(2u) = σ + x·σ(1−σ)·2u′
 		d := s + v*s*(1-s)*(2*geluScale)*(1+3*geluCubic*v*v)
-		dx[i] += dy[i] * d
+		dx[i] = old + dy[i]*d
 	}
 }

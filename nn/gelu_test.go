@@ -29,6 +29,17 @@ func TestGELUGradients(t *testing.T) {
 		dx := make([]float32, n)
 		g.Backward(dx, w, x, sig)
 		substrateGradcheck(t, "x", loss, x, dx, 1e-2, 1e-2)
+		// BackwardSet overwrites what is there with the same gradient.
+		loss() // σ of the unperturbed x again
+		clear(dx)
+		g.Backward(dx, w, x, sig)
+		set := substrateRand(n, 1, 3)
+		g.BackwardSet(set, w, x, sig)
+		for i := range dx {
+			if set[i] != dx[i] {
+				t.Fatalf("n=%d: BackwardSet gives %v at %d, Backward into zeros %v", n, set[i], i, dx[i])
+			}
+		}
 	}
 }
 

@@ -17,3 +17,20 @@ func addGeneric(out, a, b []float32) {
 		out[i] = a[i] + b[i]
 	}
 }
+
+// scaleInto sets dst[i] = src[i]·a (src at least as long as dst), in assembly where the CPU
+// has it (the same bits).
+func scaleInto(dst, src []float32, a float32) {
+	if len(dst) > 0 && scaleArch(dst, src, a) {
+		return
+	}
+	scaleGeneric(dst, src, a)
+}
+
+// scaleGeneric is scaleInto in Go.
+func scaleGeneric(dst, src []float32, a float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = v * a
+	}
+}

@@ -296,8 +296,7 @@ func (m *Model) Backward() {
 	nn.ZeroGrads(m.params)
 	m.lap(PhaseOther)
 
-	clear(m.dLogits)
-	m.loss.Backward(m.dLogits, m.probs, m.targets, bt)
+	m.loss.BackwardSet(m.dLogits, m.probs, m.targets, bt)
 	m.lap(PhaseLoss)
 	m.head.BackwardSet(m.dLn, m.dLogits, m.lnfOut, bt)
 	m.lap(PhaseMatmul)
@@ -310,8 +309,7 @@ func (m *Model) Backward() {
 		k, a := m.blocks[l], &m.acts[l]
 		k.fcOut.BackwardSet(m.dFcGelu, m.dRes, a.fcGelu, bt)
 		m.lap(PhaseMatmul)
-		clear(m.dFc)
-		k.gelu.Backward(m.dFc, m.dFcGelu, a.fc, a.fcSig)
+		k.gelu.BackwardSet(m.dFc, m.dFcGelu, a.fc, a.fcSig)
 		m.lap(PhaseGELU)
 		k.fc.BackwardSet(m.dLn, m.dFc, a.ln2, bt)
 		m.lap(PhaseMatmul)
@@ -320,7 +318,6 @@ func (m *Model) Backward() {
 
 		k.proj.BackwardSet(m.dAttOut, m.dRes, a.attOut, bt)
 		m.lap(PhaseMatmul)
-		clear(m.dQKV)
 		k.attn.BackwardStats(m.dQKV, m.dAttOut, a.qkv, a.attStats, b, t)
 		m.lap(PhaseAttention)
 		k.qkv.BackwardSet(m.dLn, m.dQKV, a.ln1, bt)
