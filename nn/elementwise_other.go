@@ -7,7 +7,7 @@ package nn
 
 func expInPlaceArch([]float32) bool                               { return false }
 func geluForwardArch(y, sig, x []float32) bool                    { return false }
-func geluBackwardArch(dx, dy, x, sig []float32, add bool) bool              { return false }
+func geluBackwardArch(dx, dy, x, sig []float32, add bool) bool    { return false }
 func softmaxRowArch([]float32) (mx float32, sum float64, ok bool) { return 0, 0, false }
 func addArch(dst, a, b []float32) bool                            { return false }
 func layerNormRowArch(y, x, g, b []float32, eps float64) (mean, rstd float32, ok bool) {
