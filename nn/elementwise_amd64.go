@@ -110,6 +110,34 @@ func scaleArch(dst, src []float32, a float32) bool {
 	return true
 }
 
+// addRowsAVX512 is addRowsGeneric over rows ≥ 1 rows of n ≥ 1 floats:
+// for r, j { y[r·n+j] = res[r·n+j] + b[j] }.
+//
+//go:noescape
+func addRowsAVX512(y, res, b *float32, rows, n int)
+
+// sumRowsAVX512 is sumRowsGeneric over rows ≥ 1 rows and n ≥ 1 columns:
+// for r { for j { db[j] += dy[r·ld+j] } }, each db[j] kept in a register across the rows.
+//
+//go:noescape
+func sumRowsAVX512(db, dy *float32, ld, rows, n int)
+
+func addRowsArch(y, res, b []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	addRowsAVX512(&y[0], &res[0], &b[0], len(y)/len(b), len(b))
+	return true
+}
+
+func sumRowsArch(db, dy []float32, ld, rows int) bool {
+	if !hasAVX512 {
+		return false
+	}
+	sumRowsAVX512(&db[0], &dy[0], ld, rows, len(db))
+	return true
+}
+
 // layerNormRowAVX512 is layerNormRowGeneric over one row of n ≥ 1 features:
 //
 //	m := Σ float64(x)/n (16 lanes); rs := 1/√(Σ (float64(x)−m)²/n + eps) (16 lanes); mean, rstd = float32(m), float32(rs); y = (x − mean)·rstd·g + b
@@ -124,12 +152,11 @@ func layerNormRowAVX512(y, x, gain, b *float32, n int, eps float64) (mean, rstd 
 //go:noescape
 func layerNormBackwardRowAVX512(dx, dy, x, gain *float32, n int, mean, rstd float32)
 
-// layerNormParamGradsAVX512 is layerNormParamGradsGeneric over n ≥ 1 features of one row:
-//
-//	for i { dg[i] += dy[i]·(x[i]−mean)·rstd; db[i] += dy[i] }
+// layerNormParamGradsAVX512 is layerNormParamGradsRowsGeneric over rows ≥ 1 rows and n ≥ 1
+// features: for r { for i { dg[i] += dy[r·ld+i]·(x[r·ld+i]−mean[r])·rstd[r]; db[i] += dy[r·ld+i] } }.
 //
 //go:noescape
-func layerNormParamGradsAVX512(dg, db, dy, x *float32, n int, mean, rstd float32)
+func layerNormParamGradsAVX512(dg, db, dy, x, mean, rstd *float32, ld, rows, n int)
 
 // layerNormRowArch runs layerNormRowAVX512 if it can; x is not empty and y, g, b are as long.
 func layerNormRowArch(y, x, g, b []float32, eps float64) (mean, rstd float32, ok bool) {
@@ -152,13 +179,12 @@ func layerNormBackwardRowArch(dx, dy, x, g []float32, mean, rstd float32) bool {
 	return true
 }
 
-// layerNormParamGradsArch runs layerNormParamGradsAVX512 if it can; x is not empty and the
-// others as long.
-func layerNormParamGradsArch(dg, db, dy, x []float32, mean, rstd float32) bool {
+// layerNormParamGradsArch runs layerNormParamGradsAVX512 if it can; the extents are checked
+// by the caller.
+func layerNormParamGradsArch(dg, db, dy, x, mean, rstd []float32, ld, rows int) bool {
 	if !hasAVX512 {
 		return false
 	}
-	_, _, _ = dg[len(x)-1], db[len(x)-1], dy[len(x)-1]
-	layerNormParamGradsAVX512(&dg[0], &db[0], &dy[0], &x[0], len(x), mean, rstd)
+	layerNormParamGradsAVX512(&dg[0], &db[0], &dy[0], &x[0], &mean[0], &rstd[0], ld, rows, len(dg))
 	return true
 }

@@ -210,6 +210,90 @@ scaleloop:
 	VZEROUPPER
 	RET
 
+// func addRowsAVX512(y, res, b *float32, rows, n int)
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVQ res+8(FP), BX
+	MOVQ rows+24(FP), R9
+addrowsrow:
+	MOVQ b+16(FP), DX
+	MOVQ n+32(FP), CX
+addrowsloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG addrowsloop
+	SHLQ $2, CX // CX ≤ 0: step back over the tail's padding
+	ADDQ CX, DI
+	ADDQ CX, BX
+	DECQ R9
+	JNZ addrowsrow
+	VZEROUPPER
+	RET
+
+// func sumRowsAVX512(db, dy *float32, ld, rows, n int)
+TEXT ·sumRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ db+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+32(FP), R10
+sumrowsblock: // 64 columns at a time: K1–K4 their lanes, Z0–Z3 their sums
+	MOVQ R10, CX
+	SUBQ $48, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K4
+	MOVQ R10, CX
+	SUBQ $32, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K3
+	MOVQ R10, CX
+	SUBQ $16, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K2
+	MOVQ R10, CX
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
+	VMOVUPS.Z 192(DI), K4, Z3
+	MOVQ SI, BX
+	MOVQ rows+24(FP), CX
+sumrowsloop:
+	VMOVUPS.Z (BX), K1, Z4
+	VMOVUPS.Z 64(BX), K2, Z5
+	VMOVUPS.Z 128(BX), K3, Z6
+	VMOVUPS.Z 192(BX), K4, Z7
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	ADDQ R8, BX
+	DECQ CX
+	JNZ sumrowsloop
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	VMOVUPS Z3, K4, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	SUBQ $64, R10
+	JG sumrowsblock
+	VZEROUPPER
+	RET
+
 // ACCUMPD adds the float32 lanes of Z2 as float64 into Z10 (lanes 0–7) and Z11 (lanes 8–15)
 // under the lane masks K1 (low half) and K3 (high half). Z3, Z4 are scratch.
 #define ACCUMPD \
@@ -396,34 +480,69 @@ lnbloop:
 	VZEROUPPER
 	RET
 
-// func layerNormParamGradsAVX512(dg, db, dy, x *float32, n int, mean, rstd float32)
-TEXT ·layerNormParamGradsAVX512(SB), NOSPLIT, $0-48
+// func layerNormParamGradsAVX512(dg, db, dy, x, mean, rstd *float32, ld, rows, n int)
+//
+// 32 columns at a time (lanes K1, K2), their dg and db held in Z2, Z5 and Z3, Z6 across the
+// rows.
+TEXT ·layerNormParamGradsAVX512(SB), NOSPLIT, $0-72
 	MOVQ dg+0(FP), DI
 	MOVQ db+8(FP), R10
-	MOVQ dy+16(FP), DX
-	MOVQ x+24(FP), BX
-	MOVQ n+32(FP), CX
-	VBROADCASTSS mean+40(FP), Z12
-	VBROADCASTSS rstd+44(FP), Z14
-lnpgloop:
+	MOVQ dy+16(FP), R11
+	MOVQ x+24(FP), R12
+	MOVQ ld+48(FP), R13
+	SHLQ $2, R13
+	MOVQ n+64(FP), R9
+lnpgblock:
+	MOVQ R9, CX
+	SUBQ $16, CX
+	JGE 2(PC)
+	XORQ CX, CX
 	LANEMASK
+	KMOVW K1, K2
+	MOVQ R9, CX
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z 64(DI), K2, Z5
+	VMOVUPS.Z (R10), K1, Z3
+	VMOVUPS.Z 64(R10), K2, Z6
+	MOVQ R11, DX
+	MOVQ R12, BX
+	MOVQ mean+32(FP), R8
+	MOVQ rstd+40(FP), SI
+	MOVQ rows+56(FP), CX
+lnpgrow:
+	VBROADCASTSS (R8), Z12
+	VBROADCASTSS (SI), Z14
 	VMOVUPS.Z (DX), K1, Z0
 	VMOVUPS.Z (BX), K1, Z1
-	VMOVUPS.Z (DI), K1, Z2
-	VMOVUPS.Z (R10), K1, Z3
 	VSUBPS Z12, Z1, Z1 // dg += (dy·(x − m))·rs
 	VMULPS Z1, Z0, Z1
 	VMULPS Z14, Z1, Z1
 	VADDPS Z1, Z2, Z2
 	VADDPS Z0, Z3, Z3  // db += dy
+	VMOVUPS.Z 64(DX), K2, Z0
+	VMOVUPS.Z 64(BX), K2, Z1
+	VSUBPS Z12, Z1, Z1
+	VMULPS Z1, Z0, Z1
+	VMULPS Z14, Z1, Z1
+	VADDPS Z1, Z5, Z5
+	VADDPS Z0, Z6, Z6
+	ADDQ R13, DX
+	ADDQ R13, BX
+	ADDQ $4, R8
+	ADDQ $4, SI
+	DECQ CX
+	JNZ lnpgrow
 	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
 	VMOVUPS Z3, K1, (R10)
-	ADDQ $64, DI
-	ADDQ $64, R10
-	ADDQ $64, DX
-	ADDQ $64, BX
-	SUBQ $16, CX
-	JG lnpgloop
+	VMOVUPS Z6, K2, 64(R10)
+	ADDQ $128, DI
+	ADDQ $128, R10
+	ADDQ $128, R11
+	ADDQ $128, R12
+	SUBQ $32, R9
+	JG lnpgblock
 	VZEROUPPER
 	RET
 

@@ -14,7 +14,9 @@ func layerNormRowArch(y, x, g, b []float32, eps float64) (mean, rstd float32, ok
 	return 0, 0, false
 }
 func layerNormBackwardRowArch(dx, dy, x, g []float32, mean, rstd float32) bool { return false }
-func layerNormParamGradsArch(dg, db, dy, x []float32, mean, rstd float32) bool { return false }
+func layerNormParamGradsArch(dg, db, dy, x, mean, rstd []float32, ld, rows int) bool {
+	return false
+}
 func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) bool {
 	return false
 }
@@ -23,4 +25,6 @@ func causalSoftmaxBlockArch(p []float32, ld, m, n, first int, stats []float32) b
 func causalSoftmaxGradBlockArch(p, ds []float32, ld, m, n, first int, stats []float32) bool {
 	return false
 }
-func scaleArch(dst, src []float32, a float32) bool { return false }
+func scaleArch(dst, src []float32, a float32) bool    { return false }
+func addRowsArch(y, res, b []float32) bool            { return false }
+func sumRowsArch(db, dy []float32, ld, rows int) bool { return false }

@@ -168,10 +168,17 @@ func TestLayerNormArchMatchesGeneric(t *testing.T) {
 		layerNormBackwardRowGeneric(wdx, dy, x, g, m, rs)
 		sameBits(t, "layernorm backward", n, dx, wdx)
 
+		// Parameter gradients over 3 rows of stride n+5 (row 0 is x, dy).
+		const rows = 3
+		ld := n + 5
+		xs, dys := substrateRandIn(rows*ld, 3, 8), substrateRandIn(rows*ld, 1, 9)
+		copy(xs, x)
+		copy(dys, dy)
+		means, rstds := []float32{m, 0.3, -0.2}, []float32{rs, 1.5, 0.7}
 		dg, db := substrateRandIn(n, 1, 6), substrateRandIn(n, 1, 7)
 		wdg, wdb := append([]float32(nil), dg...), append([]float32(nil), db...)
-		layerNormParamGradsArch(dg, db, dy, x, m, rs)
-		layerNormParamGradsGeneric(wdg, wdb, dy, x, m, rs)
+		layerNormParamGradsArch(dg, db, dys, xs, means, rstds, ld, rows)
+		layerNormParamGradsRowsGeneric(wdg, wdb, dys, xs, means, rstds, ld, rows)
 		sameBits(t, "layernorm dg", n, dg, wdg)
 		sameBits(t, "layernorm db", n, db, wdb)
 	}
@@ -197,5 +204,39 @@ func TestScaleArchMatchesGeneric(t *testing.T) {
 		}
 		scaleGeneric(want, x, 0.37)
 		sameBits(t, "scale", n, got, want)
+	}
+}
+
+// TestRowKernelsArchMatchGeneric checks the bias kernels of Linear (a row added to every row,
+// rows summed into a row) against their Go twins bit for bit, over widths with every tail and
+// more than one block of 64 columns.
+func TestRowKernelsArchMatchGeneric(t *testing.T) {
+	for _, n := range []int{1, 7, 16, 17, 63, 64, 65, 130} {
+		const rows = 5
+		b := elementwiseInputs(n, 3)
+		res := elementwiseInputs(rows*n, 4)
+		got, want := make([]float32, rows*n), make([]float32, rows*n)
+		if !addRowsArch(got, res, b) {
+			t.Skip("no assembly row kernels on this CPU or build")
+		}
+		addRowsGeneric(want, res, b)
+		sameBits(t, "addRows", n, got, want)
+
+		const ld = 140
+		dy := elementwiseInputs(rows*ld, 5)
+		for i := range dy {
+			if math.IsInf(float64(dy[i]), 0) || math.Abs(float64(dy[i])) > 1e30 {
+				dy[i] = 1 // Inf − Inf would make NaNs whose bits are not compared meaningfully
+			}
+		}
+		gs, ws := append([]float32(nil), b...), append([]float32(nil), b...)
+		for i := range gs {
+			if math.IsInf(float64(gs[i]), 0) || math.Abs(float64(gs[i])) > 1e30 {
+				gs[i], ws[i] = 2, 2
+			}
+		}
+		sumRowsArch(gs, dy, ld, rows)
+		sumRowsGeneric(ws, dy, ld, rows)
+		sameBits(t, "sumRows", n, gs, ws)
 	}
 }

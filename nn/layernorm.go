@@ -100,15 +100,27 @@ type layerNormParamGrads struct {
 	rows              int
 }
 
-// runChunk adds dg += dy·x̂ and db += dy over all rows for the features [lo, hi).
+// runChunk adds dg += dy·x̂ and db += dy over all rows for the features [lo, hi), in one
+// assembly call where the CPU allows (the sums stay in registers across the rows).
 func (j *layerNormParamGrads) runChunk(lo, hi int) {
+	if hi <= lo || j.rows <= 0 {
+		return
+	}
 	c := j.ln.C
 	dg, db := j.ln.G.Grad[lo:hi], j.ln.B.Grad[lo:hi]
-	for r := range j.rows {
-		dy, x := j.dy[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi]
-		if !layerNormParamGradsArch(dg, db, dy, x, j.mean[r], j.rstd[r]) {
-			layerNormParamGradsGeneric(dg, db, dy, x, j.mean[r], j.rstd[r])
-		}
+	dy, x := j.dy[lo:], j.x[lo:]
+	_, _ = dy[(j.rows-1)*c+hi-lo-1], x[(j.rows-1)*c+hi-lo-1]
+	mean, rstd := j.mean[:j.rows], j.rstd[:j.rows]
+	if !layerNormParamGradsArch(dg, db, dy, x, mean, rstd, c, j.rows) {
+		layerNormParamGradsRowsGeneric(dg, db, dy, x, mean, rstd, c, j.rows)
+	}
+}
+
+// layerNormParamGradsRowsGeneric runs layerNormParamGradsGeneric over rows rows of stride ld.
+func layerNormParamGradsRowsGeneric(dg, db, dy, x, mean, rstd []float32, ld, rows int) {
+	n := len(dg)
+	for r := range rows {
+		layerNormParamGradsGeneric(dg, db, dy[r*ld:r*ld+n], x[r*ld:r*ld+n], mean[r], rstd[r])
 	}
 }
 

@@ -104,18 +104,14 @@ func (j *linearBiasJob) runChunk(lo, hi int) {
 	out := j.l.Out
 	if !j.backward {
 		b := j.l.B.Value[:out]
-		for r := lo; r < hi; r++ {
-			y := j.y[r*out : (r+1)*out]
-			if j.res == nil {
-				copy(y, b)
-			} else {
-				ResidualAdd(y, j.res[r*out:(r+1)*out], b)
+		if j.res == nil {
+			for r := lo; r < hi; r++ {
+				copy(j.y[r*out:(r+1)*out], b)
 			}
+			return
 		}
+		addRows(j.y[lo*out:hi*out], j.res[lo*out:hi*out], b)
 		return
 	}
-	db := j.l.B.Grad[lo:hi]
-	for r := range j.rows {
-		ResidualAdd(db, db, j.dy[r*out+lo:r*out+hi])
-	}
+	sumRows(j.l.B.Grad[lo:hi], j.dy[lo:], out, j.rows)
 }
