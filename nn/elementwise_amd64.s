@@ -172,23 +172,27 @@ gelubloop:
 	VZEROUPPER
 	RET
 
+// ADDVECS sets the CX ≥ 1 floats at DI to those at BX plus those at DX, 16 at a time, the
+// three pointers moving on by whole vectors (CX ends at minus the last vector's padding).
+#define ADDVECS \
+	LANEMASK \
+	VMOVUPS.Z (BX), K1, Z0 \
+	VMOVUPS.Z (DX), K1, Z1 \
+	VADDPS Z1, Z0, Z0 \
+	VMOVUPS Z0, K1, (DI) \
+	ADDQ $64, DI \
+	ADDQ $64, BX \
+	ADDQ $64, DX \
+	SUBQ $16, CX \
+	JG -15(PC)
+
 // func addAVX512(dst, a, b *float32, n int)
 TEXT ·addAVX512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ a+8(FP), BX
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-addloop:
-	LANEMASK
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DX), K1, Z1
-	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	ADDQ $64, DI
-	ADDQ $64, BX
-	ADDQ $64, DX
-	SUBQ $16, CX
-	JG addloop
+	ADDVECS
 	VZEROUPPER
 	RET
 
@@ -218,17 +222,7 @@ TEXT ·addRowsAVX512(SB), NOSPLIT, $0-40
 addrowsrow:
 	MOVQ b+16(FP), DX
 	MOVQ n+32(FP), CX
-addrowsloop:
-	LANEMASK
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DX), K1, Z1
-	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	ADDQ $64, DI
-	ADDQ $64, BX
-	ADDQ $64, DX
-	SUBQ $16, CX
-	JG addrowsloop
+	ADDVECS
 	SHLQ $2, CX // CX ≤ 0: step back over the tail's padding
 	ADDQ CX, DI
 	ADDQ CX, BX
