@@ -4,8 +4,10 @@ package nn
 // gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))). It has no parameters; the struct only
 // carries the state that lets it split work across goroutines without allocating.
 type GELU struct {
-	job   geluJob
-	split chunkSplitter
+	job     geluJob
+	bias    geluBiasJob
+	partial []float32 // BackwardSetBias's per-block bias sums
+	split   chunkSplitter
 }
 
 const (
@@ -38,9 +40,84 @@ func (g *GELU) BackwardSet(dx, dy, x, sig []float32) {
 	runChunks(&g.job, len(x), geluMinElems, &g.split)
 }
 
+// ForwardBias adds b to every row of x (rows of len(b) features; len(x) a multiple) in place, so
+// that x holds the pre-activation Backward needs, and sets y = gelu(x) and sig as Forward does:
+// the bias of the preceding Linear (see Linear.ForwardNoBias) and the activation in one pass
+// over memory, row by row.
+func (g *GELU) ForwardBias(y, sig, x, b []float32) {
+	if len(b) == 0 {
+		return
+	}
+	g.bias = geluBiasJob{y: y, sig: sig, x: x, b: b}
+	runChunks(&g.bias, len(x)/len(b), minChunk(max(1, geluMinElems/len(b))), &g.split)
+}
+
+// BackwardSetBias is BackwardSet that also adds the column sums of the gradient it writes,
+// Σ_rows dx, to db (len(db) features per row): the bias gradient of the preceding Linear
+// (see Linear.BackwardSetNoBias) without a second pass over dx. The sums run over blocks of
+// GELUBiasRowBlock rows in a fixed order, so they do not depend on GOMAXPROCS.
+func (g *GELU) BackwardSetBias(dx, dy, x, sig, db []float32) {
+	n := len(db)
+	if n == 0 {
+		return
+	}
+	rows := len(x) / n
+	blocks := (rows + GELUBiasRowBlock - 1) / GELUBiasRowBlock
+	if len(g.partial) < blocks*n {
+		g.partial = make([]float32, blocks*n)
+	}
+	partial := g.partial[:blocks*n]
+	g.bias = geluBiasJob{backward: true, y: dx, dy: dy, x: x, sig: sig, b: db, partial: partial, rows: rows}
+	runChunks(&g.bias, blocks, minChunk(max(1, geluMinElems/(GELUBiasRowBlock*n))), &g.split)
+	for k := range blocks {
+		ResidualAdd(db, db, partial[k*n:(k+1)*n])
+	}
+}
+
+// GELUBiasRowBlock is the number of rows whose gradient GELU.BackwardSetBias sums into one
+// partial bias gradient while they are still in cache.
+const GELUBiasRowBlock = 32
+
 type geluJob struct {
 	backward, add bool
 	y, dy, x, sig []float32
+}
+
+// geluBiasJob is ForwardBias over rows, or BackwardSetBias over blocks of GELUBiasRowBlock rows.
+type geluBiasJob struct {
+	backward         bool
+	y, dy, x, sig, b []float32
+	partial          []float32 // per block of rows, its column sums of dx
+	rows             int
+}
+
+func (j *geluBiasJob) runChunk(lo, hi int) {
+	n := len(j.b)
+	if !j.backward {
+		for r := lo; r < hi; r++ {
+			x := j.x[r*n : (r+1)*n]
+			ResidualAdd(x, x, j.b)
+			j.rowForward(j.y[r*n:(r+1)*n], j.sig[r*n:(r+1)*n], x)
+		}
+		return
+	}
+	for k := lo; k < hi; k++ {
+		r0, r1 := k*GELUBiasRowBlock, min((k+1)*GELUBiasRowBlock, j.rows)
+		e0, e1 := r0*n, r1*n
+		dx := j.y[e0:e1]
+		if !geluBackwardArch(dx, j.dy[e0:e1], j.x[e0:e1], j.sig[e0:e1], false) {
+			geluBackwardGeneric(dx, j.dy[e0:e1], j.x[e0:e1], j.sig[e0:e1], false)
+		}
+		p := j.partial[k*n : (k+1)*n]
+		copy(p, dx[:n])
+		sumRows(p, dx[n:], n, r1-r0-1)
+	}
+}
+
+func (j *geluBiasJob) rowForward(y, sig, x []float32) {
+	if !geluForwardArch(y, sig, x) {
+		geluForwardGeneric(y, sig, x)
+	}
 }
 
 // runChunk uses ½(1 + tanh u) = σ(2u) = 1/(1 + e^{−2u}): one exponential instead of a tanh,

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/fadam-go/fadam/nn"
@@ -57,5 +58,79 @@ func TestGELUExtremeInputsStayFinite(t *testing.T) {
 		if math.Abs(float64(y[i])-want[i]) > 1e-6*math.Abs(want[i])+1e-6 || math.Abs(float64(dx[i]-wantD[i])) > 1e-6 {
 			t.Errorf("gelu(%g) = %g, gelu′ = %g; want %g, %g", x[i], y[i], dx[i], want[i], wantD[i])
 		}
+	}
+}
+
+// TestGELUBias checks the bias-fused GELU: ForwardBias is the bias added to every row and then
+// Forward, bit for bit; BackwardSetBias writes BackwardSet's gradient and adds its column sums
+// to db (against a float64 sum), whatever GOMAXPROCS; and its db passes the finite-difference
+// check of Σ w·gelu(x + b) in b.
+func TestGELUBias(t *testing.T) {
+	for _, tc := range []struct{ rows, n int }{{5, 7}, {70, 48}, {300, 64}} {
+		rows, n := tc.rows, tc.n
+		x0 := substrateRand(rows*n, 2, 1)
+		b := substrateRand(n, 1, 2)
+		w := substrateRand(rows*n, 1, 3)
+		var g nn.GELU
+		x := append([]float32(nil), x0...)
+		y, sig := make([]float32, rows*n), make([]float32, rows*n)
+		g.ForwardBias(y, sig, x, b)
+		wx := append([]float32(nil), x0...)
+		for r := range rows {
+			nn.ResidualAdd(wx[r*n:(r+1)*n], wx[r*n:(r+1)*n], b)
+		}
+		wy, wsig := make([]float32, rows*n), make([]float32, rows*n)
+		g.Forward(wy, wsig, wx)
+		for i := range y {
+			if y[i] != wy[i] || sig[i] != wsig[i] || x[i] != wx[i] {
+				t.Fatalf("%v: ForwardBias differs from add-then-Forward at %d", tc, i)
+			}
+		}
+
+		wdx := make([]float32, rows*n)
+		g.BackwardSet(wdx, w, x, sig)
+		db1 := make([]float32, n)
+		var dx []float32
+		for _, procs := range []int{1, 2, 3} {
+			prev := runtime.GOMAXPROCS(procs)
+			dx = substrateRand(rows*n, 1, 4)
+			db := substrateRand(n, 1, 5)
+			g.BackwardSetBias(dx, w, x, sig, db)
+			runtime.GOMAXPROCS(prev)
+			for i := range dx {
+				if dx[i] != wdx[i] {
+					t.Fatalf("%v: BackwardSetBias dx[%d] = %v, BackwardSet %v", tc, i, dx[i], wdx[i])
+				}
+			}
+			start := substrateRand(n, 1, 5)
+			for j := range n {
+				want := float64(start[j])
+				for r := range rows {
+					want += float64(wdx[r*n+j])
+				}
+				if math.Abs(float64(db[j])-want) > 1e-5*(1+math.Abs(want))*float64(rows) {
+					t.Fatalf("%v: db[%d] = %v, want %v", tc, j, db[j], want)
+				}
+				if procs == 1 {
+					db1[j] = db[j]
+				} else if db[j] != db1[j] {
+					t.Fatalf("%v: db[%d] = %v with GOMAXPROCS=%d, %v with 1", tc, j, db[j], procs, db1[j])
+				}
+			}
+		}
+
+		if rows > 70 {
+			continue
+		}
+		bb := append([]float32(nil), b...)
+		loss := func() float64 {
+			copy(x, x0)
+			g.ForwardBias(y, sig, x, bb)
+			return substrateDot(w, y)
+		}
+		loss()
+		db := make([]float32, n)
+		g.BackwardSetBias(dx, w, x, sig, db)
+		substrateGradcheck(t, "b", loss, bb, db, 1e-2, 1e-2)
 	}
 }

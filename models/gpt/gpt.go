@@ -267,9 +267,9 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 		// x + mlp(ln2(x))
 		k.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.mid, bt)
 		m.lap(PhaseLayerNorm)
-		k.fc.Forward(a.fc, a.ln2, bt)
+		k.fc.ForwardNoBias(a.fc, a.ln2, bt)
 		m.lap(PhaseMatmul)
-		k.gelu.Forward(a.fcGelu, a.fcSig, a.fc)
+		k.gelu.ForwardBias(a.fcGelu, a.fcSig, a.fc, k.fc.B.Value) // fc's bias, then GELU
 		m.lap(PhaseGELU)
 		next := m.out
 		if l+1 < len(m.blocks) {
@@ -309,9 +309,9 @@ func (m *Model) Backward() {
 		k, a := m.blocks[l], &m.acts[l]
 		k.fcOut.BackwardSet(m.dFcGelu, m.dRes, a.fcGelu, bt)
 		m.lap(PhaseMatmul)
-		k.gelu.BackwardSet(m.dFc, m.dFcGelu, a.fc, a.fcSig)
+		k.gelu.BackwardSetBias(m.dFc, m.dFcGelu, a.fc, a.fcSig, k.fc.B.Grad) // and fc's bias gradient
 		m.lap(PhaseGELU)
-		k.fc.BackwardSet(m.dLn, m.dFc, a.ln2, bt)
+		k.fc.BackwardSetNoBias(m.dLn, m.dFc, a.ln2, bt)
 		m.lap(PhaseMatmul)
 		k.ln2.Backward(m.dRes, m.dLn, a.mid, a.ln2Mean, a.ln2Rstd, bt)
 		m.lap(PhaseLayerNorm)
