@@ -1017,12 +1017,14 @@ TEXT ·causalSoftmaxGradBlockAVX512(SB), NOSPLIT, $0-64
 	LOADEXP
 	VPXORD Z7, Z7, Z7
 csgrow:
+	VPXORD Z10, Z10, Z10
 	TESTQ BX, BX
 	JZ csgdot
-	// Recompute the probabilities.
+	// Recompute the probabilities and, in the same pass, dot = Σ p·ds over the l columns.
 	VBROADCASTSS (BX), Z30
 	VBROADCASTSS 4(BX), Z31
 	MOVQ R12, DI
+	MOVQ R13, DX
 	MOVQ R9, CX
 csgrec:
 	LANEMASK
@@ -1031,7 +1033,11 @@ csgrec:
 	EXP
 	VMULPS Z31, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
+	VMOVUPS.Z (DX), K1, Z1
+	VMULPS Z1, Z0, Z0
+	VADDPS Z0, Z10, K1, Z10
 	ADDQ $64, DI
+	ADDQ $64, DX
 	SUBQ $16, CX
 	JG csgrec
 	LEAQ (R12)(R9*4), DX
@@ -1039,12 +1045,12 @@ csgrec:
 	SUBQ R9, CX
 	CLEARTAIL
 	ADDQ $8, BX
+	JMP csgsum
 csgdot:
 	// dot = Σ p·ds over the l columns.
 	MOVQ R12, DI
 	MOVQ R13, DX
 	MOVQ R9, CX
-	VPXORD Z10, Z10, Z10
 csgdotloop:
 	LANEMASK
 	VMOVUPS.Z (DI), K1, Z0
@@ -1055,6 +1061,7 @@ csgdotloop:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	JG csgdotloop
+csgsum:
 	HSUMPS
 	VBROADCASTSS X10, Z10
 	// ds = p·(ds − dot), then zero columns [l, n).
