@@ -59,6 +59,9 @@ func NewCausalSelfAttention(c, heads int) *CausalSelfAttention {
 // Forward computes out[B, T, C] and the probabilities att[B, H, T, T] from qkv[B, T, 3C],
 // overwriting both. ForwardStats is the same without the T×T probabilities.
 func (a *CausalSelfAttention) Forward(out, att, qkv []float32, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
 	_ = att[b*a.Heads*t*t-1]
 	a.job = attentionJob{a: a, t: t, out: out, att: att, qkv: qkv}
 	a.run(b)
@@ -68,6 +71,9 @@ func (a *CausalSelfAttention) Forward(out, att, qkv []float32, b, t int) {
 // forward's qkv and att. scratch is no longer used (the softmax gradient lives in a small
 // per-goroutine buffer) and may be nil; it is kept for callers of the earlier signature.
 func (a *CausalSelfAttention) Backward(dqkv, scratch, dout, qkv, att []float32, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
 	_ = att[b*a.Heads*t*t-1]
 	a.job = attentionJob{a: a, backward: true, t: t, out: dout, att: att, qkv: qkv, dqkv: dqkv}
 	a.run(b)
@@ -82,6 +88,9 @@ func (a *CausalSelfAttention) StatsLen(b, t int) int { return 2 * b * a.Heads * 
 // what BackwardStats needs to recompute the attention probabilities: B·H·T² floats fewer than
 // Forward keeps.
 func (a *CausalSelfAttention) ForwardStats(out, stats, qkv []float32, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
 	_ = stats[a.StatsLen(b, t)-1]
 	a.job = attentionJob{a: a, t: t, out: out, stats: stats, qkv: qkv}
 	a.run(b)
@@ -91,6 +100,9 @@ func (a *CausalSelfAttention) ForwardStats(out, stats, qkv []float32, b, t int) 
 // which adds to it; no zeroing pass is needed), given dout[B, T, C], the forward's qkv and the
 // stats ForwardStats kept. It gives the same bits as Backward into a zeroed dqkv.
 func (a *CausalSelfAttention) BackwardStats(dqkv, dout, qkv, stats []float32, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
 	_ = stats[a.StatsLen(b, t)-1]
 	a.job = attentionJob{a: a, backward: true, t: t, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}
 	a.run(b)

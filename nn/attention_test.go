@@ -132,3 +132,14 @@ func TestCausalSelfAttentionStatsMatchesProbs(t *testing.T) {
 		substrateGradcheck(t, "qkv", loss, qkv, sD, 1e-2, 2e-2)
 	}
 }
+
+// TestCausalSelfAttentionEmpty: no sequences or no tokens is nothing to do, with empty buffers.
+func TestCausalSelfAttentionEmpty(t *testing.T) {
+	a := nn.NewCausalSelfAttention(8, 2)
+	for _, bt := range [][2]int{{0, 5}, {3, 0}} {
+		a.Forward(nil, nil, nil, bt[0], bt[1])
+		a.Backward(nil, nil, nil, nil, nil, bt[0], bt[1])
+		a.ForwardStats(nil, nil, nil, bt[0], bt[1])
+		a.BackwardStats(nil, nil, nil, nil, bt[0], bt[1])
+	}
+}
