@@ -32,6 +32,40 @@ func geluForwardAVX512(y, sig, x *float32, n int, c *[len(elementwiseConsts)]flo
 //go:noescape
 func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[len(elementwiseConsts)]float32, add int)
 
+// geluBiasForwardAVX512 is geluBiasForwardGeneric over n ≥ 1 elements:
+// for i { u := x[i] + b[i]; then geluForwardAVX512's σ and y on u }.
+//
+//go:noescape
+func geluBiasForwardAVX512(y, sig, x, b *float32, n int, c *[len(elementwiseConsts)]float32)
+
+// geluBiasBackwardAVX512 is geluBiasBackwardGeneric over n ≥ 1 elements:
+// for i { v := x[i] + b[i]; dx[i] = 0 + dy[i]·d with geluBackwardAVX512's d of v and sig[i] }.
+//
+//go:noescape
+func geluBiasBackwardAVX512(dx, dy, x, b, sig *float32, n int, c *[len(elementwiseConsts)]float32)
+
+// geluBiasForwardArch runs geluBiasForwardAVX512 if it can; x is not empty and the others as
+// long.
+func geluBiasForwardArch(y, sig, x, b []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_, _, _ = y[len(x)-1], sig[len(x)-1], b[len(x)-1]
+	geluBiasForwardAVX512(&y[0], &sig[0], &x[0], &b[0], len(x), &elementwiseConsts)
+	return true
+}
+
+// geluBiasBackwardArch runs geluBiasBackwardAVX512 if it can; x is not empty and the others
+// as long.
+func geluBiasBackwardArch(dx, dy, x, b, sig []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	_, _, _, _ = dx[len(x)-1], dy[len(x)-1], b[len(x)-1], sig[len(x)-1]
+	geluBiasBackwardAVX512(&dx[0], &dy[0], &x[0], &b[0], &sig[0], len(x), &elementwiseConsts)
+	return true
+}
+
 func expInPlaceArch(x []float32) bool {
 	if !hasAVX512 {
 		return false

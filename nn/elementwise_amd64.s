@@ -85,6 +85,53 @@ exploop:
 	VZEROUPPER
 	RET
 
+// GELUCONSTS loads, besides LOADEXP's, Z30 = −geluLinear, Z31 = geluLinear, Z4 = geluCubic,
+// Z5 = −2·geluScale, Z7 = 0, Z12 = 2·geluScale, Z13 = 3·geluCubic from the table at SI.
+#define GELUCONSTS \
+	LOADEXP \
+	VBROADCASTSS 48(SI), Z30 \
+	VBROADCASTSS 52(SI), Z31 \
+	VBROADCASTSS 56(SI), Z4 \
+	VBROADCASTSS 60(SI), Z5 \
+	VPXORD Z7, Z7, Z7 \
+	VBROADCASTSS 64(SI), Z12 \
+	VBROADCASTSS 68(SI), Z13
+
+// GELUSIG sets Z0 = σ(2u(x)) for x in Z8: v = clamp(x, ±geluLinear) (NaN passes) in Z9,
+// e = exp(−2·geluScale·(v + ((geluCubic·v)·v)·v)), s = 1/(1 + e), and s = 0 where
+// x < −geluLinear. Z1–Z3, K2 are scratch.
+#define GELUSIG \
+	VMINPS Z8, Z31, Z9 \
+	VMAXPS Z9, Z30, Z9 \
+	VMULPS Z9, Z4, Z0 \
+	VMULPS Z9, Z0, Z0 \
+	VMULPS Z9, Z0, Z0 \
+	VADDPS Z0, Z9, Z0 \
+	VMULPS Z5, Z0, Z0 \
+	EXP \
+	VADDPS Z23, Z0, Z0 \
+	VDIVPS Z0, Z23, Z0 \
+	VCMPPS $1, Z30, Z8, K2 \
+	VMOVAPS Z7, K2, Z0
+
+// GELUDERIV sets Z0 = gelu′(v) for v in Z8 and s = σ(2u(v)) in Z9:
+// s + ((v·s)·(1−s))·(2·geluScale)·(1 + (3·geluCubic·v)·v), or s where |v| > geluLinear.
+// Z1, K2, K3 are scratch.
+#define GELUDERIV \
+	VMULPS Z9, Z8, Z0 \
+	VSUBPS Z9, Z23, Z1 \
+	VMULPS Z1, Z0, Z0 \
+	VMULPS Z12, Z0, Z0 \
+	VMULPS Z8, Z13, Z1 \
+	VMULPS Z8, Z1, Z1 \
+	VADDPS Z23, Z1, Z1 \
+	VMULPS Z1, Z0, Z0 \
+	VADDPS Z0, Z9, Z0 \
+	VCMPPS $14, Z31, Z8, K2 \
+	VCMPPS $1, Z30, Z8, K3 \
+	KORW K3, K2, K2 \
+	VMOVAPS Z9, K2, Z0
+
 // func geluForwardAVX512(y, sig, x *float32, n int, c *[18]float32)
 TEXT ·geluForwardAVX512(SB), NOSPLIT, $0-40
 	MOVQ y+0(FP), DI
@@ -92,27 +139,11 @@ TEXT ·geluForwardAVX512(SB), NOSPLIT, $0-40
 	MOVQ x+16(FP), BX
 	MOVQ n+24(FP), CX
 	MOVQ c+32(FP), SI
-	LOADEXP
-	VBROADCASTSS 48(SI), Z30 // −geluLinear
-	VBROADCASTSS 52(SI), Z31 // geluLinear
-	VBROADCASTSS 56(SI), Z4  // geluCubic
-	VBROADCASTSS 60(SI), Z5  // −2·geluScale
-	VPXORD Z7, Z7, Z7
+	GELUCONSTS
 geluloop:
 	LANEMASK
 	VMOVUPS.Z (BX), K1, Z8 // x
-	VMINPS Z8, Z31, Z9     // v = clamp(x, ±geluLinear), NaN passes
-	VMAXPS Z9, Z30, Z9
-	VMULPS Z9, Z4, Z0      // ((geluCubic·v)·v)·v
-	VMULPS Z9, Z0, Z0
-	VMULPS Z9, Z0, Z0
-	VADDPS Z0, Z9, Z0      // v + …
-	VMULPS Z5, Z0, Z0      // −2·geluScale·(…)
-	EXP
-	VADDPS Z23, Z0, Z0     // s = 1/(1 + e)
-	VDIVPS Z0, Z23, Z0
-	VCMPPS $1, Z30, Z8, K2 // x < −geluLinear: s = 0
-	VMOVAPS Z7, K2, Z0
+	GELUSIG
 	VMOVUPS Z0, K1, (DX)
 	VMULPS Z0, Z8, Z1      // y = x·s
 	VMOVUPS Z1, K1, (DI)
@@ -147,19 +178,7 @@ gelubloop:
 	VMOVUPS.Z (DX), K1, Z10 // dy
 	KANDW K5, K1, K4
 	VMOVUPS.Z (DI), K4, Z11 // dx, or 0 when setting
-	VMULPS Z9, Z8, Z0       // ((v·s)·(1−s))·(2·geluScale)
-	VSUBPS Z9, Z23, Z1
-	VMULPS Z1, Z0, Z0
-	VMULPS Z12, Z0, Z0
-	VMULPS Z8, Z13, Z1      // 1 + (3·geluCubic·v)·v
-	VMULPS Z8, Z1, Z1
-	VADDPS Z23, Z1, Z1
-	VMULPS Z1, Z0, Z0
-	VADDPS Z0, Z9, Z0       // d = s + …
-	VCMPPS $14, Z31, Z8, K2 // |v| > geluLinear: d = s
-	VCMPPS $1, Z30, Z8, K3
-	KORW K3, K2, K2
-	VMOVAPS Z9, K2, Z0
+	GELUDERIV
 	VMULPS Z0, Z10, Z0      // dx += dy·d
 	VADDPS Z0, Z11, Z11
 	VMOVUPS Z11, K1, (DI)
@@ -169,6 +188,64 @@ gelubloop:
 	ADDQ $64, R8
 	SUBQ $16, CX
 	JG gelubloop
+	VZEROUPPER
+	RET
+
+// func geluBiasForwardAVX512(y, sig, x, b *float32, n int, c *[18]float32)
+TEXT ·geluBiasForwardAVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ sig+8(FP), R8
+	MOVQ x+16(FP), BX
+	MOVQ b+24(FP), DX
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), SI
+	GELUCONSTS
+gelubfloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z8 // u = x + b
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS Z10, Z8, Z8
+	GELUSIG
+	VMOVUPS Z0, K1, (R8)
+	VMULPS Z0, Z8, Z1      // y = u·s
+	VMOVUPS Z1, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG gelubfloop
+	VZEROUPPER
+	RET
+
+// func geluBiasBackwardAVX512(dx, dy, x, b, sig *float32, n int, c *[18]float32)
+TEXT ·geluBiasBackwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), R8
+	MOVQ x+16(FP), BX
+	MOVQ b+24(FP), DX
+	MOVQ sig+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ c+48(FP), SI
+	GELUCONSTS
+gelubbloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z8 // v = x + b
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS Z10, Z8, Z8
+	VMOVUPS.Z (R9), K1, Z9 // s
+	GELUDERIV
+	VMOVUPS.Z (R8), K1, Z10
+	VMULPS Z0, Z10, Z0     // dx = 0 + dy·d
+	VADDPS Z0, Z7, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, R9
+	SUBQ $16, CX
+	JG gelubbloop
 	VZEROUPPER
 	RET
 

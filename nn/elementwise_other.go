@@ -25,6 +25,8 @@ func causalSoftmaxBlockArch(p []float32, ld, m, n, first int, stats []float32) b
 func causalSoftmaxGradBlockArch(p, ds []float32, ld, m, n, first int, stats []float32) bool {
 	return false
 }
-func scaleArch(dst, src []float32, a float32) bool    { return false }
-func addRowsArch(y, res, b []float32) bool            { return false }
-func sumRowsArch(db, dy []float32, ld, rows int) bool { return false }
+func scaleArch(dst, src []float32, a float32) bool          { return false }
+func addRowsArch(y, res, b []float32) bool                  { return false }
+func sumRowsArch(db, dy []float32, ld, rows int) bool       { return false }
+func geluBiasForwardArch(y, sig, x, b []float32) bool       { return false }
+func geluBiasBackwardArch(dx, dy, x, b, sig []float32) bool { return false }

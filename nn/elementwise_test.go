@@ -240,3 +240,30 @@ func TestRowKernelsArchMatchGeneric(t *testing.T) {
 		sameBits(t, "sumRows", n, gs, ws)
 	}
 }
+
+// TestGELUBiasArchMatchesGeneric checks the bias-fused GELU forward and backward against their
+// Go twins bit for bit, for every tail length and the special inputs.
+func TestGELUBiasArchMatchesGeneric(t *testing.T) {
+	for _, n := range elementwiseLengths {
+		x := elementwiseInputs(n, uint64(n)+31)
+		b := elementwiseInputs(n, uint64(n)+32)
+		for i := range b {
+			b[i] = finiteMod(b[i], 3)
+		}
+		y, sig, wy, wsig := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		if !geluBiasForwardArch(y, sig, x, b) {
+			t.Skip("no assembly GELU on this CPU or build")
+		}
+		geluBiasForwardGeneric(wy, wsig, x, b)
+		sameBits(t, "gelu+bias forward y", n, y, wy)
+		sameBits(t, "gelu+bias forward σ", n, sig, wsig)
+		dy := elementwiseInputs(n, uint64(n)+33)
+		for i := range dy {
+			dy[i] = finiteMod(dy[i], 10)
+		}
+		dx, wdx := make([]float32, n), make([]float32, n)
+		geluBiasBackwardArch(dx, dy, x, b, sig)
+		geluBiasBackwardGeneric(wdx, dy, x, b, wsig)
+		sameBits(t, "gelu+bias backward", n, dx, wdx)
+	}
+}

@@ -40,10 +40,11 @@ func (g *GELU) BackwardSet(dx, dy, x, sig []float32) {
 	runChunks(&g.job, len(x), geluMinElems, &g.split)
 }
 
-// ForwardBias adds b to every row of x (rows of len(b) features; len(x) a multiple) in place, so
-// that x holds the pre-activation Backward needs, and sets y = gelu(x) and sig as Forward does:
-// the bias of the preceding Linear (see Linear.ForwardNoBias) and the activation in one pass
-// over memory, row by row.
+// ForwardBias sets y = gelu(x + b) for every row of x (rows of len(b) features; len(x) a
+// multiple) and keeps σ in sig for BackwardSetBias: the bias of the preceding Linear (see
+// Linear.ForwardNoBias) and the activation in one pass. x is left as it is (the product
+// without its bias); the backward pass adds b again on the fly. y and sig are the bits Forward
+// gives on x + b.
 func (g *GELU) ForwardBias(y, sig, x, b []float32) {
 	if len(b) == 0 {
 		return
@@ -52,11 +53,12 @@ func (g *GELU) ForwardBias(y, sig, x, b []float32) {
 	runChunks(&g.bias, len(x)/len(b), minChunk(max(1, geluMinElems/len(b))), &g.split)
 }
 
-// BackwardSetBias is BackwardSet that also adds the column sums of the gradient it writes,
-// Σ_rows dx, to db (len(db) features per row): the bias gradient of the preceding Linear
-// (see Linear.BackwardSetNoBias) without a second pass over dx. The sums run over blocks of
-// GELUBiasRowBlock rows in a fixed order, so they do not depend on GOMAXPROCS.
-func (g *GELU) BackwardSetBias(dx, dy, x, sig, db []float32) {
+// BackwardSetBias sets dx = dy·gelu′(x + b), for the x, b and sig of ForwardBias, and adds the
+// column sums of dx, Σ_rows dx, to db (len(db) = len(b) features): the bias gradient of the
+// preceding Linear (see Linear.BackwardSetNoBias) without a second pass over dx. dx is the
+// bits BackwardSet gives on x + b. The sums run over blocks of GELUBiasRowBlock rows in a fixed
+// order, so they do not depend on GOMAXPROCS.
+func (g *GELU) BackwardSetBias(dx, dy, x, b, sig, db []float32) {
 	n := len(db)
 	if n == 0 {
 		return
@@ -67,7 +69,7 @@ func (g *GELU) BackwardSetBias(dx, dy, x, sig, db []float32) {
 		g.partial = make([]float32, blocks*n)
 	}
 	partial := g.partial[:blocks*n]
-	g.bias = geluBiasJob{backward: true, y: dx, dy: dy, x: x, sig: sig, b: db, partial: partial, rows: rows}
+	g.bias = geluBiasJob{backward: true, y: dx, dy: dy, x: x, sig: sig, b: b, partial: partial, rows: rows}
 	runChunks(&g.bias, blocks, minChunk(max(1, geluMinElems/(GELUBiasRowBlock*n))), &g.split)
 	for k := range blocks {
 		ResidualAdd(db, db, partial[k*n:(k+1)*n])
@@ -95,28 +97,46 @@ func (j *geluBiasJob) runChunk(lo, hi int) {
 	n := len(j.b)
 	if !j.backward {
 		for r := lo; r < hi; r++ {
-			x := j.x[r*n : (r+1)*n]
-			ResidualAdd(x, x, j.b)
-			j.rowForward(j.y[r*n:(r+1)*n], j.sig[r*n:(r+1)*n], x)
+			y, sig, x := j.y[r*n:(r+1)*n], j.sig[r*n:(r+1)*n], j.x[r*n:(r+1)*n]
+			if !geluBiasForwardArch(y, sig, x, j.b) {
+				geluBiasForwardGeneric(y, sig, x, j.b)
+			}
 		}
 		return
 	}
 	for k := lo; k < hi; k++ {
 		r0, r1 := k*GELUBiasRowBlock, min((k+1)*GELUBiasRowBlock, j.rows)
-		e0, e1 := r0*n, r1*n
-		dx := j.y[e0:e1]
-		if !geluBackwardArch(dx, j.dy[e0:e1], j.x[e0:e1], j.sig[e0:e1], false) {
-			geluBackwardGeneric(dx, j.dy[e0:e1], j.x[e0:e1], j.sig[e0:e1], false)
+		for r := r0; r < r1; r++ {
+			dx, dy, x, sig := j.y[r*n:(r+1)*n], j.dy[r*n:(r+1)*n], j.x[r*n:(r+1)*n], j.sig[r*n:(r+1)*n]
+			if !geluBiasBackwardArch(dx, dy, x, j.b, sig) {
+				geluBiasBackwardGeneric(dx, dy, x, j.b, sig)
+			}
 		}
 		p := j.partial[k*n : (k+1)*n]
-		copy(p, dx[:n])
-		sumRows(p, dx[n:], n, r1-r0-1)
+		copy(p, j.y[r0*n:(r0+1)*n])
+		sumRows(p, j.y[(r0+1)*n:], n, r1-r0-1)
 	}
 }
 
-func (j *geluBiasJob) rowForward(y, sig, x []float32) {
-	if !geluForwardArch(y, sig, x) {
-		geluForwardGeneric(y, sig, x)
+// geluBiasForwardGeneric sets y = gelu(x + b) and sig in Go, 16 elements at a time through
+// the operations of geluForwardGeneric.
+func geluBiasForwardGeneric(y, sig, x, b []float32) {
+	var u [16]float32
+	for i := 0; i < len(x); i += 16 {
+		m := min(16, len(x)-i)
+		addGeneric(u[:m], x[i:i+m], b[i:i+m])
+		geluForwardGeneric(y[i:i+m], sig[i:i+m], u[:m])
+	}
+}
+
+// geluBiasBackwardGeneric sets dx = dy·gelu′(x + b) in Go through the operations of
+// geluBackwardGeneric.
+func geluBiasBackwardGeneric(dx, dy, x, b, sig []float32) {
+	var u [16]float32
+	for i := 0; i < len(x); i += 16 {
+		m := min(16, len(x)-i)
+		addGeneric(u[:m], x[i:i+m], b[i:i+m])
+		geluBackwardGeneric(dx[i:i+m], dy[i:i+m], u[:m], sig[i:i+m], false)
 	}
 }
 

@@ -61,45 +61,46 @@ func TestGELUExtremeInputsStayFinite(t *testing.T) {
 	}
 }
 
-// TestGELUBias checks the bias-fused GELU: ForwardBias is the bias added to every row and then
-// Forward, bit for bit; BackwardSetBias writes BackwardSet's gradient and adds its column sums
-// to db (against a float64 sum), whatever GOMAXPROCS; and its db passes the finite-difference
-// check of Σ w·gelu(x + b) in b.
+// TestGELUBias checks the bias-fused GELU: ForwardBias gives Forward's y and σ on x + b bit for
+// bit and leaves x alone; BackwardSetBias writes BackwardSet's gradient on x + b and adds its
+// column sums to db (against a float64 sum), the same for any GOMAXPROCS; and its gradients
+// pass the finite-difference check of Σ w·gelu(x + b) in b and in x.
 func TestGELUBias(t *testing.T) {
 	for _, tc := range []struct{ rows, n int }{{5, 7}, {70, 48}, {300, 64}} {
 		rows, n := tc.rows, tc.n
-		x0 := substrateRand(rows*n, 2, 1)
+		x := substrateRand(rows*n, 2, 1)
+		x0 := append([]float32(nil), x...)
 		b := substrateRand(n, 1, 2)
 		w := substrateRand(rows*n, 1, 3)
 		var g nn.GELU
-		x := append([]float32(nil), x0...)
 		y, sig := make([]float32, rows*n), make([]float32, rows*n)
 		g.ForwardBias(y, sig, x, b)
-		wx := append([]float32(nil), x0...)
+		u := append([]float32(nil), x...)
 		for r := range rows {
-			nn.ResidualAdd(wx[r*n:(r+1)*n], wx[r*n:(r+1)*n], b)
+			nn.ResidualAdd(u[r*n:(r+1)*n], u[r*n:(r+1)*n], b)
 		}
 		wy, wsig := make([]float32, rows*n), make([]float32, rows*n)
-		g.Forward(wy, wsig, wx)
+		g.Forward(wy, wsig, u)
 		for i := range y {
-			if y[i] != wy[i] || sig[i] != wsig[i] || x[i] != wx[i] {
-				t.Fatalf("%v: ForwardBias differs from add-then-Forward at %d", tc, i)
+			if y[i] != wy[i] || sig[i] != wsig[i] || x[i] != x0[i] {
+				t.Fatalf("%v: ForwardBias y, σ, x [%d] = %v, %v, %v; Forward on x + b gives %v, %v (x %v)",
+					tc, i, y[i], sig[i], x[i], wy[i], wsig[i], x0[i])
 			}
 		}
 
 		wdx := make([]float32, rows*n)
-		g.BackwardSet(wdx, w, x, sig)
+		g.BackwardSet(wdx, w, u, wsig)
 		db1 := make([]float32, n)
-		var dx []float32
+		dx := make([]float32, rows*n)
 		for _, procs := range []int{1, 2, 3} {
 			prev := runtime.GOMAXPROCS(procs)
 			dx = substrateRand(rows*n, 1, 4)
 			db := substrateRand(n, 1, 5)
-			g.BackwardSetBias(dx, w, x, sig, db)
+			g.BackwardSetBias(dx, w, x, b, sig, db)
 			runtime.GOMAXPROCS(prev)
 			for i := range dx {
 				if dx[i] != wdx[i] {
-					t.Fatalf("%v: BackwardSetBias dx[%d] = %v, BackwardSet %v", tc, i, dx[i], wdx[i])
+					t.Fatalf("%v: BackwardSetBias dx[%d] = %v, BackwardSet on x + b %v", tc, i, dx[i], wdx[i])
 				}
 			}
 			start := substrateRand(n, 1, 5)
@@ -124,13 +125,13 @@ func TestGELUBias(t *testing.T) {
 		}
 		bb := append([]float32(nil), b...)
 		loss := func() float64 {
-			copy(x, x0)
 			g.ForwardBias(y, sig, x, bb)
 			return substrateDot(w, y)
 		}
 		loss()
 		db := make([]float32, n)
-		g.BackwardSetBias(dx, w, x, sig, db)
+		g.BackwardSetBias(dx, w, x, bb, sig, db)
 		substrateGradcheck(t, "b", loss, bb, db, 1e-2, 1e-2)
+		substrateGradcheck(t, "x", loss, x, dx, 1e-2, 1e-2)
 	}
 }

@@ -74,7 +74,7 @@ type blockActs struct {
 	attOut                []float32 // [BT, C] before the projection
 	mid                   []float32 // residual stream after attention [BT, C]
 	ln2, ln2Mean, ln2Rstd []float32
-	fc, fcGelu, fcSig     []float32 // [BT, 4C]; fcSig keeps GELU's σ for its backward
+	fc, fcGelu, fcSig     []float32 // [BT, 4C]: fc·ln2 without its bias, gelu(fc + bias) and its σ
 }
 
 // Model is a byte-level GPT with its activation and gradient buffers.
@@ -309,7 +309,7 @@ func (m *Model) Backward() {
 		k, a := m.blocks[l], &m.acts[l]
 		k.fcOut.BackwardSet(m.dFcGelu, m.dRes, a.fcGelu, bt)
 		m.lap(PhaseMatmul)
-		k.gelu.BackwardSetBias(m.dFc, m.dFcGelu, a.fc, a.fcSig, k.fc.B.Grad) // and fc's bias gradient
+		k.gelu.BackwardSetBias(m.dFc, m.dFcGelu, a.fc, k.fc.B.Value, a.fcSig, k.fc.B.Grad) // and fc's bias gradient
 		m.lap(PhaseGELU)
 		k.fc.BackwardSetNoBias(m.dLn, m.dFc, a.ln2, bt)
 		m.lap(PhaseMatmul)
