@@ -3,32 +3,51 @@ package nn
 import (
 	"math"
 	"sync/atomic"
-
-	"github.com/fadam-go/fadam/gemm"
 )
 
 // CausalSelfAttention is the core of multi-head causal self-attention, without its input and
 // output projections: given per-token queries, keys and values packed as qkv[B, T, 3C] (q in
 // columns [0, C), k in [C, 2C), v in [2C, 3C), head h in columns [h·C/H, (h+1)·C/H) of each), it
-// computes out[B, T, C] with out_h = softmax(q_h k_hᵀ/√(C/H) + causal mask) v_h. The attention
-// probabilities att[B, H, T, T] are kept for Backward. Each (batch, head) pair is one unit of
-// work, spread over goroutines: blocks of query rows, each two matrix products through
-// gemm.Default and a row softmax. With gemm.Fast each head's keys and values are packed once
-// for all its row blocks (gemm.PackedB) rather than once per product.
+// computes out[B, T, C] with out_h = softmax(q_h k_hᵀ/√(C/H) + causal mask) v_h.
+//
+// Each (batch, head) pair is one unit of work, spread over the package's worker goroutines
+// (no goroutine per call). A pair runs as a fused, tiled pass in the manner of flash
+// attention: for each block of AttentionRowBlock query rows, the scores against the keys up to
+// the block's last row are formed in a per-goroutine scratch held in L1/L2, turned into
+// probabilities by a row softmax and multiplied by the values, all by small matrix kernels that
+// read q, k and v in place (only kᵀ, and vᵀ in the backward pass, are transposed once per
+// pair). The T×T probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ,
+// and BackwardStats recomputes the same probabilities bit for bit from them. Forward and
+// Backward are the same computation keeping the probabilities att[B, H, T, T] instead, for
+// callers that want to read them.
 type CausalSelfAttention struct {
 	C, Heads int
 
 	job   attentionJob
 	split chunkSplitter
-	// slots holds one set of packed operands per chunk that can run at once; next hands them
-	// out within a call.
+	// slots holds one scratch per chunk that can run at once; next hands them out within a
+	// call.
 	slots []attentionSlot
 	next  atomic.Int32
 }
 
-// attentionSlot is the per-goroutine state of the attention products: one head's operands.
+// attentionSlot is the per-goroutine scratch of one (batch, head) pair.
 type attentionSlot struct {
-	keysT, values, valuesT, dout, keys, queries headOperand
+	keysT, valuesT []float32 // [hs, T]
+	scores, dscore []float32 // [AttentionRowBlock, T]
+	rowStats       []float32 // [AttentionRowBlock, 2] when the caller keeps probabilities
+}
+
+func (s *attentionSlot) ensure(t, hs int) {
+	if len(s.keysT) < hs*t {
+		s.keysT, s.valuesT = make([]float32, hs*t), make([]float32, hs*t)
+	}
+	if n := AttentionRowBlock * t; len(s.scores) < n {
+		s.scores, s.dscore = make([]float32, n), make([]float32, n)
+	}
+	if s.rowStats == nil {
+		s.rowStats = make([]float32, 2*AttentionRowBlock)
+	}
 }
 
 // NewCausalSelfAttention returns attention over c features split into heads heads; c must be a
@@ -38,16 +57,54 @@ func NewCausalSelfAttention(c, heads int) *CausalSelfAttention {
 }
 
 // Forward computes out[B, T, C] and the probabilities att[B, H, T, T] from qkv[B, T, 3C],
-// overwriting both.
+// overwriting both. ForwardStats is the same without the T×T probabilities.
 func (a *CausalSelfAttention) Forward(out, att, qkv []float32, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_ = att[b*a.Heads*t*t-1]
 	a.job = attentionJob{a: a, t: t, out: out, att: att, qkv: qkv}
 	a.run(b)
 }
 
 // Backward adds the gradient with respect to qkv to dqkv[B, T, 3C], given dout[B, T, C] and the
-// forward's qkv and att. scratch must hold B·H·T·T floats; it is overwritten.
+// forward's qkv and att. scratch is no longer used (the softmax gradient lives in a small
+// per-goroutine buffer) and may be nil; it is kept for callers of the earlier signature.
 func (a *CausalSelfAttention) Backward(dqkv, scratch, dout, qkv, att []float32, b, t int) {
-	a.job = attentionJob{a: a, backward: true, t: t, out: dout, att: att, qkv: qkv, dqkv: dqkv, scratch: scratch}
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_ = att[b*a.Heads*t*t-1]
+	a.job = attentionJob{a: a, backward: true, t: t, out: dout, att: att, qkv: qkv, dqkv: dqkv}
+	a.run(b)
+}
+
+// StatsLen is the length of the stats buffer of ForwardStats and BackwardStats for b
+// sequences of t tokens: two floats (the row maximum of the scores and 1/Σ e^(s−max)) per
+// batch, head and query row.
+func (a *CausalSelfAttention) StatsLen(b, t int) int { return 2 * b * a.Heads * t }
+
+// ForwardStats computes out[B, T, C] from qkv[B, T, 3C] and keeps, in stats[StatsLen(b, t)],
+// what BackwardStats needs to recompute the attention probabilities: B·H·T² floats fewer than
+// Forward keeps.
+func (a *CausalSelfAttention) ForwardStats(out, stats, qkv []float32, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_ = stats[a.StatsLen(b, t)-1]
+	a.job = attentionJob{a: a, t: t, out: out, stats: stats, qkv: qkv}
+	a.run(b)
+}
+
+// BackwardStats sets dqkv[B, T, 3C] to the gradient with respect to qkv (unlike Backward,
+// which adds to it; no zeroing pass is needed), given dout[B, T, C], the forward's qkv and the
+// stats ForwardStats kept. It gives the same bits as Backward into a zeroed dqkv.
+func (a *CausalSelfAttention) BackwardStats(dqkv, dout, qkv, stats []float32, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_ = stats[a.StatsLen(b, t)-1]
+	a.job = attentionJob{a: a, backward: true, t: t, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}
 	a.run(b)
 }
 
@@ -56,15 +113,6 @@ func (a *CausalSelfAttention) run(b int) {
 		a.slots = make([]attentionSlot, n)
 	}
 	a.next.Store(0)
-	a.job.kern = gemm.Default
-	a.job.fast = nil
-	switch f := gemm.Default.(type) {
-	case gemm.Fast:
-		a.job.fastKernel = f
-		a.job.fast = &a.job.fastKernel
-	case *gemm.Fast:
-		a.job.fast = f
-	}
 	runChunks(&a.job, b*a.Heads, 1, &a.split)
 }
 
@@ -72,54 +120,22 @@ type attentionJob struct {
 	a        *CausalSelfAttention
 	backward bool
 	t        int
-	// out is the output in the forward pass and its gradient in the backward pass.
-	out, att, qkv, dqkv, scratch []float32
-
-	kern       gemm.Kernel
-	fast       *gemm.Fast // gemm.Default if it is a Fast kernel, else nil
-	fastKernel gemm.Fast
+	// out is the output in the forward pass and its gradient in the backward pass. Exactly
+	// one of att (the probabilities) and stats (their row statistics) is set.
+	out, att, stats, qkv, dqkv []float32
 }
 
-// AttentionRowBlock is the number of query rows per matrix product. Query rows [i0, i1) attend
-// to keys [0, i1) only, so blocking the rows skips most of the masked upper triangle that a full
-// T×T product would compute (about 3/8 of the attention products at T = 128).
+// AttentionRowBlock is the number of query rows per block. Query rows [i0, i1) attend to keys
+// [0, i1) only, so blocking the rows skips most of the masked upper triangle that a full T×T
+// product would compute (about 3/8 of the attention products at T = 128).
 const AttentionRowBlock = 32
-
-// headOperand is a right-hand operand op(B) of one head's products: packed once for gemm.Fast,
-// read in place by any other kernel.
-type headOperand struct {
-	packed gemm.PackedB
-	b      []float32
-	ld     int
-	trans  bool
-}
-
-// set makes op(B) (k×n, stored in b with row stride ld, transposed if trans) the operand.
-func (o *headOperand) set(f *gemm.Fast, trans bool, k, n int, b []float32, ld int) {
-	o.b, o.ld, o.trans = b, ld, trans
-	if f != nil {
-		f.PackB(&o.packed, trans, k, n, b, ld)
-	}
-}
-
-// mul computes C = alpha·op(A)·B' + beta·C with B' rows [p0, p0+k) and columns [0, n) of op(B).
-func (j *attentionJob) mul(o *headOperand, transA bool, m, n, k int, alpha float32, a []float32, lda, p0 int, beta float32, c []float32, ldc int) {
-	if j.fast != nil {
-		j.fast.SgemmPacked(transA, m, n, k, alpha, a, lda, &o.packed, p0, beta, c, ldc)
-		return
-	}
-	off := p0 * o.ld
-	if o.trans {
-		off = p0
-	}
-	j.kern.Sgemm(transA, o.trans, m, n, k, alpha, a, lda, o.b[off:], o.ld, beta, c, ldc)
-}
 
 func (j *attentionJob) runChunk(lo, hi int) {
 	c, nh, t := j.a.C, j.a.Heads, j.t
 	hs := c / nh
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	s := &j.a.slots[j.a.next.Add(1)-1]
+	s.ensure(t, hs)
 	for bh := lo; bh < hi; bh++ {
 		b, h := bh/nh, bh%nh
 		base := b * t * 3 * c
@@ -127,54 +143,66 @@ func (j *attentionJob) runChunk(lo, hi int) {
 		key := j.qkv[base+c+h*hs:]
 		v := j.qkv[base+2*c+h*hs:]
 		o := j.out[b*t*c+h*hs:]
-		p := j.att[bh*t*t : (bh+1)*t*t]
+		// The probabilities of query row i live in att's row i, or in row i−i0 of the scratch
+		// while block i0 runs.
+		var p, stats []float32
+		if j.att != nil {
+			p = j.att[bh*t*t : (bh+1)*t*t]
+		} else {
+			p, stats = s.scores, j.stats[2*bh*t:2*(bh+1)*t]
+		}
+		transposeHead(s.keysT, key, 3*c, t, hs)
 		if !j.backward {
-			s.keysT.set(j.fast, true, hs, t, key, 3*c)
-			s.values.set(j.fast, false, t, hs, v, 3*c)
 			for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 				i1 := min(i0+AttentionRowBlock, t)
+				pb := p
+				if stats == nil {
+					pb = p[i0*t:]
+				}
 				// Scores s = q·kᵀ/√hs for keys up to i1, the causal row softmax in place (it
 				// zeroes the rest of each row), then out = P·v.
-				j.mul(&s.keysT, false, i1-i0, i1, hs, scale, q[i0*3*c:], 3*c, 0, 0, p[i0*t:], t)
-				for i := i0; i < i1; i++ {
-					causalSoftmaxRow(p[i*t:(i+1)*t], i)
+				tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, i1-i0, i1, hs, scale, false)
+				if stats != nil {
+					causalSoftmaxBlock(pb, t, i1-i0, i1, i0, stats[2*i0:])
+				} else {
+					causalSoftmaxBlock(pb, t, i1-i0, t, i0, s.rowStats)
 				}
-				j.mul(&s.values, false, i1-i0, hs, i1, 1, p[i0*t:], t, 0, 0, o[i0*c:], c)
+				tileMul(o[i0*c:], c, pb, t, 1, v, 3*c, i1-i0, hs, i1, 1, false)
 			}
 			continue
 		}
 		dq := j.dqkv[base+h*hs:]
 		dk := j.dqkv[base+c+h*hs:]
 		dv := j.dqkv[base+2*c+h*hs:]
-		ds := j.scratch[bh*t*t : (bh+1)*t*t]
-		s.valuesT.set(j.fast, true, hs, t, v, 3*c)
-		s.dout.set(j.fast, false, t, hs, o, c)
-		s.keys.set(j.fast, false, t, hs, key, 3*c)
-		s.queries.set(j.fast, false, t, hs, q, 3*c)
+		transposeHead(s.valuesT, v, 3*c, t, hs)
+		ds := s.dscore
+		add := stats == nil // Backward adds to dqkv, BackwardStats sets it
 		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 			i1 := min(i0+AttentionRowBlock, t)
 			m := i1 - i0
-			// dP = dout·vᵀ, dv += Pᵀ·dout, over keys [0, i1).
-			j.mul(&s.valuesT, false, m, i1, hs, 1, o[i0*c:], c, 0, 0, ds[i0*t:], t)
-			j.mul(&s.dout, true, i1, hs, m, 1, p[i0*t:], t, i0, 1, dv, 3*c)
-			// Softmax backward: dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik); zero above the diagonal.
-			for i := i0; i < i1; i++ {
-				dr := ds[i*t : (i+1)*t]
-				softmaxBackwardRow(p[i*t:i*t+i+1], dr[:i+1])
-				clear(dr[i+1:])
+			pb, st := p, []float32(nil)
+			if stats == nil {
+				pb = p[i0*t:]
+			} else {
+				// Recompute the forward's scores; the softmax backward below turns them into
+				// its probabilities from the row statistics.
+				st = stats[2*i0:]
+				tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, m, i1, hs, scale, false)
 			}
-			// dq += dS·k/√hs, dk += dSᵀ·q/√hs.
-			j.mul(&s.keys, false, m, hs, i1, scale, ds[i0*t:], t, 0, 1, dq[i0*3*c:], 3*c)
-			j.mul(&s.queries, true, i1, hs, m, scale, ds[i0*t:], t, i0, 1, dk, 3*c)
+			// dP = dout·vᵀ over keys [0, i1), then the softmax backward in place:
+			// dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero above the diagonal.
+			tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, t, m, i1, hs, 1, false)
+			causalSoftmaxGradBlock(pb, ds, t, m, i1, i0, st)
+			// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs. Block i0 is the only one
+			// to reach dq's rows [i0, i1) and the first to reach dk's and dv's, so where
+			// BackwardStats sets dqkv those rows are set rather than added to.
+			tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, add)
+			tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i0, hs, m, 1, true)
+			tileMul(dv[i0*3*c:], 3*c, pb[i0:], 1, t, o[i0*c:], c, m, hs, m, 1, add)
+			tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, i0, hs, m, scale, true)
+			tileMul(dk[i0*3*c:], 3*c, ds[i0:], 1, t, q[i0*3*c:], 3*c, m, hs, m, scale, add)
 		}
 	}
-}
-
-// causalSoftmaxRow replaces row i of the scores by the softmax over its columns 0..i and
-// zeroes columns i+1.. (the causal mask).
-func causalSoftmaxRow(row []float32, i int) {
-	softmaxRow(row[:i+1])
-	clear(row[i+1:])
 }
 
 // softmaxRow replaces x (not empty) by its softmax, in assembly where the CPU allows (the same
@@ -191,14 +219,7 @@ func softmaxRow(x []float32) (mx float32, sum float64) {
 // softmaxRowGeneric is softmaxRow in Go. The sum runs over 16 float64 lanes reduced as a tree,
 // the order of the 16-lane assembly.
 func softmaxRowGeneric(x []float32) (mx float32, sum float64) {
-	mx = x[0]
-	for _, v := range x {
-		mx = max(mx, v)
-	}
-	for i, v := range x {
-		x[i] = v - mx
-	}
-	expInPlaceGeneric(x)
+	mx = expShiftedGeneric(x)
 	var lanes [16]float64
 	for i, e := range x {
 		lanes[i%16] += float64(e)
@@ -211,26 +232,17 @@ func softmaxRowGeneric(x []float32) (mx float32, sum float64) {
 	return mx, sum
 }
 
-// softmaxBackwardRow sets d = p ⊙ (d − Σ p⊙d) for one row of probabilities p (not empty) and
-// their upstream gradient d: the softmax backward, dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik).
-func softmaxBackwardRow(p, d []float32) {
-	if !softmaxBackwardRowArch(p, d) {
-		softmaxBackwardRowGeneric(p, d)
+// expShiftedGeneric replaces x (not empty) by expApprox32(x − max x) and returns max x.
+func expShiftedGeneric(x []float32) (mx float32) {
+	mx = x[0]
+	for _, v := range x {
+		mx = max(mx, v)
 	}
-}
-
-// softmaxBackwardRowGeneric is softmaxBackwardRow in Go, its dot product summed in float64
-// over 16 lanes in the assembly's order.
-func softmaxBackwardRowGeneric(p, d []float32) {
-	d = d[:len(p)]
-	var lanes [16]float64
-	for i, pv := range p {
-		lanes[i%16] += float64(pv * d[i])
+	for i, v := range x {
+		x[i] = v - mx
 	}
-	dot := float32(reduce16f64(&lanes))
-	for i, pv := range p {
-		d[i] = pv * (d[i] - dot)
-	}
+	expInPlaceGeneric(x)
+	return mx
 }
 
 // reduce16f64 sums 16 lanes as a tree: pairs 8 apart, then 4, 2 and 1 apart.

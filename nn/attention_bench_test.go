@@ -20,3 +20,18 @@ func BenchmarkCausalSelfAttention(b *testing.B) {
 		a.Backward(dqkv, scratch, dout, qkv, att, bs, t)
 	}
 }
+
+// BenchmarkCausalSelfAttentionStats is BenchmarkCausalSelfAttention through ForwardStats and
+// BackwardStats (probabilities recomputed, not kept).
+func BenchmarkCausalSelfAttentionStats(b *testing.B) {
+	const bs, t, c, nh = 8, 128, 128, 4
+	a := nn.NewCausalSelfAttention(c, nh)
+	qkv := substrateRand(bs*t*3*c, 1, 1)
+	out, dout := make([]float32, bs*t*c), substrateRand(bs*t*c, 1, 2)
+	stats := make([]float32, a.StatsLen(bs, t))
+	dqkv := make([]float32, len(qkv))
+	for b.Loop() {
+		a.ForwardStats(out, stats, qkv, bs, t)
+		a.BackwardStats(dqkv, dout, qkv, stats, bs, t)
+	}
+}

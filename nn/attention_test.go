@@ -4,7 +4,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/fadam-go/fadam/gemm"
 	"github.com/fadam-go/fadam/nn"
 )
 
@@ -74,33 +73,73 @@ func TestCausalSelfAttention(t *testing.T) {
 	}
 }
 
-// TestCausalSelfAttentionKernelsAgree runs attention with gemm.Fast (each head's operands
-// packed once) and with gonum (operands read in place) on a shape with partial tiles and
-// several row blocks, and compares the outputs and the gradients.
-func TestCausalSelfAttentionKernelsAgree(t *testing.T) {
-	const b, tt, c, nh = 3, 75, 40, 2 // head size 20: partial column tiles
-	qkv := substrateRand(b*tt*3*c, 1, 1)
-	dout := substrateRand(b*tt*c, 1, 2)
-	run := func(k gemm.Kernel) (out, dqkv []float32) {
-		saved := gemm.Default
-		defer func() { gemm.Default = saved }()
-		gemm.Default = k
+// TestCausalSelfAttentionStatsMatchesProbs checks that the statistics path (ForwardStats,
+// BackwardStats: probabilities recomputed in the backward pass) gives the same bits as the path
+// that keeps the probabilities (Forward, Backward), on a shape with partial tiles and several
+// row blocks; that the probabilities Forward keeps are a causal softmax (rows sum to 1, zero
+// above the diagonal); and that the statistics path passes the finite-difference check.
+func TestCausalSelfAttentionStatsMatchesProbs(t *testing.T) {
+	for _, tc := range []struct{ b, t, c, heads int }{
+		{3, 75, 40, 2}, // head size 20: a 16-wide column tail, blocks of 32, 32 and 11 rows
+		{2, 64, 64, 4}, // head size 16, the compare default's shape
+		{1, 40, 96, 3}, // head size 32
+	} {
+		b, tt, c, nh := tc.b, tc.t, tc.c, tc.heads
+		qkv := substrateRand(b*tt*3*c, 1, 1)
+		dout := substrateRand(b*tt*c, 1, 2)
 		a := nn.NewCausalSelfAttention(c, nh)
 		out, att := make([]float32, b*tt*c), make([]float32, b*nh*tt*tt)
 		a.Forward(out, att, qkv, b, tt)
-		dqkv = make([]float32, len(qkv))
-		a.Backward(dqkv, make([]float32, len(att)), dout, qkv, att, b, tt)
-		return out, dqkv
-	}
-	fo, fd := run(gemm.Fast{})
-	go64 := func(x []float32) []float64 {
-		y := make([]float64, len(x))
-		for i, v := range x {
-			y[i] = float64(v)
+		dqkv := make([]float32, len(qkv))
+		a.Backward(dqkv, nil, dout, qkv, att, b, tt)
+
+		s := nn.NewCausalSelfAttention(c, nh)
+		sOut, stats := make([]float32, b*tt*c), make([]float32, s.StatsLen(b, tt))
+		s.ForwardStats(sOut, stats, qkv, b, tt)
+		sD := substrateRand(len(qkv), 1, 9) // overwritten: BackwardStats sets dqkv
+		s.BackwardStats(sD, dout, qkv, stats, b, tt)
+		for i := range out {
+			if math.Float32bits(out[i]) != math.Float32bits(sOut[i]) {
+				t.Fatalf("%v: out[%d] = %v with stats, %v with probabilities", tc, i, sOut[i], out[i])
+			}
 		}
-		return y
+		for i := range dqkv {
+			if math.Float32bits(dqkv[i]) != math.Float32bits(sD[i]) {
+				t.Fatalf("%v: dqkv[%d] = %v with stats, %v with probabilities", tc, i, sD[i], dqkv[i])
+			}
+		}
+		for r := range b * nh * tt {
+			i := r % tt
+			var sum float64
+			for j, p := range att[r*tt : (r+1)*tt] {
+				if j > i && p != 0 {
+					t.Fatalf("%v: row %d has probability %v at key %d above the diagonal", tc, r, p, j)
+				}
+				sum += float64(p)
+			}
+			if math.Abs(sum-1) > 1e-5 {
+				t.Fatalf("%v: row %d sums to %v", tc, r, sum)
+			}
+		}
+
+		if tt > 40 {
+			continue // the finite differences below are slow on the large shapes
+		}
+		w := substrateRand(len(out), 1, 3)
+		loss := func() float64 { s.ForwardStats(sOut, stats, qkv, b, tt); return substrateDot(w, sOut) }
+		loss()
+		s.BackwardStats(sD, w, qkv, stats, b, tt)
+		substrateGradcheck(t, "qkv", loss, qkv, sD, 1e-2, 2e-2)
 	}
-	gOut, gD := run(gemm.Gonum{})
-	substrateClose(t, "out", fo, go64(gOut), 1e-5)
-	substrateClose(t, "dqkv", fd, go64(gD), 1e-4)
+}
+
+// TestCausalSelfAttentionEmpty: no sequences or no tokens is nothing to do, with empty buffers.
+func TestCausalSelfAttentionEmpty(t *testing.T) {
+	a := nn.NewCausalSelfAttention(8, 2)
+	for _, bt := range [][2]int{{0, 5}, {3, 0}} {
+		a.Forward(nil, nil, nil, bt[0], bt[1])
+		a.Backward(nil, nil, nil, nil, nil, bt[0], bt[1])
+		a.ForwardStats(nil, nil, nil, bt[0], bt[1])
+		a.BackwardStats(nil, nil, nil, nil, bt[0], bt[1])
+	}
 }

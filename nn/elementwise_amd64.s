@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// Every loop here performs the operations of its Go twin (fastexp.go, gelu.go) in the same
-// order, without fused multiply-adds, so the results are the same bits. Z16–Z29 hold the
+// Every loop here performs the operations of its Go twin (fastexp.go, gelu.go, layernorm.go,
+// attention_kernels.go) in the same order, without fused multiply-adds, so the results are the
+// same bits; the one exception is tileMulAVX512 (see the note above it). Z16–Z29 hold the
 // constants of elementwiseConsts; Z0–Z3 are the scratch of EXP.
 
 // LOADEXP broadcasts the exponential's constants from the table at SI: Z16, Z17 the clamp,
@@ -84,6 +85,53 @@ exploop:
 	VZEROUPPER
 	RET
 
+// GELUCONSTS loads, besides LOADEXP's, Z30 = −geluLinear, Z31 = geluLinear, Z4 = geluCubic,
+// Z5 = −2·geluScale, Z7 = 0, Z12 = 2·geluScale, Z13 = 3·geluCubic from the table at SI.
+#define GELUCONSTS \
+	LOADEXP \
+	VBROADCASTSS 48(SI), Z30 \
+	VBROADCASTSS 52(SI), Z31 \
+	VBROADCASTSS 56(SI), Z4 \
+	VBROADCASTSS 60(SI), Z5 \
+	VPXORD Z7, Z7, Z7 \
+	VBROADCASTSS 64(SI), Z12 \
+	VBROADCASTSS 68(SI), Z13
+
+// GELUSIG sets Z0 = σ(2u(x)) for x in Z8: v = clamp(x, ±geluLinear) (NaN passes) in Z9,
+// e = exp(−2·geluScale·(v + ((geluCubic·v)·v)·v)), s = 1/(1 + e), and s = 0 where
+// x < −geluLinear. Z1–Z3, K2 are scratch.
+#define GELUSIG \
+	VMINPS Z8, Z31, Z9 \
+	VMAXPS Z9, Z30, Z9 \
+	VMULPS Z9, Z4, Z0 \
+	VMULPS Z9, Z0, Z0 \
+	VMULPS Z9, Z0, Z0 \
+	VADDPS Z0, Z9, Z0 \
+	VMULPS Z5, Z0, Z0 \
+	EXP \
+	VADDPS Z23, Z0, Z0 \
+	VDIVPS Z0, Z23, Z0 \
+	VCMPPS $1, Z30, Z8, K2 \
+	VMOVAPS Z7, K2, Z0
+
+// GELUDERIV sets Z0 = gelu′(v) for v in Z8 and s = σ(2u(v)) in Z9:
+// s + ((v·s)·(1−s))·(2·geluScale)·(1 + (3·geluCubic·v)·v), or s where |v| > geluLinear.
+// Z1, K2, K3 are scratch.
+#define GELUDERIV \
+	VMULPS Z9, Z8, Z0 \
+	VSUBPS Z9, Z23, Z1 \
+	VMULPS Z1, Z0, Z0 \
+	VMULPS Z12, Z0, Z0 \
+	VMULPS Z8, Z13, Z1 \
+	VMULPS Z8, Z1, Z1 \
+	VADDPS Z23, Z1, Z1 \
+	VMULPS Z1, Z0, Z0 \
+	VADDPS Z0, Z9, Z0 \
+	VCMPPS $14, Z31, Z8, K2 \
+	VCMPPS $1, Z30, Z8, K3 \
+	KORW K3, K2, K2 \
+	VMOVAPS Z9, K2, Z0
+
 // func geluForwardAVX512(y, sig, x *float32, n int, c *[18]float32)
 TEXT ·geluForwardAVX512(SB), NOSPLIT, $0-40
 	MOVQ y+0(FP), DI
@@ -91,27 +139,11 @@ TEXT ·geluForwardAVX512(SB), NOSPLIT, $0-40
 	MOVQ x+16(FP), BX
 	MOVQ n+24(FP), CX
 	MOVQ c+32(FP), SI
-	LOADEXP
-	VBROADCASTSS 48(SI), Z30 // −geluLinear
-	VBROADCASTSS 52(SI), Z31 // geluLinear
-	VBROADCASTSS 56(SI), Z4  // geluCubic
-	VBROADCASTSS 60(SI), Z5  // −2·geluScale
-	VPXORD Z7, Z7, Z7
+	GELUCONSTS
 geluloop:
 	LANEMASK
 	VMOVUPS.Z (BX), K1, Z8 // x
-	VMINPS Z8, Z31, Z9     // v = clamp(x, ±geluLinear), NaN passes
-	VMAXPS Z9, Z30, Z9
-	VMULPS Z9, Z4, Z0      // ((geluCubic·v)·v)·v
-	VMULPS Z9, Z0, Z0
-	VMULPS Z9, Z0, Z0
-	VADDPS Z0, Z9, Z0      // v + …
-	VMULPS Z5, Z0, Z0      // −2·geluScale·(…)
-	EXP
-	VADDPS Z23, Z0, Z0     // s = 1/(1 + e)
-	VDIVPS Z0, Z23, Z0
-	VCMPPS $1, Z30, Z8, K2 // x < −geluLinear: s = 0
-	VMOVAPS Z7, K2, Z0
+	GELUSIG
 	VMOVUPS Z0, K1, (DX)
 	VMULPS Z0, Z8, Z1      // y = x·s
 	VMOVUPS Z1, K1, (DI)
@@ -123,14 +155,17 @@ geluloop:
 	VZEROUPPER
 	RET
 
-// func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[18]float32)
-TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-48
+// func geluBackwardAVX512(dx, dy, x, sig *float32, n int, c *[18]float32, add int)
+TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-56
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), DX
 	MOVQ x+16(FP), BX
 	MOVQ sig+24(FP), R8
 	MOVQ n+32(FP), CX
 	MOVQ c+40(FP), SI
+	MOVQ add+48(FP), AX // K5: all lanes if dx is added to, none if it is set
+	NEGQ AX
+	KMOVW AX, K5
 	VBROADCASTSS 24(SI), Z23 // 1
 	VBROADCASTSS 48(SI), Z30 // −geluLinear
 	VBROADCASTSS 52(SI), Z31 // geluLinear
@@ -141,20 +176,9 @@ gelubloop:
 	VMOVUPS.Z (BX), K1, Z8  // v
 	VMOVUPS.Z (R8), K1, Z9  // s
 	VMOVUPS.Z (DX), K1, Z10 // dy
-	VMOVUPS.Z (DI), K1, Z11 // dx
-	VMULPS Z9, Z8, Z0       // ((v·s)·(1−s))·(2·geluScale)
-	VSUBPS Z9, Z23, Z1
-	VMULPS Z1, Z0, Z0
-	VMULPS Z12, Z0, Z0
-	VMULPS Z8, Z13, Z1      // 1 + (3·geluCubic·v)·v
-	VMULPS Z8, Z1, Z1
-	VADDPS Z23, Z1, Z1
-	VMULPS Z1, Z0, Z0
-	VADDPS Z0, Z9, Z0       // d = s + …
-	VCMPPS $14, Z31, Z8, K2 // |v| > geluLinear: d = s
-	VCMPPS $1, Z30, Z8, K3
-	KORW K3, K2, K2
-	VMOVAPS Z9, K2, Z0
+	KANDW K5, K1, K4
+	VMOVUPS.Z (DI), K4, Z11 // dx, or 0 when setting
+	GELUDERIV
 	VMULPS Z0, Z10, Z0      // dx += dy·d
 	VADDPS Z0, Z11, Z11
 	VMOVUPS Z11, K1, (DI)
@@ -167,57 +191,77 @@ gelubloop:
 	VZEROUPPER
 	RET
 
-// func softmaxBackwardRowAVX512(p, d *float32, n int)
-TEXT ·softmaxBackwardRowAVX512(SB), NOSPLIT, $0-24
-	MOVQ p+0(FP), R8
-	MOVQ d+8(FP), R10
-	MOVQ n+16(FP), R9
-	// Pass 1: dot = Σ float64(p·d), lanes 0–7 in Z10, 8–15 in Z11.
-	MOVQ R8, BX
-	MOVQ R10, DI
-	MOVQ R9, CX
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-sbdotloop:
+// func geluBiasForwardAVX512(y, sig, x, b *float32, n int, c *[18]float32)
+TEXT ·geluBiasForwardAVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ sig+8(FP), R8
+	MOVQ x+16(FP), BX
+	MOVQ b+24(FP), DX
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), SI
+	GELUCONSTS
+gelubfloop:
 	LANEMASK
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DI), K1, Z1
-	VMULPS Z1, Z0, Z2
-	VCVTPS2PD Y2, Z3
-	VEXTRACTF64X4 $1, Z2, Y4
-	VCVTPS2PD Y4, Z4
-	VADDPD Z3, Z10, Z10
-	VADDPD Z4, Z11, Z11
-	ADDQ $64, BX
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG sbdotloop
-	VADDPD Z11, Z10, Z10 // the tree of reduce16f64
-	VEXTRACTF64X4 $1, Z10, Y11
-	VADDPD Y11, Y10, Y10
-	VEXTRACTF128 $1, Y10, X11
-	VADDPD X11, X10, X10
-	VPERMILPD $1, X10, X11
-	VADDSD X11, X10, X10
-	VCVTSD2SS X10, X10, X10
-	VBROADCASTSS X10, Z12
-	// Pass 2: d = p·(d − dot).
-	MOVQ R8, BX
-	MOVQ R10, DI
-	MOVQ R9, CX
-sbloop:
-	LANEMASK
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DI), K1, Z1
-	VSUBPS Z12, Z1, Z1
-	VMULPS Z1, Z0, Z1
+	VMOVUPS.Z (BX), K1, Z8 // u = x + b
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS Z10, Z8, Z8
+	GELUSIG
+	VMOVUPS Z0, K1, (R8)
+	VMULPS Z0, Z8, Z1      // y = u·s
 	VMOVUPS Z1, K1, (DI)
-	ADDQ $64, BX
 	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, BX
+	ADDQ $64, DX
 	SUBQ $16, CX
-	JG sbloop
+	JG gelubfloop
 	VZEROUPPER
 	RET
+
+// func geluBiasBackwardAVX512(dx, dy, x, b, sig *float32, n int, c *[18]float32)
+TEXT ·geluBiasBackwardAVX512(SB), NOSPLIT, $0-56
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), R8
+	MOVQ x+16(FP), BX
+	MOVQ b+24(FP), DX
+	MOVQ sig+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ c+48(FP), SI
+	GELUCONSTS
+gelubbloop:
+	LANEMASK
+	VMOVUPS.Z (BX), K1, Z8 // v = x + b
+	VMOVUPS.Z (DX), K1, Z10
+	VADDPS Z10, Z8, Z8
+	VMOVUPS.Z (R9), K1, Z9 // s
+	GELUDERIV
+	VMOVUPS.Z (R8), K1, Z10
+	VMULPS Z0, Z10, Z0     // dx = 0 + dy·d
+	VADDPS Z0, Z7, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, R9
+	SUBQ $16, CX
+	JG gelubbloop
+	VZEROUPPER
+	RET
+
+// ADDVECS sets the CX ≥ 1 floats at DI to those at BX plus those at DX, 16 at a time, the
+// three pointers moving on by whole vectors (CX ends at minus the last vector's padding).
+#define ADDVECS \
+	LANEMASK \
+	VMOVUPS.Z (BX), K1, Z0 \
+	VMOVUPS.Z (DX), K1, Z1 \
+	VADDPS Z1, Z0, Z0 \
+	VMOVUPS Z0, K1, (DI) \
+	ADDQ $64, DI \
+	ADDQ $64, BX \
+	ADDQ $64, DX \
+	SUBQ $16, CX \
+	JG -15(PC)
 
 // func addAVX512(dst, a, b *float32, n int)
 TEXT ·addAVX512(SB), NOSPLIT, $0-32
@@ -225,17 +269,99 @@ TEXT ·addAVX512(SB), NOSPLIT, $0-32
 	MOVQ a+8(FP), BX
 	MOVQ b+16(FP), DX
 	MOVQ n+24(FP), CX
-addloop:
+	ADDVECS
+	VZEROUPPER
+	RET
+
+// func scaleAVX512(dst, src *float32, n int, a float32)
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), BX
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Z9
+scaleloop:
 	LANEMASK
 	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS.Z (DX), K1, Z1
-	VADDPS Z1, Z0, Z0
+	VMULPS Z9, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
 	ADDQ $64, DI
 	ADDQ $64, BX
-	ADDQ $64, DX
 	SUBQ $16, CX
-	JG addloop
+	JG scaleloop
+	VZEROUPPER
+	RET
+
+// func addRowsAVX512(y, res, b *float32, rows, n int)
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), DI
+	MOVQ res+8(FP), BX
+	MOVQ rows+24(FP), R9
+addrowsrow:
+	MOVQ b+16(FP), DX
+	MOVQ n+32(FP), CX
+	ADDVECS
+	SHLQ $2, CX // CX ≤ 0: step back over the tail's padding
+	ADDQ CX, DI
+	ADDQ CX, BX
+	DECQ R9
+	JNZ addrowsrow
+	VZEROUPPER
+	RET
+
+// func sumRowsAVX512(db, dy *float32, ld, rows, n int)
+TEXT ·sumRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ db+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+32(FP), R10
+sumrowsblock: // 64 columns at a time: K1–K4 their lanes, Z0–Z3 their sums
+	MOVQ R10, CX
+	SUBQ $48, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K4
+	MOVQ R10, CX
+	SUBQ $32, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K3
+	MOVQ R10, CX
+	SUBQ $16, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K2
+	MOVQ R10, CX
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
+	VMOVUPS.Z 192(DI), K4, Z3
+	MOVQ SI, BX
+	MOVQ rows+24(FP), CX
+sumrowsloop:
+	VMOVUPS.Z (BX), K1, Z4
+	VMOVUPS.Z 64(BX), K2, Z5
+	VMOVUPS.Z 128(BX), K3, Z6
+	VMOVUPS.Z 192(BX), K4, Z7
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	ADDQ R8, BX
+	DECQ CX
+	JNZ sumrowsloop
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	VMOVUPS Z3, K4, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	SUBQ $64, R10
+	JG sumrowsblock
 	VZEROUPPER
 	RET
 
@@ -425,36 +551,101 @@ lnbloop:
 	VZEROUPPER
 	RET
 
-// func layerNormParamGradsAVX512(dg, db, dy, x *float32, n int, mean, rstd float32)
-TEXT ·layerNormParamGradsAVX512(SB), NOSPLIT, $0-48
+// func layerNormParamGradsAVX512(dg, db, dy, x, mean, rstd *float32, ld, rows, n int)
+//
+// 32 columns at a time (lanes K1, K2), their dg and db held in Z2, Z5 and Z3, Z6 across the
+// rows.
+TEXT ·layerNormParamGradsAVX512(SB), NOSPLIT, $0-72
 	MOVQ dg+0(FP), DI
 	MOVQ db+8(FP), R10
-	MOVQ dy+16(FP), DX
-	MOVQ x+24(FP), BX
-	MOVQ n+32(FP), CX
-	VBROADCASTSS mean+40(FP), Z12
-	VBROADCASTSS rstd+44(FP), Z14
-lnpgloop:
+	MOVQ dy+16(FP), R11
+	MOVQ x+24(FP), R12
+	MOVQ ld+48(FP), R13
+	SHLQ $2, R13
+	MOVQ n+64(FP), R9
+lnpgblock:
+	MOVQ R9, CX
+	SUBQ $16, CX
+	JGE 2(PC)
+	XORQ CX, CX
 	LANEMASK
+	KMOVW K1, K2
+	MOVQ R9, CX
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z 64(DI), K2, Z5
+	VMOVUPS.Z (R10), K1, Z3
+	VMOVUPS.Z 64(R10), K2, Z6
+	MOVQ R11, DX
+	MOVQ R12, BX
+	MOVQ mean+32(FP), R8
+	MOVQ rstd+40(FP), SI
+	MOVQ rows+56(FP), CX
+lnpgrow:
+	VBROADCASTSS (R8), Z12
+	VBROADCASTSS (SI), Z14
 	VMOVUPS.Z (DX), K1, Z0
 	VMOVUPS.Z (BX), K1, Z1
-	VMOVUPS.Z (DI), K1, Z2
-	VMOVUPS.Z (R10), K1, Z3
 	VSUBPS Z12, Z1, Z1 // dg += (dy·(x − m))·rs
 	VMULPS Z1, Z0, Z1
 	VMULPS Z14, Z1, Z1
 	VADDPS Z1, Z2, Z2
 	VADDPS Z0, Z3, Z3  // db += dy
+	VMOVUPS.Z 64(DX), K2, Z0
+	VMOVUPS.Z 64(BX), K2, Z1
+	VSUBPS Z12, Z1, Z1
+	VMULPS Z1, Z0, Z1
+	VMULPS Z14, Z1, Z1
+	VADDPS Z1, Z5, Z5
+	VADDPS Z0, Z6, Z6
+	ADDQ R13, DX
+	ADDQ R13, BX
+	ADDQ $4, R8
+	ADDQ $4, SI
+	DECQ CX
+	JNZ lnpgrow
 	VMOVUPS Z2, K1, (DI)
+	VMOVUPS Z5, K2, 64(DI)
 	VMOVUPS Z3, K1, (R10)
-	ADDQ $64, DI
-	ADDQ $64, R10
-	ADDQ $64, DX
-	ADDQ $64, BX
-	SUBQ $16, CX
-	JG lnpgloop
+	VMOVUPS Z6, K2, 64(R10)
+	ADDQ $128, DI
+	ADDQ $128, R10
+	ADDQ $128, R11
+	ADDQ $128, R12
+	SUBQ $32, R9
+	JG lnpgblock
 	VZEROUPPER
 	RET
+
+// ROWMAX sets X5 (lane 0) and every lane of Z5 to the maximum of the CX ≥ 1 floats at DI
+// (the order of Go's max over the row). DI, CX, AX, K1 and Z6 are scratch.
+#define ROWMAX \
+	VBROADCASTSS (DI), Z5 \
+	LANEMASK \
+	VMOVUPS.Z (DI), K1, Z6 \
+	VMAXPS Z6, Z5, K1, Z5 \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	JG -11(PC) \
+	VEXTRACTF64X4 $1, Z5, Y6 \
+	VMAXPS Y6, Y5, Y5 \
+	VEXTRACTF128 $1, Y5, X6 \
+	VMAXPS X6, X5, X5 \
+	VPERMILPS $0x4e, X5, X6 \
+	VMAXPS X6, X5, X5 \
+	VPERMILPS $0xb1, X5, X6 \
+	VMAXPS X6, X5, X5 \
+	VBROADCASTSS X5, Z5
+
+// SCALEROW multiplies the CX ≥ 1 floats at DI by Z9. DI, CX, AX, K1 and Z0 are scratch.
+#define SCALEROW \
+	LANEMASK \
+	VMOVUPS.Z (DI), K1, Z0 \
+	VMULPS Z9, Z0, Z0 \
+	VMOVUPS Z0, K1, (DI) \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	JG -12(PC)
 
 // func softmaxRowAVX512(x *float32, n int, c *[18]float32) (mx float32, sum float64)
 TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-40
@@ -465,23 +656,7 @@ TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-40
 	// Pass 1: the row maximum.
 	MOVQ R8, DI
 	MOVQ R9, CX
-	VBROADCASTSS (DI), Z5
-smaxloop:
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z6
-	VMAXPS Z6, Z5, K1, Z5
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG smaxloop
-	VEXTRACTF64X4 $1, Z5, Y6
-	VMAXPS Y6, Y5, Y5
-	VEXTRACTF128 $1, Y5, X6
-	VMAXPS X6, X5, X5
-	VPERMILPS $0x4e, X5, X6
-	VMAXPS X6, X5, X5
-	VPERMILPS $0xb1, X5, X6
-	VMAXPS X6, X5, X5
-	VBROADCASTSS X5, Z5
+	ROWMAX
 	// Pass 2: e = exp(x − max), stored, summed per lane in float64.
 	MOVQ R8, DI
 	MOVQ R9, CX
@@ -509,14 +684,624 @@ sexploop:
 	// Pass 3: scale by 1/sum.
 	MOVQ R8, DI
 	MOVQ R9, CX
-sscaleloop:
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z0
-	VMULPS Z9, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JG sscaleloop
+	SCALEROW
 	VZEROUPPER
 	RET
 
+// The kernels of CausalSelfAttention (attention_kernels.go). tileMul's sums use fused
+// multiply-adds, which its Go twin computes through math.FMA in float64 and rounds to float32:
+// the same bits except when that double rounding lands on a tie (rare; the tests allow 1 ulp of
+// the sum's magnitude per step). transposeAVX512 and the causal softmax blocks (below) give the
+// same bits as their twins.
+
+// ROW2 adds a·B to one row of a 32-wide tile by fused multiply-adds: a = the float32 at addr
+// broadcast, B in Z16, Z17, the row's accumulators acc0, acc1.
+#define ROW2(addr, acc0, acc1) \
+	VFMADD231PS.BCST addr, Z16, acc0 \
+	VFMADD231PS.BCST addr, Z17, acc1
+
+// ROW1 is ROW2 for a 16-wide tile (B in Z16).
+#define ROW1(addr, acc0) \
+	VFMADD231PS.BCST addr, Z16, acc0
+
+// STORE2 writes one row of a 32-wide tile at CX: c = old + alpha·acc, where old is what is
+// there under the masks K3, K4 (zero when they are empty, that is when not accumulating); the
+// columns under K1, K2 are written. CX moves on to the next row (R14 = ldc·4).
+#define STORE2(acc0, acc1) \
+	VMULPS Z31, acc0, acc0 \
+	VMULPS Z31, acc1, acc1 \
+	VMOVUPS.Z (CX), K3, Z18 \
+	VMOVUPS.Z 64(CX), K4, Z19 \
+	VADDPS acc0, Z18, acc0 \
+	VADDPS acc1, Z19, acc1 \
+	VMOVUPS acc0, K1, (CX) \
+	VMOVUPS acc1, K2, 64(CX) \
+	ADDQ R14, CX
+
+// STORE1 is STORE2 for a 16-wide tile.
+#define STORE1(acc0) \
+	VMULPS Z31, acc0, acc0 \
+	VMOVUPS.Z (CX), K3, Z18 \
+	VADDPS acc0, Z18, acc0 \
+	VMOVUPS acc0, K1, (CX) \
+	ADDQ R14, CX
+
+// ZEROACC8 zeroes the accumulators Z0–Z7, ZEROACC8HI Z8–Z15.
+#define ZEROACC8 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7
+
+#define ZEROACC8HI \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15
+
+// func tileMulAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int)
+//
+// Register use: DX the B columns of the current column block, R9 the columns left, DI and SI
+// the C and A rows of the current row block, R10 the rows left; in a tile AX (rows 0–3) and R8
+// (rows 4–7) walk A along p, BX walks B, CX counts p. R11 = rsa·4, R12 = csa·4, R13 = ldb·4,
+// R14 = ldc·4, R15 = 3·rsa·4. Z0–Z15 accumulate, Z16–Z19 are scratch, Z31 is alpha.
+TEXT ·tileMulAVX512(SB), NOSPLIT, $0-96
+	MOVQ ldc+8(FP), R14
+	SHLQ $2, R14
+	MOVQ rsa+24(FP), R11
+	SHLQ $2, R11
+	MOVQ csa+32(FP), R12
+	SHLQ $2, R12
+	MOVQ ldb+48(FP), R13
+	SHLQ $2, R13
+	LEAQ (R11)(R11*2), R15
+	VBROADCASTSS alpha+80(FP), Z31
+	MOVQ b+40(FP), DX
+	MOVQ n+64(FP), R9
+	TESTQ R9, R9
+	JLE done
+
+colloop:
+	MOVQ n+64(FP), AX // DI = c + j0, SI = a, R10 = m
+	SUBQ R9, AX
+	SHLQ $2, AX
+	MOVQ c+0(FP), DI
+	ADDQ AX, DI
+	MOVQ a+16(FP), SI
+	MOVQ m+56(FP), R10
+	MOVQ R9, CX // K1, K2: the columns of this block
+	SUBQ $16, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K2
+	MOVQ R9, CX
+	LANEMASK
+	KXORW K3, K3, K3 // K3, K4: the columns read back when accumulating
+	KXORW K4, K4, K4
+	MOVQ add+88(FP), AX
+	TESTQ AX, AX
+	JZ 3(PC)
+	KMOVW K1, K3
+	KMOVW K2, K4
+	CMPQ R9, $16
+	JLE narrow
+
+wide:
+	CMPQ R10, $8
+	JLT widerest
+	MOVQ SI, AX
+	LEAQ (SI)(R11*4), R8
+	MOVQ DX, BX
+	MOVQ k+72(FP), CX
+	ZEROACC8
+	ZEROACC8HI
+	TESTQ CX, CX
+	JLE wide8store
+
+wide8loop:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	ROW2((AX), Z0, Z1)
+	ROW2((AX)(R11*1), Z2, Z3)
+	ROW2((AX)(R11*2), Z4, Z5)
+	ROW2((AX)(R15*1), Z6, Z7)
+	ROW2((R8), Z8, Z9)
+	ROW2((R8)(R11*1), Z10, Z11)
+	ROW2((R8)(R11*2), Z12, Z13)
+	ROW2((R8)(R15*1), Z14, Z15)
+	ADDQ R12, AX
+	ADDQ R12, R8
+	ADDQ R13, BX
+	DECQ CX
+	JNZ wide8loop
+
+wide8store:
+	MOVQ DI, CX
+	STORE2(Z0, Z1)
+	STORE2(Z2, Z3)
+	STORE2(Z4, Z5)
+	STORE2(Z6, Z7)
+	STORE2(Z8, Z9)
+	STORE2(Z10, Z11)
+	STORE2(Z12, Z13)
+	STORE2(Z14, Z15)
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R14*8), DI
+	SUBQ $8, R10
+	JMP wide
+
+widerest:
+	TESTQ R10, R10
+	JLE nextcol
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ k+72(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	TESTQ CX, CX
+	JLE wide1store
+
+wide1loop:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	ROW2((AX), Z0, Z1)
+	ADDQ R12, AX
+	ADDQ R13, BX
+	DECQ CX
+	JNZ wide1loop
+
+wide1store:
+	MOVQ DI, CX
+	STORE2(Z0, Z1)
+	ADDQ R11, SI
+	ADDQ R14, DI
+	DECQ R10
+	JMP widerest
+
+nextcol:
+	ADDQ $128, DX
+	SUBQ $32, R9
+	JG colloop
+	JMP done
+
+narrow: // the last column block, at most 16 wide
+	CMPQ R10, $8
+	JLT narrowrest
+	MOVQ SI, AX
+	LEAQ (SI)(R11*4), R8
+	MOVQ DX, BX
+	MOVQ k+72(FP), CX
+	ZEROACC8
+	TESTQ CX, CX
+	JLE narrow8store
+
+narrow8loop:
+	VMOVUPS.Z (BX), K1, Z16
+	ROW1((AX), Z0)
+	ROW1((AX)(R11*1), Z1)
+	ROW1((AX)(R11*2), Z2)
+	ROW1((AX)(R15*1), Z3)
+	ROW1((R8), Z4)
+	ROW1((R8)(R11*1), Z5)
+	ROW1((R8)(R11*2), Z6)
+	ROW1((R8)(R15*1), Z7)
+	ADDQ R12, AX
+	ADDQ R12, R8
+	ADDQ R13, BX
+	DECQ CX
+	JNZ narrow8loop
+
+narrow8store:
+	MOVQ DI, CX
+	STORE1(Z0)
+	STORE1(Z1)
+	STORE1(Z2)
+	STORE1(Z3)
+	STORE1(Z4)
+	STORE1(Z5)
+	STORE1(Z6)
+	STORE1(Z7)
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R14*8), DI
+	SUBQ $8, R10
+	JMP narrow
+
+narrowrest:
+	TESTQ R10, R10
+	JLE done
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ k+72(FP), CX
+	VPXORD Z0, Z0, Z0
+	TESTQ CX, CX
+	JLE narrow1store
+
+narrow1loop:
+	VMOVUPS.Z (BX), K1, Z16
+	ROW1((AX), Z0)
+	ADDQ R12, AX
+	ADDQ R13, BX
+	DECQ CX
+	JNZ narrow1loop
+
+narrow1store:
+	MOVQ DI, CX
+	STORE1(Z0)
+	ADDQ R11, SI
+	ADDQ R14, DI
+	DECQ R10
+	JMP narrowrest
+
+done:
+	VZEROUPPER
+	RET
+
+// func transposeAVX512(dst, src *float32, ld, t, hs int)
+//
+// dst[d·t+j] = src[j·ld+d] for d < hs, j < t, sixteen j at a time by a gather; ld·t < 2³¹.
+TEXT ·transposeAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	MOVQ t+24(FP), R9
+	MOVQ hs+32(FP), R10
+	MOVQ R8, R11 // R11 = 16·ld·4: the gather base moves on by 16 rows
+	SHLQ $6, R11
+	VPBROADCASTD R8, Z4 // Z4 = (0, 1, …, 15)·ld as int32
+	MOVL $0, AX
+	VPBROADCASTD AX, Z5
+	MOVL $1, AX
+	VPBROADCASTD AX, Z6
+	VMOVDQA32 Z5, Z7 // Z7 = 0, 1, …, 15: build by repeated add under lane masks
+	MOVL $0xfffe, AX
+	KMOVW AX, K2
+	MOVQ $15, CX
+iotaloop:
+	VPADDD Z6, Z7, K2, Z7
+	KSHIFTLW $1, K2, K2
+	DECQ CX
+	JNZ iotaloop
+	VPMULLD Z4, Z7, Z4
+trowloop:
+	MOVQ SI, BX
+	MOVQ R9, DX
+tcolloop:
+	MOVQ DX, CX
+	LANEMASK
+	KMOVW K1, K3
+	VPXORD Z0, Z0, Z0
+	VGATHERDPS (BX)(Z4*4), K3, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ R11, BX
+	ADDQ $64, DI
+	SUBQ $16, DX
+	JG tcolloop
+	// DI went past the row by the tail's padding: step back to d·t.
+	MOVQ R9, AX
+	ADDQ $15, AX
+	ANDQ $-16, AX
+	SUBQ R9, AX
+	SHLQ $2, AX
+	SUBQ AX, DI
+	ADDQ $4, SI
+	DECQ R10
+	JNZ trowloop
+	VZEROUPPER
+	RET
+
+// HSUMPS sets X10[0] to the sum of the 16 float32 lanes of Z10 in the tree of reduce16f32
+// (Z11 is scratch).
+#define HSUMPS \
+	VEXTRACTF64X4 $1, Z10, Y11 \
+	VADDPS Y11, Y10, Y10 \
+	VEXTRACTF128 $1, Y10, X11 \
+	VADDPS X11, X10, X10 \
+	VPERMILPS $0x4e, X10, X11 \
+	VADDPS X11, X10, X10 \
+	VPERMILPS $0xb1, X10, X11 \
+	VADDPS X11, X10, X10
+
+// CLEARTAIL zeroes the CX floats at DX (CX may be ≤ 0: nothing). AX, K1 are scratch; Z7 must
+// be zero.
+#define CLEARTAIL \
+	TESTQ CX, CX \
+	JLE 12(PC) \
+	LANEMASK \
+	VMOVUPS Z7, K1, (DX) \
+	ADDQ $64, DX \
+	SUBQ $16, CX \
+	JG -10(PC)
+
+// func causalSoftmaxBlockAVX512(p *float32, ld, m, n, first int, stats *float32, c *[18]float32)
+//
+// Row r of the m rows at p (stride ld): l = first+r+1 scores become probabilities, columns
+// [l, n) become 0, and stats[2r], stats[2r+1] get the row maximum and 1/sum.
+TEXT ·causalSoftmaxBlockAVX512(SB), NOSPLIT, $0-56
+	MOVQ p+0(FP), R12
+	MOVQ ld+8(FP), R11
+	SHLQ $2, R11
+	MOVQ m+16(FP), R8
+	MOVQ first+32(FP), R9
+	INCQ R9 // l of the first row
+	MOVQ stats+40(FP), BX
+	MOVQ c+48(FP), SI
+	LOADEXP
+	VPXORD Z7, Z7, Z7
+csbrow:
+	// Pass 1: the maximum of the l scores.
+	MOVQ R12, DI
+	MOVQ R9, CX
+	ROWMAX
+	VMOVSS X5, (BX)
+	// Pass 2: e = exp(s − max), stored and summed in 16 float32 lanes.
+	MOVQ R12, DI
+	MOVQ R9, CX
+	VPXORD Z10, Z10, Z10
+csbexp:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VSUBPS Z5, Z0, Z0
+	EXP
+	VMOVUPS Z0, K1, (DI)
+	VADDPS Z0, Z10, K1, Z10
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JG csbexp
+	HSUMPS
+	VDIVSS X10, X23, X9 // inv = 1/sum (Z23 is 1)
+	VMOVSS X9, 4(BX)
+	VBROADCASTSS X9, Z9
+	// Pass 3: scale by inv, then zero columns [l, n).
+	MOVQ R12, DI
+	MOVQ R9, CX
+	SCALEROW
+	LEAQ (R12)(R9*4), DX
+	MOVQ n+24(FP), CX
+	SUBQ R9, CX
+	CLEARTAIL
+	ADDQ R11, R12
+	ADDQ $8, BX
+	INCQ R9
+	DECQ R8
+	JNZ csbrow
+	VZEROUPPER
+	RET
+
+// func causalSoftmaxGradBlockAVX512(p, ds *float32, ld, m, n, first int, stats *float32, c *[18]float32)
+//
+// Row r of the m rows at p and ds (stride ld), l = first+r+1: if stats is not nil, p's l scores
+// become the probabilities exp(s − stats[2r])·stats[2r+1] and its columns [l, n) 0; then
+// dot = Σ p·ds over the l columns (16 float32 lanes) and ds = p·(ds − dot), its columns [l, n) 0.
+TEXT ·causalSoftmaxGradBlockAVX512(SB), NOSPLIT, $0-64
+	MOVQ p+0(FP), R12
+	MOVQ ds+8(FP), R13
+	MOVQ ld+16(FP), R11
+	SHLQ $2, R11
+	MOVQ m+24(FP), R8
+	MOVQ first+40(FP), R9
+	INCQ R9
+	MOVQ stats+48(FP), BX
+	MOVQ c+56(FP), SI
+	LOADEXP
+	VPXORD Z7, Z7, Z7
+csgrow:
+	VPXORD Z10, Z10, Z10
+	TESTQ BX, BX
+	JZ csgdot
+	// Recompute the probabilities and, in the same pass, dot = Σ p·ds over the l columns.
+	VBROADCASTSS (BX), Z30
+	VBROADCASTSS 4(BX), Z31
+	MOVQ R12, DI
+	MOVQ R13, DX
+	MOVQ R9, CX
+csgrec:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VSUBPS Z30, Z0, Z0
+	EXP
+	VMULPS Z31, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS.Z (DX), K1, Z1
+	VMULPS Z1, Z0, Z0
+	VADDPS Z0, Z10, K1, Z10
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG csgrec
+	LEAQ (R12)(R9*4), DX
+	MOVQ n+32(FP), CX
+	SUBQ R9, CX
+	CLEARTAIL
+	ADDQ $8, BX
+	JMP csgsum
+csgdot:
+	// dot = Σ p·ds over the l columns.
+	MOVQ R12, DI
+	MOVQ R13, DX
+	MOVQ R9, CX
+csgdotloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMULPS Z1, Z0, Z0
+	VADDPS Z0, Z10, K1, Z10
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG csgdotloop
+csgsum:
+	HSUMPS
+	VBROADCASTSS X10, Z10
+	// ds = p·(ds − dot), then zero columns [l, n).
+	MOVQ R12, DI
+	MOVQ R13, DX
+	MOVQ R9, CX
+csgds:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VSUBPS Z10, Z1, Z1
+	VMULPS Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DX)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG csgds
+	LEAQ (R13)(R9*4), DX
+	MOVQ n+32(FP), CX
+	SUBQ R9, CX
+	CLEARTAIL
+	ADDQ R11, R12
+	ADDQ R11, R13
+	INCQ R9
+	DECQ R8
+	JNZ csgrow
+	VZEROUPPER
+	RET
+
+// func transpose16AVX512(dst, src *float32, ld, t, hs int)
+//
+// transposeHead for t and hs multiples of 16: each 16×16 block is loaded as 16 rows, transposed
+// in registers (unpack pairs of floats, then of float pairs, then two shuffles of 128-bit
+// blocks) and stored as 16 rows of dst. Registers: SI, DI the blocks' corners, R8 = ld·4,
+// R9 = 3·ld·4, R10 = t·4, R11 = 3·t·4, R12–R15 and AX the row pointers, BX, CX, DX counters.
+TEXT ·transpose16AVX512(SB), NOSPLIT, $0-40
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ t+24(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R11
+	MOVQ hs+32(FP), DX
+	MOVQ src+8(FP), SI
+	MOVQ dst+0(FP), DI
+t16dloop: // SI = src + d0, DI = dst + d0·t
+	MOVQ t+24(FP), CX
+	MOVQ SI, BX
+	MOVQ DI, AX
+t16jloop: // BX = src + j0·ld + d0, AX = dst + d0·t + j0
+	MOVQ BX, R12
+	LEAQ (BX)(R8*4), R13
+	LEAQ (R13)(R8*4), R14
+	LEAQ (R14)(R8*4), R15
+	VMOVUPS (R12), Z0
+	VMOVUPS (R12)(R8*1), Z1
+	VMOVUPS (R12)(R8*2), Z2
+	VMOVUPS (R12)(R9*1), Z3
+	VMOVUPS (R13), Z4
+	VMOVUPS (R13)(R8*1), Z5
+	VMOVUPS (R13)(R8*2), Z6
+	VMOVUPS (R13)(R9*1), Z7
+	VMOVUPS (R14), Z8
+	VMOVUPS (R14)(R8*1), Z9
+	VMOVUPS (R14)(R8*2), Z10
+	VMOVUPS (R14)(R9*1), Z11
+	VMOVUPS (R15), Z12
+	VMOVUPS (R15)(R8*1), Z13
+	VMOVUPS (R15)(R8*2), Z14
+	VMOVUPS (R15)(R9*1), Z15
+	VUNPCKLPS Z1, Z0, Z16
+	VUNPCKHPS Z1, Z0, Z17
+	VUNPCKLPS Z3, Z2, Z18
+	VUNPCKHPS Z3, Z2, Z19
+	VUNPCKLPS Z5, Z4, Z20
+	VUNPCKHPS Z5, Z4, Z21
+	VUNPCKLPS Z7, Z6, Z22
+	VUNPCKHPS Z7, Z6, Z23
+	VUNPCKLPS Z9, Z8, Z24
+	VUNPCKHPS Z9, Z8, Z25
+	VUNPCKLPS Z11, Z10, Z26
+	VUNPCKHPS Z11, Z10, Z27
+	VUNPCKLPS Z13, Z12, Z28
+	VUNPCKHPS Z13, Z12, Z29
+	VUNPCKLPS Z15, Z14, Z30
+	VUNPCKHPS Z15, Z14, Z31
+	VUNPCKLPD Z18, Z16, Z0
+	VUNPCKHPD Z18, Z16, Z1
+	VUNPCKLPD Z19, Z17, Z2
+	VUNPCKHPD Z19, Z17, Z3
+	VUNPCKLPD Z22, Z20, Z4
+	VUNPCKHPD Z22, Z20, Z5
+	VUNPCKLPD Z23, Z21, Z6
+	VUNPCKHPD Z23, Z21, Z7
+	VUNPCKLPD Z26, Z24, Z8
+	VUNPCKHPD Z26, Z24, Z9
+	VUNPCKLPD Z27, Z25, Z10
+	VUNPCKHPD Z27, Z25, Z11
+	VUNPCKLPD Z30, Z28, Z12
+	VUNPCKHPD Z30, Z28, Z13
+	VUNPCKLPD Z31, Z29, Z14
+	VUNPCKHPD Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	MOVQ AX, R12
+	LEAQ (AX)(R10*4), R13
+	LEAQ (R13)(R10*4), R14
+	LEAQ (R14)(R10*4), R15
+	VMOVUPS Z0, (R12)
+	VMOVUPS Z1, (R12)(R10*1)
+	VMOVUPS Z2, (R12)(R10*2)
+	VMOVUPS Z3, (R12)(R11*1)
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, (R13)(R10*1)
+	VMOVUPS Z6, (R13)(R10*2)
+	VMOVUPS Z7, (R13)(R11*1)
+	VMOVUPS Z8, (R14)
+	VMOVUPS Z9, (R14)(R10*1)
+	VMOVUPS Z10, (R14)(R10*2)
+	VMOVUPS Z11, (R14)(R11*1)
+	VMOVUPS Z12, (R15)
+	VMOVUPS Z13, (R15)(R10*1)
+	VMOVUPS Z14, (R15)(R10*2)
+	VMOVUPS Z15, (R15)(R11*1)
+	LEAQ (BX)(R8*8), BX // 16 rows on
+	LEAQ (BX)(R8*8), BX
+	ADDQ $64, AX
+	SUBQ $16, CX
+	JG t16jloop
+	ADDQ $64, SI
+	LEAQ (DI)(R10*8), DI // 16 columns on
+	LEAQ (DI)(R10*8), DI
+	SUBQ $16, DX
+	JG t16dloop
+	VZEROUPPER
+	RET

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -75,15 +76,17 @@ func TestGELUArchMatchesGeneric(t *testing.T) {
 		for i := range dy {
 			dy[i] = float32(math.Mod(float64(dy[i]), 10)) // finite upstream gradients
 		}
-		dx, wdx := elementwiseInputs(n, 7), elementwiseInputs(n, 7) // accumulates into what is there
-		for i := range dx {
-			if math.IsInf(float64(dx[i]), 0) {
-				dx[i], wdx[i] = 1, 1
+		for _, add := range []bool{true, false} {
+			dx, wdx := elementwiseInputs(n, 7), elementwiseInputs(n, 7) // accumulates into what is there
+			for i := range dx {
+				if math.IsInf(float64(dx[i]), 0) {
+					dx[i], wdx[i] = 1, 1
+				}
 			}
+			geluBackwardArch(dx, dy, x, sig, add)
+			geluBackwardGeneric(wdx, dy, x, wsig, add)
+			sameBits(t, fmt.Sprintf("gelu backward (add=%v)", add), n, dx, wdx)
 		}
-		geluBackwardArch(dx, dy, x, sig)
-		geluBackwardGeneric(wdx, dy, x, wsig)
-		sameBits(t, "gelu backward", n, dx, wdx)
 	}
 }
 
@@ -115,18 +118,6 @@ func TestSoftmaxRowArchMatchesGeneric(t *testing.T) {
 		if math.Abs(total-1) > 1e-5 {
 			t.Fatalf("n=%d: softmax sums to %v", n, total)
 		}
-
-		d := elementwiseInputs(n, uint64(n)+12)
-		for i := range d {
-			d[i] = float32(math.Mod(float64(d[i]), 5))
-			if math.IsNaN(float64(d[i])) {
-				d[i] = -1
-			}
-		}
-		gd, wd := append([]float32(nil), d...), append([]float32(nil), d...)
-		softmaxBackwardRowArch(want, gd)
-		softmaxBackwardRowGeneric(want, wd)
-		sameBits(t, "softmax backward", n, gd, wd)
 	}
 }
 
@@ -177,10 +168,17 @@ func TestLayerNormArchMatchesGeneric(t *testing.T) {
 		layerNormBackwardRowGeneric(wdx, dy, x, g, m, rs)
 		sameBits(t, "layernorm backward", n, dx, wdx)
 
+		// Parameter gradients over 3 rows of stride n+5 (row 0 is x, dy).
+		const rows = 3
+		ld := n + 5
+		xs, dys := substrateRandIn(rows*ld, 3, 8), substrateRandIn(rows*ld, 1, 9)
+		copy(xs, x)
+		copy(dys, dy)
+		means, rstds := []float32{m, 0.3, -0.2}, []float32{rs, 1.5, 0.7}
 		dg, db := substrateRandIn(n, 1, 6), substrateRandIn(n, 1, 7)
 		wdg, wdb := append([]float32(nil), dg...), append([]float32(nil), db...)
-		layerNormParamGradsArch(dg, db, dy, x, m, rs)
-		layerNormParamGradsGeneric(wdg, wdb, dy, x, m, rs)
+		layerNormParamGradsArch(dg, db, dys, xs, means, rstds, ld, rows)
+		layerNormParamGradsRowsGeneric(wdg, wdb, dys, xs, means, rstds, ld, rows)
 		sameBits(t, "layernorm dg", n, dg, wdg)
 		sameBits(t, "layernorm db", n, db, wdb)
 	}
@@ -194,4 +192,78 @@ func substrateRandIn(n int, std float64, seed uint64) []float32 {
 		x[i] = float32(0.5 + rng.NormFloat64()*std)
 	}
 	return x
+}
+
+// TestScaleArchMatchesGeneric checks the assembly scaling against its Go twin bit for bit.
+func TestScaleArchMatchesGeneric(t *testing.T) {
+	for _, n := range elementwiseLengths {
+		x := elementwiseInputs(n, uint64(n)+21)
+		got, want := make([]float32, n), make([]float32, n)
+		if !scaleArch(got, x, 0.37) {
+			t.Skip("no assembly scaling on this CPU or build")
+		}
+		scaleGeneric(want, x, 0.37)
+		sameBits(t, "scale", n, got, want)
+	}
+}
+
+// TestRowKernelsArchMatchGeneric checks the bias kernels of Linear (a row added to every row,
+// rows summed into a row) against their Go twins bit for bit, over widths with every tail and
+// more than one block of 64 columns.
+func TestRowKernelsArchMatchGeneric(t *testing.T) {
+	for _, n := range []int{1, 7, 16, 17, 63, 64, 65, 130} {
+		const rows = 5
+		b := elementwiseInputs(n, 3)
+		res := elementwiseInputs(rows*n, 4)
+		got, want := make([]float32, rows*n), make([]float32, rows*n)
+		if !addRowsArch(got, res, b) {
+			t.Skip("no assembly row kernels on this CPU or build")
+		}
+		addRowsGeneric(want, res, b)
+		sameBits(t, "addRows", n, got, want)
+
+		const ld = 140
+		dy := elementwiseInputs(rows*ld, 5)
+		for i := range dy {
+			if math.IsInf(float64(dy[i]), 0) || math.Abs(float64(dy[i])) > 1e30 {
+				dy[i] = 1 // Inf − Inf would make NaNs whose bits are not compared meaningfully
+			}
+		}
+		gs, ws := append([]float32(nil), b...), append([]float32(nil), b...)
+		for i := range gs {
+			if math.IsInf(float64(gs[i]), 0) || math.Abs(float64(gs[i])) > 1e30 {
+				gs[i], ws[i] = 2, 2
+			}
+		}
+		sumRowsArch(gs, dy, ld, rows)
+		sumRowsGeneric(ws, dy, ld, rows)
+		sameBits(t, "sumRows", n, gs, ws)
+	}
+}
+
+// TestGELUBiasArchMatchesGeneric checks the bias-fused GELU forward and backward against their
+// Go twins bit for bit, for every tail length and the special inputs.
+func TestGELUBiasArchMatchesGeneric(t *testing.T) {
+	for _, n := range elementwiseLengths {
+		x := elementwiseInputs(n, uint64(n)+31)
+		b := elementwiseInputs(n, uint64(n)+32)
+		for i := range b {
+			b[i] = finiteMod(b[i], 3)
+		}
+		y, sig, wy, wsig := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		if !geluBiasForwardArch(y, sig, x, b) {
+			t.Skip("no assembly GELU on this CPU or build")
+		}
+		geluBiasForwardGeneric(wy, wsig, x, b)
+		sameBits(t, "gelu+bias forward y", n, y, wy)
+		sameBits(t, "gelu+bias forward σ", n, sig, wsig)
+		dy := elementwiseInputs(n, uint64(n)+33)
+		for i := range dy {
+			dy[i] = finiteMod(dy[i], 10)
+		}
+		dx, wdx := make([]float32, n), make([]float32, n)
+		geluBiasBackwardArch(dx, dy, x, b, sig)
+		geluBiasBackwardGeneric(wdx, dy, x, b, wsig)
+		sameBits(t, "gelu+bias backward", n, dx, wdx)
+	}
 }

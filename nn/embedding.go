@@ -29,11 +29,7 @@ func (e *TokenPosEmbedding) Forward(out []float32, tokens []int32, b, t int) {
 		for ti := range t {
 			row := bi*t + ti
 			o := out[row*c : (row+1)*c]
-			tok := e.Tok.Value[int(tokens[row])*c:][:c]
-			pos := e.Pos.Value[ti*c:][:c]
-			for i := range o {
-				o[i] = tok[i] + pos[i]
-			}
+			ResidualAdd(o, e.Tok.Value[int(tokens[row])*c:][:c], e.Pos.Value[ti*c:][:c])
 		}
 	}
 }
@@ -47,10 +43,8 @@ func (e *TokenPosEmbedding) Backward(dout []float32, tokens []int32, b, t int) {
 			d := dout[row*c : (row+1)*c]
 			tok := e.Tok.Grad[int(tokens[row])*c:][:c]
 			pos := e.Pos.Grad[ti*c:][:c]
-			for i, v := range d {
-				tok[i] += v
-				pos[i] += v
-			}
+			ResidualAdd(tok, tok, d)
+			ResidualAdd(pos, pos, d)
 		}
 	}
 }

@@ -13,10 +13,10 @@ type LayerNorm struct {
 	Eps  float32
 	G, B *fadam.Param
 
-	fwd   layerNormForward
-	bwd   layerNormBackward
-	grads layerNormParamGrads
-	split chunkSplitter
+	fwd     layerNormForward
+	bwd     layerNormBackward
+	partial []float32 // Backward's per-block sums of the parameter gradients
+	split   chunkSplitter
 }
 
 // NewLayerNorm returns a LayerNorm over c features with gain 1, shift 0 and ε = 1e-5, its
@@ -84,31 +84,38 @@ func layerNormRowGeneric(y, x, g, b []float32, eps float64) (mean, rstd float32)
 }
 
 // Backward accumulates the gradients of G and B and adds the input gradient to dx[rows, C], given
-// dy[rows, C] and the forward's x, mean and rstd.
+// dy[rows, C] and the forward's x, mean and rstd. One pass over the rows, in blocks of
+// LayerNormRowBlock: each block writes its rows of dx and then, while they are in cache, sums
+// its rows' parameter gradients; the blocks' sums are added up in block order at the end, so
+// the gradients do not depend on GOMAXPROCS.
 func (ln *LayerNorm) Backward(dx, dy, x, mean, rstd []float32, rows int) {
-	// Parameter gradients are sums over rows: split by columns, each column summed in row
-	// order, so they are the same for any GOMAXPROCS.
-	ln.grads = layerNormParamGrads{ln: ln, dy: dy, x: x, mean: mean, rstd: rstd, rows: rows}
-	runChunks(&ln.grads, ln.C, minChunk(max(16, layerNormMinRows*ln.C/max(rows, 1))), &ln.split)
-	ln.bwd = layerNormBackward{ln: ln, dx: dx, dy: dy, x: x, mean: mean, rstd: rstd}
-	runChunks(&ln.bwd, rows, layerNormMinRows, &ln.split)
+	c := ln.C
+	if rows <= 0 || c <= 0 {
+		return
+	}
+	blocks := (rows + LayerNormRowBlock - 1) / LayerNormRowBlock
+	if len(ln.partial) < blocks*2*c {
+		ln.partial = make([]float32, blocks*2*c)
+	}
+	ln.bwd = layerNormBackward{ln: ln, dx: dx, dy: dy, x: x, mean: mean, rstd: rstd, rows: rows}
+	runChunks(&ln.bwd, blocks, minChunk(max(1, layerNormMinRows/LayerNormRowBlock)), &ln.split)
+	dg, db := ln.G.Grad[:c], ln.B.Grad[:c]
+	for k := range blocks {
+		p := ln.partial[k*2*c : (k+1)*2*c]
+		ResidualAdd(dg, dg, p[:c])
+		ResidualAdd(db, db, p[c:])
+	}
 }
 
-type layerNormParamGrads struct {
-	ln                *LayerNorm
-	dy, x, mean, rstd []float32
-	rows              int
-}
+// LayerNormRowBlock is the number of rows whose parameter gradients LayerNorm.Backward sums
+// into one partial sum.
+const LayerNormRowBlock = 32
 
-// runChunk adds dg += dy·x̂ and db += dy over all rows for the features [lo, hi).
-func (j *layerNormParamGrads) runChunk(lo, hi int) {
-	c := j.ln.C
-	dg, db := j.ln.G.Grad[lo:hi], j.ln.B.Grad[lo:hi]
-	for r := range j.rows {
-		dy, x := j.dy[r*c+lo:r*c+hi], j.x[r*c+lo:r*c+hi]
-		if !layerNormParamGradsArch(dg, db, dy, x, j.mean[r], j.rstd[r]) {
-			layerNormParamGradsGeneric(dg, db, dy, x, j.mean[r], j.rstd[r])
-		}
+// layerNormParamGradsRowsGeneric runs layerNormParamGradsGeneric over rows rows of stride ld.
+func layerNormParamGradsRowsGeneric(dg, db, dy, x, mean, rstd []float32, ld, rows int) {
+	n := len(dg)
+	for r := range rows {
+		layerNormParamGradsGeneric(dg, db, dy[r*ld:r*ld+n], x[r*ld:r*ld+n], mean[r], rstd[r])
 	}
 }
 
@@ -124,16 +131,28 @@ func layerNormParamGradsGeneric(dg, db, dy, x []float32, mean, rstd float32) {
 type layerNormBackward struct {
 	ln                    *LayerNorm
 	dx, dy, x, mean, rstd []float32
+	rows                  int
 }
 
-// runChunk adds dx = rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)) with dŷ = dy·g for rows [lo, hi).
+// runChunk runs the row blocks [lo, hi): dx += rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)) with
+// dŷ = dy·g for each row, then the block's dg = Σ dy·x̂ and db = Σ dy into its partial sums.
 func (j *layerNormBackward) runChunk(lo, hi int) {
 	c := j.ln.C
 	g := j.ln.G.Value[:c]
-	for r := lo; r < hi; r++ {
-		dx, dy, x := j.dx[r*c:(r+1)*c], j.dy[r*c:(r+1)*c], j.x[r*c:(r+1)*c]
-		if !layerNormBackwardRowArch(dx, dy, x, g, j.mean[r], j.rstd[r]) {
-			layerNormBackwardRowGeneric(dx, dy, x, g, j.mean[r], j.rstd[r])
+	for k := lo; k < hi; k++ {
+		r0, r1 := k*LayerNormRowBlock, min((k+1)*LayerNormRowBlock, j.rows)
+		for r := r0; r < r1; r++ {
+			dx, dy, x := j.dx[r*c:(r+1)*c], j.dy[r*c:(r+1)*c], j.x[r*c:(r+1)*c]
+			if !layerNormBackwardRowArch(dx, dy, x, g, j.mean[r], j.rstd[r]) {
+				layerNormBackwardRowGeneric(dx, dy, x, g, j.mean[r], j.rstd[r])
+			}
+		}
+		p := j.ln.partial[k*2*c : (k+1)*2*c]
+		clear(p)
+		dy, x := j.dy[r0*c:r1*c], j.x[r0*c:r1*c]
+		mean, rstd := j.mean[r0:r1], j.rstd[r0:r1]
+		if !layerNormParamGradsArch(p[:c], p[c:], dy, x, mean, rstd, c, r1-r0) {
+			layerNormParamGradsRowsGeneric(p[:c], p[c:], dy, x, mean, rstd, c, r1-r0)
 		}
 	}
 }

@@ -46,6 +46,15 @@ func (l *Linear) ForwardResidual(y, res, x []float32, rows int) {
 	l.forward(y, res[:rows*l.Out], x, rows)
 }
 
+// ForwardNoBias computes y[rows, Out] = x·Wᵀ without the bias, for a caller that adds B in a
+// pass of its own (GELU.ForwardBias adds it on the way into the activation).
+func (l *Linear) ForwardNoBias(y, x []float32, rows int) {
+	if rows*l.Out == 0 {
+		return
+	}
+	gemm.Default.Sgemm(false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out)
+}
+
 // forward starts y as res + b (either may be absent) and lets the product accumulate into it.
 func (l *Linear) forward(y, res, x []float32, rows int) {
 	y = y[:rows*l.Out]
@@ -68,20 +77,26 @@ func (l *Linear) forward(y, res, x []float32, rows int) {
 // Backward accumulates the gradients of W and b from dy[rows, Out] and the forward input x, and
 // adds dy·W to dx[rows, In] unless dx is nil.
 func (l *Linear) Backward(dx, dy, x []float32, rows int) {
-	l.backward(dx, dy, x, rows, 1)
+	l.backward(dx, dy, x, rows, 1, true)
 }
 
 // BackwardSet is Backward with dx set to dy·W rather than added to, which spares the caller a
 // pass that zeroes dx first. The parameter gradients still accumulate.
 func (l *Linear) BackwardSet(dx, dy, x []float32, rows int) {
-	l.backward(dx, dy, x, rows, 0)
+	l.backward(dx, dy, x, rows, 0, true)
 }
 
-// backward is Backward with dx = dy·W + beta·dx.
-func (l *Linear) backward(dx, dy, x []float32, rows int, beta float32) {
+// BackwardSetNoBias is BackwardSet without the bias gradient, for a caller that accumulates
+// B.Grad in a pass of its own (GELU.BackwardSetBias sums it while it writes dy).
+func (l *Linear) BackwardSetNoBias(dx, dy, x []float32, rows int) {
+	l.backward(dx, dy, x, rows, 0, false)
+}
+
+// backward is Backward with dx = dy·W + beta·dx, and the bias gradient if bias.
+func (l *Linear) backward(dx, dy, x []float32, rows int, beta float32, bias bool) {
 	// dW += dyᵀ·x
 	gemm.Default.Sgemm(true, false, l.Out, l.In, rows, 1, dy, l.Out, x, l.In, 1, l.W.Grad, l.In)
-	if l.B != nil {
+	if l.B != nil && bias {
 		l.bias = linearBiasJob{l: l, backward: true, dy: dy[:rows*l.Out], rows: rows}
 		runChunks(&l.bias, l.Out, minChunk(max(16, linearBiasMinElems/max(rows, 1))), &l.split)
 	}
@@ -104,18 +119,14 @@ func (j *linearBiasJob) runChunk(lo, hi int) {
 	out := j.l.Out
 	if !j.backward {
 		b := j.l.B.Value[:out]
-		for r := lo; r < hi; r++ {
-			y := j.y[r*out : (r+1)*out]
-			if j.res == nil {
-				copy(y, b)
-			} else {
-				ResidualAdd(y, j.res[r*out:(r+1)*out], b)
+		if j.res == nil {
+			for r := lo; r < hi; r++ {
+				copy(j.y[r*out:(r+1)*out], b)
 			}
+			return
 		}
+		addRows(j.y[lo*out:hi*out], j.res[lo*out:hi*out], b)
 		return
 	}
-	db := j.l.B.Grad[lo:hi]
-	for r := range j.rows {
-		ResidualAdd(db, db, j.dy[r*out+lo:r*out+hi])
-	}
+	sumRows(j.l.B.Grad[lo:hi], j.dy[lo:], out, j.rows)
 }

@@ -126,3 +126,46 @@ func TestLinearBackwardSet(t *testing.T) {
 		}
 	}
 }
+
+// TestLinearNoBiasVariants checks ForwardNoBias (the product alone, against a float64 sum) and
+// BackwardSetNoBias (BackwardSet's dx and W gradient, the bias gradient left alone).
+func TestLinearNoBiasVariants(t *testing.T) {
+	const rows, in, out = 6, 5, 4
+	l := nn.NewLinear("l", in, out, true)
+	copy(l.W.Value, substrateRand(in*out, 1, 1))
+	copy(l.B.Value, substrateRand(out, 1, 2))
+	x := substrateRand(rows*in, 1, 3)
+	y := substrateRand(rows*out, 1, 9) // overwritten
+	l.ForwardNoBias(y, x, rows)
+	want := make([]float64, rows*out)
+	for r := range rows {
+		for o := range out {
+			for i := range in {
+				want[r*out+o] += float64(x[r*in+i]) * float64(l.W.Value[o*in+i])
+			}
+		}
+	}
+	substrateClose(t, "y", y, want, 1e-5)
+
+	dy := substrateRand(rows*out, 1, 4)
+	dx, wdx := make([]float32, rows*in), make([]float32, rows*in)
+	l.BackwardSet(wdx, dy, x, rows)
+	wantW := append([]float32(nil), l.W.Grad...)
+	nn.ZeroGrads(l.Params())
+	l.BackwardSetNoBias(dx, dy, x, rows)
+	for i := range dx {
+		if dx[i] != wdx[i] {
+			t.Fatalf("dx[%d] = %v, BackwardSet gives %v", i, dx[i], wdx[i])
+		}
+	}
+	for i := range wantW {
+		if l.W.Grad[i] != wantW[i] {
+			t.Fatalf("dW[%d] = %v, BackwardSet gives %v", i, l.W.Grad[i], wantW[i])
+		}
+	}
+	for i, g := range l.B.Grad {
+		if g != 0 {
+			t.Fatalf("db[%d] = %v, want it left at 0", i, g)
+		}
+	}
+}

@@ -10,9 +10,12 @@
 //   - activations are batch-major: a [B, T, C] activation is B·T rows of C contiguous floats;
 //   - matrix products go through gemm.Default;
 //   - the element-wise loops (the exponential, GELU, the softmax rows, LayerNorm rows, adds)
-//     run in AVX-512 assembly where the CPU has it, each beside a Go twin that performs the
-//     same operations in the same order, so both give the same bits (tested); build with
-//     -tags purego, or on another CPU, for the Go versions;
+//     and the attention kernels run in AVX-512 assembly where the CPU has it, each beside a Go
+//     twin that performs the same operations in the same order, so both give the same bits
+//     (tested); the one exception is attention's small matrix product, whose fused
+//     multiply-adds the Go twin computes through math.FMA in float64, equal but for a rare
+//     double-rounding tie (tested to 1 ulp per step); build with -tags purego, or on another
+//     CPU, for the Go versions;
 //   - work is split over goroutines so that every output element is computed by one
 //     goroutine in a fixed order: results do not depend on GOMAXPROCS.
 package nn

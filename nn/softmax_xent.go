@@ -49,14 +49,32 @@ func (s *SoftmaxCrossEntropy) Backward(dlogits, probs []float32, targets []int32
 	}
 }
 
+// BackwardSet is Backward with dlogits set to the gradient rather than added to, which spares
+// the caller a pass that zeroes dlogits first; the rows are split over goroutines.
+func (s *SoftmaxCrossEntropy) BackwardSet(dlogits, probs []float32, targets []int32, rows int) {
+	s.job = softmaxXentJob{s: s, backward: true, probs: probs, logits: dlogits, targets: targets, rows: rows}
+	runChunks(&s.job, rows, softmaxXentMinRows, &s.split)
+}
+
 type softmaxXentJob struct {
 	s             *SoftmaxCrossEntropy
-	probs, logits []float32
+	backward      bool
+	probs, logits []float32 // logits holds dlogits in the backward pass
 	targets       []int32
+	rows          int
 }
 
 func (j *softmaxXentJob) runChunk(lo, hi int) {
 	v := j.s.V
+	if j.backward {
+		inv := 1 / float32(j.rows)
+		d := j.logits[lo*v : hi*v]
+		scaleInto(d, j.probs[lo*v:hi*v], inv)
+		for r := lo; r < hi; r++ {
+			d[(r-lo)*v+int(j.targets[r])] -= inv
+		}
+		return
+	}
 	for r := lo; r < hi; r++ {
 		l, p := j.logits[r*v:(r+1)*v], j.probs[r*v:(r+1)*v]
 		copy(p, l)

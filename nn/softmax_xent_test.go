@@ -47,5 +47,16 @@ func TestSoftmaxCrossEntropyGradients(t *testing.T) {
 		d := make([]float32, rows*v)
 		s.Backward(d, probs, targets, rows)
 		substrateGradcheck(t, "logits", loss, logits, d, 1e-2, 2e-2)
+		// BackwardSet overwrites what is there with the same gradient.
+		loss()
+		clear(d)
+		s.Backward(d, probs, targets, rows)
+		set := substrateRand(rows*v, 1, 3)
+		s.BackwardSet(set, probs, targets, rows)
+		for i := range d {
+			if set[i] != d[i] {
+				t.Fatalf("rows=%d: BackwardSet gives %v at %d, Backward into zeros %v", rows, set[i], i, d[i])
+			}
+		}
 	}
 }

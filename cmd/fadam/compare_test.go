@@ -162,7 +162,7 @@ func TestCompareBadInput(t *testing.T) {
 		{"lr-neg", []string{"--lr", "-1"}, "--lr"},
 		{"wd", []string{"--wd", "-1"}, "--wd"},
 		{"out", []string{"--out", filepath.Join(file, "out")}, "output directory"},
-		{"memory", []string{"--ctx", "100000"}, "too large"},
+		{"memory", []string{"--ctx", "10000000"}, "too large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(append([]string{}, base...), tc.extra...)

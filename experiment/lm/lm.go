@@ -250,9 +250,8 @@ func CheckMemory(c gpt.Config, runs int) error {
 		avail = float64(max(runs, 1)) * (1 << 40)
 	}
 	if need > avail {
-		return fmt.Errorf("%w: %d run(s) of d=%d, layers=%d, heads=%d, ctx=%d, batch=%d need about %s (attention alone %s per run), %s available",
-			ErrTooLarge, max(runs, 1), c.D, c.Layers, c.Heads, c.Ctx, c.Batch, bytesString(need),
-			bytesString(4*float64(c.Layers+1)*float64(c.Batch)*float64(c.Heads)*float64(c.Ctx)*float64(c.Ctx)), bytesString(avail))
+		return fmt.Errorf("%w: %d run(s) of d=%d, layers=%d, heads=%d, ctx=%d, batch=%d need about %s, %s available",
+			ErrTooLarge, max(runs, 1), c.D, c.Layers, c.Heads, c.Ctx, c.Batch, bytesString(need), bytesString(avail))
 	}
 	return nil
 }

@@ -73,10 +73,10 @@ func TestTaskIdentity(t *testing.T) {
 
 func TestNewTaskRefuses(t *testing.T) {
 	huge := tinyConfig()
-	huge.Model.D, huge.Model.Layers, huge.Model.Heads, huge.Model.Ctx, huge.Model.Batch = 64, 2, 4, 100000, 16
+	huge.Model.D, huge.Model.Layers, huge.Model.Heads, huge.Model.Ctx, huge.Model.Batch = 64, 2, 4, 10000000, 16
 	_, err := NewTask(testCorpus(), huge)
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "TiB") {
-		t.Fatalf("ctx 100000: %v", err)
+		t.Fatalf("ctx 10⁷: %v", err)
 	}
 	short := testCorpus()
 	short.Test = short.Test[:40]

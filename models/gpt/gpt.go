@@ -70,11 +70,11 @@ type blockActs struct {
 	in                    []float32 // residual stream entering the block [BT, C]
 	ln1, ln1Mean, ln1Rstd []float32
 	qkv                   []float32 // [BT, 3C]
-	att                   []float32 // [B, H, T, T]
+	attStats              []float32 // [B, H, T, 2]: each attention row's maximum and 1/Σ
 	attOut                []float32 // [BT, C] before the projection
 	mid                   []float32 // residual stream after attention [BT, C]
 	ln2, ln2Mean, ln2Rstd []float32
-	fc, fcGelu, fcSig     []float32 // [BT, 4C]; fcSig keeps GELU's σ for its backward
+	fc, fcGelu, fcSig     []float32 // [BT, 4C]: fc·ln2 without its bias, gelu(fc + bias) and its σ
 }
 
 // Model is a byte-level GPT with its activation and gradient buffers.
@@ -89,13 +89,13 @@ type Model struct {
 	params []*fadam.Param
 
 	// forward activations
-	acts                       []blockActs
-	out                        []float32 // residual stream after the last block [BT, C]
-	lnfOut, lnfMean, lnfRstd   []float32
-	logits, probs              []float32 // [BT, Vocab]
-	tokens, targets            []int32
-	dRes, dLn, dAttOut, dQKV   []float32
-	dFc, dFcGelu, dLogits, dAt []float32
+	acts                     []blockActs
+	out                      []float32 // residual stream after the last block [BT, C]
+	lnfOut, lnfMean, lnfRstd []float32
+	logits, probs            []float32 // [BT, Vocab]
+	tokens, targets          []int32
+	dRes, dLn, dAttOut, dQKV []float32
+	dFc, dFcGelu, dLogits    []float32
 
 	// phases, if set, receives the time of each kind of work; mark is the end of the last lap.
 	phases *PhaseTimes
@@ -180,7 +180,7 @@ func New(cfg Config, seed uint64) (*Model, error) {
 		}
 		m.acts = append(m.acts, blockActs{
 			in: buf(bt * c), ln1: buf(bt * c), ln1Mean: buf(bt), ln1Rstd: buf(bt),
-			qkv: buf(bt * 3 * c), att: buf(cfg.Batch * cfg.Heads * cfg.Ctx * cfg.Ctx), attOut: buf(bt * c),
+			qkv: buf(bt * 3 * c), attStats: buf(b.attn.StatsLen(cfg.Batch, cfg.Ctx)), attOut: buf(bt * c),
 			mid: buf(bt * c), ln2: buf(bt * c), ln2Mean: buf(bt), ln2Rstd: buf(bt),
 			fc: buf(bt * 4 * c), fcGelu: buf(bt * 4 * c), fcSig: buf(bt * 4 * c),
 		})
@@ -196,7 +196,6 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	m.tokens, m.targets = make([]int32, bt), make([]int32, bt)
 	m.dRes, m.dLn, m.dAttOut, m.dQKV = buf(bt*c), buf(bt*c), buf(bt*c), buf(bt*3*c)
 	m.dFc, m.dFcGelu, m.dLogits = buf(bt*4*c), buf(bt*4*c), buf(bt*Vocab)
-	m.dAt = buf(cfg.Batch * cfg.Heads * cfg.Ctx * cfg.Ctx)
 
 	m.init(seed)
 	return m, nil
@@ -261,16 +260,16 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 		m.lap(PhaseLayerNorm)
 		k.qkv.Forward(a.qkv, a.ln1, bt)
 		m.lap(PhaseMatmul)
-		k.attn.Forward(a.attOut, a.att, a.qkv, b, t)
+		k.attn.ForwardStats(a.attOut, a.attStats, a.qkv, b, t)
 		m.lap(PhaseAttention)
 		k.proj.ForwardResidual(a.mid, a.in, a.attOut, bt)
 		m.lap(PhaseMatmul)
 		// x + mlp(ln2(x))
 		k.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.mid, bt)
 		m.lap(PhaseLayerNorm)
-		k.fc.Forward(a.fc, a.ln2, bt)
+		k.fc.ForwardNoBias(a.fc, a.ln2, bt)
 		m.lap(PhaseMatmul)
-		k.gelu.Forward(a.fcGelu, a.fcSig, a.fc)
+		k.gelu.ForwardBias(a.fcGelu, a.fcSig, a.fc, k.fc.B.Value) // fc's bias, then GELU
 		m.lap(PhaseGELU)
 		next := m.out
 		if l+1 < len(m.blocks) {
@@ -297,8 +296,7 @@ func (m *Model) Backward() {
 	nn.ZeroGrads(m.params)
 	m.lap(PhaseOther)
 
-	clear(m.dLogits)
-	m.loss.Backward(m.dLogits, m.probs, m.targets, bt)
+	m.loss.BackwardSet(m.dLogits, m.probs, m.targets, bt)
 	m.lap(PhaseLoss)
 	m.head.BackwardSet(m.dLn, m.dLogits, m.lnfOut, bt)
 	m.lap(PhaseMatmul)
@@ -311,18 +309,16 @@ func (m *Model) Backward() {
 		k, a := m.blocks[l], &m.acts[l]
 		k.fcOut.BackwardSet(m.dFcGelu, m.dRes, a.fcGelu, bt)
 		m.lap(PhaseMatmul)
-		clear(m.dFc)
-		k.gelu.Backward(m.dFc, m.dFcGelu, a.fc, a.fcSig)
+		k.gelu.BackwardSetBias(m.dFc, m.dFcGelu, a.fc, k.fc.B.Value, a.fcSig, k.fc.B.Grad) // and fc's bias gradient
 		m.lap(PhaseGELU)
-		k.fc.BackwardSet(m.dLn, m.dFc, a.ln2, bt)
+		k.fc.BackwardSetNoBias(m.dLn, m.dFc, a.ln2, bt)
 		m.lap(PhaseMatmul)
 		k.ln2.Backward(m.dRes, m.dLn, a.mid, a.ln2Mean, a.ln2Rstd, bt)
 		m.lap(PhaseLayerNorm)
 
 		k.proj.BackwardSet(m.dAttOut, m.dRes, a.attOut, bt)
 		m.lap(PhaseMatmul)
-		clear(m.dQKV)
-		k.attn.Backward(m.dQKV, m.dAt, m.dAttOut, a.qkv, a.att, b, t)
+		k.attn.BackwardStats(m.dQKV, m.dAttOut, a.qkv, a.attStats, b, t)
 		m.lap(PhaseAttention)
 		k.qkv.BackwardSet(m.dLn, m.dQKV, a.ln1, bt)
 		m.lap(PhaseMatmul)

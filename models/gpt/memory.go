@@ -1,5 +1,11 @@
 package gpt
 
+import (
+	"math"
+
+	"github.com/fadam-go/fadam/nn"
+)
+
 // ParamCount is the number of trainable parameters of a model of shape c (Batch does not
 // matter): embeddings V·C + T·C, per block 12C² + 13C, the final LayerNorm 2C and the untied
 // head V·C.
@@ -9,15 +15,20 @@ func (c Config) ParamCount() int {
 }
 
 // MemoryBytes estimates the memory New allocates for a model of shape c: parameters and their
-// gradients, and the activation and gradient buffers of a Batch×Ctx batch, all float32. The
-// attention matrices (Batch·Heads·Ctx² per block, plus one for the backward) dominate at long
-// contexts. It is computed in float64 so that absurd shapes give a huge number rather than an
-// overflow; optimizer state is not included.
+// gradients, and the activation and gradient buffers of a Batch×Ctx batch, all float32.
+// Attention keeps two floats per batch, head and query row (not the Ctx×Ctx probabilities,
+// which its backward pass recomputes), plus a small per-goroutine scratch not counted here; the
+// MLP keeps partial sums of its bias gradient (4·D floats per 32 rows) and each LayerNorm those
+// of its parameter gradients (2·D per 32 rows). It
+// is computed in float64 so that absurd shapes give a huge number rather than an overflow;
+// optimizer state is not included.
 func (c Config) MemoryBytes() float64 {
 	bt, d, v := float64(c.Batch)*float64(c.Ctx), float64(c.D), float64(Vocab)
-	att := float64(c.Batch) * float64(c.Heads) * float64(c.Ctx) * float64(c.Ctx)
-	perBlock := 20*bt*d + 4*bt + att
-	global := 17*bt*d + 4*bt + 3*bt*v + att
+	att := 2 * float64(c.Batch) * float64(c.Heads) * float64(c.Ctx)
+	geluBias := math.Ceil(bt/nn.GELUBiasRowBlock) * 4 * d // the MLP bias gradient's partial sums
+	lnSums := math.Ceil(bt/nn.LayerNormRowBlock) * 2 * d  // a LayerNorm's parameter gradients' partial sums
+	perBlock := 20*bt*d + 4*bt + att + geluBias + 2*lnSums
+	global := 17*bt*d + 4*bt + 3*bt*v + lnSums
 	params := 2 * float64(Vocab*c.D+c.Ctx*c.D+2*c.D+Vocab*c.D)
 	params += 2 * float64(c.Layers) * (12*d*d + 13*d)
 	return 4 * (float64(c.Layers)*perBlock + global + params)

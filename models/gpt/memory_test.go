@@ -32,8 +32,8 @@ func TestParamCountAndMemory(t *testing.T) {
 		}
 		runtime.KeepAlive(m)
 	}
-	huge := Config{D: 64, Layers: 2, Heads: 4, Ctx: 100000, Batch: 16}
+	huge := Config{D: 64, Layers: 2, Heads: 4, Ctx: 10000000, Batch: 16}
 	if est := huge.MemoryBytes(); !(est > 1e12) {
-		t.Fatalf("ctx 100000: estimate %g bytes", est)
+		t.Fatalf("ctx 10⁷: estimate %g bytes", est)
 	}
 }

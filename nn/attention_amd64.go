@@ -1,0 +1,79 @@
+//go:build amd64 && !purego
+
+package nn
+
+// tileMulAVX512 is tileMulGeneric with add as 0 or 1, over m, n ≥ 1 and k ≥ 0, the extents
+// checked by the caller.
+//
+//go:noescape
+func tileMulAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int)
+
+func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) bool {
+	if !hasAVX512 {
+		return false
+	}
+	ad := 0
+	if add {
+		ad = 1
+	}
+	tileMulAVX512(&c[0], ldc, &a[0], rsa, csa, &b[0], ldb, m, n, k, alpha, ad)
+	return true
+}
+
+// transposeAVX512 is transposeHead's loop for t, hs ≥ 1 and ld·t < 2³¹, the extents checked by
+// the caller.
+//
+//go:noescape
+func transposeAVX512(dst, src *float32, ld, t, hs int)
+
+// transpose16AVX512 is transposeHead's loop for t and hs multiples of 16, the extents checked
+// by the caller.
+//
+//go:noescape
+func transpose16AVX512(dst, src *float32, ld, t, hs int)
+
+func transposeArch(dst, src []float32, ld, t, hs int) bool {
+	switch {
+	case !hasAVX512:
+		return false
+	case t%16 == 0 && hs%16 == 0:
+		transpose16AVX512(&dst[0], &src[0], ld, t, hs)
+	case ld*t < 1<<31:
+		transposeAVX512(&dst[0], &src[0], ld, t, hs)
+	default:
+		return false
+	}
+	return true
+}
+
+// causalSoftmaxBlockAVX512 is causalSoftmaxBlock's loop over m ≥ 1 rows, the extents checked
+// by the caller.
+//
+//go:noescape
+func causalSoftmaxBlockAVX512(p *float32, ld, m, n, first int, stats *float32, c *[len(elementwiseConsts)]float32)
+
+// causalSoftmaxGradBlockAVX512 is causalSoftmaxGradBlock's loop over m ≥ 1 rows; stats nil
+// means p holds probabilities already.
+//
+//go:noescape
+func causalSoftmaxGradBlockAVX512(p, ds *float32, ld, m, n, first int, stats *float32, c *[len(elementwiseConsts)]float32)
+
+func causalSoftmaxBlockArch(p []float32, ld, m, n, first int, stats []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	causalSoftmaxBlockAVX512(&p[0], ld, m, n, first, &stats[0], &elementwiseConsts)
+	return true
+}
+
+func causalSoftmaxGradBlockArch(p, ds []float32, ld, m, n, first int, stats []float32) bool {
+	if !hasAVX512 {
+		return false
+	}
+	var st *float32
+	if stats != nil {
+		st = &stats[0]
+	}
+	causalSoftmaxGradBlockAVX512(&p[0], &ds[0], ld, m, n, first, st, &elementwiseConsts)
+	return true
+}

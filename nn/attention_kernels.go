@@ -1,0 +1,168 @@
+package nn
+
+import "math"
+
+// The inner kernels of CausalSelfAttention: a small matrix product read in place (no packing),
+// the recomputation of a softmax row from its saved statistics and a head's transpose. Each has
+// an AVX-512 twin (attention_amd64.s) that performs the same operations in the same order.
+
+// tileMul sets c[i·ldc+j] = old + alpha·Σ_p a[i·rsa+p·csa]·b[p·ldb+j] for i < m, j < n, where
+// old is c[i·ldc+j] if add and 0 otherwise. A is read through any strides (rsa, csa), so it
+// may be a transposed view; B and C are row-major. Each element's sum runs over p in order
+// from 0 by fused multiply-adds (one rounding per step).
+func tileMul(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	// The assembly reads and writes through pointers: check the extents here.
+	_ = c[(m-1)*ldc+n-1]
+	_ = b[max(k-1, 0)*ldb+n-1]
+	if k > 0 {
+		_ = a[(m-1)*rsa+(k-1)*csa]
+	}
+	if k > 0 && tileMulArch(c, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add) {
+		return
+	}
+	tileMulGeneric(c, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add)
+}
+
+// tileMulGeneric is tileMul in Go. Its fused multiply-add is math.FMA in float64 rounded to
+// float32, which equals the float32 FMA of the assembly except in the rare cases where the
+// double rounding lands on a tie (then it is 1 ulp of the sum off); the explicit conversion of
+// alpha·s keeps the compiler from fusing the last multiply and add.
+func tileMulGeneric(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) {
+	for i := range m {
+		ci := c[i*ldc : i*ldc+n]
+		for j := range ci {
+			var s float32
+			for p := range k {
+				s = float32(math.FMA(float64(a[i*rsa+p*csa]), float64(b[p*ldb+j]), float64(s)))
+			}
+			var old float32
+			if add {
+				old = ci[j]
+			}
+			ci[j] = old + float32(alpha*s)
+		}
+	}
+}
+
+// softmaxRecomputeGeneric sets x[i] = expApprox32(x[i] − mx)·inv: the probabilities
+// causalSoftmaxBlock wrote for the same scores x, given the maximum and inv it kept.
+func softmaxRecomputeGeneric(x []float32, mx, inv float32) {
+	for i, v := range x {
+		x[i] = v - mx
+	}
+	expInPlaceGeneric(x)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// transposeHead writes the t×hs block src (row stride ld) transposed into dst[hs·t]:
+// dst[d·t+j] = src[j·ld+d].
+func transposeHead(dst, src []float32, ld, t, hs int) {
+	if t <= 0 || hs <= 0 {
+		return
+	}
+	dst = dst[:hs*t]
+	_ = src[(t-1)*ld+hs-1]
+	if transposeArch(dst, src, ld, t, hs) {
+		return
+	}
+	for j := range t {
+		row := src[j*ld : j*ld+hs]
+		for d, v := range row {
+			dst[d*t+j] = v
+		}
+	}
+}
+
+// causalSoftmaxBlock turns m rows of scores into causal softmax probabilities: row r of p
+// (stride ld) has l = first+r+1 valid scores, which become exp(s − max)·inv with inv = 1/Σ
+// e^(s−max) summed in 16 float32 lanes (reduce16f32), while columns [l, n) become 0;
+// stats[2r] and stats[2r+1] receive the maximum and inv, from which causalSoftmaxGradBlock
+// recomputes the same probabilities bit for bit.
+func causalSoftmaxBlock(p []float32, ld, m, n, first int, stats []float32) {
+	if m <= 0 {
+		return
+	}
+	_ = p[(m-1)*ld+n-1]
+	_ = stats[2*m-1]
+	if first+m > n {
+		panic("nn: causal softmax block wider than its rows")
+	}
+	if !causalSoftmaxBlockArch(p, ld, m, n, first, stats) {
+		causalSoftmaxBlockGeneric(p, ld, m, n, first, stats)
+	}
+}
+
+// causalSoftmaxBlockGeneric is causalSoftmaxBlock in Go.
+func causalSoftmaxBlockGeneric(p []float32, ld, m, n, first int, stats []float32) {
+	for r := range m {
+		row, l := p[r*ld:r*ld+n], first+r+1
+		x := row[:l]
+		mx := expShiftedGeneric(x)
+		var lanes [16]float32
+		for i, e := range x {
+			lanes[i%16] += e
+		}
+		inv := 1 / reduce16f32(&lanes)
+		for i := range x {
+			x[i] *= inv
+		}
+		clear(row[l:])
+		stats[2*r], stats[2*r+1] = mx, inv
+	}
+}
+
+// causalSoftmaxGradBlock is the softmax backward of m rows: row r of p and ds (stride ld) has
+// l = first+r+1 valid columns. If stats is not nil, p holds the scores and first becomes the
+// probabilities causalSoftmaxBlock computed (from its stats; columns [l, n) 0). Then
+// ds = p ⊙ (ds − Σ p⊙ds) over the l columns, the dot product summed in 16 float32 lanes, and
+// ds's columns [l, n) become 0.
+func causalSoftmaxGradBlock(p, ds []float32, ld, m, n, first int, stats []float32) {
+	if m <= 0 {
+		return
+	}
+	_, _ = p[(m-1)*ld+n-1], ds[(m-1)*ld+n-1]
+	if stats != nil {
+		_ = stats[2*m-1]
+	}
+	if first+m > n {
+		panic("nn: causal softmax block wider than its rows")
+	}
+	if !causalSoftmaxGradBlockArch(p, ds, ld, m, n, first, stats) {
+		causalSoftmaxGradBlockGeneric(p, ds, ld, m, n, first, stats)
+	}
+}
+
+// causalSoftmaxGradBlockGeneric is causalSoftmaxGradBlock in Go.
+func causalSoftmaxGradBlockGeneric(p, ds []float32, ld, m, n, first int, stats []float32) {
+	for r := range m {
+		prow, drow, l := p[r*ld:r*ld+n], ds[r*ld:r*ld+n], first+r+1
+		if stats != nil {
+			softmaxRecomputeGeneric(prow[:l], stats[2*r], stats[2*r+1])
+			clear(prow[l:])
+		}
+		var lanes [16]float32
+		for i, pv := range prow[:l] {
+			lanes[i%16] += float32(pv * drow[i])
+		}
+		dot := reduce16f32(&lanes)
+		for i, pv := range prow[:l] {
+			drow[i] = pv * (drow[i] - dot)
+		}
+		clear(drow[l:])
+	}
+}
+
+// reduce16f32 sums 16 lanes as a tree: pairs 8 apart, then 4, 2 and 1 apart.
+func reduce16f32(l *[16]float32) float32 {
+	var s8 [8]float32
+	for j := range s8 {
+		s8[j] = l[j] + l[j+8]
+	}
+	s4 := [4]float32{s8[0] + s8[4], s8[1] + s8[5], s8[2] + s8[6], s8[3] + s8[7]}
+	return (s4[0] + s4[2]) + (s4[1] + s4[3])
+}

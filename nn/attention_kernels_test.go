@@ -1,0 +1,172 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// TestTileMul checks tileMul (assembly where the CPU has it) against a float64 product on
+// shapes that cover the 8-row and single-row tiles, the 32- and 16-wide column blocks with
+// every kind of tail, transposed and strided A, and both the set and the accumulate modes; and
+// the assembly against the Go twin (bit for bit but for a double-rounding tie of the Go
+// twin's float64 FMA, so within 1 ulp of Σ|a·b| per step).
+func TestTileMul(t *testing.T) {
+	for _, tc := range []struct{ m, n, k int }{
+		{1, 1, 1}, {8, 16, 16}, {8, 32, 32}, {16, 128, 32}, {32, 16, 64}, {9, 33, 5},
+		{7, 15, 3}, {13, 47, 17}, {40, 20, 12}, {3, 64, 1}, {17, 100, 9}, {5, 8, 0},
+	} {
+		for _, trans := range []bool{false, true} {
+			for _, add := range []bool{false, true} {
+				name := fmt.Sprintf("%dx%dx%d/trans=%v/add=%v", tc.m, tc.n, tc.k, trans, add)
+				m, n, k := tc.m, tc.n, tc.k
+				lda, ldb, ldc := k+3, n+5, n+2
+				rsa, csa := lda, 1
+				if trans {
+					lda = m + 4 // A stored k×m
+					rsa, csa = 1, lda
+				}
+				a := elementwiseInputs(max(m, k)*lda+1, 11)
+				for i := range a {
+					a[i] = finiteMod(a[i], 4)
+				}
+				b := elementwiseInputs(k*ldb+n+1, 12)
+				for i := range b {
+					b[i] = finiteMod(b[i], 4)
+				}
+				c0 := elementwiseInputs(m*ldc, 13)
+				for i := range c0 {
+					c0[i] = finiteMod(c0[i], 4)
+				}
+				const alpha = 0.37
+				got := append([]float32(nil), c0...)
+				mags := make([]float64, len(got))
+				tileMul(got, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add)
+				for i := range m {
+					for j := range ldc {
+						idx := i*ldc + j
+						if j >= n {
+							if math.Float32bits(got[idx]) != math.Float32bits(c0[idx]) {
+								t.Fatalf("%s: c[%d][%d] outside the tile changed", name, i, j)
+							}
+							continue
+						}
+						var want, mag float64
+						for p := range k {
+							want += float64(a[i*rsa+p*csa]) * float64(b[p*ldb+j])
+							mag += math.Abs(float64(a[i*rsa+p*csa]) * float64(b[p*ldb+j]))
+						}
+						mags[idx] = mag
+						want *= alpha
+						if add {
+							want += float64(c0[idx])
+						}
+						if d := math.Abs(float64(got[idx]) - want); d > 1e-5*float64(k+1)*4 {
+							t.Fatalf("%s: c[%d][%d] = %v, want %v", name, i, j, got[idx], want)
+						}
+					}
+				}
+				gen := append([]float32(nil), c0...)
+				tileMulGeneric(gen, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add)
+				for i, g := range gen {
+					if d := math.Abs(float64(got[i]) - float64(g)); d > 0x1p-23*float64(k)*(mags[i]*alpha+math.Abs(float64(g))) {
+						t.Fatalf("%s: assembly c = %v, Go %v", name, got[i], g)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTransposeHead checks transposeHead (a gather in assembly where the CPU has it) on whole
+// and partial vectors.
+func TestTransposeHead(t *testing.T) {
+	for _, tc := range []struct{ t, hs, ld int }{{1, 1, 1}, {16, 16, 48}, {70, 4, 24}, {128, 32, 384}, {33, 20, 120}, {32, 48, 100}} {
+		src := elementwiseInputs(tc.t*tc.ld, 5)
+		dst := make([]float32, tc.hs*tc.t+3)
+		dst[len(dst)-1] = 7
+		transposeHead(dst, src, tc.ld, tc.t, tc.hs)
+		for d := range tc.hs {
+			for j := range tc.t {
+				if got, want := dst[d*tc.t+j], src[j*tc.ld+d]; math.Float32bits(got) != math.Float32bits(want) {
+					t.Fatalf("%v: dst[%d][%d] = %v, want %v", tc, d, j, got, want)
+				}
+			}
+		}
+		if dst[len(dst)-1] != 7 {
+			t.Fatalf("%v: wrote past the block", tc)
+		}
+	}
+}
+
+// TestCausalSoftmaxBlocks checks the block softmax and its backward (assembly where the CPU has
+// it) against their Go twins bit for bit, on blocks with whole and partial vectors, with the
+// probabilities recomputed from the statistics and given; and the probabilities against a
+// float64 softmax.
+func TestCausalSoftmaxBlocks(t *testing.T) {
+	for _, tc := range []struct{ m, n, first, ld int }{
+		{1, 1, 0, 1}, {32, 32, 0, 32}, {32, 128, 96, 130}, {6, 70, 64, 70}, {16, 40, 20, 48}, {3, 17, 14, 17},
+	} {
+		scores := elementwiseInputs(tc.m*tc.ld, uint64(tc.n))
+		for i := range scores {
+			scores[i] = finiteMod(scores[i], 20)
+		}
+		got, want := append([]float32(nil), scores...), append([]float32(nil), scores...)
+		gs, ws := make([]float32, 2*tc.m), make([]float32, 2*tc.m)
+		causalSoftmaxBlock(got, tc.ld, tc.m, tc.n, tc.first, gs)
+		causalSoftmaxBlockGeneric(want, tc.ld, tc.m, tc.n, tc.first, ws)
+		sameBits(t, fmt.Sprintf("%v softmax", tc), len(want), got, want)
+		sameBits(t, fmt.Sprintf("%v stats", tc), len(ws), gs, ws)
+		for r := range tc.m {
+			l := tc.first + r + 1
+			row := scores[r*tc.ld : r*tc.ld+l]
+			mx := math.Inf(-1)
+			for _, v := range row {
+				mx = math.Max(mx, float64(v))
+			}
+			var z float64
+			for _, v := range row {
+				z += math.Exp(float64(v) - mx)
+			}
+			for i := range tc.n {
+				w := 0.0
+				if i < l {
+					w = math.Exp(float64(row[i])-mx) / z
+				}
+				if d := math.Abs(float64(got[r*tc.ld+i]) - w); d > 1e-6 {
+					t.Fatalf("%v: p[%d][%d] = %v, want %v", tc, r, i, got[r*tc.ld+i], w)
+				}
+			}
+		}
+
+		dp := elementwiseInputs(tc.m*tc.ld, 3)
+		for i := range dp {
+			dp[i] = finiteMod(dp[i], 5)
+		}
+		for _, recompute := range []bool{false, true} {
+			p0, st := want, []float32(nil)
+			if recompute {
+				p0, st = scores, ws
+			}
+			gp, wp := append([]float32(nil), p0...), append([]float32(nil), p0...)
+			gd, wd := append([]float32(nil), dp...), append([]float32(nil), dp...)
+			causalSoftmaxGradBlock(gp, gd, tc.ld, tc.m, tc.n, tc.first, st)
+			causalSoftmaxGradBlockGeneric(wp, wd, tc.ld, tc.m, tc.n, tc.first, st)
+			sameBits(t, fmt.Sprintf("%v recompute=%v p", tc, recompute), len(wp), gp, wp)
+			sameBits(t, fmt.Sprintf("%v recompute=%v ds", tc, recompute), len(wd), gd, wd)
+			if recompute {
+				for r := range tc.m {
+					sameBits(t, fmt.Sprintf("%v recomputed p row %d", tc, r), tc.n, gp[r*tc.ld:], want[r*tc.ld:])
+				}
+			}
+		}
+	}
+}
+
+// finiteMod folds x into (−m, m), mapping ±Inf and NaN to 0.
+func finiteMod(x float32, m float64) float32 {
+	if math.IsInf(float64(x), 0) || math.IsNaN(float64(x)) {
+		return 0
+	}
+	return float32(math.Mod(float64(x), m))
+}
