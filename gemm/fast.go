@@ -29,13 +29,14 @@ type microKernel struct {
 	fmaLoopFlops int
 }
 
-// Cache blocking, chosen by measurement on the target (Sapphire Rapids, 48 KiB L1d, 2 MiB L2
-// per core): a kc×nr B micro-panel stays in L1, the mc×kc A block and kc×nc B block in L2.
-const (
-	blockK = 256
-	blockM = 192
-	blockN = 1024
-)
+// blocking holds the cache block sizes: a kc×nr B micro-panel stays in L1, the mc×kc A block
+// and the kc×nc B block in L2.
+type blocking struct {
+	kc, mc, nc int
+}
+
+// blocks is the blocking Fast uses, fixed at init.
+var blocks = blocking{kc: 256, mc: 192, nc: 1024}
 
 // Below these sizes the call runs on one goroutine (handoff costs more than it saves), and
 // tiny products skip packing altogether.
@@ -162,8 +163,8 @@ func naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // workspace holds one goroutine's packing buffers.
 type workspace struct {
 	mk   *microKernel
-	ap   []float32 // packed A block, blockM (rounded up to mr) × blockK
-	bp   []float32 // packed B block, blockK × blockN (rounded up to nr)
+	ap   []float32 // packed A block, mc (rounded up to mr) × kc
+	bp   []float32 // packed B block, kc × nc (rounded up to nr)
 	edge []float32 // mr×nr staging tile for partial tiles at the matrix edge
 }
 
@@ -180,12 +181,12 @@ func getWorkspace(mk *microKernel) *workspace {
 }
 
 func newWorkspace(mk *microKernel) *workspace {
-	mc := roundUp(blockM, mk.mr)
-	nc := roundUp(blockN, mk.nr)
+	mc := roundUp(blocks.mc, mk.mr)
+	nc := roundUp(blocks.nc, mk.nr)
 	return &workspace{
 		mk:   mk,
-		ap:   make([]float32, mc*blockK),
-		bp:   make([]float32, blockK*nc),
+		ap:   make([]float32, mc*blocks.kc),
+		bp:   make([]float32, blocks.kc*nc),
 		edge: make([]float32, mk.mr*mk.nr),
 	}
 }
@@ -252,12 +253,12 @@ func (t *task) block(i int, ws *workspace) {
 func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 	mk := t.mk
 	mr, nr := mk.mr, mk.nr
-	mc := roundUp(blockM, mr)
-	nc := roundUp(blockN, nr)
+	mc := roundUp(blocks.mc, mr)
+	nc := roundUp(blocks.nc, nr)
 	for jc := j0; jc < j1; jc += nc {
 		nb := min(nc, j1-jc)
-		for pc := 0; pc < t.k; pc += blockK {
-			kb := min(blockK, t.k-pc)
+		for pc := 0; pc < t.k; pc += blocks.kc {
+			kb := min(blocks.kc, t.k-pc)
 			beta := t.beta
 			if pc > 0 {
 				beta = 1
