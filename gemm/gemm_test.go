@@ -217,6 +217,34 @@ func TestSgemmDeterministicAcrossThreads(t *testing.T) {
 	}
 }
 
+// TestSgemmTransposedAStrides covers both ways Fast reads a transposed A: packed when its row
+// stride is a multiple of 512 floats, in place otherwise. Both match float64, and give the
+// same bits, with full and partial panels, depth blocks of every remainder mod 4, and
+// products large enough to run in parallel.
+func TestSgemmTransposedAStrides(t *testing.T) {
+	for i, s := range [][3]int{{500, 40, 258}, {200, 33, 517}, {1000, 64, 3}, {12, 32, 300}, {13, 70, 1}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, lda := range []int{roundUp(m, 512), roundUp(m, 512) + 1} {
+			check(t, kernelsUnderTest(), gemmCase{transA: true, m: m, n: n, k: k, alpha: 0.5, beta: 1, pad: lda - m}, uint64(i))
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 9))
+		packed := newMatrix(rng, k, m, roundUp(m, 512)-m, 0)
+		inPlace := newMatrix(nil, k, m, roundUp(m, 512)+1-m, 0)
+		for p := 0; p < k; p++ {
+			copy(inPlace.data[p*inPlace.ld:p*inPlace.ld+m], packed.data[p*packed.ld:])
+		}
+		b := newMatrix(rng, k, n, 0, 0)
+		c1, c2 := make([]float32, m*n), make([]float32, m*n)
+		Fast{}.Sgemm(true, false, m, n, k, 1, packed.data, packed.ld, b.data, b.ld, 0, c1, n)
+		Fast{}.Sgemm(true, false, m, n, k, 1, inPlace.data, inPlace.ld, b.data, b.ld, 0, c2, n)
+		for j := range c1 {
+			if math.Float32bits(c1[j]) != math.Float32bits(c2[j]) {
+				t.Fatalf("%d×%d×%d: C[%d] = %g with lda %d, %g with lda %d", m, n, k, j, c1[j], packed.ld, c2[j], inPlace.ld)
+			}
+		}
+	}
+}
+
 func TestSgemmConcurrentCallers(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
