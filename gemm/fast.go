@@ -167,7 +167,7 @@ func naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // workspace holds one goroutine's packing buffers.
 type workspace struct {
 	mk   *microKernel
-	ap   []float32 // packed A block, mc (rounded up to mr) × kc
+	ap   []float32 // A block packed, mc (rounded up to mr) × kc, or copied (see aCopied)
 	bp   []float32 // packed B block, kc × nc (rounded up to nr)
 	edge []float32 // mr×nr staging tile for partial tiles at the matrix edge
 }
@@ -189,7 +189,7 @@ func newWorkspace(mk *microKernel) *workspace {
 	nc := roundUp(blocks.nc, mk.nr)
 	return &workspace{
 		mk:   mk,
-		ap:   make([]float32, mc*blocks.kc),
+		ap:   make([]float32, mc*copyStride(blocks.kc)+mk.mr*blocks.kc),
 		bp:   make([]float32, blocks.kc*nc),
 		edge: make([]float32, mk.mr*mk.nr),
 	}
@@ -267,6 +267,7 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 	mr, nr := mk.mr, mk.nr
 	mc := roundUp(blocks.mc, mr)
 	nc := roundUp(blocks.nc, nr)
+	mode := t.aMode()
 	for jc := j0; jc < j1; jc += nc {
 		nb := min(nc, j1-jc)
 		for pc := 0; pc < t.k; pc += blocks.kc {
@@ -280,13 +281,22 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
-				direct := mk.directA && !t.packTransA()
-				if !direct {
+				tail := mb % mr
+				tailOff := (mb - tail) * kb // where the partial panel of op(A) is packed
+				ldCopy := copyStride(kb)
+				switch mode {
+				case aPacked:
 					packA(mk, t.transA, a, t.lda, ic, mb, pc, kb, ws.ap)
-				} else if tail := mb % mr; tail != 0 {
+				case aCopied:
+					for r := 0; r < mb-tail; r++ {
+						copy(ws.ap[r*ldCopy:r*ldCopy+kb], a[(ic+r)*t.lda+pc:])
+					}
+					tailOff = (mb - tail) * ldCopy
+				}
+				if mode != aPacked && tail != 0 {
 					// Full panels are read in place; the partial one is packed (zero rows
 					// added) so the kernel never reads past A.
-					packA(mk, t.transA, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[(mb-tail)*kb:])
+					packA(mk, t.transA, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[tailOff:])
 				}
 				for jr := 0; jr < nb; jr += nr {
 					bpan := &ws.bp[jr*kb]
@@ -296,13 +306,17 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 					nrb := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
 						mrb := min(mr, mb-ir)
-						apan, rsa, csa := &ws.ap[ir*kb], mr, 1
-						if direct && mrb == mr {
-							if t.transA { // op(A)[i][p] = a[p*lda+i]
-								apan, rsa, csa = &a[pc*t.lda+ic+ir], t.lda, 1
-							} else {
-								apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
-							}
+						apan, rsa, csa := &ws.ap[tailOff], mr, 1
+						switch {
+						case mrb < mr:
+						case mode == aPacked:
+							apan = &ws.ap[ir*kb]
+						case mode == aCopied:
+							apan, rsa, csa = &ws.ap[ir*ldCopy], 1, ldCopy
+						case t.transA: // op(A)[i][p] = a[p*lda+i]
+							apan, rsa, csa = &a[pc*t.lda+ic+ir], t.lda, 1
+						default:
+							apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
 						}
 						ci := (ic+ir)*t.ldc + jc + jr
 						if mrb == mr && nrb == nr {
@@ -328,15 +342,42 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 	}
 }
 
-// packTransA reports whether gemm packs a transposed A rather than reading it in place. In
-// place, the kernel reads op(A)[i][p] = a[p*lda+i] one row of A per depth step; when the row
-// stride is a multiple of 2 KiB those rows fall into 2 of the 64 sets of L1 (32 KiB 8-way
-// on Zen 4, 48 KiB 12-way on Golden Cove), evict each other and the B panel, and the kernel
-// runs from L2: a weight gradient dyᵀ·x whose dy has 512 or 2048 columns measured 15–25%
-// slower in place than packed. Packing costs about 6% at other strides, so only these pack.
-func (t *task) packTransA() bool {
-	return t.transA && t.mk.packRows != nil && t.lda%512 == 0
+// aMode is how the micro-kernel reads op(A).
+type aMode int
+
+const (
+	aInPlace aMode = iota // full panels straight from A, the partial one packed
+	aPacked               // every panel packed (see packA)
+	aCopied               // the block's rows copied to a stride that spreads them over L1
+)
+
+// aMode chooses how t's kernel reads op(A). Reading A in place saves packing it and measured
+// no slower, except where its row stride makes the rows the kernel reads at once fall into
+// few of the 64 sets of L1 (32 KiB 8-way on Zen 4, 48 KiB 12-way on Golden Cove), where they
+// evict each other and the B panel and the kernel runs from L2:
+//   - op(A) = Aᵀ (the weight gradient dyᵀ·x) reads one row of A per depth step, a kc-row
+//     block; with a stride that is a multiple of 2 KiB they share 2 sets. A dy with 512 or
+//     2048 columns measured 15–25% slower in place than packed, and packing costs about 6%
+//     at other strides, so only these pack.
+//   - op(A) = A reads mr rows at once; with a stride that is a multiple of 4 KiB they share
+//     one set: 30% slower at 2048 columns, and a 2 KiB stride (2 sets) was not. A row copy
+//     to a padded stride costs about 2%.
+func (t *task) aMode() aMode {
+	switch {
+	case !t.mk.directA:
+		return aPacked
+	case t.transA && t.mk.packRows != nil && t.lda%512 == 0:
+		return aPacked
+	case !t.transA && t.lda%1024 == 0:
+		return aCopied
+	}
+	return aInPlace
 }
+
+// copyStride is the row stride of an A block of kb columns copied in aCopied mode: a multiple
+// of 16 floats (whole cache lines) plus one line, so successive rows start in different
+// L1 sets.
+func copyStride(kb int) int { return roundUp(kb, 16) + 16 }
 
 // packA copies op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows, each stored as kb groups of
 // mr values, zero-padding the last panel.

@@ -217,29 +217,37 @@ func TestSgemmDeterministicAcrossThreads(t *testing.T) {
 	}
 }
 
-// TestSgemmTransposedAStrides covers both ways Fast reads a transposed A: packed when its row
-// stride is a multiple of 512 floats, in place otherwise. Both match float64, and give the
-// same bits, with full and partial panels, depth blocks of every remainder mod 4, and
-// products large enough to run in parallel.
-func TestSgemmTransposedAStrides(t *testing.T) {
-	for i, s := range [][3]int{{500, 40, 258}, {200, 33, 517}, {1000, 64, 3}, {12, 32, 300}, {13, 70, 1}} {
+// TestSgemmAStrides covers every way Fast reads A: a transposed A packed when its row stride
+// is a multiple of 512 floats, A copied to a padded stride when its row stride is a multiple
+// of 1024, in place otherwise. All match float64, and give the same bits whatever the stride,
+// with full and partial panels, depth blocks of every remainder mod 4, and products large
+// enough to run in parallel.
+func TestSgemmAStrides(t *testing.T) {
+	for i, s := range [][3]int{{500, 40, 258}, {200, 33, 517}, {1000, 64, 3}, {12, 32, 300}, {13, 70, 1}, {30, 40, 1030}} {
 		m, n, k := s[0], s[1], s[2]
-		for _, lda := range []int{roundUp(m, 512), roundUp(m, 512) + 1} {
-			check(t, kernelsUnderTest(), gemmCase{transA: true, m: m, n: n, k: k, alpha: 0.5, beta: 1, pad: lda - m}, uint64(i))
-		}
-		rng := rand.New(rand.NewPCG(uint64(i), 9))
-		packed := newMatrix(rng, k, m, roundUp(m, 512)-m, 0)
-		inPlace := newMatrix(nil, k, m, roundUp(m, 512)+1-m, 0)
-		for p := 0; p < k; p++ {
-			copy(inPlace.data[p*inPlace.ld:p*inPlace.ld+m], packed.data[p*packed.ld:])
-		}
-		b := newMatrix(rng, k, n, 0, 0)
-		c1, c2 := make([]float32, m*n), make([]float32, m*n)
-		Fast{}.Sgemm(true, false, m, n, k, 1, packed.data, packed.ld, b.data, b.ld, 0, c1, n)
-		Fast{}.Sgemm(true, false, m, n, k, 1, inPlace.data, inPlace.ld, b.data, b.ld, 0, c2, n)
-		for j := range c1 {
-			if math.Float32bits(c1[j]) != math.Float32bits(c2[j]) {
-				t.Fatalf("%d×%d×%d: C[%d] = %g with lda %d, %g with lda %d", m, n, k, j, c1[j], packed.ld, c2[j], inPlace.ld)
+		for _, transA := range []bool{true, false} {
+			rows, cols := m, k
+			if transA {
+				rows, cols = k, m
+			}
+			ld := roundUp(cols, 1024)
+			for _, lda := range []int{ld, ld + 1} {
+				check(t, kernelsUnderTest(), gemmCase{transA: transA, m: m, n: n, k: k, alpha: 0.5, beta: 1, pad: lda - cols}, uint64(i))
+			}
+			rng := rand.New(rand.NewPCG(uint64(i), 9))
+			aligned := newMatrix(rng, rows, cols, ld-cols, 0)
+			odd := newMatrix(nil, rows, cols, ld+1-cols, 0)
+			for r := 0; r < rows; r++ {
+				copy(odd.data[r*odd.ld:r*odd.ld+cols], aligned.data[r*aligned.ld:])
+			}
+			b := newMatrix(rng, k, n, 0, 0)
+			c1, c2 := make([]float32, m*n), make([]float32, m*n)
+			Fast{}.Sgemm(transA, false, m, n, k, 1, aligned.data, aligned.ld, b.data, b.ld, 0, c1, n)
+			Fast{}.Sgemm(transA, false, m, n, k, 1, odd.data, odd.ld, b.data, b.ld, 0, c2, n)
+			for j := range c1 {
+				if math.Float32bits(c1[j]) != math.Float32bits(c2[j]) {
+					t.Fatalf("tA=%v %d×%d×%d: C[%d] = %g with lda %d, %g with lda %d", transA, m, n, k, j, c1[j], aligned.ld, c2[j], odd.ld)
+				}
 			}
 		}
 	}
