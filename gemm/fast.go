@@ -25,9 +25,9 @@ type microKernel struct {
 	// portable loops run otherwise.
 	pack func(dst, src *float32, kb, ps, rs, rows, w int) bool
 	// packRows, if set, packs panels whole panels of op(A) = Aᵀ (rows of A run along
-	// the tile's rows): for p < kb, j < panels, r < mr,
-	// dst[j*kb*mr+p*mr+r] = src[p*lda+j*mr+r]. See packA.
-	packRows func(dst, src *float32, kb, lda, panels int)
+	// the tile's rows), ps floats apart: for p < kb, j < panels, r < mr,
+	// dst[j*ps+p*mr+r] = src[p*lda+j*mr+r]. See packA.
+	packRows func(dst, src *float32, kb, lda, panels, ps int)
 	// fmaLoop runs n iterations of independent FMAs worth fmaLoopFlops each (see PeakGFLOPS).
 	fmaLoop      func(n int)
 	fmaLoopFlops int
@@ -282,11 +282,12 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
 				tail := mb % mr
-				tailOff := (mb - tail) * kb // where the partial panel of op(A) is packed
+				ps := panelStride(kb, mr)
+				tailOff := (mb - tail) / mr * ps // where the partial panel of op(A) is packed
 				ldCopy := copyStride(kb)
 				switch mode {
 				case aPacked:
-					packA(mk, t.transA, a, t.lda, ic, mb, pc, kb, ws.ap)
+					packA(mk, t.transA, a, t.lda, ic, mb, pc, kb, ws.ap, ps)
 				case aCopied:
 					for r := 0; r < mb-tail; r++ {
 						copy(ws.ap[r*ldCopy:r*ldCopy+kb], a[(ic+r)*t.lda+pc:])
@@ -296,7 +297,7 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 				if mode != aPacked && tail != 0 {
 					// Full panels are read in place; the partial one is packed (zero rows
 					// added) so the kernel never reads past A.
-					packA(mk, t.transA, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[tailOff:])
+					packA(mk, t.transA, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[tailOff:], ps)
 				}
 				for jr := 0; jr < nb; jr += nr {
 					bpan := &ws.bp[jr*kb]
@@ -310,7 +311,7 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 						switch {
 						case mrb < mr:
 						case mode == aPacked:
-							apan = &ws.ap[ir*kb]
+							apan = &ws.ap[ir/mr*ps]
 						case mode == aCopied:
 							apan, rsa, csa = &ws.ap[ir*ldCopy], 1, ldCopy
 						case t.transA: // op(A)[i][p] = a[p*lda+i]
@@ -379,26 +380,32 @@ func (t *task) aMode() aMode {
 // L1 sets.
 func copyStride(kb int) int { return roundUp(kb, 16) + 16 }
 
-// packA copies op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows, each stored as kb groups of
-// mr values, zero-padding the last panel.
-func packA(mk *microKernel, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32) {
+// packA copies op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows, ps floats apart (see
+// panelStride), each stored as kb groups of mr values, zero-padding the last panel.
+func packA(mk *microKernel, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32, ps int) {
 	mr := mk.mr
 	start := 0
 	if full := mb / mr; trans && mk.packRows != nil && full > 0 {
 		_ = a[(p0+kb-1)*lda+i0+full*mr-1] // the panels lie inside a
-		_ = dst[full*kb*mr-1]
-		mk.packRows(&dst[0], &a[p0*lda+i0], kb, lda, full)
+		_ = dst[(full-1)*ps+kb*mr-1]
+		mk.packRows(&dst[0], &a[p0*lda+i0], kb, lda, full, ps)
 		start = full * mr
 	}
 	for ip := start; ip < mb; ip += mr {
 		rows := min(mr, mb-ip)
+		d := dst[ip/mr*ps:]
 		if trans { // op(A)[i][p] = a[p*lda+i]
-			packPanel(mk, dst[ip*kb:], a, p0*lda+i0+ip, kb, lda, 1, rows, mr)
+			packPanel(mk, d, a, p0*lda+i0+ip, kb, lda, 1, rows, mr)
 		} else {
-			packPanel(mk, dst[ip*kb:], a, (i0+ip)*lda+p0, kb, 1, lda, rows, mr)
+			packPanel(mk, d, a, (i0+ip)*lda+p0, kb, 1, lda, rows, mr)
 		}
 	}
 }
+
+// panelStride is the distance between packed panels of A of depth kb: one cache line more
+// than a panel, so the panels a row of A is spread over start in different L1 sets (kb·mr
+// floats apart they would often share one).
+func panelStride(kb, mr int) int { return kb*mr + 16 }
 
 // packB copies op(B)[p0:p0+kb, j0:j0+nb] into panels of nr columns, each stored as kb groups
 // of nr values, zero-padding the last panel.

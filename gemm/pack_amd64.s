@@ -99,18 +99,18 @@ gather_done:
 	VZEROUPPER
 	RET
 
-// func packRows12AVX512(dst, src *float32, kb, lda, panels int)
-// For p < kb, j < panels, r < 12: dst[j*kb*12+p*12+r] = src[p*lda+j*12+r]. Four source rows
+// func packRows12AVX512(dst, src *float32, kb, lda, panels, ps int)
+// For p < kb, j < panels, r < 12: dst[j*ps+p*12+r] = src[p*lda+j*12+r]. Four source rows
 // at a time, so each panel receives 192 contiguous bytes (three whole cache lines) per step.
-TEXT ·packRows12AVX512(SB), NOSPLIT, $0-40
+TEXT ·packRows12AVX512(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ kb+16(FP), DX
 	MOVQ lda+24(FP), R10
 	SHLQ $2, R10
 	MOVQ panels+32(FP), R8
-	MOVQ DX, R11
-	IMULQ $48, R11
+	MOVQ ps+40(FP), R11
+	SHLQ $2, R11
 	TESTQ R8, R8
 	JZ rows12_done
 	CMPQ DX, $4
