@@ -144,8 +144,8 @@ func compare(t *testing.T, kern Kernel, tc gemmCase, c matrix, orig []float32, w
 }
 
 // shapes covers 1×1, primes, exact and partial tiles of both micro-kernels, depth crossing the
-// k block (256), rows crossing the m block (192), columns crossing the n block (1024), the
-// naive path and the parallel path.
+// k block (256 or 512, see blockingFor), rows crossing the m block (192 or 96), columns
+// crossing the n block (1024), the naive path and the parallel path.
 var shapes = [][3]int{
 	{1, 1, 1}, {2, 3, 4}, {1, 37, 5}, {37, 1, 5}, {7, 13, 31}, {13, 17, 19},
 	{12, 32, 8}, {6, 16, 9}, {24, 64, 64}, {25, 65, 257}, {29, 31, 520},
