@@ -372,11 +372,11 @@ const (
 // evict each other and the B panel and the kernel runs from L2:
 //   - op(A) = Aᵀ (the weight gradient dyᵀ·x) reads one row of A per depth step, a kc-row
 //     block; with a stride that is a multiple of 2 KiB they share 2 sets. A dy with 512 or
-//     2048 columns measured 15–25% slower in place than packed, and packing costs about 6%
-//     at other strides, so only these pack.
+//     2048 columns measured 5–25% slower in place than packed, and packing measured 5–9%
+//     slower than in place at other strides, so only these pack.
 //   - op(A) = A reads mr rows at once; with a stride that is a multiple of 4 KiB they share
-//     one set: 30% slower at 2048 columns, and a 2 KiB stride (2 sets) was not. A row copy
-//     to a padded stride costs about 2%.
+//     one set: up to 30% slower at 2048 columns, and a 2 KiB stride (2 sets) was not. A row
+//     copy to a padded stride is one pass over the block, which every column panel reuses.
 func (t *task) aMode() aMode {
 	switch {
 	case !t.mk.directA:
