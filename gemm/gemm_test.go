@@ -191,26 +191,42 @@ func TestSgemmDegenerate(t *testing.T) {
 	}
 }
 
+// TestSgemmDeterministicAcrossThreads checks that C does not depend on GOMAXPROCS, with A
+// read in place, packed (transposed, row stride 512) and copied (row stride 1024), and C split
+// along M or N.
 func TestSgemmDeterministicAcrossThreads(t *testing.T) {
 	prev := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(prev)
 	rng := rand.New(rand.NewPCG(1, 2))
-	const m, n, k = 203, 150, 530
-	a := newMatrix(rng, k, m, 0, 0) // used transposed
-	b := newMatrix(rng, k, n, 0, 0)
-	for _, kern := range kernelsUnderTest()[1:] {
-		var ref []float32
-		for _, procs := range []int{1, 2, 3, 5} {
-			runtime.GOMAXPROCS(procs)
-			c := newMatrix(rng, m, n, 0, 0)
-			kern.Sgemm(true, false, m, n, k, 0.7, a.data, a.ld, b.data, b.ld, 0, c.data, c.ld)
-			if ref == nil {
-				ref = c.data
-				continue
-			}
-			for i := range ref {
-				if math.Float32bits(ref[i]) != math.Float32bits(c.data[i]) {
-					t.Fatalf("%s: GOMAXPROCS=%d gives C[%d] = %g, GOMAXPROCS=1 gives %g", Name(kern), procs, i, c.data[i], ref[i])
+	for _, tc := range []struct {
+		transA     bool
+		m, n, k    int
+		ldaPadding int
+	}{
+		{true, 203, 150, 530, 0},
+		{true, 100, 260, 530, 512 - 100},
+		{false, 203, 150, 530, 1024 - 530},
+	} {
+		rows, cols := tc.k, tc.m
+		if !tc.transA {
+			rows, cols = tc.m, tc.k
+		}
+		a := newMatrix(rng, rows, cols, tc.ldaPadding, 0)
+		b := newMatrix(rng, tc.k, tc.n, 0, 0)
+		for _, kern := range kernelsUnderTest()[1:] {
+			var ref []float32
+			for _, procs := range []int{1, 2, 3, 5} {
+				runtime.GOMAXPROCS(procs)
+				c := newMatrix(rng, tc.m, tc.n, 0, 0)
+				kern.Sgemm(tc.transA, false, tc.m, tc.n, tc.k, 0.7, a.data, a.ld, b.data, b.ld, 0, c.data, c.ld)
+				if ref == nil {
+					ref = c.data
+					continue
+				}
+				for i := range ref {
+					if math.Float32bits(ref[i]) != math.Float32bits(c.data[i]) {
+						t.Fatalf("%s tA=%v lda=%d: GOMAXPROCS=%d gives C[%d] = %g, GOMAXPROCS=1 gives %g", Name(kern), tc.transA, a.ld, procs, i, c.data[i], ref[i])
+					}
 				}
 			}
 		}
