@@ -24,17 +24,18 @@ type microKernel struct {
 	// pack, if set, packs one panel (see packPanel) and reports whether it could; the
 	// portable loops run otherwise.
 	pack func(dst, src *float32, kb, ps, rs, rows, w int) bool
-	// packRows, if set, packs panels whole panels of op(A) = Aᵀ (rows of A run along
-	// the tile's rows), ps floats apart: for p < kb, j < panels, r < mr,
-	// dst[j*ps+p*mr+r] = src[p*lda+j*mr+r]. See packA.
+	// packRows, if set, packs whole panels of op(A) = Aᵀ straight from rows of A, ps
+	// floats apart: for p < kb, j < panels, r < mr, dst[j*ps+p*mr+r] = src[p*lda+j*mr+r].
+	// See packA.
 	packRows func(dst, src *float32, kb, lda, panels, ps int)
 	// fmaLoop runs n iterations of independent FMAs worth fmaLoopFlops each (see PeakGFLOPS).
 	fmaLoop      func(n int)
 	fmaLoopFlops int
 }
 
-// blocking holds the cache block sizes: a kc×nr B micro-panel stays in L1, the mc×kc A block
-// and the kc×nc B block in L2.
+// blocking holds the cache block sizes of the blocked loop (see task.gemm): every mr-row
+// panel of an mc×kc A block, which stays in L2, runs against one kc×nr B micro-panel before the
+// next, and a packed kc×nc B block serves every A block of its columns.
 type blocking struct {
 	kc, mc, nc int
 }
