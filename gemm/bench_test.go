@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -87,8 +88,22 @@ func BenchmarkGPTStep(b *testing.B) {
 	}
 }
 
-// benchPeak measures PeakGFLOPS once per benchmark binary.
-var benchPeak = sync.OnceValue(func() float64 { return PeakGFLOPS(300 * time.Millisecond) })
+// benchPeak returns PeakGFLOPS for the current GOMAXPROCS (benchmarks run under each -cpu
+// value), measured once per value.
+func benchPeak() float64 {
+	peaks.Lock()
+	defer peaks.Unlock()
+	procs := runtime.GOMAXPROCS(0)
+	if _, ok := peaks.byProcs[procs]; !ok {
+		peaks.byProcs[procs] = PeakGFLOPS(300 * time.Millisecond)
+	}
+	return peaks.byProcs[procs]
+}
+
+var peaks = struct {
+	sync.Mutex
+	byProcs map[int]float64
+}{byProcs: map[int]float64{}}
 
 // BenchmarkGPT reports GFLOP/s for each GPT shape on gonum and on Fast (Default).
 // Run: go test ./gemm -run=^$ -bench=GPT$ -count=6 | benchstat -col /kernel -
