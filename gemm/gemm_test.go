@@ -288,13 +288,19 @@ func TestSgemmNoSteadyStateAllocs(t *testing.T) {
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
 	const m, n, k = 256, 128, 128 // large enough for the parallel path
-	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	// A read in place, packed (transposed, row stride 512) and copied (row stride 1024).
+	a, b, c := make([]float32, m*1024), make([]float32, k*n), make([]float32, m*n)
 	for _, kern := range kernelsUnderTest()[1:] {
-		allocs := testing.AllocsPerRun(20, func() {
-			kern.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-		})
-		if allocs > 0 {
-			t.Errorf("%s: %v allocations per call, want 0", Name(kern), allocs)
+		for _, v := range []struct {
+			transA bool
+			lda    int
+		}{{false, k}, {true, 512}, {false, 1024}} {
+			allocs := testing.AllocsPerRun(20, func() {
+				kern.Sgemm(v.transA, false, m, n, k, 1, a, v.lda, b, n, 0, c, n)
+			})
+			if allocs > 0 {
+				t.Errorf("%s tA=%v lda=%d: %v allocations per call, want 0", Name(kern), v.transA, v.lda, allocs)
+			}
 		}
 	}
 }
