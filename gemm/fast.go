@@ -24,18 +24,36 @@ type microKernel struct {
 	// pack, if set, packs one panel (see packPanel) and reports whether it could; the
 	// portable loops run otherwise.
 	pack func(dst, src *float32, kb, ps, rs, rows, w int) bool
+	// packRows, if set, packs whole panels of op(A) = Aᵀ straight from rows of A, ps
+	// floats apart: for p < kb, j < panels, r < mr, dst[j*ps+p*mr+r] = src[p*lda+j*mr+r].
+	// See packA.
+	packRows func(dst, src *float32, kb, lda, panels, ps int)
 	// fmaLoop runs n iterations of independent FMAs worth fmaLoopFlops each (see PeakGFLOPS).
 	fmaLoop      func(n int)
 	fmaLoopFlops int
 }
 
-// Cache blocking, chosen by measurement on the target (Sapphire Rapids, 48 KiB L1d, 2 MiB L2
-// per core): a kc×nr B micro-panel stays in L1, the mc×kc A block and kc×nc B block in L2.
-const (
-	blockK = 256
-	blockM = 192
-	blockN = 1024
-)
+// blocking holds the cache block sizes of the blocked loop (see task.gemm): every mr-row
+// panel of an mc×kc A block, which stays in L2, runs against one kc×nr B micro-panel before the
+// next, and a packed kc×nc B block serves every A block of its columns.
+type blocking struct {
+	kc, mc, nc int
+}
+
+// blocks is the blocking Fast uses, fixed at init (tests switch it between calls).
+var blocks = blockingFor(l2Size())
+
+// blockingFor returns the blocking measured best on a core with an L2 of l2 bytes (0 when
+// unknown). Both keep the A block at 192 KiB. On Zen 4 (32 KiB L1d, 1 MiB L2) a depth of 512
+// ran the GPT's d=512 products 3% faster than 256 and the d=128 ones no slower, as the
+// C tile is read and written half as often; on Sapphire Rapids (48 KiB L1d, 2 MiB L2) 256
+// was the best depth measured, and it stays the choice where the L2 size is unknown.
+func blockingFor(l2 int) blocking {
+	if l2 > 0 && l2 < 2<<20 {
+		return blocking{kc: 512, mc: 96, nc: 1024}
+	}
+	return blocking{kc: 256, mc: 192, nc: 1024}
+}
 
 // Below these sizes the call runs on one goroutine (handoff costs more than it saves), and
 // tiny products skip packing altogether.
@@ -162,8 +180,9 @@ func naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // workspace holds one goroutine's packing buffers.
 type workspace struct {
 	mk   *microKernel
-	ap   []float32 // packed A block, blockM (rounded up to mr) × blockK
-	bp   []float32 // packed B block, blockK × blockN (rounded up to nr)
+	blk  blocking  // the blocking its buffers are sized for
+	ap   []float32 // A block packed, mc (rounded up to mr) × kc, or copied (see aCopied)
+	bp   []float32 // packed B block, kc × nc (rounded up to nr)
 	edge []float32 // mr×nr staging tile for partial tiles at the matrix edge
 }
 
@@ -172,7 +191,7 @@ var wsPool sync.Pool
 func getWorkspace(mk *microKernel) *workspace {
 	if v := wsPool.Get(); v != nil {
 		ws := v.(*workspace)
-		if ws.mk == mk {
+		if ws.mk == mk && ws.blk == blocks {
 			return ws
 		}
 	}
@@ -180,12 +199,13 @@ func getWorkspace(mk *microKernel) *workspace {
 }
 
 func newWorkspace(mk *microKernel) *workspace {
-	mc := roundUp(blockM, mk.mr)
-	nc := roundUp(blockN, mk.nr)
+	mc := roundUp(blocks.mc, mk.mr)
+	nc := roundUp(blocks.nc, mk.nr)
 	return &workspace{
 		mk:   mk,
-		ap:   make([]float32, mc*blockK),
-		bp:   make([]float32, blockK*nc),
+		blk:  blocks,
+		ap:   make([]float32, mc*copyStride(blocks.kc)+mk.mr*blocks.kc),
+		bp:   make([]float32, blocks.kc*nc),
 		edge: make([]float32, mk.mr*mk.nr),
 	}
 }
@@ -213,15 +233,23 @@ type task struct {
 
 var taskPool = sync.Pool{New: func() any { return new(task) }}
 
-// split cuts C into about nw blocks along its longer side: splitting M repacks B once per
-// block and splitting N repacks A, so cutting the longer side duplicates the smaller packing.
+// split cuts C into about nw blocks along M or N, whichever leaves the largest block smallest:
+// blocks are whole micro-tiles, so 128 rows split in two are 72 and 56 (11 tiles of 12) while
+// 128 columns split evenly into panels of 32. On a tie it cuts the longer side: splitting M
+// repacks B once per block and splitting N repacks A, so cutting the longer side duplicates
+// the smaller packing.
 func (t *task) split(nw int) {
-	t.splitM = t.m >= t.n
-	dim, unit := t.n, t.mk.nr
+	mr, nr := t.mk.mr, t.mk.nr
+	blockM := roundUp((t.m+nw-1)/nw, mr)
+	blockN := roundUp((t.n+nw-1)/nw, nr)
+	costM := blockM * roundUp(t.n, nr) // tiles of the largest block, in elements of C
+	costN := roundUp(t.m, mr) * blockN
+	t.splitM = costM < costN || costM == costN && t.m >= t.n
+	dim := t.n
+	t.bsize = blockN
 	if t.splitM {
-		dim, unit = t.m, t.mk.mr
+		dim, t.bsize = t.m, blockM
 	}
-	t.bsize = roundUp((dim+nw-1)/nw, unit)
 	t.nblocks = (dim + t.bsize - 1) / t.bsize
 }
 
@@ -252,12 +280,13 @@ func (t *task) block(i int, ws *workspace) {
 func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 	mk := t.mk
 	mr, nr := mk.mr, mk.nr
-	mc := roundUp(blockM, mr)
-	nc := roundUp(blockN, nr)
+	mc := roundUp(blocks.mc, mr)
+	nc := roundUp(blocks.nc, nr)
+	mode := t.aMode()
 	for jc := j0; jc < j1; jc += nc {
 		nb := min(nc, j1-jc)
-		for pc := 0; pc < t.k; pc += blockK {
-			kb := min(blockK, t.k-pc)
+		for pc := 0; pc < t.k; pc += blocks.kc {
+			kb := min(blocks.kc, t.k-pc)
 			beta := t.beta
 			if pc > 0 {
 				beta = 1
@@ -267,13 +296,23 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
-				direct := mk.directA
-				if !direct {
-					packA(mk, t.transA, a, t.lda, ic, mb, pc, kb, ws.ap)
-				} else if tail := mb % mr; tail != 0 {
+				tail := mb % mr
+				ps := panelStride(kb, mr)
+				tailOff := (mb - tail) / mr * ps // where the partial panel of op(A) is packed
+				ldCopy := copyStride(kb)
+				switch mode {
+				case aPacked:
+					packA(mk, t.transA, a, t.lda, ic, mb, pc, kb, ws.ap, ps)
+				case aCopied:
+					for r := 0; r < mb-tail; r++ {
+						copy(ws.ap[r*ldCopy:r*ldCopy+kb], a[(ic+r)*t.lda+pc:])
+					}
+					tailOff = (mb - tail) * ldCopy
+				}
+				if mode != aPacked && tail != 0 {
 					// Full panels are read in place; the partial one is packed (zero rows
 					// added) so the kernel never reads past A.
-					packA(mk, t.transA, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[(mb-tail)*kb:])
+					packA(mk, t.transA, a, t.lda, ic+mb-tail, tail, pc, kb, ws.ap[tailOff:], ps)
 				}
 				for jr := 0; jr < nb; jr += nr {
 					bpan := &ws.bp[jr*kb]
@@ -283,13 +322,17 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 					nrb := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
 						mrb := min(mr, mb-ir)
-						apan, rsa, csa := &ws.ap[ir*kb], mr, 1
-						if direct && mrb == mr {
-							if t.transA { // op(A)[i][p] = a[p*lda+i]
-								apan, rsa, csa = &a[pc*t.lda+ic+ir], t.lda, 1
-							} else {
-								apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
-							}
+						apan, rsa, csa := &ws.ap[tailOff], mr, 1
+						switch {
+						case mrb < mr:
+						case mode == aPacked:
+							apan = &ws.ap[ir/mr*ps]
+						case mode == aCopied:
+							apan, rsa, csa = &ws.ap[ir*ldCopy], 1, ldCopy
+						case t.transA: // op(A)[i][p] = a[p*lda+i]
+							apan, rsa, csa = &a[pc*t.lda+ic+ir], t.lda, 1
+						default:
+							apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
 						}
 						ci := (ic+ir)*t.ldc + jc + jr
 						if mrb == mr && nrb == nr {
@@ -315,19 +358,69 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 	}
 }
 
-// packA copies op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows, each stored as kb groups of
-// mr values, zero-padding the last panel.
-func packA(mk *microKernel, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32) {
+// aMode is how the micro-kernel reads op(A).
+type aMode int
+
+const (
+	aInPlace aMode = iota // full panels straight from A, the partial one packed
+	aPacked               // every panel packed (see packA)
+	aCopied               // the block's rows copied to a stride that spreads them over L1
+)
+
+// aMode chooses how t's kernel reads op(A). Reading A in place saves packing it and measured
+// no slower, except where its row stride makes the rows the kernel reads at once fall into
+// few of the 64 sets of L1 (32 KiB 8-way on Zen 4, 48 KiB 12-way on Golden Cove), where they
+// evict each other and the B panel and the kernel runs from L2:
+//   - op(A) = Aᵀ (the weight gradient dyᵀ·x) reads one row of A per depth step, a kc-row
+//     block; with a stride that is a multiple of 2 KiB they share 2 sets. A dy with 512 or
+//     2048 columns measured 5–25% slower in place than packed, and packing measured 5–9%
+//     slower than in place at other strides, so only these pack.
+//   - op(A) = A reads mr rows at once; with a stride that is a multiple of 4 KiB they share
+//     one set: up to 30% slower at 2048 columns, and a 2 KiB stride (2 sets) was not. A row
+//     copy to a padded stride is one pass over the block, which every column panel reuses.
+func (t *task) aMode() aMode {
+	switch {
+	case !t.mk.directA:
+		return aPacked
+	case t.transA && t.mk.packRows != nil && t.lda%512 == 0:
+		return aPacked
+	case !t.transA && t.lda%1024 == 0:
+		return aCopied
+	}
+	return aInPlace
+}
+
+// copyStride is the row stride of an A block of kb columns copied in aCopied mode: a multiple
+// of 16 floats (whole cache lines) plus one line, so successive rows start in different
+// L1 sets.
+func copyStride(kb int) int { return roundUp(kb, 16) + 16 }
+
+// packA copies op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows, ps floats apart (see
+// panelStride), each stored as kb groups of mr values, zero-padding the last panel.
+func packA(mk *microKernel, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32, ps int) {
 	mr := mk.mr
-	for ip := 0; ip < mb; ip += mr {
+	start := 0
+	if full := mb / mr; trans && mk.packRows != nil && full > 0 {
+		_ = a[(p0+kb-1)*lda+i0+full*mr-1] // the panels lie inside a
+		_ = dst[(full-1)*ps+kb*mr-1]
+		mk.packRows(&dst[0], &a[p0*lda+i0], kb, lda, full, ps)
+		start = full * mr
+	}
+	for ip := start; ip < mb; ip += mr {
 		rows := min(mr, mb-ip)
+		d := dst[ip/mr*ps:]
 		if trans { // op(A)[i][p] = a[p*lda+i]
-			packPanel(mk, dst[ip*kb:], a, p0*lda+i0+ip, kb, lda, 1, rows, mr)
+			packPanel(mk, d, a, p0*lda+i0+ip, kb, lda, 1, rows, mr)
 		} else {
-			packPanel(mk, dst[ip*kb:], a, (i0+ip)*lda+p0, kb, 1, lda, rows, mr)
+			packPanel(mk, d, a, (i0+ip)*lda+p0, kb, 1, lda, rows, mr)
 		}
 	}
 }
+
+// panelStride is the distance between packed panels of A of depth kb: one cache line more
+// than a panel, so the panels a row of A is spread over start in different L1 sets (kb·mr
+// floats apart they would often share one).
+func panelStride(kb, mr int) int { return kb*mr + 16 }
 
 // packB copies op(B)[p0:p0+kb, j0:j0+nb] into panels of nr columns, each stored as kb groups
 // of nr values, zero-padding the last panel.
@@ -400,7 +493,7 @@ func worker() {
 	spaces := map[*microKernel]*workspace{}
 	for t := range workCh {
 		ws := spaces[t.mk]
-		if ws == nil {
+		if ws == nil || ws.blk != blocks {
 			ws = newWorkspace(t.mk)
 			spaces[t.mk] = ws
 		}

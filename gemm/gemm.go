@@ -3,8 +3,10 @@
 //
 // Fast is the packed, cache-blocked kernel (GotoBLAS/BLIS loop structure) with AVX-512 and
 // AVX2+FMA assembly micro-kernels; Default is Fast when the CPU has them. All four transpose
-// combinations run at about the same speed. Results are bit-identical whatever GOMAXPROCS is:
-// every C element is one accumulator summed over k in a fixed order. Products under about
+// combinations run at about the same speed. Its cache blocks follow the core's L2 size, read
+// from CPUID at init. Results are bit-identical whatever GOMAXPROCS is and from call to call:
+// every C element is one accumulator per depth block summed in a fixed order. They can differ in
+// the last bits between machines whose micro-kernel or depth block differs. Products under about
 // 2 MFLOP run on the calling goroutine, so many small ones (attention heads) are best handed
 // to SgemmBatched, which runs them side by side.
 package gemm

@@ -144,8 +144,8 @@ func compare(t *testing.T, kern Kernel, tc gemmCase, c matrix, orig []float32, w
 }
 
 // shapes covers 1×1, primes, exact and partial tiles of both micro-kernels, depth crossing the
-// k block (256), rows crossing the m block (192), columns crossing the n block (1024), the
-// naive path and the parallel path.
+// k block (256 or 512, see blockingFor), rows crossing the m block (192 or 96), columns
+// crossing the n block (1024), the naive path and the parallel path.
 var shapes = [][3]int{
 	{1, 1, 1}, {2, 3, 4}, {1, 37, 5}, {37, 1, 5}, {7, 13, 31}, {13, 17, 19},
 	{12, 32, 8}, {6, 16, 9}, {24, 64, 64}, {25, 65, 257}, {29, 31, 520},
@@ -191,26 +191,78 @@ func TestSgemmDegenerate(t *testing.T) {
 	}
 }
 
+// TestSgemmDeterministicAcrossThreads checks that C does not depend on GOMAXPROCS, with A
+// read in place, packed (transposed, row stride 512) and copied (row stride 1024), and C split
+// along M or N.
 func TestSgemmDeterministicAcrossThreads(t *testing.T) {
 	prev := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(prev)
 	rng := rand.New(rand.NewPCG(1, 2))
-	const m, n, k = 203, 150, 530
-	a := newMatrix(rng, k, m, 0, 0) // used transposed
-	b := newMatrix(rng, k, n, 0, 0)
-	for _, kern := range kernelsUnderTest()[1:] {
-		var ref []float32
-		for _, procs := range []int{1, 2, 3, 5} {
-			runtime.GOMAXPROCS(procs)
-			c := newMatrix(rng, m, n, 0, 0)
-			kern.Sgemm(true, false, m, n, k, 0.7, a.data, a.ld, b.data, b.ld, 0, c.data, c.ld)
-			if ref == nil {
-				ref = c.data
-				continue
+	for _, tc := range []struct {
+		transA     bool
+		m, n, k    int
+		ldaPadding int
+	}{
+		{true, 203, 150, 530, 0},
+		{true, 100, 260, 530, 512 - 100},
+		{false, 203, 150, 530, 1024 - 530},
+	} {
+		rows, cols := tc.k, tc.m
+		if !tc.transA {
+			rows, cols = tc.m, tc.k
+		}
+		a := newMatrix(rng, rows, cols, tc.ldaPadding, 0)
+		b := newMatrix(rng, tc.k, tc.n, 0, 0)
+		for _, kern := range kernelsUnderTest()[1:] {
+			var ref []float32
+			for _, procs := range []int{1, 2, 3, 5} {
+				runtime.GOMAXPROCS(procs)
+				c := newMatrix(rng, tc.m, tc.n, 0, 0)
+				kern.Sgemm(tc.transA, false, tc.m, tc.n, tc.k, 0.7, a.data, a.ld, b.data, b.ld, 0, c.data, c.ld)
+				if ref == nil {
+					ref = c.data
+					continue
+				}
+				for i := range ref {
+					if math.Float32bits(ref[i]) != math.Float32bits(c.data[i]) {
+						t.Fatalf("%s tA=%v lda=%d: GOMAXPROCS=%d gives C[%d] = %g, GOMAXPROCS=1 gives %g", Name(kern), tc.transA, a.ld, procs, i, c.data[i], ref[i])
+					}
+				}
 			}
-			for i := range ref {
-				if math.Float32bits(ref[i]) != math.Float32bits(c.data[i]) {
-					t.Fatalf("%s: GOMAXPROCS=%d gives C[%d] = %g, GOMAXPROCS=1 gives %g", Name(kern), procs, i, c.data[i], ref[i])
+		}
+	}
+}
+
+// TestSgemmAStrides covers every way Fast reads A: a transposed A packed when its row stride
+// is a multiple of 512 floats, A copied to a padded stride when its row stride is a multiple
+// of 1024, in place otherwise. All match float64, and give the same bits whatever the stride,
+// with full and partial panels, depth blocks of every remainder mod 4, and products large
+// enough to run in parallel.
+func TestSgemmAStrides(t *testing.T) {
+	for i, s := range [][3]int{{500, 40, 258}, {200, 33, 517}, {1000, 64, 3}, {12, 32, 300}, {13, 70, 1}, {30, 40, 1030}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, transA := range []bool{true, false} {
+			rows, cols := m, k
+			if transA {
+				rows, cols = k, m
+			}
+			ld := roundUp(cols, 1024)
+			for _, lda := range []int{ld, ld + 1} {
+				check(t, kernelsUnderTest(), gemmCase{transA: transA, m: m, n: n, k: k, alpha: 0.5, beta: 1, pad: lda - cols}, uint64(i))
+			}
+			rng := rand.New(rand.NewPCG(uint64(i), 9))
+			aligned := newMatrix(rng, rows, cols, ld-cols, 0)
+			odd := newMatrix(nil, rows, cols, ld+1-cols, 0)
+			for r := 0; r < rows; r++ {
+				copy(odd.data[r*odd.ld:r*odd.ld+cols], aligned.data[r*aligned.ld:])
+			}
+			b := newMatrix(rng, k, n, 0, 0)
+			c1, c2 := make([]float32, m*n), make([]float32, m*n)
+			Fast{}.Sgemm(transA, false, m, n, k, 1, aligned.data, aligned.ld, b.data, b.ld, 0, c1, n)
+			Fast{}.Sgemm(transA, false, m, n, k, 1, odd.data, odd.ld, b.data, b.ld, 0, c2, n)
+			for j := range c1 {
+				if math.Float32bits(c1[j]) != math.Float32bits(c2[j]) {
+					t.Fatalf("tA=%v %d×%d×%d: C[%d] = %g with lda %d, %g with lda %d", transA, m, n, k, j, c1[j], aligned.ld, c2[j], odd.ld)
 				}
 			}
 		}
@@ -236,13 +288,19 @@ func TestSgemmNoSteadyStateAllocs(t *testing.T) {
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
 	const m, n, k = 256, 128, 128 // large enough for the parallel path
-	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	// A read in place, packed (transposed, row stride 512) and copied (row stride 1024).
+	a, b, c := make([]float32, m*1024), make([]float32, k*n), make([]float32, m*n)
 	for _, kern := range kernelsUnderTest()[1:] {
-		allocs := testing.AllocsPerRun(20, func() {
-			kern.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-		})
-		if allocs > 0 {
-			t.Errorf("%s: %v allocations per call, want 0", Name(kern), allocs)
+		for _, v := range []struct {
+			transA bool
+			lda    int
+		}{{false, k}, {true, 512}, {false, 1024}} {
+			allocs := testing.AllocsPerRun(20, func() {
+				kern.Sgemm(v.transA, false, m, n, k, 1, a, v.lda, b, n, 0, c, n)
+			})
+			if allocs > 0 {
+				t.Errorf("%s tA=%v lda=%d: %v allocations per call, want 0", Name(kern), v.transA, v.lda, allocs)
+			}
 		}
 	}
 }

@@ -17,7 +17,7 @@ func kernelAVX512(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha
 func kernelAVX2(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 var (
-	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, pack: packAVX512, directA: true, fmaLoop: fmaLoopAVX512, fmaLoopFlops: 768}
+	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, pack: packAVX512, packRows: packRows12AVX512, directA: true, fmaLoop: fmaLoopAVX512, fmaLoopFlops: 768}
 	avx2Kernel   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, directA: true, fmaLoop: fmaLoopAVX2, fmaLoopFlops: 192}
 )
 
@@ -67,6 +67,13 @@ func packAVX512(dst, src *float32, kb, ps, rs, rows, w int) bool {
 	}
 	return true
 }
+
+// packRows12AVX512 packs panels of op(A) = Aᵀ for the 12-row micro-kernel straight from rows of
+// A: for p < kb, j < panels, r < 12, dst[j*ps+p*12+r] = src[p*lda+j*12+r]. It reads each
+// row of A once, sequentially, where panel-by-panel packing reads it in 48-byte pieces.
+//
+//go:noescape
+func packRows12AVX512(dst, src *float32, kb, lda, panels, ps int)
 
 // fmaLoopAVX512 runs n iterations of 24 independent 16-lane FMAs.
 //

@@ -98,3 +98,75 @@ gather_loop:
 gather_done:
 	VZEROUPPER
 	RET
+
+// func packRows12AVX512(dst, src *float32, kb, lda, panels, ps int)
+// For p < kb, j < panels, r < 12: dst[j*ps+p*12+r] = src[p*lda+j*12+r]. Four source rows
+// at a time, so each panel receives 192 contiguous bytes (three whole cache lines) per step.
+TEXT ·packRows12AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ kb+16(FP), DX
+	MOVQ lda+24(FP), R10
+	SHLQ $2, R10
+	MOVQ panels+32(FP), R8
+	MOVQ ps+40(FP), R11
+	SHLQ $2, R11
+	TESTQ R8, R8
+	JZ rows12_done
+	CMPQ DX, $4
+	JLT rows12_tail
+rows12_quad:
+	MOVQ SI, AX
+	LEAQ (SI)(R10*2), R13
+	ADDQ R10, R13
+	MOVQ DI, BX
+	MOVQ R8, CX
+rows12_quad_panel:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), X1
+	VMOVUPS (AX)(R10*1), Y2
+	VMOVUPS 32(AX)(R10*1), X3
+	VMOVUPS (AX)(R10*2), Y4
+	VMOVUPS 32(AX)(R10*2), X5
+	VMOVUPS (R13), Y6
+	VMOVUPS 32(R13), X7
+	VMOVUPS Y0, (BX)
+	VMOVUPS X1, 32(BX)
+	VMOVUPS Y2, 48(BX)
+	VMOVUPS X3, 80(BX)
+	VMOVUPS Y4, 96(BX)
+	VMOVUPS X5, 128(BX)
+	VMOVUPS Y6, 144(BX)
+	VMOVUPS X7, 176(BX)
+	ADDQ $48, AX
+	ADDQ $48, R13
+	ADDQ R11, BX
+	DECQ CX
+	JNZ rows12_quad_panel
+	LEAQ (SI)(R10*4), SI
+	ADDQ $192, DI
+	SUBQ $4, DX
+	CMPQ DX, $4
+	JGE rows12_quad
+rows12_tail:
+	TESTQ DX, DX
+	JZ rows12_done
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R8, CX
+rows12_tail_panel:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), X1
+	VMOVUPS Y0, (BX)
+	VMOVUPS X1, 32(BX)
+	ADDQ $48, AX
+	ADDQ R11, BX
+	DECQ CX
+	JNZ rows12_tail_panel
+	ADDQ R10, SI
+	ADDQ $48, DI
+	DECQ DX
+	JMP rows12_tail
+rows12_done:
+	VZEROUPPER
+	RET

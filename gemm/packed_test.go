@@ -8,7 +8,7 @@ import (
 
 // TestSgemmPackedMatchesSgemm checks SgemmPacked on a row range of a packed operand against
 // Sgemm on the same rows and columns, bit for bit, for every micro-kernel: partial tiles, depths
-// beyond blockK, widths beyond blockN, both layouts of A and of B, and products large enough to
+// beyond the k block, widths beyond the n block, both layouts of A and of B, and products large enough to
 // split over goroutines.
 func TestSgemmPackedMatchesSgemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -19,6 +19,7 @@ func TestSgemmPackedMatchesSgemm(t *testing.T) {
 		{5, 7, 3, 2, 9, 7},
 		{12, 32, 16, 0, 16, 40},
 		{37, 45, 300, 11, 320, 45},
+		{30, 40, 600, 7, 620, 40},
 		{3, 1100, 20, 5, 30, 1200},
 		{200, 150, 160, 0, 160, 150},
 	} {
