@@ -35,3 +35,22 @@ func BenchmarkCausalSelfAttentionStats(b *testing.B) {
 		a.BackwardStats(dqkv, dout, qkv, stats, bs, t)
 	}
 }
+
+// BenchmarkMaskedSelfAttention times forward+backward of the padded, non-causal attention at
+// the ASR model's shape: 16 sequences padded to T=32 with 20–32 valid frames, C=96, 4 heads.
+func BenchmarkMaskedSelfAttention(b *testing.B) {
+	const bs, t, c, nh = 16, 32, 96, 4
+	a := nn.NewMaskedSelfAttention(c, nh)
+	lens := make([]int, bs)
+	for i := range lens {
+		lens[i] = t - 12*i/(bs-1)
+	}
+	qkv := substrateRand(bs*t*3*c, 1, 1)
+	out, dout := make([]float32, bs*t*c), substrateRand(bs*t*c, 1, 2)
+	att, scratch := make([]float32, bs*nh*t*t), make([]float32, bs*nh*t*t)
+	dqkv := make([]float32, len(qkv))
+	for b.Loop() {
+		a.Forward(out, att, qkv, lens, bs, t)
+		a.Backward(dqkv, scratch, dout, qkv, att, lens, bs, t)
+	}
+}
