@@ -23,12 +23,29 @@ import (
 type CausalSelfAttention struct {
 	C, Heads int
 
+	runner attentionRunner
+}
+
+// attentionRunner spreads the (batch, head) pairs of one attention call over the worker pool;
+// CausalSelfAttention and MaskedSelfAttention each keep one.
+type attentionRunner struct {
 	job   attentionJob
 	split chunkSplitter
 	// slots holds one scratch per chunk that can run at once; next hands them out within a
 	// call.
 	slots []attentionSlot
 	next  atomic.Int32
+}
+
+// run runs j over its b·nh pairs.
+func (r *attentionRunner) run(j attentionJob, b int) {
+	if n := maxChunks(); len(r.slots) < n {
+		r.slots = make([]attentionSlot, n)
+	}
+	r.next.Store(0)
+	j.r = r
+	r.job = j
+	runChunks(&r.job, b*j.nh, 1, &r.split)
 }
 
 // attentionSlot is the per-goroutine scratch of one (batch, head) pair.
@@ -63,8 +80,7 @@ func (a *CausalSelfAttention) Forward(out, att, qkv []float32, b, t int) {
 		return
 	}
 	_ = att[b*a.Heads*t*t-1]
-	a.job = attentionJob{a: a, t: t, out: out, att: att, qkv: qkv}
-	a.run(b)
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, t: t, out: out, att: att, qkv: qkv}, b)
 }
 
 // Backward adds the gradient with respect to qkv to dqkv[B, T, 3C], given dout[B, T, C] and the
@@ -75,8 +91,7 @@ func (a *CausalSelfAttention) Backward(dqkv, scratch, dout, qkv, att []float32, 
 		return
 	}
 	_ = att[b*a.Heads*t*t-1]
-	a.job = attentionJob{a: a, backward: true, t: t, out: dout, att: att, qkv: qkv, dqkv: dqkv}
-	a.run(b)
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, backward: true, t: t, out: dout, att: att, qkv: qkv, dqkv: dqkv}, b)
 }
 
 // StatsLen is the length of the stats buffer of ForwardStats and BackwardStats for b
@@ -92,8 +107,7 @@ func (a *CausalSelfAttention) ForwardStats(out, stats, qkv []float32, b, t int) 
 		return
 	}
 	_ = stats[a.StatsLen(b, t)-1]
-	a.job = attentionJob{a: a, t: t, out: out, stats: stats, qkv: qkv}
-	a.run(b)
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, t: t, out: out, stats: stats, qkv: qkv}, b)
 }
 
 // BackwardStats sets dqkv[B, T, 3C] to the gradient with respect to qkv (unlike Backward,
@@ -104,22 +118,17 @@ func (a *CausalSelfAttention) BackwardStats(dqkv, dout, qkv, stats []float32, b,
 		return
 	}
 	_ = stats[a.StatsLen(b, t)-1]
-	a.job = attentionJob{a: a, backward: true, t: t, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}
-	a.run(b)
-}
-
-func (a *CausalSelfAttention) run(b int) {
-	if n := maxChunks(); len(a.slots) < n {
-		a.slots = make([]attentionSlot, n)
-	}
-	a.next.Store(0)
-	runChunks(&a.job, b*a.Heads, 1, &a.split)
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, backward: true, t: t, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}, b)
 }
 
 type attentionJob struct {
-	a        *CausalSelfAttention
+	r        *attentionRunner
+	c, nh    int // features and heads
 	backward bool
 	t        int
+	// lens, if not nil, makes the attention bidirectional over keys [0, lens[b]) of sequence b
+	// (MaskedSelfAttention) instead of causal.
+	lens []int
 	// out is the output in the forward pass and its gradient in the backward pass. Exactly
 	// one of att (the probabilities) and stats (their row statistics) is set.
 	out, att, stats, qkv, dqkv []float32
@@ -131,78 +140,95 @@ type attentionJob struct {
 const AttentionRowBlock = 32
 
 func (j *attentionJob) runChunk(lo, hi int) {
-	c, nh, t := j.a.C, j.a.Heads, j.t
-	hs := c / nh
+	hs := j.c / j.nh
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	s := &j.a.slots[j.a.next.Add(1)-1]
-	s.ensure(t, hs)
+	s := &j.r.slots[j.r.next.Add(1)-1]
+	s.ensure(j.t, hs)
 	for bh := lo; bh < hi; bh++ {
-		b, h := bh/nh, bh%nh
-		base := b * t * 3 * c
-		q := j.qkv[base+h*hs:]
-		key := j.qkv[base+c+h*hs:]
-		v := j.qkv[base+2*c+h*hs:]
-		o := j.out[b*t*c+h*hs:]
-		// The probabilities of query row i live in att's row i, or in row i−i0 of the scratch
-		// while block i0 runs.
-		var p, stats []float32
-		if j.att != nil {
-			p = j.att[bh*t*t : (bh+1)*t*t]
+		if j.lens != nil {
+			j.maskedPair(s, bh, hs, scale)
 		} else {
-			p, stats = s.scores, j.stats[2*bh*t:2*(bh+1)*t]
-		}
-		transposeHead(s.keysT, key, 3*c, t, hs)
-		if !j.backward {
-			for i0 := 0; i0 < t; i0 += AttentionRowBlock {
-				i1 := min(i0+AttentionRowBlock, t)
-				pb := p
-				if stats == nil {
-					pb = p[i0*t:]
-				}
-				// Scores s = q·kᵀ/√hs for keys up to i1, the causal row softmax in place (it
-				// zeroes the rest of each row), then out = P·v.
-				tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, i1-i0, i1, hs, scale, false)
-				if stats != nil {
-					causalSoftmaxBlock(pb, t, i1-i0, i1, i0, stats[2*i0:])
-				} else {
-					causalSoftmaxBlock(pb, t, i1-i0, t, i0, s.rowStats)
-				}
-				tileMul(o[i0*c:], c, pb, t, 1, v, 3*c, i1-i0, hs, i1, 1, false)
-			}
-			continue
-		}
-		dq := j.dqkv[base+h*hs:]
-		dk := j.dqkv[base+c+h*hs:]
-		dv := j.dqkv[base+2*c+h*hs:]
-		transposeHead(s.valuesT, v, 3*c, t, hs)
-		ds := s.dscore
-		add := stats == nil // Backward adds to dqkv, BackwardStats sets it
-		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
-			i1 := min(i0+AttentionRowBlock, t)
-			m := i1 - i0
-			pb, st := p, []float32(nil)
-			if stats == nil {
-				pb = p[i0*t:]
-			} else {
-				// Recompute the forward's scores; the softmax backward below turns them into
-				// its probabilities from the row statistics.
-				st = stats[2*i0:]
-				tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, m, i1, hs, scale, false)
-			}
-			// dP = dout·vᵀ over keys [0, i1), then the softmax backward in place:
-			// dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero above the diagonal.
-			tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, t, m, i1, hs, 1, false)
-			causalSoftmaxGradBlock(pb, ds, t, m, i1, i0, st)
-			// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs. Block i0 is the only one
-			// to reach dq's rows [i0, i1) and the first to reach dk's and dv's, so where
-			// BackwardStats sets dqkv those rows are set rather than added to.
-			tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, add)
-			tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i0, hs, m, 1, true)
-			tileMul(dv[i0*3*c:], 3*c, pb[i0:], 1, t, o[i0*c:], c, m, hs, m, 1, add)
-			tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, i0, hs, m, scale, true)
-			tileMul(dk[i0*3*c:], 3*c, ds[i0:], 1, t, q[i0*3*c:], 3*c, m, hs, m, scale, add)
+			j.causalPair(s, bh, hs, scale)
 		}
 	}
+}
+
+// causalPair runs the causal attention of one (batch, head) pair.
+func (j *attentionJob) causalPair(s *attentionSlot, bh, hs int, scale float32) {
+	c, t := j.c, j.t
+	q, key, v, o, p, stats := j.pairViews(s, bh, hs)
+	transposeHead(s.keysT, key, 3*c, t, hs)
+	if !j.backward {
+		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
+			i1 := min(i0+AttentionRowBlock, t)
+			pb := p
+			if stats == nil {
+				pb = p[i0*t:]
+			}
+			// Scores s = q·kᵀ/√hs for keys up to i1, the causal row softmax in place (it
+			// zeroes the rest of each row), then out = P·v.
+			tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, i1-i0, i1, hs, scale, false)
+			if stats != nil {
+				causalSoftmaxBlock(pb, t, i1-i0, i1, i0, stats[2*i0:])
+			} else {
+				causalSoftmaxBlock(pb, t, i1-i0, t, i0, s.rowStats)
+			}
+			tileMul(o[i0*c:], c, pb, t, 1, v, 3*c, i1-i0, hs, i1, 1, false)
+		}
+		return
+	}
+	dq, dk, dv := j.gradViews(bh, hs)
+	transposeHead(s.valuesT, v, 3*c, t, hs)
+	ds := s.dscore
+	add := stats == nil // Backward adds to dqkv, BackwardStats sets it
+	for i0 := 0; i0 < t; i0 += AttentionRowBlock {
+		i1 := min(i0+AttentionRowBlock, t)
+		m := i1 - i0
+		pb, st := p, []float32(nil)
+		if stats == nil {
+			pb = p[i0*t:]
+		} else {
+			// Recompute the forward's scores; the softmax backward below turns them into
+			// its probabilities from the row statistics.
+			st = stats[2*i0:]
+			tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, m, i1, hs, scale, false)
+		}
+		// dP = dout·vᵀ over keys [0, i1), then the softmax backward in place:
+		// dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero above the diagonal.
+		tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, t, m, i1, hs, 1, false)
+		causalSoftmaxGradBlock(pb, ds, t, m, i1, i0, st)
+		// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs. Block i0 is the only one
+		// to reach dq's rows [i0, i1) and the first to reach dk's and dv's, so where
+		// BackwardStats sets dqkv those rows are set rather than added to.
+		tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, add)
+		tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i0, hs, m, 1, true)
+		tileMul(dv[i0*3*c:], 3*c, pb[i0:], 1, t, o[i0*c:], c, m, hs, m, 1, add)
+		tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, i0, hs, m, scale, true)
+		tileMul(dk[i0*3*c:], 3*c, ds[i0:], 1, t, q[i0*3*c:], 3*c, m, hs, m, scale, add)
+	}
+}
+
+// pairViews returns pair bh's views of q, k, v and out (or its gradient) in place (head hs
+// columns at the pair's offset; rows strided 3C or C), and where its probabilities live: row
+// i in att's row i (stats nil) or, while block i0 runs, in row i−i0 of the slot's scratch with
+// the pair's row statistics in stats.
+func (j *attentionJob) pairViews(s *attentionSlot, bh, hs int) (q, key, v, o, p, stats []float32) {
+	c, t := j.c, j.t
+	b, h := bh/j.nh, bh%j.nh
+	base := b*t*3*c + h*hs
+	q, key, v = j.qkv[base:], j.qkv[base+c:], j.qkv[base+2*c:]
+	o = j.out[b*t*c+h*hs:]
+	if j.att != nil {
+		return q, key, v, o, j.att[bh*t*t : (bh+1)*t*t], nil
+	}
+	return q, key, v, o, s.scores, j.stats[2*bh*t : 2*(bh+1)*t]
+}
+
+// gradViews returns pair bh's views of dq, dk and dv in dqkv.
+func (j *attentionJob) gradViews(bh, hs int) (dq, dk, dv []float32) {
+	c, t := j.c, j.t
+	base := (bh/j.nh)*t*3*c + (bh%j.nh)*hs
+	return j.dqkv[base:], j.dqkv[base+c:], j.dqkv[base+2*c:]
 }
 
 // softmaxRow replaces x (not empty) by its softmax, in assembly where the CPU allows (the same

@@ -35,3 +35,40 @@ func BenchmarkCausalSelfAttentionStats(b *testing.B) {
 		a.BackwardStats(dqkv, dout, qkv, stats, bs, t)
 	}
 }
+
+// maskedBenchSetup is the ASR model's attention shape: 16 sequences padded to T=32 with 20–32
+// valid frames, C=96, 4 heads.
+func maskedBenchSetup() (a *nn.MaskedSelfAttention, lens []int, qkv, out, dout, dqkv []float32, bs, t int) {
+	const c, nh = 96, 4
+	bs, t = 16, 32
+	a = nn.NewMaskedSelfAttention(c, nh)
+	lens = make([]int, bs)
+	for i := range lens {
+		lens[i] = t - 12*i/(bs-1)
+	}
+	qkv = substrateRand(bs*t*3*c, 1, 1)
+	out, dout = make([]float32, bs*t*c), substrateRand(bs*t*c, 1, 2)
+	return a, lens, qkv, out, dout, make([]float32, len(qkv)), bs, t
+}
+
+// BenchmarkMaskedSelfAttention times forward+backward of the padded, non-causal attention at
+// the ASR model's shape (maskedBenchSetup).
+func BenchmarkMaskedSelfAttention(b *testing.B) {
+	a, lens, qkv, out, dout, dqkv, bs, t := maskedBenchSetup()
+	att := make([]float32, bs*a.Heads*t*t)
+	for b.Loop() {
+		a.Forward(out, att, qkv, lens, bs, t)
+		a.Backward(dqkv, nil, dout, qkv, att, lens, bs, t)
+	}
+}
+
+// BenchmarkMaskedSelfAttentionStats is BenchmarkMaskedSelfAttention through ForwardStats and
+// BackwardStats (probabilities recomputed, not kept), as the ASR model runs it.
+func BenchmarkMaskedSelfAttentionStats(b *testing.B) {
+	a, lens, qkv, out, dout, dqkv, bs, t := maskedBenchSetup()
+	stats := make([]float32, a.StatsLen(bs, t))
+	for b.Loop() {
+		a.ForwardStats(out, stats, qkv, lens, bs, t)
+		a.BackwardStats(dqkv, dout, qkv, stats, lens, bs, t)
+	}
+}

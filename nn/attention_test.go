@@ -10,15 +10,21 @@ import (
 // naiveCausalAttention is a float64 reference: for each batch, head and query position i,
 // softmax over keys j ≤ i of q·k/√hs, times v.
 func naiveCausalAttention(qkv []float32, b, t, c, nh int) []float64 {
+	return naiveAttention(qkv, b, t, c, nh, func(_, i int) int { return i + 1 })
+}
+
+// naiveAttention is the float64 reference of both attentions: for each batch bi, head and
+// query position i, softmax over the keys j < keys(bi, i) of q·k/√hs, times v.
+func naiveAttention(qkv []float32, b, t, c, nh int, keys func(bi, i int) int) []float64 {
 	hs := c / nh
 	out := make([]float64, b*t*c)
 	for bi := range b {
 		for h := range nh {
 			for i := range t {
 				q := qkv[(bi*t+i)*3*c+h*hs:]
-				s := make([]float64, i+1)
+				s := make([]float64, keys(bi, i))
 				mx := math.Inf(-1)
-				for j := 0; j <= i; j++ {
+				for j := range s {
 					k := qkv[(bi*t+j)*3*c+c+h*hs:]
 					for d := range hs {
 						s[j] += float64(q[d]) * float64(k[d])

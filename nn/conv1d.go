@@ -2,7 +2,6 @@ package nn
 
 import (
 	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/gemm"
 )
 
 // Conv1D is a strided 1-D convolution over time: x[B, T, In] → y[B, Tout, Out] with
@@ -12,6 +11,9 @@ import (
 type Conv1D struct {
 	In, Out, Kernel, Stride, Pad int
 	W, B                         *fadam.Param
+
+	mm      matmulJob
+	mmSplit chunkSplitter
 }
 
 // NewConv1D returns a convolution with zero parameters named name+".w" and name+".b".
@@ -59,7 +61,7 @@ func (c *Conv1D) Forward(y, cols, x []float32, b, t int) {
 	for r := range rows {
 		copy(y[r*c.Out:(r+1)*c.Out], c.B.Value)
 	}
-	gemm.Default.Sgemm(false, true, rows, c.Out, kw, 1, cols, kw, c.W.Value, kw, 1, y, c.Out)
+	matmul(&c.mm, &c.mmSplit, false, true, rows, c.Out, kw, 1, cols, kw, c.W.Value, kw, 1, y, c.Out)
 }
 
 // Backward accumulates the gradients of W and B from dy[B, OutLen(t), Out] and the forward's
@@ -69,7 +71,7 @@ func (c *Conv1D) Backward(dx, dcols, dy, cols []float32, b, t int) {
 	to := c.OutLen(t)
 	kw := c.Kernel * c.In
 	rows := b * to
-	gemm.Default.Sgemm(true, false, c.Out, kw, rows, 1, dy, c.Out, cols, kw, 1, c.W.Grad, kw)
+	matmul(&c.mm, &c.mmSplit, true, false, c.Out, kw, rows, 1, dy, c.Out, cols, kw, 1, c.W.Grad, kw)
 	db := c.B.Grad
 	for r := range rows {
 		for j, v := range dy[r*c.Out : (r+1)*c.Out] {
@@ -79,7 +81,7 @@ func (c *Conv1D) Backward(dx, dcols, dy, cols []float32, b, t int) {
 	if dx == nil {
 		return
 	}
-	gemm.Default.Sgemm(false, false, rows, kw, c.Out, 1, dy, c.Out, c.W.Value, kw, 0, dcols, kw)
+	matmul(&c.mm, &c.mmSplit, false, false, rows, kw, c.Out, 1, dy, c.Out, c.W.Value, kw, 0, dcols, kw)
 	for bi := range b {
 		for o := range to {
 			row := dcols[(bi*to+o)*kw : (bi*to+o+1)*kw]

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/gemm"
 )
 
 // Image activations are NHWC: a batch of B images of H×W pixels with C channels is B·H·W rows
@@ -130,6 +129,8 @@ type Conv2D struct {
 	W, B                      *fadam.Param
 
 	col, dcol []float32 // im2col scratch, grown on demand
+	mm        matmulJob
+	mmSplit   chunkSplitter
 }
 
 // NewConv2D returns a convolution with zero parameters named name+".w" and name+".b", or an
@@ -173,7 +174,7 @@ func (c *Conv2D) Forward(y, x []float32, b, h, w int) {
 	for r := range rows {
 		copy(y[r*c.OutC:(r+1)*c.OutC], c.B.Value)
 	}
-	gemm.Default.Sgemm(false, true, rows, c.OutC, g.colLen(), 1, col, g.colLen(), c.W.Value, g.colLen(), 1, y, c.OutC)
+	matmul(&c.mm, &c.mmSplit, false, true, rows, c.OutC, g.colLen(), 1, col, g.colLen(), c.W.Value, g.colLen(), 1, y, c.OutC)
 }
 
 // Backward accumulates the gradients of W and B from dy[b, oh, ow, OutC] and the forward input
@@ -188,17 +189,17 @@ func (c *Conv2D) Backward(dx, dy, x []float32, b, h, w int) {
 		conv2DIm2col(col, x, g)
 	}
 	// dW += dyᵀ·col
-	gemm.Default.Sgemm(true, false, c.OutC, kkc, rows, 1, dy, c.OutC, col, kkc, 1, c.W.Grad, kkc)
+	matmul(&c.mm, &c.mmSplit, true, false, c.OutC, kkc, rows, 1, dy, c.OutC, col, kkc, 1, c.W.Grad, kkc)
 	addChannelSums(c.B.Grad, dy, rows, c.OutC)
 	if dx == nil {
 		return
 	}
 	if c.pointwise() {
-		gemm.Default.Sgemm(false, false, rows, kkc, c.OutC, 1, dy, c.OutC, c.W.Value, kkc, 1, dx, kkc)
+		matmul(&c.mm, &c.mmSplit, false, false, rows, kkc, c.OutC, 1, dy, c.OutC, c.W.Value, kkc, 1, dx, kkc)
 		return
 	}
 	// dcol = dy·W, then scattered back onto the pixels it was gathered from.
 	c.dcol = conv2DGrow(c.dcol, g.colSize())
-	gemm.Default.Sgemm(false, false, rows, kkc, c.OutC, 1, dy, c.OutC, c.W.Value, kkc, 0, c.dcol, kkc)
+	matmul(&c.mm, &c.mmSplit, false, false, rows, kkc, c.OutC, 1, dy, c.OutC, c.W.Value, kkc, 0, c.dcol, kkc)
 	conv2DCol2imAdd(dx, c.dcol, g)
 }

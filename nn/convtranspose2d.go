@@ -2,7 +2,6 @@ package nn
 
 import (
 	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/gemm"
 )
 
 // ConvTranspose2D is the transposed 2-D convolution over NHWC images (PyTorch's ConvTranspose2d
@@ -13,7 +12,9 @@ type ConvTranspose2D struct {
 	InC, OutC, K, Stride, Pad int
 	W, B                      *fadam.Param
 
-	col []float32 // scratch, grown on demand
+	col     []float32 // scratch, grown on demand
+	mm      matmulJob
+	mmSplit chunkSplitter
 }
 
 // NewConvTranspose2D returns a transposed convolution with zero parameters named name+".w" and
@@ -47,7 +48,7 @@ func (c *ConvTranspose2D) Forward(y, x []float32, b, h, w int) {
 	g := c.geom(b, h, w)
 	rows, kko := g.rows(), g.colLen()
 	c.col = conv2DGrow(c.col, g.colSize())
-	gemm.Default.Sgemm(false, false, rows, kko, c.InC, 1, x, c.InC, c.W.Value, kko, 0, c.col, kko)
+	matmul(&c.mm, &c.mmSplit, false, false, rows, kko, c.InC, 1, x, c.InC, c.W.Value, kko, 0, c.col, kko)
 	y = y[:g.inSize()]
 	for p := range len(y) / c.OutC {
 		copy(y[p*c.OutC:(p+1)*c.OutC], c.B.Value)
@@ -66,9 +67,9 @@ func (c *ConvTranspose2D) Backward(dx, dy, x []float32, b, h, w int) {
 	c.col = conv2DGrow(c.col, g.colSize())
 	conv2DIm2col(c.col, dy, g)
 	// dW += xᵀ·dcol
-	gemm.Default.Sgemm(true, false, c.InC, kko, rows, 1, x, c.InC, c.col, kko, 1, c.W.Grad, kko)
+	matmul(&c.mm, &c.mmSplit, true, false, c.InC, kko, rows, 1, x, c.InC, c.col, kko, 1, c.W.Grad, kko)
 	if dx != nil {
 		// dx += dcol·Wᵀ
-		gemm.Default.Sgemm(false, true, rows, c.InC, kko, 1, c.col, kko, c.W.Value, kko, 1, dx, c.InC)
+		matmul(&c.mm, &c.mmSplit, false, true, rows, c.InC, kko, 1, c.col, kko, c.W.Value, kko, 1, dx, c.InC)
 	}
 }

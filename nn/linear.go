@@ -1,9 +1,6 @@
 package nn
 
-import (
-	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/gemm"
-)
+import "github.com/fadam-go/fadam"
 
 // Linear is the affine map y = x·Wᵀ + b applied to each row of x. W has shape [Out, In] (the
 // PyTorch layout) and B shape [Out]; B is nil for a layer without bias.
@@ -12,6 +9,7 @@ type Linear struct {
 	W, B    *fadam.Param
 
 	bias  linearBiasJob
+	mm    matmulJob
 	split chunkSplitter
 }
 
@@ -52,7 +50,7 @@ func (l *Linear) ForwardNoBias(y, x []float32, rows int) {
 	if rows*l.Out == 0 {
 		return
 	}
-	gemm.Default.Sgemm(false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out)
+	matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out)
 }
 
 // forward starts y as res + b (either may be absent) and lets the product accumulate into it.
@@ -71,7 +69,7 @@ func (l *Linear) forward(y, res, x []float32, rows int) {
 	case &res[0] != &y[0]:
 		copy(y, res)
 	}
-	gemm.Default.Sgemm(false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, beta, y, l.Out)
+	matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, beta, y, l.Out)
 }
 
 // Backward accumulates the gradients of W and b from dy[rows, Out] and the forward input x, and
@@ -95,13 +93,13 @@ func (l *Linear) BackwardSetNoBias(dx, dy, x []float32, rows int) {
 // backward is Backward with dx = dy·W + beta·dx, and the bias gradient if bias.
 func (l *Linear) backward(dx, dy, x []float32, rows int, beta float32, bias bool) {
 	// dW += dyᵀ·x
-	gemm.Default.Sgemm(true, false, l.Out, l.In, rows, 1, dy, l.Out, x, l.In, 1, l.W.Grad, l.In)
+	matmul(&l.mm, &l.split, true, false, l.Out, l.In, rows, 1, dy, l.Out, x, l.In, 1, l.W.Grad, l.In)
 	if l.B != nil && bias {
 		l.bias = linearBiasJob{l: l, backward: true, dy: dy[:rows*l.Out], rows: rows}
 		runChunks(&l.bias, l.Out, minChunk(max(16, linearBiasMinElems/max(rows, 1))), &l.split)
 	}
 	if dx != nil {
-		gemm.Default.Sgemm(false, false, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.In, beta, dx, l.In)
+		matmul(&l.mm, &l.split, false, false, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.In, beta, dx, l.In)
 	}
 }
 

@@ -1,22 +1,22 @@
 package nn
 
-import (
-	"math"
-
-	"github.com/fadam-go/fadam/gemm"
-)
-
 // MaskedSelfAttention is the core of multi-head bidirectional (non-causal) self-attention over
 // padded variable-length sequences, without its input and output projections: with qkv[B, T, 3C]
 // packed as for CausalSelfAttention, out_h = softmax(q_h k_hᵀ/√(C/H) + mask) v_h, where the mask
-// hides the keys at or beyond each sequence's length lens[b]. Rows of queries beyond lens[b] are
-// computed the same way (over the valid keys) and are the caller's to ignore. Each (batch, head)
-// pair is one unit of work spread over goroutines.
+// hides the keys at or beyond each sequence's length lens[b] (a length below 1 counts as 1, one
+// above T as T). Rows of queries beyond lens[b] are computed the same way (over the valid keys)
+// and are the caller's to ignore; their output gradients flow back like any other row's.
+//
+// It runs on the same fused, tiled kernels as CausalSelfAttention: each (batch, head) pair is
+// one unit of work on the package's worker goroutines, blocks of AttentionRowBlock query rows
+// form their scores against the valid keys only in a per-goroutine scratch, and ForwardStats
+// keeps two floats per query row from which BackwardStats recomputes the probabilities bit for
+// bit instead of storing B·H·T² of them. Forward and Backward keep the probabilities in att
+// instead, for callers that want to read them.
 type MaskedSelfAttention struct {
 	C, Heads int
 
-	job   maskedAttentionJob
-	split chunkSplitter
+	runner attentionRunner
 }
 
 // NewMaskedSelfAttention returns attention over c features split into heads heads; c must be a
@@ -26,91 +26,132 @@ func NewMaskedSelfAttention(c, heads int) *MaskedSelfAttention {
 }
 
 // Forward computes out[B, T, C] and the probabilities att[B, H, T, T] from qkv[B, T, 3C],
-// overwriting both. lens[b] in [1, t] is the number of valid frames of sequence b.
+// overwriting both (the columns of padded keys are 0). lens[b] in [1, t] is the number of valid
+// frames of sequence b. ForwardStats is the same without the T×T probabilities.
 func (a *MaskedSelfAttention) Forward(out, att, qkv []float32, lens []int, b, t int) {
-	a.job = maskedAttentionJob{a: a, t: t, lens: lens, out: out, att: att, qkv: qkv}
-	runChunks(&a.job, b*a.Heads, 1, &a.split)
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_, _ = att[b*a.Heads*t*t-1], lens[b-1]
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, t: t, lens: lens, out: out, att: att, qkv: qkv}, b)
 }
 
 // Backward adds the gradient with respect to qkv to dqkv[B, T, 3C], given dout[B, T, C] and the
-// forward's qkv, att and lens. scratch must hold B·H·T·T floats; it is overwritten.
+// forward's qkv, att and lens. scratch is no longer used (the softmax gradient lives in a small
+// per-goroutine buffer) and may be nil; it is kept for callers of the earlier signature.
 func (a *MaskedSelfAttention) Backward(dqkv, scratch, dout, qkv, att []float32, lens []int, b, t int) {
-	a.job = maskedAttentionJob{a: a, backward: true, t: t, lens: lens, out: dout, att: att, qkv: qkv, dqkv: dqkv, scratch: scratch}
-	runChunks(&a.job, b*a.Heads, 1, &a.split)
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_, _ = att[b*a.Heads*t*t-1], lens[b-1]
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, backward: true, t: t, lens: lens, out: dout, att: att, qkv: qkv, dqkv: dqkv}, b)
 }
 
-type maskedAttentionJob struct {
-	a        *MaskedSelfAttention
-	backward bool
-	t        int
-	lens     []int
-	// out is the output in the forward pass and its gradient in the backward pass.
-	out, att, qkv, dqkv, scratch []float32
+// StatsLen is the length of the stats buffer of ForwardStats and BackwardStats for b
+// sequences padded to t frames: two floats per batch, head and query row.
+func (a *MaskedSelfAttention) StatsLen(b, t int) int { return 2 * b * a.Heads * t }
+
+// ForwardStats computes out[B, T, C] from qkv[B, T, 3C] and lens, and keeps in
+// stats[StatsLen(b, t)] what BackwardStats needs to recompute the probabilities.
+func (a *MaskedSelfAttention) ForwardStats(out, stats, qkv []float32, lens []int, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_, _ = stats[a.StatsLen(b, t)-1], lens[b-1]
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, t: t, lens: lens, out: out, stats: stats, qkv: qkv}, b)
 }
 
-func (j *maskedAttentionJob) runChunk(lo, hi int) {
-	c, nh, t := j.a.C, j.a.Heads, j.t
-	hs := c / nh
-	scale := float32(1 / math.Sqrt(float64(hs)))
-	k := gemm.Default
-	for bh := lo; bh < hi; bh++ {
-		b, h := bh/nh, bh%nh
-		n := min(max(j.lens[b], 1), t) // valid keys
-		base := b * t * 3 * c
-		q := j.qkv[base+h*hs:]
-		key := j.qkv[base+c+h*hs:]
-		v := j.qkv[base+2*c+h*hs:]
-		o := j.out[b*t*c+h*hs:]
-		p := j.att[bh*t*t : (bh+1)*t*t]
-		if !j.backward {
-			// Scores over the n valid keys (columns n.. stay 0), row softmax, then P·v.
-			clear(p)
-			k.Sgemm(false, true, t, n, hs, scale, q, 3*c, key, 3*c, 0, p, t)
-			for i := range t {
-				maskedSoftmaxRow(p[i*t : i*t+n])
+// BackwardStats sets dqkv[B, T, 3C] to the gradient with respect to qkv (unlike Backward, which
+// adds to it; the keys and values of padded frames get 0), given dout[B, T, C], the forward's
+// qkv and lens and the stats ForwardStats kept. It gives the same bits as Backward into a
+// zeroed dqkv.
+func (a *MaskedSelfAttention) BackwardStats(dqkv, dout, qkv, stats []float32, lens []int, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_, _ = stats[a.StatsLen(b, t)-1], lens[b-1]
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, backward: true, t: t, lens: lens, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}, b)
+}
+
+// maskedPair runs the key-masked attention of one (batch, head) pair: every query row sees the
+// same n valid keys, so the blocks of rows differ only in which rows they hold.
+func (j *attentionJob) maskedPair(s *attentionSlot, bh, hs int, scale float32) {
+	c, t := j.c, j.t
+	n := min(max(j.lens[bh/j.nh], 1), t) // valid keys
+	q, key, v, o, p, stats := j.pairViews(s, bh, hs)
+	// Kept probability rows are t wide (the padded keys' columns are zeroed); the scratch rows
+	// need only the n valid columns.
+	width := t
+	if stats != nil {
+		width = n
+	}
+	// kᵀ of the valid keys only, [hs, n].
+	transposeHead(s.keysT, key, 3*c, n, hs)
+	if !j.backward {
+		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
+			m := min(AttentionRowBlock, t-i0)
+			pb, st := p, s.rowStats
+			if stats == nil {
+				pb = p[i0*t:]
+			} else {
+				st = stats[2*i0:]
 			}
-			k.Sgemm(false, false, t, hs, n, 1, p, t, v, 3*c, 0, o, c)
-			continue
+			// Scores over the n valid keys, the row softmax in place, then out = P·v.
+			tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, n, m, n, hs, scale, false)
+			maskedSoftmaxBlock(pb, t, m, n, width, st)
+			tileMul(o[i0*c:], c, pb, t, 1, v, 3*c, m, hs, n, 1, false)
 		}
-		dq := j.dqkv[base+h*hs:]
-		dk := j.dqkv[base+c+h*hs:]
-		dv := j.dqkv[base+2*c+h*hs:]
-		ds := j.scratch[bh*t*t : (bh+1)*t*t]
-		// dP = dout·vᵀ and dv += Pᵀ·dout, over the valid keys only.
-		k.Sgemm(false, true, t, n, hs, 1, o, c, v, 3*c, 0, ds, t)
-		k.Sgemm(true, false, n, hs, t, 1, p, t, o, c, 1, dv, 3*c)
-		// Softmax backward: dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik).
-		for i := range t {
-			pr, dr := p[i*t:i*t+n], ds[i*t:i*t+n]
-			var dot float64
-			for jj, pv := range pr {
-				dot += float64(pv * dr[jj])
-			}
-			df := float32(dot)
-			for jj, pv := range pr {
-				dr[jj] = pv * (dr[jj] - df)
-			}
+		return
+	}
+	dq, dk, dv := j.gradViews(bh, hs)
+	transposeHead(s.valuesT, v, 3*c, n, hs)
+	ds := s.dscore
+	add := stats == nil // Backward adds to dqkv, BackwardStats sets it
+	for i0 := 0; i0 < t; i0 += AttentionRowBlock {
+		m := min(AttentionRowBlock, t-i0)
+		pb, st := p, []float32(nil)
+		if stats == nil {
+			pb = p[i0*t:]
+		} else {
+			st = stats[2*i0:]
+			tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, n, m, n, hs, scale, false)
 		}
-		// dq += dS·k/√hs, dk += dSᵀ·q/√hs.
-		k.Sgemm(false, false, t, hs, n, scale, ds, t, key, 3*c, 1, dq, 3*c)
-		k.Sgemm(true, false, n, hs, t, scale, ds, t, q, 3*c, 1, dk, 3*c)
+		// dP = dout·vᵀ over the valid keys, then the softmax backward in place.
+		tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, n, m, n, hs, 1, false)
+		maskedSoftmaxGradBlock(pb, ds, t, m, n, st)
+		// dq = dS·k/√hs for the block's rows; dv += Pᵀ·dout and dk += dSᵀ·q/√hs over the
+		// valid keys, set by the first block where BackwardStats sets dqkv.
+		tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, n, scale, add)
+		acc := add || i0 > 0
+		tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, n, hs, m, 1, acc)
+		tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, n, hs, m, scale, acc)
+	}
+	if !add {
+		for i := n; i < t; i++ {
+			clear(dk[i*3*c : i*3*c+hs])
+			clear(dv[i*3*c : i*3*c+hs])
+		}
 	}
 }
 
-// maskedSoftmaxRow replaces row by its softmax.
-func maskedSoftmaxRow(row []float32) {
-	mx := row[0]
-	for _, x := range row {
-		mx = max(mx, x)
+// maskedSoftmaxBlock turns m rows of scores (stride ld) into softmax probabilities over their
+// first n columns and zeroes columns [n, width); stats[2r], stats[2r+1] receive row r's maximum
+// and inv as in causalSoftmaxBlock, whose one-row form it is.
+func maskedSoftmaxBlock(p []float32, ld, m, n, width int, stats []float32) {
+	for r := range m {
+		causalSoftmaxBlock(p[r*ld:], ld, 1, width, n-1, stats[2*r:])
 	}
-	var sum float64
-	for jj, x := range row {
-		e := math.Exp(float64(x - mx))
-		row[jj] = float32(e)
-		sum += e
-	}
-	inv := float32(1 / sum)
-	for jj := range row {
-		row[jj] *= inv
+}
+
+// maskedSoftmaxGradBlock is the softmax backward of m rows of n valid columns, the one-row form
+// of causalSoftmaxGradBlock: with stats, p first becomes the probabilities recomputed from
+// them; then ds = p ⊙ (ds − Σ p⊙ds).
+func maskedSoftmaxGradBlock(p, ds []float32, ld, m, n int, stats []float32) {
+	for r := range m {
+		var st []float32
+		if stats != nil {
+			st = stats[2*r:]
+		}
+		causalSoftmaxGradBlock(p[r*ld:], ds[r*ld:], ld, 1, n, n-1, st)
 	}
 }

@@ -1,9 +1,11 @@
 package nn
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type chunkCountJob struct{ hits []atomic.Int32 }
@@ -38,4 +40,34 @@ func TestRunChunksCoversEachIndexOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// BenchmarkWakeLatency measures what the pool's polling workers avoid: the time from sending a
+// task to a goroutine blocked on a channel to that goroutine running, after the caller has
+// worked alone for 100 µs (as between a step's layers). It reports the median in µs.
+func BenchmarkWakeLatency(b *testing.B) {
+	ch := make(chan time.Time)
+	lat := make(chan time.Duration, 1)
+	go func() {
+		for t := range ch {
+			lat <- time.Since(t)
+		}
+	}()
+	defer close(ch)
+	var ds []time.Duration
+	for b.Loop() {
+		for end := time.Now().Add(100 * time.Microsecond); time.Now().Before(end); {
+		}
+		ch <- time.Now()
+		for done := false; !done; { // stay busy, as a caller running its own chunk does
+			select {
+			case d := <-lat:
+				ds = append(ds, d)
+				done = true
+			default:
+			}
+		}
+	}
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2].Nanoseconds())/1e3, "µs-median")
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/fadam-go/fadam"
-	"github.com/fadam-go/fadam/gemm"
 )
 
 // VectorQuantizer replaces each D-dimensional row of its input z_e by the nearest of K codebook
@@ -22,6 +21,9 @@ type VectorQuantizer struct {
 	dots  []float32 // z_e·codebookᵀ scratch, [n, K]
 	norms []float32 // ‖e_k‖², [K]
 	usage []int     // rows assigned to each code since the last RestartDead
+
+	mm      matmulJob
+	mmSplit chunkSplitter
 }
 
 // NewVectorQuantizer returns a quantizer of k codes of d dimensions with a zero codebook named
@@ -69,7 +71,7 @@ func (q *VectorQuantizer) Forward(zq []float32, idx []int32, ze []float32, n int
 		}
 		q.norms[c] = s
 	}
-	gemm.Default.Sgemm(false, true, n, k, d, 1, ze, d, q.Codebook.Value, d, 0, q.dots, k)
+	matmul(&q.mm, &q.mmSplit, false, true, n, k, d, 1, ze, d, q.Codebook.Value, d, 0, q.dots, k)
 	var sum float64
 	for r := range n {
 		// ‖z − e‖² = ‖z‖² − 2 z·e + ‖e‖²; ‖z‖² is the same for every code.

@@ -62,7 +62,7 @@ type block struct {
 
 // acts holds one block's saved activations (all [rows, ·] over the padded batch).
 type acts struct {
-	x, ln1, ln1Mean, ln1Rstd, qkv, attP, attOut, x1, ln2, ln2Mean, ln2Rstd, fc, gelu, geluSig, y []float32
+	x, ln1, ln1Mean, ln1Rstd, qkv, attStats, attOut, x1, ln2, ln2Mean, ln2Rstd, fc, gelu, geluSig, y []float32
 }
 
 // Model is the recogniser. Forward keeps the activations of its last call for Backward; a Model
@@ -85,7 +85,7 @@ type Model struct {
 	xf, lnFOut, lnFMean, lnFRstd, logits []float32
 
 	// Gradient scratch.
-	dx, dxf, dln, dqkv, dattOut, dfc, dgelu, dlogits, scratch, dcols2, dh1 []float32
+	dx, dxf, dln, dqkv, dattOut, dfc, dgelu, dlogits, dcols2, dh1 []float32
 }
 
 // New returns a model with weights drawn from seed: convolutions He-uniform, linear maps
@@ -197,12 +197,12 @@ func (m *Model) Forward(feats []float32, lens []int, b, t int) ([]float32, error
 		a := &m.layer[i]
 		a.x = x
 		a.ln1, a.ln1Mean, a.ln1Rstd = grow(a.ln1, r*d), grow(a.ln1Mean, r), grow(a.ln1Rstd, r)
-		a.qkv, a.attP, a.attOut = grow(a.qkv, r*3*d), grow(a.attP, b*c.Heads*t2*t2), grow(a.attOut, r*d)
+		a.qkv, a.attStats, a.attOut = grow(a.qkv, r*3*d), grow(a.attStats, bl.att.StatsLen(b, t2)), grow(a.attOut, r*d)
 		a.x1, a.ln2, a.ln2Mean, a.ln2Rstd = grow(a.x1, r*d), grow(a.ln2, r*d), grow(a.ln2Mean, r), grow(a.ln2Rstd, r)
 		a.fc, a.gelu, a.geluSig = grow(a.fc, r*c.FF), grow(a.gelu, r*c.FF), grow(a.geluSig, r*c.FF)
 		bl.ln1.Forward(a.ln1, a.ln1Mean, a.ln1Rstd, x, r)
 		bl.qkv.Forward(a.qkv, a.ln1, r)
-		bl.att.Forward(a.attOut, a.attP, a.qkv, m.lens2, b, t2)
+		bl.att.ForwardStats(a.attOut, a.attStats, a.qkv, m.lens2, b, t2)
 		bl.proj.Forward(a.x1, a.attOut, r)
 		nn.ResidualAdd(a.x1, a.x1, x)
 		bl.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.x1, r)
@@ -245,7 +245,6 @@ func (m *Model) Backward() {
 	m.dqkv = grow(m.dqkv, r*3*d)
 	m.dattOut = grow(m.dattOut, r*d)
 	m.dfc, m.dgelu = grow(m.dfc, r*c.FF), grow(m.dgelu, r*c.FF)
-	m.scratch = grow(m.scratch, b*c.Heads*t2*t2)
 	for i := len(m.blocks) - 1; i >= 0; i-- {
 		bl, a := m.blocks[i], &m.layer[i]
 		// x2 = x1 + out(gelu(fc(ln2(x1)))): dx1 = dx + ln2ᵀ(…).
@@ -259,8 +258,7 @@ func (m *Model) Backward() {
 		// x1 = x + proj(att(qkv(ln1(x)))).
 		clear(m.dattOut)
 		bl.proj.Backward(m.dattOut, m.dx, a.attOut, r)
-		clear(m.dqkv)
-		bl.att.Backward(m.dqkv, m.scratch, m.dattOut, a.qkv, a.attP, m.lens2, b, t2)
+		bl.att.BackwardStats(m.dqkv, m.dattOut, a.qkv, a.attStats, m.lens2, b, t2)
 		clear(m.dln)
 		bl.qkv.Backward(m.dln, m.dqkv, a.ln1, r)
 		bl.ln1.Backward(m.dx, m.dln, a.x, a.ln1Mean, a.ln1Rstd, r)

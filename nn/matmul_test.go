@@ -1,0 +1,76 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fadam-go/fadam/gemm"
+)
+
+// TestMatmulMatchesSgemm checks that a product split into blocks (every block on its own, and
+// through the worker pool) gives the same bits as one gemm.Default.Sgemm call, in every
+// transposition, with beta 0 and 1, on shapes whose blocks end in partial tiles; and that a
+// split product allocates nothing.
+func TestMatmulMatchesSgemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	for _, sh := range [][3]int{{1024, 192, 64}, {64, 64, 1024}, {100, 333, 70}, {333, 100, 300}, {40, 2000, 16}, {7, 9, 5}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			for _, beta := range []float32{0, 1} {
+				name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/beta=%v", m, n, k, tr[0], tr[1], beta)
+				lda, ldb := k, n
+				if tr[0] {
+					lda = m
+				}
+				if tr[1] {
+					ldb = k
+				}
+				a, b, c0 := fill(m*k), fill(k*n), fill(m*n)
+				want := append([]float32(nil), c0...)
+				gemm.Default.Sgemm(tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, beta, want, n)
+
+				var job matmulJob
+				var s chunkSplitter
+				got := append([]float32(nil), c0...)
+				matmul(&job, &s, tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, beta, got, n)
+				bitsEqual(t, name+" pool", got, want)
+				if splitsExactly(gemm.Default) {
+					// Every block on its own, in reverse order.
+					copy(got, c0)
+					for u := job.units() - 1; u >= 0; u-- {
+						job.runChunk(u, u+1)
+					}
+					bitsEqual(t, name+" blocks", got, want)
+				}
+				// The split allocates nothing in steady state (gemm's buffers come from a pool
+				// that a garbage collection may empty now and then, hence the average over 20
+				// calls; gonum, the kernel without assembly, allocates on its own).
+				if splitsExactly(gemm.Default) && !raceEnabled {
+					if allocs := testing.AllocsPerRun(20, func() {
+						matmul(&job, &s, tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, beta, got, n)
+					}); allocs != 0 {
+						t.Fatalf("%s: %v allocations per product", name, allocs)
+					}
+				}
+			}
+		}
+	}
+}
+
+func bitsEqual(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: [%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
