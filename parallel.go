@@ -34,12 +34,12 @@ type parallelRunner struct {
 
 // minParallelWork is the least work (elements × passes over them, in the units of run's work
 // argument) that run hands to helpers; below it, the calling goroutine does it all. FAdam's
-// passes cost about 1 ns per element on GPT-shaped layouts; measured with
-// BenchmarkParallelThreshold on the 2-core machine the benchmarks run on, with helpers polling
-// from the previous step a step on two goroutines loses to one at 35k parameters (1.2×) and
-// wins from 120k (1.3–1.8×). Helpers that must first be started (the "cold" case) cost more,
-// but in a training run the model's own worker pool keeps the other CPU awake and the step
-// still gains there (docs/speed.md).
+// passes cost about 1 ns per element on GPT-shaped layouts. Measured on the 2-core machine the
+// benchmarks run on (BenchmarkParallelThreshold, BenchmarkStep), with helpers polling from the
+// previous step two goroutines lose at 35k parameters (1.2× slower), are about even at 120k
+// (noisy: 1.8× faster in one run, 1.3× slower in another), gain 1.3–1.7× at 137k and 2× from
+// 220k. Helpers that must first be started cost more, but in a training run the model's own
+// worker pool keeps the other CPU awake and the step still gains there (docs/speed.md).
 var minParallelWork = 1 << 16
 
 // helperSpin is how long a helper polls for the runner's next call before it exits. It covers
