@@ -26,9 +26,18 @@ const big = 16 << 20
 func gptSpecs() []spec { return gptSpecsOf(512) }
 
 // gptSpecsOf is the gpt layout at width d.
-func gptSpecsOf(d int) []spec {
-	s := []spec{{"wte", []int{16 * d, d}}, {"wpe", []int{2 * d, d}}}
-	for l := range 8 {
+func gptSpecsOf(d int) []spec { return gptLayers(d, 8, []int{16 * d, d}, []int{2 * d, d}) }
+
+// compareSpecs are the tensors of the model `fadam compare` trains by default (the byte-level
+// GPT of width 64, 2 layers, context 64: 137k parameters in 29 tensors, most of them small).
+func compareSpecs() []spec {
+	return append(gptLayers(64, 2, []int{256, 64}, []int{64, 64}), spec{"lm_head.w", []int{256, 64}})
+}
+
+// gptLayers is a GPT of width d with the given number of layers and embedding shapes.
+func gptLayers(d, layers int, wte, wpe []int) []spec {
+	s := []spec{{"wte", wte}, {"wpe", wpe}}
+	for l := range layers {
 		p := fmt.Sprintf("h%d.", l)
 		s = append(s,
 			spec{p + "ln1.g", []int{d}}, spec{p + "ln1.b", []int{d}},
@@ -128,7 +137,7 @@ func BenchmarkStep(b *testing.B) {
 	layouts := []struct {
 		name  string
 		specs []spec
-	}{{"big16Mi", []spec{{"big", []int{4096, 4096}}}}, {"gpt", gptSpecs()}}
+	}{{"big16Mi", []spec{{"big", []int{4096, 4096}}}}, {"gpt", gptSpecs()}, {"compare", compareSpecs()}}
 	for _, l := range layouts {
 		for _, name := range optimizers.Names {
 			b.Run(name+"/"+l.name, func(b *testing.B) {

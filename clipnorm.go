@@ -47,7 +47,9 @@ func (o *Optimizer) clipGradNorm(tensors []*tensor, params []Param, norm float64
 	}
 	o.gradScale = maxNorm / (norm + gradNormEps)
 	o.gradChunks = o.gradChunks[:0]
+	work := 0
 	for _, p := range params {
+		work += len(p.Grad)
 		for lo := 0; lo < len(p.Grad); lo += chunkSize {
 			o.gradChunks = append(o.gradChunks, p.Grad[lo:min(len(p.Grad), lo+chunkSize)])
 		}
@@ -55,7 +57,7 @@ func (o *Optimizer) clipGradNorm(tensors []*tensor, params []Param, norm float64
 	if o.scaleJobFunc == nil {
 		o.scaleJobFunc = o.scaleJob
 	}
-	o.runner.run(len(o.gradChunks), o.scaleJobFunc) // runPass(passRead) has set up o.runner
+	o.runner.run(len(o.gradChunks), work, o.scaleJobFunc) // runPass(passRead) has set up o.runner
 	o.runPass(tensors, passRead)
 }
 

@@ -228,11 +228,13 @@ type job struct {
 // runPass runs pass p over every active tensor's chunks, in parallel.
 func (o *Optimizer) runPass(ts []*tensor, p pass) {
 	o.jobs = o.jobs[:0]
+	work := 0 // elements the pass reads or writes
 	for _, t := range ts {
 		t.jobLo = len(o.jobs)
 		if !t.k.active(p) {
 			continue
 		}
+		work += t.n
 		for c := range t.k.chunks() {
 			o.jobs = append(o.jobs, job{t.k, c})
 		}
@@ -242,7 +244,7 @@ func (o *Optimizer) runPass(ts []*tensor, p pass) {
 	if o.runner == nil { // once: a stored method value and runner keep Step free of allocations
 		o.runner, o.runJobFunc = new(parallelRunner), o.runJob
 	}
-	o.runner.run(len(o.jobs), o.runJobFunc)
+	o.runner.run(len(o.jobs), work, o.runJobFunc)
 }
 
 // runJob runs job j of the current pass (concurrently with the other jobs).
