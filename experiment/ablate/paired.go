@@ -70,9 +70,9 @@ func Comparisons(sw Sweep, outcomes []Outcome) ([]Comparison, bool) {
 		}
 		found = ref >= 0
 		for ci := range contenders {
-			for i, o := range outcomes {
-				if found && i != ref {
-					add(o, outcomes[ref], ci)
+			for i := 0; found && i < len(outcomes); i++ {
+				if i != ref {
+					add(outcomes[i], outcomes[ref], ci)
 				}
 			}
 		}
