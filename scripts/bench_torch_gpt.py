@@ -14,10 +14,14 @@ back to the reference BLAS and is an order of magnitude slower). The script prin
 library the process loaded.
 
 With --fadam PATH it also runs `PATH bench --train` on each model, alternating with PyTorch
-model by model so both see the same machine load, and prints a Markdown table of the two.
+model by model so both see the same machine load, and prints a Markdown table of the two. With
+--rounds N it measures every model N times, alternating which program goes first, and the table
+gives the medians and the median (and range) of the per-round ratios: on a shared machine one
+round's ratio moves with the load of the moment.
 
     python3 scripts/bench_torch_gpt.py --threads 2
     go build -o /tmp/fadam ./cmd/fadam && python3 scripts/bench_torch_gpt.py --fadam /tmp/fadam
+    python3 scripts/bench_torch_gpt.py --fadam /tmp/fadam --rounds 5 --sizes 128x4x128x32,512x8x256x8
 """
 
 import argparse
@@ -143,29 +147,68 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("--fadam", metavar="PATH", help="fadam binary to run on each model in turn with PyTorch")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="with --fadam: measure every model this many times, alternating which program goes first, "
+                         "and report the median of each and of the per-round ratios")
     args = ap.parse_args()
+    if args.rounds < 1:
+        raise SystemExit(f"--rounds={args.rounds}: must be at least 1")
 
     import torch
 
     torch.set_num_threads(args.threads)
     torch.ones(64, 64) @ torch.ones(64, 64)  # load the BLAS before reporting it
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, BLAS: {', '.join(blas_libraries()) or 'none mapped'}")
-    rows = []
-    for size in parse_sizes(args.sizes):
-        d, layers, ctx, batch = size
+    sizes = parse_sizes(args.sizes)
+    for d, _, _, _ in sizes:
         if d % args.heads:
             raise SystemExit(f"d={d} is not a multiple of --heads={args.heads}")
+    rounds = args.rounds if args.fadam else 1
+    results = {size: [] for size in sizes}  # per round: (fadam tokens/s, torch tokens/s, share)
+
+    def measure_torch(size):
+        d, layers, ctx, batch = size
         tokens, step, best = time_torch(torch, d, layers, args.heads, ctx, batch, args.steps, args.warmup)
         print(f"pytorch   d={d} layers={layers} heads={args.heads} ctx={ctx} batch={batch}  tokens/s {tokens:.0f}  step {step * 1e3:.2f} ms (fastest {best * 1e3:.2f})", flush=True)
-        if args.fadam:
-            go_tokens, share, out = run_fadam(args.fadam, size, args.heads, args.steps, args.warmup)
-            sys.stdout.write("".join(l + "\n" for l in out.splitlines() if not l.startswith(("training step", "share of peak ="))))
-            rows.append((size, go_tokens, tokens, share))
-    if rows:
-        print("\n| model (d, layers, ctx, batch) | fadam-go tokens/s | PyTorch + OpenBLAS | ratio | share of peak |")
-        print("| --- | --- | --- | --- | --- |")
-        for (d, layers, ctx, batch), go_tokens, torch_tokens, share in rows:
-            print(f"| {d}, {layers}, {ctx}, {batch} | {go_tokens:,.0f} | {torch_tokens:,.0f} | {go_tokens / torch_tokens:.2f}× | {share} |")
+        return tokens
+
+    def measure_fadam(size):
+        go_tokens, share, out = run_fadam(args.fadam, size, args.heads, args.steps, args.warmup)
+        sys.stdout.write("".join(l + "\n" for l in out.splitlines() if not l.startswith(("training step", "share of peak ="))))
+        sys.stdout.flush()
+        return go_tokens, share
+
+    for r in range(rounds):
+        if rounds > 1:
+            print(f"round {r + 1} of {rounds}", flush=True)
+        for size in sizes:
+            if not args.fadam:
+                measure_torch(size)
+                continue
+            if r % 2 == 0:  # alternate which program runs first, so neither always follows the other
+                torch_tokens = measure_torch(size)
+                go_tokens, share = measure_fadam(size)
+            else:
+                go_tokens, share = measure_fadam(size)
+                torch_tokens = measure_torch(size)
+            results[size].append((go_tokens, torch_tokens, share))
+    if not args.fadam:
+        return
+    print("\n| model (d, layers, ctx, batch) | fadam-go tokens/s | PyTorch + OpenBLAS | ratio | share of peak |")
+    print("| --- | --- | --- | --- | --- |")
+    for (d, layers, ctx, batch), runs in results.items():
+        go = statistics.median(x[0] for x in runs)
+        pt = statistics.median(x[1] for x in runs)
+        ratios = sorted(x[0] / x[1] for x in runs)
+        shares = sorted(float(x[2].rstrip("%")) for x in runs if x[2].endswith("%"))
+        if len(runs) == 1:
+            ratio, share = f"{ratios[0]:.2f}×", runs[0][2]
+        else:
+            ratio = f"{statistics.median(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f})"
+            share = f"{statistics.median(shares):.1f}%" if shares else "n/a"
+        print(f"| {d}, {layers}, {ctx}, {batch} | {go:,.0f} | {pt:,.0f} | {ratio} | {share} |")
+    if rounds > 1:
+        print(f"\nmedians over {rounds} rounds; the ratio is the median of the per-round ratios (range in brackets)")
 
 
 if __name__ == "__main__":
