@@ -8,9 +8,12 @@ type Linear struct {
 	In, Out int
 	W, B    *fadam.Param
 
-	bias  linearBiasJob
-	mm    matmulJob
-	split chunkSplitter
+	bias   linearBiasJob
+	mm     matmulJob
+	split  chunkSplitter
+	biasEp biasEpilogue
+	geluEp geluEpilogue
+	gradEp geluGradEpilogue
 }
 
 // linearBiasMinElems is the least bias work (elements of y or dy) worth a second goroutine.
@@ -53,23 +56,48 @@ func (l *Linear) ForwardNoBias(y, x []float32, rows int) {
 	matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out)
 }
 
-// forward starts y as res + b (either may be absent) and lets the product accumulate into it.
+// ForwardGELU computes pre[rows, Out] = x·Wᵀ without the bias, and act = gelu(pre + b) and
+// sig = σ as GELU.ForwardBias does (gelu(pre) and GELU.Forward's σ for a layer without bias),
+// the activation computed on each block of pre as the product finishes it, while it is in
+// cache. act and sig are the bits ForwardNoBias and then GELU.ForwardBias give, without the
+// second pass over pre; BackwardSetGELU of the layer that reads act is their backward.
+func (l *Linear) ForwardGELU(act, sig, pre, x []float32, rows int) {
+	n := rows * l.Out
+	if n == 0 {
+		return
+	}
+	l.geluEp = geluEpilogue{pre: pre[:n], act: act[:n], sig: sig[:n], n: l.Out}
+	if l.B != nil {
+		l.geluEp.b = l.B.Value[:l.Out]
+	}
+	matmulEpilogue(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, pre, l.Out, &l.geluEp)
+}
+
+// forward sets y = x·Wᵀ and adds b and res (either may be absent) to each block of y as the
+// product finishes it: y = (x·Wᵀ + b) + res, rounded in that order. Where y is res itself, the
+// product cannot overwrite y first, so y starts as res + b and the product accumulates into it.
 func (l *Linear) forward(y, res, x []float32, rows int) {
 	y = y[:rows*l.Out]
 	if len(y) == 0 {
 		return
 	}
-	beta := float32(1)
-	switch {
-	case l.B != nil:
-		l.bias = linearBiasJob{l: l, y: y, res: res}
-		runChunks(&l.bias, rows, minChunk(linearBiasMinElems/l.Out), &l.split)
-	case res == nil:
-		beta = 0
-	case &res[0] != &y[0]:
-		copy(y, res)
+	if res != nil && &res[0] == &y[0] {
+		if l.B != nil {
+			l.bias = linearBiasJob{l: l, y: y, res: res}
+			runChunks(&l.bias, rows, minChunk(linearBiasMinElems/l.Out), &l.split)
+		}
+		matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 1, y, l.Out)
+		return
 	}
-	matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, beta, y, l.Out)
+	if l.B == nil && res == nil {
+		matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out)
+		return
+	}
+	l.biasEp = biasEpilogue{y: y, res: res, n: l.Out}
+	if l.B != nil {
+		l.biasEp.b = l.B.Value[:l.Out]
+	}
+	matmulEpilogue(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out, &l.biasEp)
 }
 
 // Backward accumulates the gradients of W and b from dy[rows, Out] and the forward input x, and
@@ -88,6 +116,26 @@ func (l *Linear) BackwardSet(dx, dy, x []float32, rows int) {
 // B.Grad in a pass of its own (GELU.BackwardSetBias sums it while it writes dy).
 func (l *Linear) BackwardSetNoBias(dx, dy, x []float32, rows int) {
 	l.backward(dx, dy, x, rows, 0, false)
+}
+
+// BackwardSetGELU is BackwardSet for a layer whose input x is act = gelu(pre + b) from
+// ForwardGELU of the layer before it: dx is set to the gradient of pre, (dy·W)·gelu′(pre + b),
+// computed on each block of dy·W as the product finishes it, and the column sums of dx (the
+// gradient of that layer's bias) are added to db unless db is nil. pre, b and sig are the ones
+// ForwardGELU used (b nil for a layer without bias). dx and db get the bits BackwardSet into a
+// separate buffer and then GELU.BackwardSetBias give, whatever GOMAXPROCS is, without the
+// buffer and the second pass over it. l's own parameter gradients accumulate as in BackwardSet.
+func (l *Linear) BackwardSetGELU(dx, dy, x []float32, rows int, pre, b, sig, db []float32) {
+	l.backward(nil, dy, x, rows, 0, true)
+	n := rows * l.In
+	if n == 0 {
+		return
+	}
+	l.gradEp.reset(dx[:n], pre[:n], b, sig[:n], l.In, rows, db != nil)
+	matmulEpilogue(&l.mm, &l.split, false, false, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.In, 0, dx, l.In, &l.gradEp)
+	if db != nil {
+		l.gradEp.finish(db[:l.In])
+	}
 }
 
 // backward is Backward with dx = dy·W + beta·dx, and the bias gradient if bias.

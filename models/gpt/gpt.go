@@ -61,8 +61,7 @@ type block struct {
 	ln1, ln2  *nn.LayerNorm
 	qkv, proj *nn.Linear // attention input (C → 3C) and output (C → C) projections
 	attn      *nn.CausalSelfAttention
-	fc, fcOut *nn.Linear // MLP (C → 4C → C)
-	gelu      *nn.GELU
+	fc, fcOut *nn.Linear // MLP (C → 4C → C), GELU fused into their products
 }
 
 // blockActs holds the activations of one block that its backward reads.
@@ -95,7 +94,7 @@ type Model struct {
 	logits, probs            []float32 // [BT, Vocab]
 	tokens, targets          []int32
 	dRes, dLn, dAttOut, dQKV []float32
-	dFc, dFcGelu, dLogits    []float32
+	dFc, dLogits             []float32
 
 	// phases, if set, receives the time of each kind of work; mark is the end of the last lap.
 	phases *PhaseTimes
@@ -107,9 +106,9 @@ type Phase int
 
 // The phases of a training step.
 const (
-	PhaseMatmul    Phase = iota // the linear layers: matrix products, bias and residual adds
+	PhaseMatmul    Phase = iota // the linear layers: matrix products, bias and residual adds, and the MLP activation fused into them
 	PhaseAttention              // causal self-attention between the projections
-	PhaseGELU                   // the MLP activation
+	PhaseGELU                   // the MLP activation where it runs apart from the products (the model fuses it into them, so none)
 	PhaseLayerNorm              // the LayerNorms
 	PhaseLoss                   // softmax and cross-entropy
 	PhaseOther                  // embeddings, zeroing gradients
@@ -165,7 +164,6 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	for l := range cfg.Layers {
 		p := fmt.Sprintf("blocks.%d.", l)
 		b := &block{
-			gelu:  new(nn.GELU),
 			ln1:   nn.NewLayerNorm(p+"ln1", c),
 			qkv:   nn.NewLinear(p+"attn.qkv", c, 3*c, true),
 			attn:  nn.NewCausalSelfAttention(c, cfg.Heads),
@@ -195,7 +193,7 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	m.logits, m.probs = buf(bt*Vocab), buf(bt*Vocab)
 	m.tokens, m.targets = make([]int32, bt), make([]int32, bt)
 	m.dRes, m.dLn, m.dAttOut, m.dQKV = buf(bt*c), buf(bt*c), buf(bt*c), buf(bt*3*c)
-	m.dFc, m.dFcGelu, m.dLogits = buf(bt*4*c), buf(bt*4*c), buf(bt*Vocab)
+	m.dFc, m.dLogits = buf(bt*4*c), buf(bt*Vocab)
 
 	m.init(seed)
 	return m, nil
@@ -267,10 +265,8 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 		// x + mlp(ln2(x))
 		k.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.mid, bt)
 		m.lap(PhaseLayerNorm)
-		k.fc.ForwardNoBias(a.fc, a.ln2, bt)
+		k.fc.ForwardGELU(a.fcGelu, a.fcSig, a.fc, a.ln2, bt) // fc's bias and GELU in its product's epilogue
 		m.lap(PhaseMatmul)
-		k.gelu.ForwardBias(a.fcGelu, a.fcSig, a.fc, k.fc.B.Value) // fc's bias, then GELU
-		m.lap(PhaseGELU)
 		next := m.out
 		if l+1 < len(m.blocks) {
 			next = m.acts[l+1].in
@@ -307,10 +303,9 @@ func (m *Model) Backward() {
 	m.lap(PhaseLayerNorm)
 	for l := len(m.blocks) - 1; l >= 0; l-- {
 		k, a := m.blocks[l], &m.acts[l]
-		k.fcOut.BackwardSet(m.dFcGelu, m.dRes, a.fcGelu, bt)
+		// GELU's backward and fc's bias gradient in the epilogue of fcOut's input gradient
+		k.fcOut.BackwardSetGELU(m.dFc, m.dRes, a.fcGelu, bt, a.fc, k.fc.B.Value, a.fcSig, k.fc.B.Grad)
 		m.lap(PhaseMatmul)
-		k.gelu.BackwardSetBias(m.dFc, m.dFcGelu, a.fc, k.fc.B.Value, a.fcSig, k.fc.B.Grad) // and fc's bias gradient
-		m.lap(PhaseGELU)
 		k.fc.BackwardSetNoBias(m.dLn, m.dFc, a.ln2, bt)
 		m.lap(PhaseMatmul)
 		k.ln2.Backward(m.dRes, m.dLn, a.mid, a.ln2Mean, a.ln2Rstd, bt)
