@@ -2,53 +2,14 @@ package nn
 
 import "sync/atomic"
 
-// The element-wise work around the linear layers runs in the epilogue of their products (see
-// gemm.Epilogue): on each block of the product's output as soon as the block is final, while
-// it is still in L1/L2, instead of in a pass of its own that reads the whole output back from
-// memory. Every epilogue here is element-wise, or sums over blocks of rows fixed in the
-// output's own coordinates, so its bits do not depend on where the product is cut, hence not
-// on GOMAXPROCS.
-
-// biasEpilogue finishes y = x·Wᵀ as y = (x·Wᵀ + b) + res, either term optional: b per column,
-// res (nil: none) an [rows, n] matrix like y.
-type biasEpilogue struct {
-	y, res, b []float32
-	n         int
-}
-
-func (e *biasEpilogue) Block(_, i0, i1, j0, j1 int) {
-	for i := i0; i < i1; i++ {
-		row := e.y[i*e.n+j0 : i*e.n+j1]
-		if e.b != nil {
-			ResidualAdd(row, row, e.b[j0:j1])
-		}
-		if e.res != nil {
-			ResidualAdd(row, row, e.res[i*e.n+j0:i*e.n+j1])
-		}
-	}
-}
-
-// geluEpilogue finishes pre = x·Wᵀ with act = gelu(pre + b) and sig = σ (see GELU.ForwardBias;
-// b nil: gelu(pre), see GELU.Forward), leaving pre as it is.
-type geluEpilogue struct {
-	pre, act, sig, b []float32
-	n                int
-}
-
-func (e *geluEpilogue) Block(_, i0, i1, j0, j1 int) {
-	for i := i0; i < i1; i++ {
-		lo, hi := i*e.n+j0, i*e.n+j1
-		act, sig, pre := e.act[lo:hi], e.sig[lo:hi], e.pre[lo:hi]
-		switch {
-		case e.b == nil:
-			if !geluForwardArch(act, sig, pre) {
-				geluForwardGeneric(act, sig, pre)
-			}
-		case !geluBiasForwardArch(act, sig, pre, e.b[j0:j1]):
-			geluBiasForwardGeneric(act, sig, pre, e.b[j0:j1])
-		}
-	}
-}
+// Element-wise work after a linear layer's product can run in the product's epilogue (see
+// gemm.Epilogue): on each block of the output as soon as the block is final, while it is still
+// in L1/L2, instead of in a pass of its own that reads the whole output back from memory. An
+// epilogue here must be element-wise, or sum over blocks of rows fixed in the output's own
+// coordinates, so that its bits do not depend on where the product is cut, hence not on
+// GOMAXPROCS. Measured on the GPT's shapes (docs/speed.md, "Fused epilogues"), GELU's backward
+// pays this way; the bias and residual adds of the forward and GELU's forward did not, and run
+// in passes of their own.
 
 // geluGradEpilogue finishes g = dy·W (in dx) with dx = g·gelu′(pre + b), given the forward's
 // pre, b (nil: gelu′(pre)) and sig, and, if db is set, sums the columns of dx over each block of

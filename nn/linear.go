@@ -11,9 +11,7 @@ type Linear struct {
 	bias   linearBiasJob
 	mm     matmulJob
 	split  chunkSplitter
-	biasEp biasEpilogue
-	geluEp geluEpilogue
-	gradEp geluGradEpilogue
+	gradEp geluGradEpilogue // BackwardSetGELU's epilogue
 }
 
 // linearBiasMinElems is the least bias work (elements of y or dy) worth a second goroutine.
@@ -56,48 +54,27 @@ func (l *Linear) ForwardNoBias(y, x []float32, rows int) {
 	matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out)
 }
 
-// ForwardGELU computes pre[rows, Out] = x·Wᵀ without the bias, and act = gelu(pre + b) and
-// sig = σ as GELU.ForwardBias does (gelu(pre) and GELU.Forward's σ for a layer without bias),
-// the activation computed on each block of pre as the product finishes it, while it is in
-// cache. act and sig are the bits ForwardNoBias and then GELU.ForwardBias give, without the
-// second pass over pre; BackwardSetGELU of the layer that reads act is their backward.
-func (l *Linear) ForwardGELU(act, sig, pre, x []float32, rows int) {
-	n := rows * l.Out
-	if n == 0 {
-		return
-	}
-	l.geluEp = geluEpilogue{pre: pre[:n], act: act[:n], sig: sig[:n], n: l.Out}
-	if l.B != nil {
-		l.geluEp.b = l.B.Value[:l.Out]
-	}
-	matmulEpilogue(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, pre, l.Out, &l.geluEp)
-}
-
-// forward sets y = x·Wᵀ and adds b and res (either may be absent) to each block of y as the
-// product finishes it: y = (x·Wᵀ + b) + res, rounded in that order. Where y is res itself, the
-// product cannot overwrite y first, so y starts as res + b and the product accumulates into it.
+// forward starts y as res + b (either may be absent) and lets the product accumulate into it.
+// Adding b and res in the product's epilogue instead (y = x·Wᵀ with beta 0, then y += b + res
+// on each finished block) measured slower on the GPT's shapes: the product reads the
+// pre-pass's y back into its accumulators at no cost, and the pre-pass is a parallel stream
+// (see docs/speed.md, "Fused epilogues").
 func (l *Linear) forward(y, res, x []float32, rows int) {
 	y = y[:rows*l.Out]
 	if len(y) == 0 {
 		return
 	}
-	if res != nil && &res[0] == &y[0] {
-		if l.B != nil {
-			l.bias = linearBiasJob{l: l, y: y, res: res}
-			runChunks(&l.bias, rows, minChunk(linearBiasMinElems/l.Out), &l.split)
-		}
-		matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 1, y, l.Out)
-		return
+	beta := float32(1)
+	switch {
+	case l.B != nil:
+		l.bias = linearBiasJob{l: l, y: y, res: res}
+		runChunks(&l.bias, rows, minChunk(linearBiasMinElems/l.Out), &l.split)
+	case res == nil:
+		beta = 0
+	case &res[0] != &y[0]:
+		copy(y, res)
 	}
-	if l.B == nil && res == nil {
-		matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out)
-		return
-	}
-	l.biasEp = biasEpilogue{y: y, res: res, n: l.Out}
-	if l.B != nil {
-		l.biasEp.b = l.B.Value[:l.Out]
-	}
-	matmulEpilogue(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, 0, y, l.Out, &l.biasEp)
+	matmul(&l.mm, &l.split, false, true, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.In, beta, y, l.Out)
 }
 
 // Backward accumulates the gradients of W and b from dy[rows, Out] and the forward input x, and
@@ -118,13 +95,15 @@ func (l *Linear) BackwardSetNoBias(dx, dy, x []float32, rows int) {
 	l.backward(dx, dy, x, rows, 0, false)
 }
 
-// BackwardSetGELU is BackwardSet for a layer whose input x is act = gelu(pre + b) from
-// ForwardGELU of the layer before it: dx is set to the gradient of pre, (dy·W)·gelu′(pre + b),
-// computed on each block of dy·W as the product finishes it, and the column sums of dx (the
-// gradient of that layer's bias) are added to db unless db is nil. pre, b and sig are the ones
-// ForwardGELU used (b nil for a layer without bias). dx and db get the bits BackwardSet into a
-// separate buffer and then GELU.BackwardSetBias give, whatever GOMAXPROCS is, without the
-// buffer and the second pass over it. l's own parameter gradients accumulate as in BackwardSet.
+// BackwardSetGELU is BackwardSet for a layer whose input x is act = gelu(pre + b), from
+// ForwardNoBias of the layer before it (pre) and GELU.ForwardBias (act and sig): dx is set to the
+// gradient of pre, (dy·W)·gelu′(pre + b), computed on each block of dy·W as the product
+// finishes it, while the block is in cache (see gemm.Epilogue), and the column sums of dx (the
+// gradient of that layer's bias) are added to db unless db is nil. b is nil for a GELU without
+// bias (act = gelu(pre), sig from GELU.Forward). dx and db get the bits BackwardSet into a
+// separate buffer and then GELU.BackwardSetBias give (GELU.BackwardSet without b), whatever
+// GOMAXPROCS is, without that buffer and the second pass over it. l's own parameter gradients
+// accumulate as in BackwardSet.
 func (l *Linear) BackwardSetGELU(dx, dy, x []float32, rows int, pre, b, sig, db []float32) {
 	l.backward(nil, dy, x, rows, 0, true)
 	n := rows * l.In

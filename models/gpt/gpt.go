@@ -61,7 +61,8 @@ type block struct {
 	ln1, ln2  *nn.LayerNorm
 	qkv, proj *nn.Linear // attention input (C → 3C) and output (C → C) projections
 	attn      *nn.CausalSelfAttention
-	fc, fcOut *nn.Linear // MLP (C → 4C → C), GELU fused into their products
+	fc, fcOut *nn.Linear // MLP (C → 4C → C)
+	gelu      *nn.GELU
 }
 
 // blockActs holds the activations of one block that its backward reads.
@@ -106,9 +107,9 @@ type Phase int
 
 // The phases of a training step.
 const (
-	PhaseMatmul    Phase = iota // the linear layers: matrix products, bias and residual adds, and the MLP activation fused into them
+	PhaseMatmul    Phase = iota // the linear layers: matrix products, bias and residual adds (and GELU's backward, fused into a product)
 	PhaseAttention              // causal self-attention between the projections
-	PhaseGELU                   // the MLP activation where it runs apart from the products (the model fuses it into them, so none)
+	PhaseGELU                   // the MLP activation's forward
 	PhaseLayerNorm              // the LayerNorms
 	PhaseLoss                   // softmax and cross-entropy
 	PhaseOther                  // embeddings, zeroing gradients
@@ -164,6 +165,7 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	for l := range cfg.Layers {
 		p := fmt.Sprintf("blocks.%d.", l)
 		b := &block{
+			gelu:  new(nn.GELU),
 			ln1:   nn.NewLayerNorm(p+"ln1", c),
 			qkv:   nn.NewLinear(p+"attn.qkv", c, 3*c, true),
 			attn:  nn.NewCausalSelfAttention(c, cfg.Heads),
@@ -265,8 +267,10 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 		// x + mlp(ln2(x))
 		k.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.mid, bt)
 		m.lap(PhaseLayerNorm)
-		k.fc.ForwardGELU(a.fcGelu, a.fcSig, a.fc, a.ln2, bt) // fc's bias and GELU in its product's epilogue
+		k.fc.ForwardNoBias(a.fc, a.ln2, bt)
 		m.lap(PhaseMatmul)
+		k.gelu.ForwardBias(a.fcGelu, a.fcSig, a.fc, k.fc.B.Value) // fc's bias, then GELU
+		m.lap(PhaseGELU)
 		next := m.out
 		if l+1 < len(m.blocks) {
 			next = m.acts[l+1].in
