@@ -28,7 +28,11 @@ type matmulJob struct {
 // the blocks cut C where the kernel's own tiles do.
 const (
 	matmulRowUnit = 48
-	matmulColUnit = 32
+	// matmulEpilogueRowUnit is the row block of a product with an epilogue: also a multiple of
+	// GELUBiasRowBlock, so that with gemm's row cache block (96 rows) every epilogue block
+	// holds whole blocks of the bias gradient's row sums (see geluGradEpilogue).
+	matmulEpilogueRowUnit = 96
+	matmulColUnit         = 32
 	// matmulMinFlops is the smallest product worth splitting.
 	matmulMinFlops = 1 << 20
 )
@@ -82,8 +86,8 @@ func (j *matmulJob) runChunk(lo, hi int) {
 	case hi-lo == j.units():
 		// The whole product.
 	case j.splitM:
-		i0 = lo * matmulRowUnit
-		m = min(hi*matmulRowUnit, j.m) - i0
+		i0 = lo * j.rowUnit()
+		m = min(hi*j.rowUnit(), j.m) - i0
 		if j.transA { // A is stored k×m
 			a = a[i0:]
 		} else {
@@ -109,6 +113,14 @@ func (j *matmulJob) runChunk(lo, hi int) {
 	gemm.SgemmBatchedEpilogue(gemm.Default, j.transA, j.transB, m, n, j.k, j.alpha, a, j.lda, oneItem, b, j.ldb, oneItem, j.beta, c, j.ldc, oneItem, ep)
 }
 
+// rowUnit is the row block of j's split (see matmulEpilogueRowUnit).
+func (j *matmulJob) rowUnit() int {
+	if j.ep != nil {
+		return matmulEpilogueRowUnit
+	}
+	return matmulRowUnit
+}
+
 // chunkEpilogue passes the blocks of a chunk of a split product, which starts at row i0 and
 // column j0 of C, on to ep in the coordinates of the whole C.
 type chunkEpilogue struct {
@@ -131,7 +143,7 @@ func (j *matmulJob) units() int {
 		if j.n*j.k <= 8 {
 			return 1
 		}
-		return (j.m + matmulRowUnit - 1) / matmulRowUnit
+		return (j.m + j.rowUnit() - 1) / j.rowUnit()
 	}
 	if j.m*j.k <= 8 {
 		return 1
