@@ -195,7 +195,10 @@ var epilogueCases = []epilogueCase{
 func TestEpilogueContract(t *testing.T) {
 	kernels := append(kernelsUnderTest(), naiveKernel{})
 	for ci, tc := range epilogueCases {
-		for _, kern := range kernels {
+		for ki, kern := range kernels {
+			if raceEnabled && ki != 1 && 2*tc.m*tc.n*tc.k > 1<<22 {
+				continue // under the race detector, the large products run with Fast's first micro-kernel only
+			}
 			runEpilogueCase(t, kern, tc, uint64(ci))
 		}
 	}
