@@ -110,10 +110,18 @@ func (l *Linear) BackwardSetGELU(dx, dy, x []float32, rows int, pre, b, sig, db 
 	if n == 0 {
 		return
 	}
+	// Slice everything here, so that a short slice panics on the caller's goroutine rather
+	// than in the epilogue on a worker.
+	if b != nil {
+		b = b[:l.In]
+	}
+	if db != nil {
+		db = db[:l.In]
+	}
 	l.gradEp.reset(dx[:n], pre[:n], b, sig[:n], l.In, rows, db != nil)
 	matmulEpilogue(&l.mm, &l.split, false, false, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.In, 0, dx, l.In, &l.gradEp)
 	if db != nil {
-		l.gradEp.finish(db[:l.In])
+		l.gradEp.finish(db)
 	}
 }
 
