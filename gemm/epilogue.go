@@ -14,7 +14,8 @@ package gemm
 //     unfinished (or being written by another goroutine), so Block must touch no element of C
 //     outside its block.
 //   - The order of the calls is unspecified, and they may run on any goroutine, several at a
-//     time: Block must be safe for concurrent calls on disjoint blocks.
+//     time: Block must be safe for concurrent calls on disjoint blocks, and must not panic (on
+//     one of gemm's worker goroutines a panic ends the program).
 //   - Where C is cut depends on the kernel, its cache blocking, the shapes and GOMAXPROCS. An
 //     element-wise epilogue gives the same bits however C is cut; one whose result depends on
 //     the cut (a sum over rows, say) must not rely on any particular block boundaries.
