@@ -15,6 +15,11 @@ import (
 // run the items in turn. The C_i must not overlap. It panics, like Sgemm, when the offset
 // slices differ in length or an item does not fit its slice.
 func SgemmBatched(kern Kernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, offA []int, b []float32, ldb int, offB []int, beta float32, c []float32, ldc int, offC []int) {
+	sgemmBatched(kern, transA, transB, m, n, k, alpha, a, lda, offA, b, ldb, offB, beta, c, ldc, offC, nil)
+}
+
+// sgemmBatched is SgemmBatched with an optional epilogue (see SgemmBatchedEpilogue).
+func sgemmBatched(kern Kernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, offA []int, b []float32, ldb int, offB []int, beta float32, c []float32, ldc int, offC []int, ep Epilogue) {
 	if len(offA) != len(offB) || len(offA) != len(offC) {
 		panic(fmt.Sprintf("gemm: batch offsets have lengths %d, %d and %d, want equal", len(offA), len(offB), len(offC)))
 	}
@@ -26,15 +31,13 @@ func SgemmBatched(kern Kernel, transA, transB bool, m, n, k int, alpha float32, 
 		}
 		checkArgs(transA, transB, m, n, k, a[offA[i]:], lda, b[offB[i]:], ldb, c[offC[i]:], ldc)
 	}
-	var f Fast
-	switch kk := kern.(type) {
-	case Fast:
-		f = kk
-	case *Fast:
-		f = *kk
-	default:
+	f, ok := asFast(kern)
+	if !ok {
 		for i := range offA {
 			kern.Sgemm(transA, transB, m, n, k, alpha, a[offA[i]:], lda, b[offB[i]:], ldb, beta, c[offC[i]:], ldc)
+			if ep != nil && m > 0 && n > 0 {
+				ep.Block(i, 0, m, 0, n)
+			}
 		}
 		return
 	}
@@ -42,15 +45,18 @@ func SgemmBatched(kern Kernel, transA, transB bool, m, n, k int, alpha float32, 
 		return
 	}
 	if k == 0 || alpha == 0 {
-		for _, o := range offC {
+		for i, o := range offC {
 			scaleC(m, n, beta, c[o:], ldc)
+			if ep != nil {
+				ep.Block(i, 0, m, 0, n)
+			}
 		}
 		return
 	}
 	mk := f.kernel()
 	t := taskPool.Get().(*task)
 	*t = task{mk: mk, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-		offA: offA, offB: offB, offC: offC, nblocks: len(offA)}
+		offA: offA, offB: offB, offC: offC, nblocks: len(offA), ep: ep}
 	nw := 1
 	if 2*m*n*k*len(offA) >= parallelMinFlops {
 		nw = runtime.GOMAXPROCS(0)

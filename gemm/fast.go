@@ -184,6 +184,7 @@ type workspace struct {
 	ap   []float32 // A block packed, mc (rounded up to mr) × kc, or copied (see aCopied)
 	bp   []float32 // packed B block, kc × nc (rounded up to nr)
 	edge []float32 // mr×nr staging tile for partial tiles at the matrix edge
+	item int       // the batch item being computed (0 for one product), for the epilogue
 }
 
 var wsPool sync.Pool
@@ -227,6 +228,7 @@ type task struct {
 	offC           []int
 	packed         *PackedB // op(B) packed in advance (SgemmPacked), nil to pack here
 	packedP0       int      // first row of op(B) in packed
+	ep             Epilogue // run on each finished block of C (see epilogue.go), or nil
 	next           atomic.Int64
 	wg             sync.WaitGroup
 }
@@ -260,11 +262,14 @@ func (t *task) block(i int, ws *workspace) {
 		a, b, c := t.a[t.offA[i]:], t.b[t.offB[i]:], t.c[t.offC[i]:]
 		if 2*t.m*t.n*t.k <= naiveMaxFlops {
 			naive(t.transA, t.transB, t.m, t.n, t.k, t.alpha, a, t.lda, b, t.ldb, t.beta, c, t.ldc)
+			t.finish(i, 0, t.m, 0, t.n)
 			return
 		}
+		ws.item = i
 		t.gemm(a, b, c, 0, t.m, 0, t.n, ws)
 		return
 	}
+	ws.item = 0
 	i0, i1, j0, j1 := 0, t.m, 0, t.n
 	if t.splitM {
 		i0, i1 = i*t.bsize, min((i+1)*t.bsize, t.m)
@@ -352,6 +357,11 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 							copy(c[ci+r*t.ldc:ci+r*t.ldc+nrb], e[r*nr:r*nr+nrb])
 						}
 					}
+				}
+				// The epilogue (see epilogue.go): after the last depth block, rows ic:ic+mb
+				// and columns jc:jc+nb of C are final and still in L1/L2.
+				if pc+kb == t.k {
+					t.finish(ws.item, ic, ic+mb, jc, jc+nb)
 				}
 			}
 		}

@@ -8,9 +8,10 @@ type Linear struct {
 	In, Out int
 	W, B    *fadam.Param
 
-	bias  linearBiasJob
-	mm    matmulJob
-	split chunkSplitter
+	bias   linearBiasJob
+	mm     matmulJob
+	split  chunkSplitter
+	gradEp geluGradEpilogue // BackwardSetGELU's epilogue
 }
 
 // linearBiasMinElems is the least bias work (elements of y or dy) worth a second goroutine.
@@ -54,6 +55,10 @@ func (l *Linear) ForwardNoBias(y, x []float32, rows int) {
 }
 
 // forward starts y as res + b (either may be absent) and lets the product accumulate into it.
+// Adding b and res in the product's epilogue instead (y = x·Wᵀ with beta 0, then y += b + res
+// on each finished block) measured slower on the GPT's shapes: the product reads the
+// pre-pass's y back into its accumulators at no cost, and the pre-pass is a parallel stream
+// (see docs/speed.md, "Fused epilogues").
 func (l *Linear) forward(y, res, x []float32, rows int) {
 	y = y[:rows*l.Out]
 	if len(y) == 0 {
@@ -88,6 +93,36 @@ func (l *Linear) BackwardSet(dx, dy, x []float32, rows int) {
 // B.Grad in a pass of its own (GELU.BackwardSetBias sums it while it writes dy).
 func (l *Linear) BackwardSetNoBias(dx, dy, x []float32, rows int) {
 	l.backward(dx, dy, x, rows, 0, false)
+}
+
+// BackwardSetGELU is BackwardSet for a layer whose input x is act = gelu(pre + b), from
+// ForwardNoBias of the layer before it (pre) and GELU.ForwardBias (act and sig): dx is set to the
+// gradient of pre, (dy·W)·gelu′(pre + b), computed on each block of dy·W as the product
+// finishes it, while the block is in cache (see gemm.Epilogue), and the column sums of dx (the
+// gradient of that layer's bias) are added to db unless db is nil. b is nil for a GELU without
+// bias (act = gelu(pre), sig from GELU.Forward). dx and db get the bits BackwardSet into a
+// separate buffer and then GELU.BackwardSetBias give (GELU.BackwardSet without b), whatever
+// GOMAXPROCS is, without that buffer and the second pass over it. l's own parameter gradients
+// accumulate as in BackwardSet.
+func (l *Linear) BackwardSetGELU(dx, dy, x []float32, rows int, pre, b, sig, db []float32) {
+	l.backward(nil, dy, x, rows, 0, true)
+	n := rows * l.In
+	if n == 0 {
+		return
+	}
+	// Slice everything here, so that a short slice panics on the caller's goroutine rather
+	// than in the epilogue on a worker.
+	if b != nil {
+		b = b[:l.In]
+	}
+	if db != nil {
+		db = db[:l.In]
+	}
+	l.gradEp.reset(dx[:n], pre[:n], b, sig[:n], l.In, rows, db != nil)
+	matmulEpilogue(&l.mm, &l.split, false, false, rows, l.In, l.Out, 1, dy, l.Out, l.W.Value, l.In, 0, dx, l.In, &l.gradEp)
+	if db != nil {
+		l.gradEp.finish(db)
+	}
 }
 
 // backward is Backward with dx = dy·W + beta·dx, and the bias gradient if bias.

@@ -95,7 +95,7 @@ type Model struct {
 	logits, probs            []float32 // [BT, Vocab]
 	tokens, targets          []int32
 	dRes, dLn, dAttOut, dQKV []float32
-	dFc, dFcGelu, dLogits    []float32
+	dFc, dLogits             []float32
 
 	// phases, if set, receives the time of each kind of work; mark is the end of the last lap.
 	phases *PhaseTimes
@@ -107,9 +107,9 @@ type Phase int
 
 // The phases of a training step.
 const (
-	PhaseMatmul    Phase = iota // the linear layers: matrix products, bias and residual adds
+	PhaseMatmul    Phase = iota // the linear layers: matrix products, bias and residual adds (and GELU's backward, fused into a product)
 	PhaseAttention              // causal self-attention between the projections
-	PhaseGELU                   // the MLP activation
+	PhaseGELU                   // the MLP activation's forward
 	PhaseLayerNorm              // the LayerNorms
 	PhaseLoss                   // softmax and cross-entropy
 	PhaseOther                  // embeddings, zeroing gradients
@@ -195,7 +195,7 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	m.logits, m.probs = buf(bt*Vocab), buf(bt*Vocab)
 	m.tokens, m.targets = make([]int32, bt), make([]int32, bt)
 	m.dRes, m.dLn, m.dAttOut, m.dQKV = buf(bt*c), buf(bt*c), buf(bt*c), buf(bt*3*c)
-	m.dFc, m.dFcGelu, m.dLogits = buf(bt*4*c), buf(bt*4*c), buf(bt*Vocab)
+	m.dFc, m.dLogits = buf(bt*4*c), buf(bt*Vocab)
 
 	m.init(seed)
 	return m, nil
@@ -307,10 +307,9 @@ func (m *Model) Backward() {
 	m.lap(PhaseLayerNorm)
 	for l := len(m.blocks) - 1; l >= 0; l-- {
 		k, a := m.blocks[l], &m.acts[l]
-		k.fcOut.BackwardSet(m.dFcGelu, m.dRes, a.fcGelu, bt)
+		// GELU's backward and fc's bias gradient in the epilogue of fcOut's input gradient
+		k.fcOut.BackwardSetGELU(m.dFc, m.dRes, a.fcGelu, bt, a.fc, k.fc.B.Value, a.fcSig, k.fc.B.Grad)
 		m.lap(PhaseMatmul)
-		k.gelu.BackwardSetBias(m.dFc, m.dFcGelu, a.fc, k.fc.B.Value, a.fcSig, k.fc.B.Grad) // and fc's bias gradient
-		m.lap(PhaseGELU)
 		k.fc.BackwardSetNoBias(m.dLn, m.dFc, a.ln2, bt)
 		m.lap(PhaseMatmul)
 		k.ln2.Backward(m.dRes, m.dLn, a.mid, a.ln2Mean, a.ln2Rstd, bt)

@@ -28,7 +28,7 @@ func (c Config) MemoryBytes() float64 {
 	geluBias := math.Ceil(bt/nn.GELUBiasRowBlock) * 4 * d // the MLP bias gradient's partial sums
 	lnSums := math.Ceil(bt/nn.LayerNormRowBlock) * 2 * d  // a LayerNorm's parameter gradients' partial sums
 	perBlock := 20*bt*d + 4*bt + att + geluBias + 2*lnSums
-	global := 17*bt*d + 4*bt + 3*bt*v + lnSums
+	global := 13*bt*d + 4*bt + 3*bt*v + lnSums
 	params := 2 * float64(Vocab*c.D+c.Ctx*c.D+2*c.D+Vocab*c.D)
 	params += 2 * float64(c.Layers) * (12*d*d + 13*d)
 	return 4 * (float64(c.Layers)*perBlock + global + params)
