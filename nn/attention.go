@@ -145,66 +145,158 @@ func (j *attentionJob) runChunk(lo, hi int) {
 	s := &j.r.slots[j.r.next.Add(1)-1]
 	s.ensure(j.t, hs)
 	for bh := lo; bh < hi; bh++ {
-		if j.lens != nil {
-			j.maskedPair(s, bh, hs, scale)
-		} else {
-			j.causalPair(s, bh, hs, scale)
-		}
+		j.pair(s, bh, hs, scale)
 	}
 }
 
-// causalPair runs the causal attention of one (batch, head) pair.
-func (j *attentionJob) causalPair(s *attentionSlot, bh, hs int, scale float32) {
+// attentionTile is the height of the product kernel's register tile: where the rows of a block
+// see different numbers of keys (causal attention), the block's products run per tile of this
+// many rows, each over the keys its last row sees, so that the masked half of the diagonal
+// square is mostly skipped rather than computed and zeroed.
+const attentionTile = 8
+
+// keyRange says which keys each query row of a pair attends to: row i sees keys [0, end(i)),
+// end(i) = base + inc·i. Causal attention is base 1, inc 1; key-masked attention over n valid
+// keys is base n, inc 0. Everything that differs between the two lives here.
+type keyRange struct{ base, inc int }
+
+func (k keyRange) end(i int) int { return k.base + k.inc*i }
+
+// keys returns pair bh's key range.
+func (j *attentionJob) keys(bh int) keyRange {
+	if j.lens != nil {
+		return keyRange{base: min(max(j.lens[bh/j.nh], 1), j.t)}
+	}
+	return keyRange{base: 1, inc: 1}
+}
+
+// rowGroup returns the end of the group of rows starting at r0 within a block ending at i1 that
+// share one product call: a kernel tile when the rows' key ranges differ, the rest of the block
+// when they do not.
+func (k keyRange) rowGroup(r0, i1 int) int {
+	if k.inc == 0 {
+		return i1
+	}
+	return min(r0+attentionTile, i1)
+}
+
+// pair runs the attention of one (batch, head) pair, forward or backward, over blocks of
+// AttentionRowBlock query rows.
+func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32) {
 	c, t := j.c, j.t
+	kr := j.keys(bh)
+	nk := kr.end(t - 1) // keys any row sees: kᵀ (and vᵀ) hold these
 	q, key, v, o, p, stats := j.pairViews(s, bh, hs)
-	transposeHead(s.keysT, key, 3*c, t, hs)
+	transposeHead(s.keysT, key, 3*c, nk, hs)
 	if !j.backward {
 		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 			i1 := min(i0+AttentionRowBlock, t)
-			pb := p
+			// pb holds the block's scores, then probabilities: kept rows are t wide (zero
+			// beyond each row's keys); scratch rows need only the block's key range.
+			pb, st, w := p, s.rowStats, kr.end(i1-1)
 			if stats == nil {
-				pb = p[i0*t:]
-			}
-			// Scores s = q·kᵀ/√hs for keys up to i1, the causal row softmax in place (it
-			// zeroes the rest of each row), then out = P·v.
-			tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, i1-i0, i1, hs, scale, false)
-			if stats != nil {
-				causalSoftmaxBlock(pb, t, i1-i0, i1, i0, stats[2*i0:])
+				pb, w = p[i0*t:], t
 			} else {
-				causalSoftmaxBlock(pb, t, i1-i0, t, i0, s.rowStats)
+				st = stats[2*i0:]
 			}
-			tileMul(o[i0*c:], c, pb, t, 1, v, 3*c, i1-i0, hs, i1, 1, false)
+			// Scores s = q·kᵀ/√hs over each row group's keys, the row softmax in place, then
+			// out = P·v over the same keys.
+			for r0 := i0; r0 < i1; {
+				r1 := kr.rowGroup(r0, i1)
+				tileMul(pb[(r0-i0)*t:], t, q[r0*3*c:], 3*c, 1, s.keysT, nk, r1-r0, kr.end(r1-1), hs, scale, false)
+				r0 = r1
+			}
+			softmaxBlock(pb, t, i1-i0, kr.end(i0), kr.inc, w, st)
+			for r0 := i0; r0 < i1; {
+				r1 := kr.rowGroup(r0, i1)
+				tileMul(o[r0*c:], c, pb[(r0-i0)*t:], t, 1, v, 3*c, r1-r0, hs, kr.end(r1-1), 1, false)
+				r0 = r1
+			}
 		}
 		return
 	}
 	dq, dk, dv := j.gradViews(bh, hs)
-	transposeHead(s.valuesT, v, 3*c, t, hs)
+	transposeHead(s.valuesT, v, 3*c, nk, hs)
 	ds := s.dscore
 	add := stats == nil // Backward adds to dqkv, BackwardStats sets it
 	for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 		i1 := min(i0+AttentionRowBlock, t)
-		m := i1 - i0
+		m, w := i1-i0, kr.end(i1-1)
 		pb, st := p, []float32(nil)
 		if stats == nil {
 			pb = p[i0*t:]
-		} else {
-			// Recompute the forward's scores; the softmax backward below turns them into
-			// its probabilities from the row statistics.
-			st = stats[2*i0:]
-			tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, m, i1, hs, scale, false)
 		}
-		// dP = dout·vᵀ over keys [0, i1), then the softmax backward in place:
-		// dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero above the diagonal.
-		tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, t, m, i1, hs, 1, false)
-		causalSoftmaxGradBlock(pb, ds, t, m, i1, i0, st)
-		// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs. Block i0 is the only one
-		// to reach dq's rows [i0, i1) and the first to reach dk's and dv's, so where
-		// BackwardStats sets dqkv those rows are set rather than added to.
-		tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, add)
-		tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i0, hs, m, 1, true)
-		tileMul(dv[i0*3*c:], 3*c, pb[i0:], 1, t, o[i0*c:], c, m, hs, m, 1, add)
-		tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, i0, hs, m, scale, true)
-		tileMul(dk[i0*3*c:], 3*c, ds[i0:], 1, t, q[i0*3*c:], 3*c, m, hs, m, scale, add)
+		for r0 := i0; r0 < i1; {
+			r1 := kr.rowGroup(r0, i1)
+			e := kr.end(r1 - 1)
+			if stats != nil {
+				// Recompute the forward's scores; the softmax backward below turns them
+				// into its probabilities from the row statistics.
+				tileMul(pb[(r0-i0)*t:], t, q[r0*3*c:], 3*c, 1, s.keysT, nk, r1-r0, e, hs, scale, false)
+			}
+			// dP = dout·vᵀ.
+			tileMul(ds[(r0-i0)*t:], t, o[r0*c:], c, 1, s.valuesT, nk, r1-r0, e, hs, 1, false)
+			r0 = r1
+		}
+		if stats != nil {
+			st = stats[2*i0:]
+		}
+		// The softmax backward in place: dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero beyond
+		// each row's keys up to the block's last.
+		softmaxGradBlock(pb, ds, t, m, kr.end(i0), kr.inc, w, st)
+		// dq = dS·k/√hs for the block's rows (no other block reaches them: set where
+		// BackwardStats sets dqkv).
+		for r0 := i0; r0 < i1; {
+			r1 := kr.rowGroup(r0, i1)
+			tileMul(dq[r0*3*c:], 3*c, ds[(r0-i0)*t:], t, 1, key, 3*c, r1-r0, hs, kr.end(r1-1), scale, add)
+			r0 = r1
+		}
+		// dv += Pᵀ·dout and dk += dSᵀ·q/√hs over the block's keys [0, w).
+		j.keyGrads(dv, dk, pb, ds, o, q, kr, i0, i1, hs, scale, add)
+	}
+	if !add {
+		// Keys no row sees (padded frames) get no gradient.
+		for i := nk; i < t; i++ {
+			clear(dk[i*3*c : i*3*c+hs])
+			clear(dv[i*3*c : i*3*c+hs])
+		}
+	}
+}
+
+// keyGrads adds block [i0, i1)'s share of the key and value gradients: dv[j] += Σ_i P_ij dout_i
+// and dk[j] += Σ_i dS_ij q_i/√hs over the block's rows i that see key j. Keys an earlier block
+// reached are added to; the others are set, unless add (Backward) asks to add to all. Keys that
+// every row of the block sees form one product; the rest (the diagonal square of causal
+// attention) go in kernel tiles of keys, each over the rows from the first that sees the tile's
+// first key (entries of P and dS beyond a row's keys are zero). kr.inc is 0 or 1.
+func (j *attentionJob) keyGrads(dv, dk, pb, ds, o, q []float32, kr keyRange, i0, i1, hs int, scale float32, add bool) {
+	c, t := j.c, j.t
+	// Keys [0, seen) were reached by an earlier block, keys [0, full) are seen by every row
+	// of this one and go in one product, keys [full, w) in tiles.
+	seen, full, w := 0, kr.end(i0), kr.end(i1-1)
+	if i0 > 0 {
+		seen = kr.end(i0 - 1)
+	}
+	if kr.inc > 0 {
+		full = seen
+	}
+	keyTile := func(k0, k1, r0 int, acc bool) {
+		a, m := (r0-i0)*t+k0, i1-r0
+		tileMul(dv[k0*3*c:], 3*c, pb[a:], 1, t, o[r0*c:], c, k1-k0, hs, m, 1, acc)
+		tileMul(dk[k0*3*c:], 3*c, ds[a:], 1, t, q[r0*3*c:], 3*c, k1-k0, hs, m, scale, acc)
+	}
+	if seen > 0 {
+		keyTile(0, min(seen, full), i0, true)
+	}
+	if full > seen {
+		keyTile(seen, full, i0, add)
+	}
+	for k0 := full; k0 < w; k0 += attentionTile {
+		r0 := i0 // the first row that sees key k0: end(r0) > k0
+		if kr.inc > 0 {
+			r0 = max(i0, k0-kr.base+1)
+		}
+		keyTile(k0, min(k0+attentionTile, w), r0, add || k0 < seen)
 	}
 }
 

@@ -48,7 +48,7 @@ func tileMulGeneric(c []float32, ldc int, a []float32, rsa, csa int, b []float32
 }
 
 // softmaxRecomputeGeneric sets x[i] = expApprox32(x[i] − mx)·inv: the probabilities
-// causalSoftmaxBlock wrote for the same scores x, given the maximum and inv it kept.
+// softmaxBlock wrote for the same scores x, given the maximum and inv it kept.
 func softmaxRecomputeGeneric(x []float32, mx, inv float32) {
 	for i, v := range x {
 		x[i] = v - mx
@@ -78,29 +78,35 @@ func transposeHead(dst, src []float32, ld, t, hs int) {
 	}
 }
 
-// causalSoftmaxBlock turns m rows of scores into causal softmax probabilities: row r of p
-// (stride ld) has l = first+r+1 valid scores, which become exp(s − max)·inv with inv = 1/Σ
-// e^(s−max) summed in 16 float32 lanes (reduce16f32), while columns [l, n) become 0;
-// stats[2r] and stats[2r+1] receive the maximum and inv, from which causalSoftmaxGradBlock
-// recomputes the same probabilities bit for bit.
-func causalSoftmaxBlock(p []float32, ld, m, n, first int, stats []float32) {
+// softmaxBlock turns m rows of scores into softmax probabilities: row r of p (stride ld) has
+// l = l0 + r·inc valid scores (inc 1 for causal attention, 0 when every row sees the same
+// keys), which become exp(s − max)·inv with inv = 1/Σ e^(s−max) summed in 16 float32 lanes
+// (reduce16f32), while columns [l, w) become 0; stats[2r] and stats[2r+1] receive the maximum
+// and inv, from which softmaxGradBlock recomputes the same probabilities bit for bit.
+func softmaxBlock(p []float32, ld, m, l0, inc, w int, stats []float32) {
 	if m <= 0 {
 		return
 	}
-	_ = p[(m-1)*ld+n-1]
+	checkSoftmaxRows(m, l0, inc, w)
+	_ = p[(m-1)*ld+w-1]
 	_ = stats[2*m-1]
-	if first+m > n {
-		panic("nn: causal softmax block wider than its rows")
-	}
-	if !causalSoftmaxBlockArch(p, ld, m, n, first, stats) {
-		causalSoftmaxBlockGeneric(p, ld, m, n, first, stats)
+	if !softmaxBlockArch(p, ld, m, l0, inc, w, stats) {
+		softmaxBlockGeneric(p, ld, m, l0, inc, w, stats)
 	}
 }
 
-// causalSoftmaxBlockGeneric is causalSoftmaxBlock in Go.
-func causalSoftmaxBlockGeneric(p []float32, ld, m, n, first int, stats []float32) {
+// checkSoftmaxRows panics unless every row of a softmax block has between 1 and w valid
+// columns.
+func checkSoftmaxRows(m, l0, inc, w int) {
+	if l0 < 1 || inc < 0 || inc > 1 || l0+(m-1)*inc > w {
+		panic("nn: softmax block rows outside their width")
+	}
+}
+
+// softmaxBlockGeneric is softmaxBlock in Go.
+func softmaxBlockGeneric(p []float32, ld, m, l0, inc, w int, stats []float32) {
 	for r := range m {
-		row, l := p[r*ld:r*ld+n], first+r+1
+		row, l := p[r*ld:r*ld+w], l0+r*inc
 		x := row[:l]
 		mx := expShiftedGeneric(x)
 		var lanes [16]float32
@@ -116,31 +122,29 @@ func causalSoftmaxBlockGeneric(p []float32, ld, m, n, first int, stats []float32
 	}
 }
 
-// causalSoftmaxGradBlock is the softmax backward of m rows: row r of p and ds (stride ld) has
-// l = first+r+1 valid columns. If stats is not nil, p holds the scores and first becomes the
-// probabilities causalSoftmaxBlock computed (from its stats; columns [l, n) 0). Then
+// softmaxGradBlock is the softmax backward of m rows: row r of p and ds (stride ld) has
+// l = l0 + r·inc valid columns. If stats is not nil, p holds the scores and first becomes the
+// probabilities softmaxBlock computed (from its stats; columns [l, w) 0). Then
 // ds = p ⊙ (ds − Σ p⊙ds) over the l columns, the dot product summed in 16 float32 lanes, and
-// ds's columns [l, n) become 0.
-func causalSoftmaxGradBlock(p, ds []float32, ld, m, n, first int, stats []float32) {
+// ds's columns [l, w) become 0.
+func softmaxGradBlock(p, ds []float32, ld, m, l0, inc, w int, stats []float32) {
 	if m <= 0 {
 		return
 	}
-	_, _ = p[(m-1)*ld+n-1], ds[(m-1)*ld+n-1]
+	checkSoftmaxRows(m, l0, inc, w)
+	_, _ = p[(m-1)*ld+w-1], ds[(m-1)*ld+w-1]
 	if stats != nil {
 		_ = stats[2*m-1]
 	}
-	if first+m > n {
-		panic("nn: causal softmax block wider than its rows")
-	}
-	if !causalSoftmaxGradBlockArch(p, ds, ld, m, n, first, stats) {
-		causalSoftmaxGradBlockGeneric(p, ds, ld, m, n, first, stats)
+	if !softmaxGradBlockArch(p, ds, ld, m, l0, inc, w, stats) {
+		softmaxGradBlockGeneric(p, ds, ld, m, l0, inc, w, stats)
 	}
 }
 
-// causalSoftmaxGradBlockGeneric is causalSoftmaxGradBlock in Go.
-func causalSoftmaxGradBlockGeneric(p, ds []float32, ld, m, n, first int, stats []float32) {
+// softmaxGradBlockGeneric is softmaxGradBlock in Go.
+func softmaxGradBlockGeneric(p, ds []float32, ld, m, l0, inc, w int, stats []float32) {
 	for r := range m {
-		prow, drow, l := p[r*ld:r*ld+n], ds[r*ld:r*ld+n], first+r+1
+		prow, drow, l := p[r*ld:r*ld+w], ds[r*ld:r*ld+w], l0+r*inc
 		if stats != nil {
 			softmaxRecomputeGeneric(prow[:l], stats[2*r], stats[2*r+1])
 			clear(prow[l:])

@@ -99,26 +99,27 @@ func TestTransposeHead(t *testing.T) {
 	}
 }
 
-// TestCausalSoftmaxBlocks checks the block softmax and its backward (assembly where the CPU has
-// it) against their Go twins bit for bit, on blocks with whole and partial vectors, with the
-// probabilities recomputed from the statistics and given; and the probabilities against a
-// float64 softmax.
-func TestCausalSoftmaxBlocks(t *testing.T) {
-	for _, tc := range []struct{ m, n, first, ld int }{
-		{1, 1, 0, 1}, {32, 32, 0, 32}, {32, 128, 96, 130}, {6, 70, 64, 70}, {16, 40, 20, 48}, {3, 17, 14, 17},
+// TestSoftmaxBlocks checks the block softmax and its backward (assembly where the CPU has it)
+// against their Go twins bit for bit, on blocks with whole and partial vectors, rows whose
+// lengths grow (causal) or stay the same (masked), with the probabilities recomputed from the
+// statistics and given; and the probabilities against a float64 softmax.
+func TestSoftmaxBlocks(t *testing.T) {
+	for _, tc := range []struct{ m, l0, inc, w, ld int }{
+		{1, 1, 1, 1, 1}, {32, 1, 1, 32, 32}, {32, 97, 1, 128, 130}, {6, 65, 1, 70, 70}, {16, 21, 1, 40, 48},
+		{3, 15, 1, 17, 17}, {8, 9, 1, 24, 24}, {32, 20, 0, 20, 32}, {5, 7, 0, 33, 33}, {4, 1, 0, 1, 3},
 	} {
-		scores := elementwiseInputs(tc.m*tc.ld, uint64(tc.n))
+		scores := elementwiseInputs(tc.m*tc.ld, uint64(tc.w+tc.l0))
 		for i := range scores {
 			scores[i] = finiteMod(scores[i], 20)
 		}
 		got, want := append([]float32(nil), scores...), append([]float32(nil), scores...)
 		gs, ws := make([]float32, 2*tc.m), make([]float32, 2*tc.m)
-		causalSoftmaxBlock(got, tc.ld, tc.m, tc.n, tc.first, gs)
-		causalSoftmaxBlockGeneric(want, tc.ld, tc.m, tc.n, tc.first, ws)
+		softmaxBlock(got, tc.ld, tc.m, tc.l0, tc.inc, tc.w, gs)
+		softmaxBlockGeneric(want, tc.ld, tc.m, tc.l0, tc.inc, tc.w, ws)
 		sameBits(t, fmt.Sprintf("%v softmax", tc), len(want), got, want)
 		sameBits(t, fmt.Sprintf("%v stats", tc), len(ws), gs, ws)
 		for r := range tc.m {
-			l := tc.first + r + 1
+			l := tc.l0 + r*tc.inc
 			row := scores[r*tc.ld : r*tc.ld+l]
 			mx := math.Inf(-1)
 			for _, v := range row {
@@ -128,10 +129,13 @@ func TestCausalSoftmaxBlocks(t *testing.T) {
 			for _, v := range row {
 				z += math.Exp(float64(v) - mx)
 			}
-			for i := range tc.n {
+			for i := range tc.ld {
 				w := 0.0
-				if i < l {
+				switch {
+				case i < l:
 					w = math.Exp(float64(row[i])-mx) / z
+				case i >= tc.w:
+					w = float64(scores[r*tc.ld+i]) // beyond the width: untouched
 				}
 				if d := math.Abs(float64(got[r*tc.ld+i]) - w); d > 1e-6 {
 					t.Fatalf("%v: p[%d][%d] = %v, want %v", tc, r, i, got[r*tc.ld+i], w)
@@ -150,13 +154,32 @@ func TestCausalSoftmaxBlocks(t *testing.T) {
 			}
 			gp, wp := append([]float32(nil), p0...), append([]float32(nil), p0...)
 			gd, wd := append([]float32(nil), dp...), append([]float32(nil), dp...)
-			causalSoftmaxGradBlock(gp, gd, tc.ld, tc.m, tc.n, tc.first, st)
-			causalSoftmaxGradBlockGeneric(wp, wd, tc.ld, tc.m, tc.n, tc.first, st)
+			softmaxGradBlock(gp, gd, tc.ld, tc.m, tc.l0, tc.inc, tc.w, st)
+			softmaxGradBlockGeneric(wp, wd, tc.ld, tc.m, tc.l0, tc.inc, tc.w, st)
 			sameBits(t, fmt.Sprintf("%v recompute=%v p", tc, recompute), len(wp), gp, wp)
 			sameBits(t, fmt.Sprintf("%v recompute=%v ds", tc, recompute), len(wd), gd, wd)
 			if recompute {
 				for r := range tc.m {
-					sameBits(t, fmt.Sprintf("%v recomputed p row %d", tc, r), tc.n, gp[r*tc.ld:], want[r*tc.ld:])
+					sameBits(t, fmt.Sprintf("%v recomputed p row %d", tc, r), tc.w, gp[r*tc.ld:], want[r*tc.ld:])
+				}
+			}
+			for r := range tc.m {
+				l := tc.l0 + r*tc.inc
+				for i := range tc.ld {
+					var wantDS float64
+					switch {
+					case i < l:
+						var dot float64
+						for k := range l {
+							dot += float64(want[r*tc.ld+k]) * float64(dp[r*tc.ld+k])
+						}
+						wantDS = float64(want[r*tc.ld+i]) * (float64(dp[r*tc.ld+i]) - dot)
+					case i >= tc.w:
+						wantDS = float64(dp[r*tc.ld+i])
+					}
+					if d := math.Abs(float64(gd[r*tc.ld+i]) - wantDS); d > 1e-5 {
+						t.Fatalf("%v recompute=%v: ds[%d][%d] = %v, want %v", tc, recompute, r, i, gd[r*tc.ld+i], wantDS)
+					}
 				}
 			}
 		}

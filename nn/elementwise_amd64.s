@@ -1021,19 +1021,19 @@ tcolloop:
 	SUBQ $16, CX \
 	JG -10(PC)
 
-// func causalSoftmaxBlockAVX512(p *float32, ld, m, n, first int, stats *float32, c *[18]float32)
+// func softmaxBlockAVX512(p *float32, ld, m, l0, inc, w int, stats *float32, c *[18]float32)
 //
-// Row r of the m rows at p (stride ld): l = first+r+1 scores become probabilities, columns
-// [l, n) become 0, and stats[2r], stats[2r+1] get the row maximum and 1/sum.
-TEXT ·causalSoftmaxBlockAVX512(SB), NOSPLIT, $0-56
+// Row r of the m rows at p (stride ld): l = l0 + r·inc scores become probabilities, columns
+// [l, w) become 0, and stats[2r], stats[2r+1] get the row maximum and 1/sum.
+TEXT ·softmaxBlockAVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), R12
 	MOVQ ld+8(FP), R11
 	SHLQ $2, R11
 	MOVQ m+16(FP), R8
-	MOVQ first+32(FP), R9
-	INCQ R9 // l of the first row
-	MOVQ stats+40(FP), BX
-	MOVQ c+48(FP), SI
+	MOVQ l0+24(FP), R9 // l of the first row
+	MOVQ inc+32(FP), R10
+	MOVQ stats+48(FP), BX
+	MOVQ c+56(FP), SI
 	LOADEXP
 	VPXORD Z7, Z7, Z7
 csbrow:
@@ -1065,32 +1065,33 @@ csbexp:
 	MOVQ R9, CX
 	SCALEROW
 	LEAQ (R12)(R9*4), DX
-	MOVQ n+24(FP), CX
+	MOVQ w+40(FP), CX
 	SUBQ R9, CX
 	CLEARTAIL
 	ADDQ R11, R12
 	ADDQ $8, BX
-	INCQ R9
+	ADDQ R10, R9
 	DECQ R8
 	JNZ csbrow
 	VZEROUPPER
 	RET
 
-// func causalSoftmaxGradBlockAVX512(p, ds *float32, ld, m, n, first int, stats *float32, c *[18]float32)
+// func softmaxGradBlockAVX512(p, ds *float32, ld, m, l0, inc, w int, stats *float32, c *[18]float32)
 //
-// Row r of the m rows at p and ds (stride ld), l = first+r+1: if stats is not nil, p's l scores
-// become the probabilities exp(s − stats[2r])·stats[2r+1] and its columns [l, n) 0; then
-// dot = Σ p·ds over the l columns (16 float32 lanes) and ds = p·(ds − dot), its columns [l, n) 0.
-TEXT ·causalSoftmaxGradBlockAVX512(SB), NOSPLIT, $0-64
+// Row r of the m rows at p and ds (stride ld), l = l0 + r·inc: if stats is not nil, p's l
+// scores become the probabilities exp(s − stats[2r])·stats[2r+1] and its columns [l, w) 0;
+// then dot = Σ p·ds over the l columns (16 float32 lanes) and ds = p·(ds − dot), its columns
+// [l, w) 0.
+TEXT ·softmaxGradBlockAVX512(SB), NOSPLIT, $0-72
 	MOVQ p+0(FP), R12
 	MOVQ ds+8(FP), R13
 	MOVQ ld+16(FP), R11
 	SHLQ $2, R11
 	MOVQ m+24(FP), R8
-	MOVQ first+40(FP), R9
-	INCQ R9
-	MOVQ stats+48(FP), BX
-	MOVQ c+56(FP), SI
+	MOVQ l0+32(FP), R9
+	MOVQ inc+40(FP), R14
+	MOVQ stats+56(FP), BX
+	MOVQ c+64(FP), SI
 	LOADEXP
 	VPXORD Z7, Z7, Z7
 csgrow:
@@ -1118,7 +1119,7 @@ csgrec:
 	SUBQ $16, CX
 	JG csgrec
 	LEAQ (R12)(R9*4), DX
-	MOVQ n+32(FP), CX
+	MOVQ w+48(FP), CX
 	SUBQ R9, CX
 	CLEARTAIL
 	ADDQ $8, BX
@@ -1157,12 +1158,12 @@ csgds:
 	SUBQ $16, CX
 	JG csgds
 	LEAQ (R13)(R9*4), DX
-	MOVQ n+32(FP), CX
+	MOVQ w+48(FP), CX
 	SUBQ R9, CX
 	CLEARTAIL
 	ADDQ R11, R12
 	ADDQ R11, R13
-	INCQ R9
+	ADDQ R14, R9
 	DECQ R8
 	JNZ csgrow
 	VZEROUPPER
