@@ -35,17 +35,43 @@ type attentionRunner struct {
 	// call.
 	slots []attentionSlot
 	next  atomic.Int32
+	// pairs is the call's number of (batch, head) pairs, parts the number of goroutines that
+	// may take part; claimed counts the pairs handed out.
+	pairs, parts int
+	claimed      atomic.Int64
 }
 
-// run runs j over its b·nh pairs.
+// run runs j over its b·nh pairs. Each goroutine of the pool that joins claims runs of
+// consecutive pairs until none are left, each run a share of what remains (guided
+// scheduling: long runs first, for locality, single pairs at the end), so a goroutine that gets
+// less of the CPU (another process on the machine) holds up the call by about one pair rather
+// than by its whole share; every pair is computed the same way wherever it runs.
 func (r *attentionRunner) run(j attentionJob, b int) {
-	if n := maxChunks(); len(r.slots) < n {
+	n := maxChunks()
+	if len(r.slots) < n {
 		r.slots = make([]attentionSlot, n)
 	}
 	r.next.Store(0)
+	r.pairs = b * j.nh
+	r.parts = min(n, r.pairs)
+	r.claimed.Store(0)
 	j.r = r
 	r.job = j
-	runChunks(&r.job, b*j.nh, 1, &r.split)
+	runChunks(&r.job, r.parts, 1, &r.split)
+}
+
+// claim returns the next run of unclaimed pairs [lo, hi), empty when none is left.
+func (r *attentionRunner) claim() (lo, hi int) {
+	for {
+		c := int(r.claimed.Load())
+		if c >= r.pairs {
+			return r.pairs, r.pairs
+		}
+		n := max(1, (r.pairs-c)/(2*r.parts))
+		if r.claimed.CompareAndSwap(int64(c), int64(c+n)) {
+			return c, c + n
+		}
+	}
 }
 
 // attentionSlot is the per-goroutine scratch of one (batch, head) pair.
@@ -139,13 +165,41 @@ type attentionJob struct {
 // product would compute (about 3/8 of the attention products at T = 128).
 const AttentionRowBlock = 32
 
-func (j *attentionJob) runChunk(lo, hi int) {
+// runChunk runs pairs as they are claimed (the range only counts the goroutines taking part),
+// claiming the next run before the last pair of the current one so that the rows of each
+// pair's successor can be prefetched.
+func (j *attentionJob) runChunk(_, _ int) {
 	hs := j.c / j.nh
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	s := &j.r.slots[j.r.next.Add(1)-1]
 	s.ensure(j.t, hs)
-	for bh := lo; bh < hi; bh++ {
-		j.pair(s, bh, hs, scale)
+	lo, hi := j.r.claim()
+	for lo < hi {
+		next, nhi := lo+1, hi
+		if next == hi {
+			next, nhi = j.r.claim()
+		}
+		j.pair(s, lo, hs, scale, next)
+		lo, hi = next, nhi
+	}
+}
+
+// prefetchPair asks for pair bh's rows of q, k, v and the output (gradient), and those of
+// its gradient dqkv in the backward pass, to be brought into the cache while the pair before it
+// runs: in a training step they come from memory, and the first touch would otherwise wait for
+// them.
+func (j *attentionJob) prefetchPair(bh, hs int) {
+	c, t := j.c, j.t
+	b, h := bh/j.nh, bh%j.nh
+	base := b*t*3*c + h*hs
+	for i := range 3 {
+		prefetchRows(j.qkv[base+i*c:], 3*c, t, hs)
+	}
+	prefetchRows(j.out[b*t*c+h*hs:], c, t, hs)
+	if j.backward {
+		for i := range 3 {
+			prefetchRows(j.dqkv[base+i*c:], 3*c, t, hs)
+		}
 	}
 }
 
@@ -182,12 +236,19 @@ func (k keyRange) rowGroup(r0, i1 int) int {
 
 // pair runs the attention of one (batch, head) pair, forward or backward, over blocks of
 // AttentionRowBlock query rows.
-func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32) {
+// The rows of pair next (if it is one) are prefetched once the pair's own are in use.
+func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next int) {
 	c, t := j.c, j.t
 	kr := j.keys(bh)
 	nk := kr.end(t - 1) // keys any row sees: kᵀ (and vᵀ) hold these
 	q, key, v, o, p, stats := j.pairViews(s, bh, hs)
 	transposeHead(s.keysT, key, 3*c, nk, hs)
+	if j.backward {
+		transposeHead(s.valuesT, v, 3*c, nk, hs)
+	}
+	if next < j.r.pairs {
+		j.prefetchPair(next, hs)
+	}
 	if !j.backward {
 		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 			i1 := min(i0+AttentionRowBlock, t)
@@ -216,7 +277,6 @@ func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32) {
 		return
 	}
 	dq, dk, dv := j.gradViews(bh, hs)
-	transposeHead(s.valuesT, v, 3*c, nk, hs)
 	ds := s.dscore
 	add := stats == nil // Backward adds to dqkv, BackwardStats sets it
 	for i0 := 0; i0 < t; i0 += AttentionRowBlock {

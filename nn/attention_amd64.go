@@ -77,3 +77,11 @@ func softmaxGradBlockArch(p, ds []float32, ld, m, l0, inc, w int, stats []float3
 	softmaxGradBlockAVX512(&p[0], &ds[0], ld, m, l0, inc, w, st, &elementwiseConsts)
 	return true
 }
+
+// prefetchRowsAsm is prefetchRows' loop; it reads nothing architecturally, so it needs no
+// bounds.
+//
+//go:noescape
+func prefetchRowsAsm(p *float32, ld, rows, n int)
+
+func prefetchRowsArch(p []float32, ld, rows, n int) { prefetchRowsAsm(&p[0], ld, rows, n) }

@@ -6,8 +6,8 @@ import "math"
 // the recomputation of a softmax row from its saved statistics and a head's transpose. Each has
 // an AVX-512 twin (attention_amd64.s) that performs the same operations in the same order.
 
-// tileMul sets c[i·ldc+j] = old + alpha·Σ_p a[i·rsa+p·csa]·b[p·ldb+j] for i < m, j < n, where
-// old is c[i·ldc+j] if add and 0 otherwise. A is read through any strides (rsa, csa), so it
+// tileMul sets c[i·ldc+j] to alpha·Σ_p a[i·rsa+p·csa]·b[p·ldb+j] for i < m, j < n, or adds
+// that to it if add. A is read through any strides (rsa, csa), so it
 // may be a transposed view; B and C are row-major. Each element's sum runs over p in order
 // from 0 by fused multiply-adds (one rounding per step).
 func tileMul(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) {
@@ -38,11 +38,11 @@ func tileMulGeneric(c []float32, ldc int, a []float32, rsa, csa int, b []float32
 			for p := range k {
 				s = float32(math.FMA(float64(a[i*rsa+p*csa]), float64(b[p*ldb+j]), float64(s)))
 			}
-			var old float32
 			if add {
-				old = ci[j]
+				ci[j] += float32(alpha * s)
+			} else {
+				ci[j] = alpha * s
 			}
-			ci[j] = old + float32(alpha*s)
 		}
 	}
 }
@@ -57,6 +57,16 @@ func softmaxRecomputeGeneric(x []float32, mx, inv float32) {
 	for i := range x {
 		x[i] *= inv
 	}
+}
+
+// prefetchRows asks the CPU to bring the first n floats of rows rows of p (row stride ld) into
+// its cache, where the CPU has a prefetch instruction (a hint only: it changes no value).
+func prefetchRows(p []float32, ld, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_ = p[(rows-1)*ld+n-1]
+	prefetchRowsArch(p, ld, rows, n)
 }
 
 // transposeHead writes the t×hs block src (row stride ld) transposed into dst[hs·t]:

@@ -107,6 +107,7 @@ func TestSoftmaxBlocks(t *testing.T) {
 	for _, tc := range []struct{ m, l0, inc, w, ld int }{
 		{1, 1, 1, 1, 1}, {32, 1, 1, 32, 32}, {32, 97, 1, 128, 130}, {6, 65, 1, 70, 70}, {16, 21, 1, 40, 48},
 		{3, 15, 1, 17, 17}, {8, 9, 1, 24, 24}, {32, 20, 0, 20, 32}, {5, 7, 0, 33, 33}, {4, 1, 0, 1, 3},
+		{45, 3, 1, 50, 52}, {70, 18, 0, 18, 20}, // more rows than the assembly backward takes at once
 	} {
 		scores := elementwiseInputs(tc.m*tc.ld, uint64(tc.w+tc.l0))
 		for i := range scores {

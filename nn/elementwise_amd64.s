@@ -718,6 +718,20 @@ sexploop:
 	VMOVUPS acc1, K2, 64(CX) \
 	ADDQ R14, CX
 
+// SET2 is STORE2 when not accumulating: c = alpha·acc, nothing read back.
+#define SET2(acc0, acc1) \
+	VMULPS Z31, acc0, acc0 \
+	VMULPS Z31, acc1, acc1 \
+	VMOVUPS acc0, K1, (CX) \
+	VMOVUPS acc1, K2, 64(CX) \
+	ADDQ R14, CX
+
+// SET1 is SET2 for a 16-wide tile.
+#define SET1(acc0) \
+	VMULPS Z31, acc0, acc0 \
+	VMOVUPS acc0, K1, (CX) \
+	ADDQ R14, CX
+
 // STORE1 is STORE2 for a 16-wide tile.
 #define STORE1(acc0) \
 	VMULPS Z31, acc0, acc0 \
@@ -826,6 +840,20 @@ wide8loop:
 
 wide8store:
 	MOVQ DI, CX
+	MOVQ add+88(FP), AX
+	TESTQ AX, AX
+	JNZ wide8add
+	SET2(Z0, Z1)
+	SET2(Z2, Z3)
+	SET2(Z4, Z5)
+	SET2(Z6, Z7)
+	SET2(Z8, Z9)
+	SET2(Z10, Z11)
+	SET2(Z12, Z13)
+	SET2(Z14, Z15)
+	JMP wide8next
+
+wide8add:
 	STORE2(Z0, Z1)
 	STORE2(Z2, Z3)
 	STORE2(Z4, Z5)
@@ -834,6 +862,8 @@ wide8store:
 	STORE2(Z10, Z11)
 	STORE2(Z12, Z13)
 	STORE2(Z14, Z15)
+
+wide8next:
 	LEAQ (SI)(R11*8), SI
 	LEAQ (DI)(R14*8), DI
 	SUBQ $8, R10
@@ -861,7 +891,16 @@ wide1loop:
 
 wide1store:
 	MOVQ DI, CX
+	MOVQ add+88(FP), AX
+	TESTQ AX, AX
+	JNZ wide1add
+	SET2(Z0, Z1)
+	JMP wide1next
+
+wide1add:
 	STORE2(Z0, Z1)
+
+wide1next:
 	ADDQ R11, SI
 	ADDQ R14, DI
 	DECQ R10
@@ -902,6 +941,20 @@ narrow8loop:
 
 narrow8store:
 	MOVQ DI, CX
+	MOVQ add+88(FP), AX
+	TESTQ AX, AX
+	JNZ narrow8add
+	SET1(Z0)
+	SET1(Z1)
+	SET1(Z2)
+	SET1(Z3)
+	SET1(Z4)
+	SET1(Z5)
+	SET1(Z6)
+	SET1(Z7)
+	JMP narrow8next
+
+narrow8add:
 	STORE1(Z0)
 	STORE1(Z1)
 	STORE1(Z2)
@@ -910,6 +963,8 @@ narrow8store:
 	STORE1(Z5)
 	STORE1(Z6)
 	STORE1(Z7)
+
+narrow8next:
 	LEAQ (SI)(R11*8), SI
 	LEAQ (DI)(R14*8), DI
 	SUBQ $8, R10
@@ -935,7 +990,16 @@ narrow1loop:
 
 narrow1store:
 	MOVQ DI, CX
+	MOVQ add+88(FP), AX
+	TESTQ AX, AX
+	JNZ narrow1add
+	SET1(Z0)
+	JMP narrow1next
+
+narrow1add:
 	STORE1(Z0)
+
+narrow1next:
 	ADDQ R11, SI
 	ADDQ R14, DI
 	DECQ R10

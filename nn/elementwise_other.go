@@ -30,3 +30,4 @@ func addRowsArch(y, res, b []float32) bool                  { return false }
 func sumRowsArch(db, dy []float32, ld, rows int) bool       { return false }
 func geluBiasForwardArch(y, sig, x, b []float32) bool       { return false }
 func geluBiasBackwardArch(dx, dy, x, b, sig []float32) bool { return false }
+func prefetchRowsArch(p []float32, ld, rows, n int)         {}
