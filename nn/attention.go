@@ -203,12 +203,6 @@ func (j *attentionJob) prefetchPair(bh, hs int) {
 	}
 }
 
-// attentionTile is the height of the product kernel's register tile: where the rows of a block
-// see different numbers of keys (causal attention), the block's products run per tile of this
-// many rows, each over the keys its last row sees, so that the masked half of the diagonal
-// square is mostly skipped rather than computed and zeroed.
-const attentionTile = 8
-
 // keyRange says which keys each query row of a pair attends to: row i sees keys [0, end(i)),
 // end(i) = base + inc·i. Causal attention is base 1, inc 1; key-masked attention over n valid
 // keys is base n, inc 0. Everything that differs between the two lives here.
@@ -224,19 +218,23 @@ func (j *attentionJob) keys(bh int) keyRange {
 	return keyRange{base: 1, inc: 1}
 }
 
-// rowGroup returns the end of the group of rows starting at r0 within a block ending at i1 that
-// share one product call: a kernel tile when the rows' key ranges differ, the rest of the block
-// when they do not.
-func (k keyRange) rowGroup(r0, i1 int) int {
-	if k.inc == 0 {
-		return i1
-	}
-	return min(r0+attentionTile, i1)
+// scoreSteps shapes a product over the keys of block rows [i0, …) (scores, dP): each tile of
+// tileRows rows covers the keys its last row sees, so that where the rows see more and more
+// keys (causal attention) the masked half of the diagonal square is mostly skipped rather than
+// computed and zeroed. depth is the product's depth (the head size).
+func (k keyRange) scoreSteps(i0, depth int) tileSteps {
+	return tileSteps{nFirst: k.end(i0 + tileRows - 1), nStep: tileRows * k.inc, kFirst: depth}
+}
+
+// keySumSteps shapes a product that sums over the keys of block rows [i0, …) (P·v, dS·k): each
+// row tile sums over the keys its last row sees. width is the product's width (the head size).
+func (k keyRange) keySumSteps(i0, width int) tileSteps {
+	return tileSteps{nFirst: width, kFirst: k.end(i0 + tileRows - 1), kStep: tileRows * k.inc}
 }
 
 // pair runs the attention of one (batch, head) pair, forward or backward, over blocks of
-// AttentionRowBlock query rows.
-// The rows of pair next (if it is one) are prefetched once the pair's own are in use.
+// AttentionRowBlock query rows. The rows of pair next (if it is one) are prefetched once the
+// pair's own are in use.
 func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next int) {
 	c, t := j.c, j.t
 	kr := j.keys(bh)
@@ -249,73 +247,49 @@ func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next in
 	if next < j.r.pairs {
 		j.prefetchPair(next, hs)
 	}
-	if !j.backward {
-		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
-			i1 := min(i0+AttentionRowBlock, t)
-			// pb holds the block's scores, then probabilities: kept rows are t wide (zero
-			// beyond each row's keys); scratch rows need only the block's key range.
-			pb, st, w := p, s.rowStats, kr.end(i1-1)
-			if stats == nil {
-				pb, w = p[i0*t:], t
-			} else {
-				st = stats[2*i0:]
-			}
-			// Scores s = q·kᵀ/√hs over each row group's keys, the row softmax in place, then
-			// out = P·v over the same keys.
-			for r0 := i0; r0 < i1; {
-				r1 := kr.rowGroup(r0, i1)
-				tileMul(pb[(r0-i0)*t:], t, q[r0*3*c:], 3*c, 1, s.keysT, nk, r1-r0, kr.end(r1-1), hs, scale, false)
-				r0 = r1
-			}
-			softmaxBlock(pb, t, i1-i0, kr.end(i0), kr.inc, w, st)
-			for r0 := i0; r0 < i1; {
-				r1 := kr.rowGroup(r0, i1)
-				tileMul(o[r0*c:], c, pb[(r0-i0)*t:], t, 1, v, 3*c, r1-r0, hs, kr.end(r1-1), 1, false)
-				r0 = r1
-			}
-		}
-		return
-	}
-	dq, dk, dv := j.gradViews(bh, hs)
-	ds := s.dscore
-	add := stats == nil // Backward adds to dqkv, BackwardStats sets it
 	for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 		i1 := min(i0+AttentionRowBlock, t)
-		m, w := i1-i0, kr.end(i1-1)
-		pb, st := p, []float32(nil)
+		m, e := i1-i0, kr.end(i1-1) // the block's rows see keys [0, e) at most
+		// pb holds the block's scores, then probabilities: kept rows (att) are t wide, zero
+		// beyond each row's keys; scratch rows are zeroed only up to e.
+		pb, w := s.scores, e
 		if stats == nil {
-			pb = p[i0*t:]
+			pb, w = p[i0*t:], t
 		}
-		for r0 := i0; r0 < i1; {
-			r1 := kr.rowGroup(r0, i1)
-			e := kr.end(r1 - 1)
+		scores, sums := kr.scoreSteps(i0, hs), kr.keySumSteps(i0, hs)
+		if !j.backward {
+			st := s.rowStats
 			if stats != nil {
-				// Recompute the forward's scores; the softmax backward below turns them
-				// into its probabilities from the row statistics.
-				tileMul(pb[(r0-i0)*t:], t, q[r0*3*c:], 3*c, 1, s.keysT, nk, r1-r0, e, hs, scale, false)
+				st = stats[2*i0:]
 			}
-			// dP = dout·vᵀ.
-			tileMul(ds[(r0-i0)*t:], t, o[r0*c:], c, 1, s.valuesT, nk, r1-r0, e, hs, 1, false)
-			r0 = r1
+			// Scores s = q·kᵀ/√hs, the row softmax in place, then out = P·v.
+			tileMulSteps(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, nk, m, e, hs, scale, false, scores)
+			softmaxBlock(pb, t, m, kr.end(i0), kr.inc, w, st)
+			tileMulSteps(o[i0*c:], c, pb, t, 1, v, 3*c, m, hs, e, 1, false, sums)
+			continue
 		}
+		add := stats == nil // Backward adds to dqkv, BackwardStats sets it
+		var st []float32
 		if stats != nil {
+			// Recompute the forward's scores; the softmax backward below turns them into its
+			// probabilities from the row statistics.
 			st = stats[2*i0:]
+			tileMulSteps(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, nk, m, e, hs, scale, false, scores)
 		}
-		// The softmax backward in place: dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero beyond
-		// each row's keys up to the block's last.
-		softmaxGradBlock(pb, ds, t, m, kr.end(i0), kr.inc, w, st)
+		// dP = dout·vᵀ, then the softmax backward in place: dS_ij = P_ij (dP_ij − Σ_k P_ik
+		// dP_ik), zero beyond each row's keys.
+		ds := s.dscore
+		tileMulSteps(ds, t, o[i0*c:], c, 1, s.valuesT, nk, m, e, hs, 1, false, scores)
+		softmaxGradBlock(pb, ds, t, m, kr.end(i0), kr.inc, e, st)
 		// dq = dS·k/√hs for the block's rows (no other block reaches them: set where
-		// BackwardStats sets dqkv).
-		for r0 := i0; r0 < i1; {
-			r1 := kr.rowGroup(r0, i1)
-			tileMul(dq[r0*3*c:], 3*c, ds[(r0-i0)*t:], t, 1, key, 3*c, r1-r0, hs, kr.end(r1-1), scale, add)
-			r0 = r1
-		}
-		// dv += Pᵀ·dout and dk += dSᵀ·q/√hs over the block's keys [0, w).
+		// BackwardStats sets dqkv), then the key and value gradients.
+		dq, dk, dv := j.gradViews(bh, hs)
+		tileMulSteps(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, e, scale, add, sums)
 		j.keyGrads(dv, dk, pb, ds, o, q, kr, i0, i1, hs, scale, add)
 	}
-	if !add {
+	if j.backward && stats != nil {
 		// Keys no row sees (padded frames) get no gradient.
+		_, dk, dv := j.gradViews(bh, hs)
 		for i := nk; i < t; i++ {
 			clear(dk[i*3*c : i*3*c+hs])
 			clear(dv[i*3*c : i*3*c+hs])
@@ -327,36 +301,34 @@ func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next in
 // and dk[j] += Σ_i dS_ij q_i/√hs over the block's rows i that see key j. Keys an earlier block
 // reached are added to; the others are set, unless add (Backward) asks to add to all. Keys that
 // every row of the block sees form one product; the rest (the diagonal square of causal
-// attention) go in kernel tiles of keys, each over the rows from the first that sees the tile's
-// first key (entries of P and dS beyond a row's keys are zero). kr.inc is 0 or 1.
+// attention, kr.inc = 1) another whose tiles of tileRows keys each start at the first row that
+// sees the tile's first key (entries of P and dS beyond a row's keys are zero).
 func (j *attentionJob) keyGrads(dv, dk, pb, ds, o, q []float32, kr keyRange, i0, i1, hs int, scale float32, add bool) {
 	c, t := j.c, j.t
 	// Keys [0, seen) were reached by an earlier block, keys [0, full) are seen by every row
-	// of this one and go in one product, keys [full, w) in tiles.
-	seen, full, w := 0, kr.end(i0), kr.end(i1-1)
+	// of this one, keys [full, e) by some.
+	seen, full, e := 0, kr.end(i0), kr.end(i1-1)
 	if i0 > 0 {
 		seen = kr.end(i0 - 1)
 	}
 	if kr.inc > 0 {
-		full = seen
+		full = seen // keys [seen, e) go in the trapezoid, tiles aligned with the rows'
 	}
-	keyTile := func(k0, k1, r0 int, acc bool) {
-		a, m := (r0-i0)*t+k0, i1-r0
-		tileMul(dv[k0*3*c:], 3*c, pb[a:], 1, t, o[r0*c:], c, k1-k0, hs, m, 1, acc)
-		tileMul(dk[k0*3*c:], 3*c, ds[a:], 1, t, q[r0*3*c:], 3*c, k1-k0, hs, m, scale, acc)
+	keyGrad := func(k0, k1, r0 int, acc bool, st tileSteps) {
+		a, m, depth := (r0-i0)*t+k0, k1-k0, i1-r0
+		st.kFirst = depth
+		tileMulSteps(dv[k0*3*c:], 3*c, pb[a:], 1, t, o[r0*c:], c, m, hs, depth, 1, acc, st)
+		tileMulSteps(dk[k0*3*c:], 3*c, ds[a:], 1, t, q[r0*3*c:], 3*c, m, hs, depth, scale, acc, st)
 	}
 	if seen > 0 {
-		keyTile(0, min(seen, full), i0, true)
+		keyGrad(0, min(seen, full), i0, true, tileSteps{nFirst: hs})
 	}
 	if full > seen {
-		keyTile(seen, full, i0, add)
+		keyGrad(seen, full, i0, add, tileSteps{nFirst: hs})
 	}
-	for k0 := full; k0 < w; k0 += attentionTile {
-		r0 := i0 // the first row that sees key k0: end(r0) > k0
-		if kr.inc > 0 {
-			r0 = max(i0, k0-kr.base+1)
-		}
-		keyTile(k0, min(k0+attentionTile, w), r0, add || k0 < seen)
+	if e > full {
+		// Key tile g starts tileRows·g keys after full, so its first row does too.
+		keyGrad(full, e, max(i0, full-kr.base+1), add, tileSteps{nFirst: hs, pStep: tileRows})
 	}
 }
 

@@ -2,13 +2,13 @@
 
 package nn
 
-// tileMulAVX512 is tileMulGeneric with add as 0 or 1, over m, n ≥ 1 and k ≥ 0, the extents
+// tileStepsAVX512 is tileStepsGeneric with add as 0 or 1, over m, n ≥ 1 and k ≥ 0, the extents
 // checked by the caller.
 //
 //go:noescape
-func tileMulAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int)
+func tileStepsAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int, nFirst, nStep, kFirst, kStep, pStep int)
 
-func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) bool {
+func tileStepsArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool, st tileSteps) bool {
 	if !hasAVX512 {
 		return false
 	}
@@ -16,7 +16,7 @@ func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, l
 	if add {
 		ad = 1
 	}
-	tileMulAVX512(&c[0], ldc, &a[0], rsa, csa, &b[0], ldb, m, n, k, alpha, ad)
+	tileStepsAVX512(&c[0], ldc, &a[0], rsa, csa, &b[0], ldb, m, n, k, alpha, ad, st.nFirst, st.nStep, st.kFirst, st.kStep, st.pStep)
 	return true
 }
 

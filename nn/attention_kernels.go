@@ -7,12 +7,30 @@ import "math"
 // an AVX-512 twin (attention_amd64.s) that performs the same operations in the same order.
 
 // tileMul sets c[i·ldc+j] to alpha·Σ_p a[i·rsa+p·csa]·b[p·ldb+j] for i < m, j < n, or adds
-// that to it if add. A is read through any strides (rsa, csa), so it
-// may be a transposed view; B and C are row-major. Each element's sum runs over p in order
-// from 0 by fused multiply-adds (one rounding per step).
+// that to it if add. A is read through any strides (rsa, csa), so it may be a transposed view;
+// B and C are row-major. Each element's sum runs over p in order from 0 by fused multiply-adds
+// (one rounding per step).
 func tileMul(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) {
+	tileMulSteps(c, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, tileSteps{nFirst: n, kFirst: k})
+}
+
+// tileRows is the height of the product kernel's register tile, the unit in which tileSteps
+// varies a product's extents.
+const tileRows = 8
+
+// tileSteps makes a tileMulSteps product trapezoidal, for the triangles of causal attention:
+// row tile g (rows [g·tileRows, (g+1)·tileRows)) covers columns [0, min(n, nFirst + g·nStep))
+// and sums p over [g·pStep, min(k, kFirst + g·kStep)).
+type tileSteps struct{ nFirst, nStep, kFirst, kStep, pStep int }
+
+// tileMulSteps is tileMul with each row tile's columns and depth set by st. The extents are
+// checked as for a full m×n×k product.
+func tileMulSteps(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool, st tileSteps) {
 	if m <= 0 || n <= 0 {
 		return
+	}
+	if st.nStep < 0 || st.kStep < 0 || st.pStep < 0 {
+		panic("nn: negative tile steps")
 	}
 	// The assembly reads and writes through pointers: check the extents here.
 	_ = c[(m-1)*ldc+n-1]
@@ -20,22 +38,27 @@ func tileMul(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb i
 	if k > 0 {
 		_ = a[(m-1)*rsa+(k-1)*csa]
 	}
-	if k > 0 && tileMulArch(c, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add) {
+	if tileStepsArch(c, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st) {
 		return
 	}
-	tileMulGeneric(c, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add)
+	tileStepsGeneric(c, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st)
 }
 
-// tileMulGeneric is tileMul in Go. Its fused multiply-add is math.FMA in float64 rounded to
-// float32, which equals the float32 FMA of the assembly except in the rare cases where the
-// double rounding lands on a tie (then it is 1 ulp of the sum off); the explicit conversion of
-// alpha·s keeps the compiler from fusing the last multiply and add.
-func tileMulGeneric(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) {
+// tileStepsGeneric is tileMulSteps in Go. Its fused multiply-add is math.FMA in float64
+// rounded to float32, which equals the float32 FMA of the assembly except in the rare cases
+// where the double rounding lands on a tie (then it is 1 ulp of the sum off); the explicit
+// conversion of alpha·s keeps the compiler from fusing the last multiply and add.
+func tileStepsGeneric(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool, st tileSteps) {
 	for i := range m {
-		ci := c[i*ldc : i*ldc+n]
+		g := i / tileRows
+		ng, p0, k1 := min(n, st.nFirst+g*st.nStep), g*st.pStep, min(k, st.kFirst+g*st.kStep)
+		if ng <= 0 {
+			continue
+		}
+		ci := c[i*ldc : i*ldc+ng]
 		for j := range ci {
 			var s float32
-			for p := range k {
+			for p := p0; p < k1; p++ {
 				s = float32(math.FMA(float64(a[i*rsa+p*csa]), float64(b[p*ldb+j]), float64(s)))
 			}
 			if add {

@@ -6,20 +6,49 @@ import (
 	"testing"
 )
 
-// TestTileMul checks tileMul (assembly where the CPU has it) against a float64 product on
-// shapes that cover the 8-row and single-row tiles, the 32- and 16-wide column blocks with
-// every kind of tail, transposed and strided A, and both the set and the accumulate modes; and
-// the assembly against the Go twin (bit for bit but for a double-rounding tie of the Go
-// twin's float64 FMA, so within 1 ulp of Σ|a·b| per step).
+// TestTileMul checks tileMul and tileMulSteps (assembly where the CPU has it) against a
+// float64 product on shapes that cover the 8-row and single-row tiles, the 32- and 16-wide
+// column blocks with every kind of tail, transposed and strided A, both the set and the
+// accumulate modes, and row tiles whose columns grow, whose depth grows and whose depth starts
+// later (the triangles of causal attention); and the assembly against the Go twin (bit for bit
+// but for a double-rounding tie of the Go twin's float64 FMA, so within 1 ulp of Σ|a·b| per
+// step).
 func TestTileMul(t *testing.T) {
-	for _, tc := range []struct{ m, n, k int }{
+	type shape struct{ m, n, k int }
+	cases := []struct {
+		shape
+		st tileSteps
+	}{}
+	for _, sh := range []shape{
 		{1, 1, 1}, {8, 16, 16}, {8, 32, 32}, {16, 128, 32}, {32, 16, 64}, {9, 33, 5},
 		{7, 15, 3}, {13, 47, 17}, {40, 20, 12}, {3, 64, 1}, {17, 100, 9}, {5, 8, 0},
 	} {
+		cases = append(cases, struct {
+			shape
+			st tileSteps
+		}{sh, tileSteps{nFirst: sh.n, kFirst: sh.k}})
+	}
+	for _, c := range []struct {
+		shape
+		st tileSteps
+	}{
+		{shape{32, 128, 32}, tileSteps{nFirst: 104, nStep: 8, kFirst: 32}}, // causal scores, last block
+		{shape{32, 32, 32}, tileSteps{nFirst: 8, nStep: 8, kFirst: 32}},    // causal scores, first block
+		{shape{6, 70, 20}, tileSteps{nFirst: 72, nStep: 8, kFirst: 20}},    // a partial block
+		{shape{27, 40, 9}, tileSteps{nFirst: 5, nStep: 8, kFirst: 9}},      // single-row tail tiles
+		{shape{32, 32, 128}, tileSteps{nFirst: 32, kFirst: 104, kStep: 8}}, // P·v
+		{shape{32, 16, 40}, tileSteps{nFirst: 16, kFirst: 16, kStep: 8}},
+		{shape{32, 32, 32}, tileSteps{nFirst: 32, kFirst: 32, pStep: 8}}, // dv, dk on the diagonal
+		{shape{20, 20, 13}, tileSteps{nFirst: 20, kFirst: 13, pStep: 8}}, // depth 13, 5, then none
+		{shape{11, 48, 30}, tileSteps{nFirst: 3, nStep: 16, kFirst: 10, kStep: 8, pStep: 2}},
+	} {
+		cases = append(cases, c)
+	}
+	for _, tc := range cases {
 		for _, trans := range []bool{false, true} {
 			for _, add := range []bool{false, true} {
-				name := fmt.Sprintf("%dx%dx%d/trans=%v/add=%v", tc.m, tc.n, tc.k, trans, add)
-				m, n, k := tc.m, tc.n, tc.k
+				name := fmt.Sprintf("%dx%dx%d/%+v/trans=%v/add=%v", tc.m, tc.n, tc.k, tc.st, trans, add)
+				m, n, k, st := tc.m, tc.n, tc.k, tc.st
 				lda, ldb, ldc := k+3, n+5, n+2
 				rsa, csa := lda, 1
 				if trans {
@@ -41,18 +70,20 @@ func TestTileMul(t *testing.T) {
 				const alpha = 0.37
 				got := append([]float32(nil), c0...)
 				mags := make([]float64, len(got))
-				tileMul(got, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add)
+				tileMulSteps(got, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st)
 				for i := range m {
+					g := i / tileRows
+					ng, p0, k1 := min(n, st.nFirst+g*st.nStep), g*st.pStep, min(k, st.kFirst+g*st.kStep)
 					for j := range ldc {
 						idx := i*ldc + j
-						if j >= n {
+						if j >= ng {
 							if math.Float32bits(got[idx]) != math.Float32bits(c0[idx]) {
 								t.Fatalf("%s: c[%d][%d] outside the tile changed", name, i, j)
 							}
 							continue
 						}
 						var want, mag float64
-						for p := range k {
+						for p := p0; p < k1; p++ {
 							want += float64(a[i*rsa+p*csa]) * float64(b[p*ldb+j])
 							mag += math.Abs(float64(a[i*rsa+p*csa]) * float64(b[p*ldb+j]))
 						}
@@ -67,7 +98,7 @@ func TestTileMul(t *testing.T) {
 					}
 				}
 				gen := append([]float32(nil), c0...)
-				tileMulGeneric(gen, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add)
+				tileStepsGeneric(gen, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st)
 				for i, g := range gen {
 					if d := math.Abs(float64(got[i]) - float64(g)); d > 0x1p-23*float64(k)*(mags[i]*alpha+math.Abs(float64(g))) {
 						t.Fatalf("%s: assembly c = %v, Go %v", name, got[i], g)

@@ -4,7 +4,7 @@
 
 // Every loop here performs the operations of its Go twin (fastexp.go, gelu.go, layernorm.go,
 // attention_kernels.go) in the same order, without fused multiply-adds, so the results are the
-// same bits; the one exception is tileMulAVX512 (see the note above it). Z16–Z29 hold the
+// same bits; the one exception is tileStepsAVX512 (see the note above it). Z16–Z29 hold the
 // constants of elementwiseConsts; Z0–Z3 are the scratch of EXP.
 
 // LOADEXP broadcasts the exponential's constants from the table at SI: Z16, Z17 the clamp,
@@ -761,13 +761,21 @@ sexploop:
 	VPXORD Z14, Z14, Z14 \
 	VPXORD Z15, Z15, Z15
 
-// func tileMulAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int)
+// func tileStepsAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int, nFirst, nStep, kFirst, kStep, pStep int)
 //
-// Register use: DX the B columns of the current column block, R9 the columns left, DI and SI
-// the C and A rows of the current row block, R10 the rows left; in a tile AX (rows 0–3) and R8
-// (rows 4–7) walk A along p, BX walks B, CX counts p. R11 = rsa·4, R12 = csa·4, R13 = ldb·4,
-// R14 = ldc·4, R15 = 3·rsa·4. Z0–Z15 accumulate, Z16–Z19 are scratch, Z31 is alpha.
-TEXT ·tileMulAVX512(SB), NOSPLIT, $0-96
+// tileMulSteps: row tile g (rows 8g to 8g+7, or the single rows past the last whole tile, g
+// counted the same way) covers columns [0, min(n, nFirst + g·nStep)) and sums p over
+// [g·pStep, min(k, kFirst + g·kStep)); its A rows start g·pStep·csa on and its B rows
+// g·pStep·ldb on. Register tiles of 8×32, 8×16, 1×32 and 1×16 accumulate by fused
+// multiply-adds with embedded broadcasts of A, row tile outer (its A rows stay in L1 across the
+// column blocks), column block inner.
+//
+// Register use: R9 the column block j0, R10 the tile's first row r0; per tile and block AX (rows 0–3) and
+// R8 (rows 4–7) walk A, BX walks B, CX counts p, SI holds the tile's depth, DI its C corner, DX
+// is scratch. R11 = rsa·4, R12 = csa·4, R13 = ldb·4, R14 = ldc·4, R15 = 3·rsa·4. Z0–Z15
+// accumulate, Z16–Z19 are scratch, Z31 is alpha; K1, K2 (and K3, K4 when adding) mask the
+// tile's columns.
+TEXT ·tileStepsAVX512(SB), NOSPLIT, $0-136
 	MOVQ ldc+8(FP), R14
 	SHLQ $2, R14
 	MOVQ rsa+24(FP), R11
@@ -778,50 +786,71 @@ TEXT ·tileMulAVX512(SB), NOSPLIT, $0-96
 	SHLQ $2, R13
 	LEAQ (R11)(R11*2), R15
 	VBROADCASTSS alpha+80(FP), Z31
-	MOVQ b+40(FP), DX
-	MOVQ n+64(FP), R9
-	TESTQ R9, R9
-	JLE done
+	XORQ R9, R9
+	XORQ R10, R10
 
-colloop:
-	MOVQ n+64(FP), AX // DI = c + j0, SI = a, R10 = m
+tsrow:
+	// The tile's columns: cols = min(n, nFirst + g·nStep) − j0, at most 32; none left: next
+	// row tile.
+	MOVQ R10, DX
+	SHRQ $3, DX
+	MOVQ nStep+104(FP), AX
+	IMULQ DX, AX
+	ADDQ nFirst+96(FP), AX
+	MOVQ n+64(FP), CX
+	CMPQ AX, CX
+	CMOVQGT CX, AX
 	SUBQ R9, AX
-	SHLQ $2, AX
-	MOVQ c+0(FP), DI
-	ADDQ AX, DI
-	MOVQ a+16(FP), SI
-	MOVQ m+56(FP), R10
-	MOVQ R9, CX // K1, K2: the columns of this block
+	JLE tsnextrow
+	MOVQ AX, SI // K1, K2: the tile's columns (LANEMASK uses AX)
+	MOVQ SI, CX
 	SUBQ $16, CX
 	JGE 2(PC)
 	XORQ CX, CX
 	LANEMASK
 	KMOVW K1, K2
-	MOVQ R9, CX
+	MOVQ SI, CX
 	LANEMASK
-	KXORW K3, K3, K3 // K3, K4: the columns read back when accumulating
-	KXORW K4, K4, K4
-	MOVQ add+88(FP), AX
-	TESTQ AX, AX
-	JZ 3(PC)
 	KMOVW K1, K3
 	KMOVW K2, K4
-	CMPQ R9, $16
-	JLE narrow
-
-wide:
-	CMPQ R10, $8
-	JLT widerest
-	MOVQ SI, AX
-	LEAQ (SI)(R11*4), R8
-	MOVQ DX, BX
+	// The tile's depth: p from g·pStep (DX) to min(k, kFirst + g·kStep) (SI), SI − DX steps.
+	MOVQ kStep+120(FP), SI
+	IMULQ DX, SI
+	ADDQ kFirst+112(FP), SI
 	MOVQ k+72(FP), CX
+	CMPQ SI, CX
+	CMOVQGT CX, SI
+	IMULQ pStep+128(FP), DX
+	SUBQ DX, SI
+	// A at a + r0·rsa + p0·csa, B at b + p0·ldb + j0, C at c + r0·ldc + j0.
+	MOVQ DX, BX
+	IMULQ R13, BX
+	LEAQ (BX)(R9*4), BX
+	ADDQ b+40(FP), BX
+	IMULQ R12, DX
+	MOVQ R10, AX
+	IMULQ R11, AX
+	ADDQ DX, AX
+	ADDQ a+16(FP), AX
+	MOVQ R10, DI
+	IMULQ R14, DI
+	LEAQ (DI)(R9*4), DI
+	ADDQ c+0(FP), DI
+	MOVQ m+56(FP), DX
+	SUBQ R10, DX
+	CMPQ DX, $8
+	JLT tsone
+	LEAQ (AX)(R11*4), R8
+	KORTESTW K2, K2
+	JZ tsnarrow8
+
 	ZEROACC8
 	ZEROACC8HI
+	MOVQ SI, CX
 	TESTQ CX, CX
-	JLE wide8store
+	JLE tswide8store
 
-wide8loop:
+tswide8loop:
 	VMOVUPS.Z (BX), K1, Z16
 	VMOVUPS.Z 64(BX), K2, Z17
 	ROW2((AX), Z0, Z1)
@@ -836,13 +865,13 @@ wide8loop:
 	ADDQ R12, R8
 	ADDQ R13, BX
 	DECQ CX
-	JNZ wide8loop
+	JNZ tswide8loop
 
-wide8store:
+tswide8store:
 	MOVQ DI, CX
-	MOVQ add+88(FP), AX
-	TESTQ AX, AX
-	JNZ wide8add
+	MOVQ add+88(FP), DX
+	TESTQ DX, DX
+	JNZ tswide8add
 	SET2(Z0, Z1)
 	SET2(Z2, Z3)
 	SET2(Z4, Z5)
@@ -851,9 +880,9 @@ wide8store:
 	SET2(Z10, Z11)
 	SET2(Z12, Z13)
 	SET2(Z14, Z15)
-	JMP wide8next
+	JMP tsnext8
 
-wide8add:
+tswide8add:
 	STORE2(Z0, Z1)
 	STORE2(Z2, Z3)
 	STORE2(Z4, Z5)
@@ -863,67 +892,17 @@ wide8add:
 	STORE2(Z12, Z13)
 	STORE2(Z14, Z15)
 
-wide8next:
-	LEAQ (SI)(R11*8), SI
-	LEAQ (DI)(R14*8), DI
-	SUBQ $8, R10
-	JMP wide
+tsnext8:
+	ADDQ $32, R9
+	JMP tsrow
 
-widerest:
-	TESTQ R10, R10
-	JLE nextcol
-	MOVQ SI, AX
-	MOVQ DX, BX
-	MOVQ k+72(FP), CX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	TESTQ CX, CX
-	JLE wide1store
-
-wide1loop:
-	VMOVUPS.Z (BX), K1, Z16
-	VMOVUPS.Z 64(BX), K2, Z17
-	ROW2((AX), Z0, Z1)
-	ADDQ R12, AX
-	ADDQ R13, BX
-	DECQ CX
-	JNZ wide1loop
-
-wide1store:
-	MOVQ DI, CX
-	MOVQ add+88(FP), AX
-	TESTQ AX, AX
-	JNZ wide1add
-	SET2(Z0, Z1)
-	JMP wide1next
-
-wide1add:
-	STORE2(Z0, Z1)
-
-wide1next:
-	ADDQ R11, SI
-	ADDQ R14, DI
-	DECQ R10
-	JMP widerest
-
-nextcol:
-	ADDQ $128, DX
-	SUBQ $32, R9
-	JG colloop
-	JMP done
-
-narrow: // the last column block, at most 16 wide
-	CMPQ R10, $8
-	JLT narrowrest
-	MOVQ SI, AX
-	LEAQ (SI)(R11*4), R8
-	MOVQ DX, BX
-	MOVQ k+72(FP), CX
+tsnarrow8:
 	ZEROACC8
+	MOVQ SI, CX
 	TESTQ CX, CX
-	JLE narrow8store
+	JLE tsnarrow8store
 
-narrow8loop:
+tsnarrow8loop:
 	VMOVUPS.Z (BX), K1, Z16
 	ROW1((AX), Z0)
 	ROW1((AX)(R11*1), Z1)
@@ -937,13 +916,13 @@ narrow8loop:
 	ADDQ R12, R8
 	ADDQ R13, BX
 	DECQ CX
-	JNZ narrow8loop
+	JNZ tsnarrow8loop
 
-narrow8store:
+tsnarrow8store:
 	MOVQ DI, CX
-	MOVQ add+88(FP), AX
-	TESTQ AX, AX
-	JNZ narrow8add
+	MOVQ add+88(FP), DX
+	TESTQ DX, DX
+	JNZ tsnarrow8add
 	SET1(Z0)
 	SET1(Z1)
 	SET1(Z2)
@@ -952,9 +931,9 @@ narrow8store:
 	SET1(Z5)
 	SET1(Z6)
 	SET1(Z7)
-	JMP narrow8next
+	JMP tsnext8
 
-narrow8add:
+tsnarrow8add:
 	STORE1(Z0)
 	STORE1(Z1)
 	STORE1(Z2)
@@ -963,49 +942,47 @@ narrow8add:
 	STORE1(Z5)
 	STORE1(Z6)
 	STORE1(Z7)
+	JMP tsnext8
 
-narrow8next:
-	LEAQ (SI)(R11*8), SI
-	LEAQ (DI)(R14*8), DI
-	SUBQ $8, R10
-	JMP narrow
-
-narrowrest:
-	TESTQ R10, R10
-	JLE done
-	MOVQ SI, AX
-	MOVQ DX, BX
-	MOVQ k+72(FP), CX
+tsone: // a single row past the last whole tile
 	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ SI, CX
 	TESTQ CX, CX
-	JLE narrow1store
+	JLE tsonestore
 
-narrow1loop:
+tsoneloop:
 	VMOVUPS.Z (BX), K1, Z16
-	ROW1((AX), Z0)
+	VMOVUPS.Z 64(BX), K2, Z17
+	ROW2((AX), Z0, Z1)
 	ADDQ R12, AX
 	ADDQ R13, BX
 	DECQ CX
-	JNZ narrow1loop
+	JNZ tsoneloop
 
-narrow1store:
+tsonestore:
 	MOVQ DI, CX
-	MOVQ add+88(FP), AX
-	TESTQ AX, AX
-	JNZ narrow1add
-	SET1(Z0)
-	JMP narrow1next
+	MOVQ add+88(FP), DX
+	TESTQ DX, DX
+	JNZ tsoneadd
+	SET2(Z0, Z1)
+	JMP tsnext8
 
-narrow1add:
-	STORE1(Z0)
+tsoneadd:
+	STORE2(Z0, Z1)
+	JMP tsnext8
 
-narrow1next:
-	ADDQ R11, SI
-	ADDQ R14, DI
-	DECQ R10
-	JMP narrowrest
-
-done:
+tsnextrow: // the tile's columns are done: the next tile (8 rows on, or 1 past the last whole one)
+	XORQ R9, R9
+	MOVQ m+56(FP), DX
+	SUBQ R10, DX
+	CMPQ DX, $8
+	JLT 3(PC)
+	ADDQ $8, R10
+	JMP 2(PC)
+	INCQ R10
+	CMPQ R10, m+56(FP)
+	JLT tsrow
 	VZEROUPPER
 	RET
 

@@ -17,7 +17,7 @@ func layerNormBackwardRowArch(dx, dy, x, g []float32, mean, rstd float32) bool {
 func layerNormParamGradsArch(dg, db, dy, x, mean, rstd []float32, ld, rows int) bool {
 	return false
 }
-func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) bool {
+func tileStepsArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool, st tileSteps) bool {
 	return false
 }
 func transposeArch(dst, src []float32, ld, t, hs int) bool                      { return false }
