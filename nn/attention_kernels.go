@@ -44,10 +44,9 @@ func tileMulSteps(c []float32, ldc int, a []float32, rsa, csa int, b []float32, 
 	tileStepsGeneric(c, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st)
 }
 
-// tileStepsGeneric is tileMulSteps in Go. Its fused multiply-add is math.FMA in float64
-// rounded to float32, which equals the float32 FMA of the assembly except in the rare cases
-// where the double rounding lands on a tie (then it is 1 ulp of the sum off); the explicit
-// conversion of alpha·s keeps the compiler from fusing the last multiply and add.
+// tileStepsGeneric is tileMulSteps in Go, the same bits as the assembly: its fused
+// multiply-add is fma32, and the explicit conversion of alpha·s keeps the compiler from fusing
+// the last multiply and add.
 func tileStepsGeneric(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool, st tileSteps) {
 	for i := range m {
 		g := i / tileRows
@@ -59,7 +58,7 @@ func tileStepsGeneric(c []float32, ldc int, a []float32, rsa, csa int, b []float
 		for j := range ci {
 			var s float32
 			for p := p0; p < k1; p++ {
-				s = float32(math.FMA(float64(a[i*rsa+p*csa]), float64(b[p*ldb+j]), float64(s)))
+				s = fma32(a[i*rsa+p*csa], b[p*ldb+j], s)
 			}
 			if add {
 				ci[j] += float32(alpha * s)
@@ -70,15 +69,11 @@ func tileStepsGeneric(c []float32, ldc int, a []float32, rsa, csa int, b []float
 	}
 }
 
-// softmaxRecomputeGeneric sets x[i] = expApprox32(x[i] − mx)·inv: the probabilities
+// softmaxRecomputeGeneric sets x[i] = expFMA32(x[i] − mx)·inv: the probabilities
 // softmaxBlock wrote for the same scores x, given the maximum and inv it kept.
 func softmaxRecomputeGeneric(x []float32, mx, inv float32) {
 	for i, v := range x {
-		x[i] = v - mx
-	}
-	expInPlaceGeneric(x)
-	for i := range x {
-		x[i] *= inv
+		x[i] = expFMA32(v-mx) * inv
 	}
 }
 
@@ -113,7 +108,7 @@ func transposeHead(dst, src []float32, ld, t, hs int) {
 
 // softmaxBlock turns m rows of scores into softmax probabilities: row r of p (stride ld) has
 // l = l0 + r·inc valid scores (inc 1 for causal attention, 0 when every row sees the same
-// keys), which become exp(s − max)·inv with inv = 1/Σ e^(s−max) summed in 16 float32 lanes
+// keys), which become e^(s−max)·inv (expFMA32) with inv = 1/Σ e^(s−max) summed in 16 float32 lanes
 // (reduce16f32), while columns [l, w) become 0; stats[2r] and stats[2r+1] receive the maximum
 // and inv, from which softmaxGradBlock recomputes the same probabilities bit for bit.
 func softmaxBlock(p []float32, ld, m, l0, inc, w int, stats []float32) {
@@ -141,7 +136,13 @@ func softmaxBlockGeneric(p []float32, ld, m, l0, inc, w int, stats []float32) {
 	for r := range m {
 		row, l := p[r*ld:r*ld+w], l0+r*inc
 		x := row[:l]
-		mx := expShiftedGeneric(x)
+		mx := x[0]
+		for _, v := range x {
+			mx = max(mx, v)
+		}
+		for i, v := range x {
+			x[i] = expFMA32(v - mx)
+		}
 		var lanes [16]float32
 		for i, e := range x {
 			lanes[i%16] += e
@@ -202,4 +203,40 @@ func reduce16f32(l *[16]float32) float32 {
 	}
 	s4 := [4]float32{s8[0] + s8[4], s8[1] + s8[5], s8[2] + s8[6], s8[3] + s8[7]}
 	return (s4[0] + s4[2]) + (s4[1] + s4[3])
+}
+
+// expFMA32 is the exponential of the attention softmaxes: expApprox32's method (the same
+// constants and polynomial) with every multiply-add fused into one rounding (fma32) and 2ⁿ
+// applied as an exact product, as its AVX-512 twin computes it with fused multiply-adds. It is
+// a little more accurate than expApprox32 and about 40% fewer vector instructions.
+func expFMA32(v float32) float32 {
+	if v < expMin {
+		v = expMin
+	} else if v > expMax {
+		v = expMax
+	}
+	n := int32(fma32(v, math.Log2E, 128.5)) - 128 // round to nearest; the sum is positive, so truncation floors
+	fn := float32(n)
+	r := fma32(-fn, ln2Hi, v) // fn·ln2Hi is exact, so this is v − fn·ln2Hi rounded once
+	r = fma32(-fn, ln2Lo, r)
+	p := fma32(1.0/720, r, 1.0/120)
+	p = fma32(p, r, 1.0/24)
+	p = fma32(p, r, 1.0/6)
+	p = fma32(p, r, 1.0/2)
+	p = fma32(p, r, 1)
+	p = fma32(p, r, 1)
+	return p * math.Float32frombits(uint32(n+127)<<23)
+}
+
+// fma32 returns a·b + c rounded once to float32, as a float32 fused multiply-add does. a·b is
+// exact in float64; the float64 sum is rounded to odd (its last bit set when inexact, from the
+// exact error of the sum), which makes the final rounding to float32 the correct one.
+func fma32(a, b, c float32) float32 {
+	ab, cd := float64(a)*float64(b), float64(c)
+	s := ab + cd
+	bv := s - ab
+	if e := (ab - (s - bv)) + (cd - bv); e != 0 && math.Float64bits(s)&1 == 0 {
+		s = math.Nextafter(s, math.Copysign(math.Inf(1), e))
+	}
+	return float32(s)
 }

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -10,9 +12,7 @@ import (
 // float64 product on shapes that cover the 8-row and single-row tiles, the 32- and 16-wide
 // column blocks with every kind of tail, transposed and strided A, both the set and the
 // accumulate modes, and row tiles whose columns grow, whose depth grows and whose depth starts
-// later (the triangles of causal attention); and the assembly against the Go twin (bit for bit
-// but for a double-rounding tie of the Go twin's float64 FMA, so within 1 ulp of Σ|a·b| per
-// step).
+// later (the triangles of causal attention); and the assembly against the Go twin bit for bit.
 func TestTileMul(t *testing.T) {
 	type shape struct{ m, n, k int }
 	cases := []struct {
@@ -69,7 +69,6 @@ func TestTileMul(t *testing.T) {
 				}
 				const alpha = 0.37
 				got := append([]float32(nil), c0...)
-				mags := make([]float64, len(got))
 				tileMulSteps(got, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st)
 				for i := range m {
 					g := i / tileRows
@@ -82,12 +81,10 @@ func TestTileMul(t *testing.T) {
 							}
 							continue
 						}
-						var want, mag float64
+						var want float64
 						for p := p0; p < k1; p++ {
 							want += float64(a[i*rsa+p*csa]) * float64(b[p*ldb+j])
-							mag += math.Abs(float64(a[i*rsa+p*csa]) * float64(b[p*ldb+j]))
 						}
-						mags[idx] = mag
 						want *= alpha
 						if add {
 							want += float64(c0[idx])
@@ -99,11 +96,7 @@ func TestTileMul(t *testing.T) {
 				}
 				gen := append([]float32(nil), c0...)
 				tileStepsGeneric(gen, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st)
-				for i, g := range gen {
-					if d := math.Abs(float64(got[i]) - float64(g)); d > 0x1p-23*float64(k)*(mags[i]*alpha+math.Abs(float64(g))) {
-						t.Fatalf("%s: assembly c = %v, Go %v", name, got[i], g)
-					}
-				}
+				sameBits(t, name+": assembly and Go", len(gen), got, gen)
 			}
 		}
 	}
@@ -224,4 +217,47 @@ func finiteMod(x float32, m float64) float32 {
 		return 0
 	}
 	return float32(math.Mod(float64(x), m))
+}
+
+// TestFMA32 checks fma32 against a·b + c computed exactly (big.Float) and rounded once to
+// float32, on random operands and on cases where the float64 sum alone would round twice.
+func TestFMA32(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	check := func(a, b, c float32) {
+		t.Helper()
+		x := new(big.Float).SetPrec(200).SetFloat64(float64(a))
+		x.Mul(x, new(big.Float).SetPrec(200).SetFloat64(float64(b)))
+		x.Add(x, new(big.Float).SetPrec(200).SetFloat64(float64(c)))
+		want, _ := x.Float32()
+		if got := fma32(a, b, c); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("fma32(%v, %v, %v) = %v, want %v", a, b, c, got, want)
+		}
+	}
+	for range 100000 {
+		a := float32(r.NormFloat64() * math.Exp2(float64(r.IntN(20)-10)))
+		b := float32(r.NormFloat64() * math.Exp2(float64(r.IntN(20)-10)))
+		c := float32(r.NormFloat64() * math.Exp2(float64(r.IntN(60)-30)))
+		check(a, b, c)
+	}
+	// 1 + 2⁻²⁴ (a float32 tie) plus a tiny c: the float64 sum rounds to the tie, then to even.
+	check(1+0x1p-23, 1+0x1p-23, -0x1p-23+0x1p-70)
+	check(1, 1, 0x1p-24+0x1p-60)
+	check(1, 1, 0x1p-24-0x1p-60)
+}
+
+// TestExpFMA32 checks the attention softmaxes' exponential against math.Exp over its range
+// (relative error below 3e-7) and its clamping.
+func TestExpFMA32(t *testing.T) {
+	for x := -87.0; x <= 87; x += 0.0137 {
+		got, want := float64(expFMA32(float32(x))), math.Exp(float64(float32(x)))
+		if d := math.Abs(got-want) / want; d > 3e-7 {
+			t.Fatalf("expFMA32(%v) = %v, want %v (relative error %.2g)", x, got, want, d)
+		}
+	}
+	if got := expFMA32(-1000); got <= 0 || got != expFMA32(-87) {
+		t.Fatalf("expFMA32(-1000) = %v, want the clamped expFMA32(-87) = %v", got, expFMA32(-87))
+	}
+	if got := expFMA32(float32(math.NaN())); !math.IsNaN(float64(got)) {
+		t.Fatalf("expFMA32(NaN) = %v", got)
+	}
 }

@@ -58,6 +58,28 @@
 	VPSLLD $23, Z1, Z1 \
 	VMULPS Z1, Z2, Z0
 
+// EXPFMA sets Z0 = expFMA32(Z0), the attention softmaxes' exponential: EXP's method with its
+// multiply-adds fused (one rounding each) and 2ⁿ applied by VSCALEFPS (exact, as the power's
+// product). Z1–Z3 are scratch.
+#define EXPFMA \
+	VMAXPS Z0, Z16, Z0 \
+	VMINPS Z0, Z17, Z0 \
+	VMOVAPS Z19, Z1 \
+	VFMADD231PS Z18, Z0, Z1 \
+	VCVTTPS2DQ Z1, Z1 \
+	VPSUBD Z20, Z1, Z1 \
+	VCVTDQ2PS Z1, Z2 \
+	VFNMADD231PS Z21, Z2, Z0 \
+	VFNMADD231PS Z22, Z2, Z0 \
+	VMOVAPS Z28, Z3 \
+	VFMADD213PS Z27, Z0, Z3 \
+	VFMADD213PS Z26, Z0, Z3 \
+	VFMADD213PS Z25, Z0, Z3 \
+	VFMADD213PS Z24, Z0, Z3 \
+	VFMADD213PS Z23, Z0, Z3 \
+	VFMADD213PS Z23, Z0, Z3 \
+	VSCALEFPS Z2, Z3, Z0
+
 // LANEMASK sets K1 to the lanes left of the CX elements still to do (all 16 when CX ≥ 16).
 #define LANEMASK \
 	MOVL $0xffff, AX \
@@ -1091,7 +1113,7 @@ csbexp:
 	LANEMASK
 	VMOVUPS.Z (DI), K1, Z0
 	VSUBPS Z5, Z0, Z0
-	EXP
+	EXPFMA
 	VMOVUPS Z0, K1, (DI)
 	VADDPS Z0, Z10, K1, Z10
 	ADDQ $64, DI
@@ -1149,7 +1171,7 @@ csgrec:
 	LANEMASK
 	VMOVUPS.Z (DI), K1, Z0
 	VSUBPS Z30, Z0, Z0
-	EXP
+	EXPFMA
 	VMULPS Z31, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS.Z (DX), K1, Z1
