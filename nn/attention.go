@@ -11,15 +11,19 @@ import (
 // computes out[B, T, C] with out_h = softmax(q_h k_hᵀ/√(C/H) + causal mask) v_h.
 //
 // Each (batch, head) pair is one unit of work, spread over the package's worker goroutines
-// (no goroutine per call). A pair runs as a fused, tiled pass in the manner of flash
-// attention: for each block of AttentionRowBlock query rows, the scores against the keys up to
-// the block's last row are formed in a per-goroutine scratch held in L1/L2, turned into
-// probabilities by a row softmax and multiplied by the values, all by small matrix kernels that
-// read q, k and v in place (only kᵀ, and vᵀ in the backward pass, are transposed once per
-// pair). The T×T probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ,
-// and BackwardStats recomputes the same probabilities bit for bit from them. Forward and
-// Backward are the same computation keeping the probabilities att[B, H, T, T] instead, for
-// callers that want to read them.
+// (no goroutine per call; runs of pairs are claimed as the goroutines get to them, and the rows
+// of the next pair are prefetched while one runs). A pair runs as a fused, tiled pass in the
+// manner of flash attention: for each block of AttentionRowBlock query rows, the scores against
+// the keys up to the block's last row are formed in a per-goroutine scratch held in L1/L2,
+// turned into probabilities by a row softmax and multiplied by the values, all by small matrix
+// kernels that read q, k and v in place (only kᵀ, and vᵀ in the backward pass, are transposed
+// once per pair). Within a block each 8-row tile of the kernel covers only the keys its last
+// row sees, so most of the masked half of the diagonal square is skipped. The T×T
+// probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ, and BackwardStats
+// recomputes the same probabilities bit for bit from them. Forward and Backward are the same
+// computation keeping the probabilities att[B, H, T, T] instead, for callers that want to read
+// them. The exponential is expApprox32's method with fused multiply-adds; every assembly kernel
+// has a Go twin (build tag purego) that gives the same bits.
 type CausalSelfAttention struct {
 	C, Heads int
 
@@ -162,7 +166,8 @@ type attentionJob struct {
 
 // AttentionRowBlock is the number of query rows per block. Query rows [i0, i1) attend to keys
 // [0, i1) only, so blocking the rows skips most of the masked upper triangle that a full T×T
-// product would compute (about 3/8 of the attention products at T = 128).
+// product would compute (about 3/8 of the attention products at T = 128); the kernel's 8-row
+// tiles skip most of the rest (the masked half of each block's diagonal square).
 const AttentionRowBlock = 32
 
 // runChunk runs pairs as they are claimed (the range only counts the goroutines taking part),
