@@ -792,12 +792,12 @@ sexploop:
 // multiply-adds with embedded broadcasts of A, row tile outer (its A rows stay in L1 across the
 // column blocks), column block inner.
 //
-// Register use: R9 the column block j0, R10 the tile's first row r0; per tile and block AX (rows 0–3) and
-// R8 (rows 4–7) walk A, BX walks B, CX counts p, SI holds the tile's depth, DI its C corner, DX
-// is scratch. R11 = rsa·4, R12 = csa·4, R13 = ldb·4, R14 = ldc·4, R15 = 3·rsa·4. Z0–Z15
-// accumulate, Z16–Z19 are scratch, Z31 is alpha; K1, K2 (and K3, K4 when adding) mask the
-// tile's columns.
-TEXT ·tileStepsAVX512(SB), NOSPLIT, $0-136
+// Register use: R9 the column block j0, R10 the tile's first row r0, SI the tile's depth; per
+// block AX (rows 0–3) and R8 (rows 4–7) walk A, BX walks B, CX counts p, DI is the block's C
+// corner, DX is scratch. R11 = rsa·4, R12 = csa·4, R13 = ldb·4, R14 = ldc·4,
+// R15 = 3·rsa·4. Z0–Z15 accumulate, Z16–Z19 are scratch, Z31 is alpha; K1, K2 (and K3, K4
+// when adding) mask the block's columns.
+TEXT ·tileStepsAVX512(SB), NOSPLIT, $32-136
 	MOVQ ldc+8(FP), R14
 	SHLQ $2, R14
 	MOVQ rsa+24(FP), R11
@@ -808,12 +808,12 @@ TEXT ·tileStepsAVX512(SB), NOSPLIT, $0-136
 	SHLQ $2, R13
 	LEAQ (R11)(R11*2), R15
 	VBROADCASTSS alpha+80(FP), Z31
-	XORQ R9, R9
 	XORQ R10, R10
 
 tsrow:
-	// The tile's columns: cols = min(n, nFirst + g·nStep) − j0, at most 32; none left: next
-	// row tile.
+	// A row tile at r0 (g = r0/8): its columns nT = min(n, nFirst + g·nStep) kept at 24(SP),
+	// its depth (SI) from p0 = g·pStep to min(k, kFirst + g·kStep), and the corners of its A
+	// (a + r0·rsa + p0·csa), B (b + p0·ldb) and C (c + r0·ldc) kept at 0, 8 and 16(SP).
 	MOVQ R10, DX
 	SHRQ $3, DX
 	MOVQ nStep+104(FP), AX
@@ -822,20 +822,7 @@ tsrow:
 	MOVQ n+64(FP), CX
 	CMPQ AX, CX
 	CMOVQGT CX, AX
-	SUBQ R9, AX
-	JLE tsnextrow
-	MOVQ AX, SI // K1, K2: the tile's columns (LANEMASK uses AX)
-	MOVQ SI, CX
-	SUBQ $16, CX
-	JGE 2(PC)
-	XORQ CX, CX
-	LANEMASK
-	KMOVW K1, K2
-	MOVQ SI, CX
-	LANEMASK
-	KMOVW K1, K3
-	KMOVW K2, K4
-	// The tile's depth: p from g·pStep (DX) to min(k, kFirst + g·kStep) (SI), SI − DX steps.
+	MOVQ AX, 24(SP)
 	MOVQ kStep+120(FP), SI
 	IMULQ DX, SI
 	ADDQ kFirst+112(FP), SI
@@ -844,20 +831,52 @@ tsrow:
 	CMOVQGT CX, SI
 	IMULQ pStep+128(FP), DX
 	SUBQ DX, SI
-	// A at a + r0·rsa + p0·csa, B at b + p0·ldb + j0, C at c + r0·ldc + j0.
 	MOVQ DX, BX
 	IMULQ R13, BX
-	LEAQ (BX)(R9*4), BX
 	ADDQ b+40(FP), BX
+	MOVQ BX, 8(SP)
 	IMULQ R12, DX
 	MOVQ R10, AX
 	IMULQ R11, AX
 	ADDQ DX, AX
 	ADDQ a+16(FP), AX
+	MOVQ AX, 0(SP)
 	MOVQ R10, DI
 	IMULQ R14, DI
-	LEAQ (DI)(R9*4), DI
 	ADDQ c+0(FP), DI
+	MOVQ DI, 16(SP)
+	XORQ R9, R9
+
+tsblock:
+	// The block's columns: cols = nT − j0, at most 32 (K1, K2; K3, K4 when adding); none
+	// left: the next row tile.
+	MOVQ 24(SP), CX
+	SUBQ R9, CX
+	JLE tsnextrow
+	CMPQ CX, $32
+	JLT tspartial
+	KXNORW K1, K1, K1
+	KXNORW K2, K2, K2
+	JMP tsmasked
+
+tspartial:
+	MOVQ CX, DX // LANEMASK uses AX and CX
+	SUBQ $16, CX
+	JGE 2(PC)
+	XORQ CX, CX
+	LANEMASK
+	KMOVW K1, K2
+	MOVQ DX, CX
+	LANEMASK
+
+tsmasked:
+	KMOVW K1, K3
+	KMOVW K2, K4
+	MOVQ 0(SP), AX
+	MOVQ 8(SP), BX
+	LEAQ (BX)(R9*4), BX
+	MOVQ 16(SP), DI
+	LEAQ (DI)(R9*4), DI
 	MOVQ m+56(FP), DX
 	SUBQ R10, DX
 	CMPQ DX, $8
@@ -916,7 +935,7 @@ tswide8add:
 
 tsnext8:
 	ADDQ $32, R9
-	JMP tsrow
+	JMP tsblock
 
 tsnarrow8:
 	ZEROACC8
@@ -995,7 +1014,6 @@ tsoneadd:
 	JMP tsnext8
 
 tsnextrow: // the tile's columns are done: the next tile (8 rows on, or 1 past the last whole one)
-	XORQ R9, R9
 	MOVQ m+56(FP), DX
 	SUBQ R10, DX
 	CMPQ DX, $8
