@@ -189,18 +189,19 @@ func (j *attentionJob) runChunk(_, _ int) {
 	}
 }
 
-// prefetchPair asks for pair bh's rows of q, k and v, and of the output gradient in the
-// backward pass, to be brought into L2 while the pair before it runs: in a training step they
-// come from memory. (Prefetching the rows the pair writes gained nothing measurable.)
-func (j *attentionJob) prefetchPair(bh, hs int) {
+// prefetchPair asks for rows [r0, r1) of pair bh's q, k and v, and of its output gradient in
+// the backward pass, to be brought into L2 while the pair before it runs (a block of rows at a
+// time, so that the prefetches do not queue up behind each other): in a training step they come
+// from memory. (Prefetching the rows the pair writes gained nothing measurable.)
+func (j *attentionJob) prefetchPair(bh, hs, r0, r1 int) {
 	c, t := j.c, j.t
 	b, h := bh/j.nh, bh%j.nh
-	base := b*t*3*c + h*hs
+	base := (b*t+r0)*3*c + h*hs
 	for i := range 3 {
-		prefetchRows(j.qkv[base+i*c:], 3*c, t, hs)
+		prefetchRows(j.qkv[base+i*c:], 3*c, r1-r0, hs)
 	}
 	if j.backward {
-		prefetchRows(j.out[b*t*c+h*hs:], c, t, hs)
+		prefetchRows(j.out[(b*t+r0)*c+h*hs:], c, r1-r0, hs)
 	}
 }
 
@@ -234,8 +235,8 @@ func (k keyRange) keySumSteps(i0, width int) tileSteps {
 }
 
 // pair runs the attention of one (batch, head) pair, forward or backward, over blocks of
-// AttentionRowBlock query rows. The rows of pair next (if it is one) are prefetched once the
-// pair's own are in use.
+// AttentionRowBlock query rows. The rows of pair next (if it is one) are prefetched along the
+// way, a block per block.
 func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next int) {
 	c, t := j.c, j.t
 	kr := j.keys(bh)
@@ -245,11 +246,11 @@ func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next in
 	if j.backward {
 		transposeHead(s.valuesT, v, 3*c, nk, hs)
 	}
-	if next < j.r.pairs {
-		j.prefetchPair(next, hs)
-	}
 	for i0 := 0; i0 < t; i0 += AttentionRowBlock {
 		i1 := min(i0+AttentionRowBlock, t)
+		if next < j.r.pairs {
+			j.prefetchPair(next, hs, i0, i1) // spread over the blocks, so as not to stall
+		}
 		m, e := i1-i0, kr.end(i1-1) // the block's rows see keys [0, e) at most
 		// pb holds the block's scores, then probabilities: kept rows (att) are t wide, zero
 		// beyond each row's keys; scratch rows are zeroed only up to e.
