@@ -11,15 +11,19 @@ import (
 // computes out[B, T, C] with out_h = softmax(q_h k_hᵀ/√(C/H) + causal mask) v_h.
 //
 // Each (batch, head) pair is one unit of work, spread over the package's worker goroutines
-// (no goroutine per call). A pair runs as a fused, tiled pass in the manner of flash
-// attention: for each block of AttentionRowBlock query rows, the scores against the keys up to
-// the block's last row are formed in a per-goroutine scratch held in L1/L2, turned into
-// probabilities by a row softmax and multiplied by the values, all by small matrix kernels that
-// read q, k and v in place (only kᵀ, and vᵀ in the backward pass, are transposed once per
-// pair). The T×T probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ,
-// and BackwardStats recomputes the same probabilities bit for bit from them. Forward and
-// Backward are the same computation keeping the probabilities att[B, H, T, T] instead, for
-// callers that want to read them.
+// (no goroutine per call; runs of pairs are claimed as the goroutines get to them, and the rows
+// of the next pair are prefetched while one runs). A pair runs as a fused, tiled pass in the
+// manner of flash attention: for each block of AttentionRowBlock query rows, the scores against
+// the keys up to the block's last row are formed in a per-goroutine scratch held in L1/L2,
+// turned into probabilities by a row softmax and multiplied by the values, all by small matrix
+// kernels that read q, k and v in place (only kᵀ, and vᵀ in the backward pass, are transposed
+// once per pair). Within a block each 8-row tile of the kernel covers only the keys its last
+// row sees, so most of the masked half of the diagonal square is skipped. The T×T
+// probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ, and BackwardStats
+// recomputes the same probabilities bit for bit from them. Forward and Backward are the same
+// computation keeping the probabilities att[B, H, T, T] instead, for callers that want to read
+// them. The exponential is expApprox32's method with fused multiply-adds; every assembly kernel
+// has a Go twin (build tag purego) that gives the same bits.
 type CausalSelfAttention struct {
 	C, Heads int
 
@@ -35,17 +39,43 @@ type attentionRunner struct {
 	// call.
 	slots []attentionSlot
 	next  atomic.Int32
+	// pairs is the call's number of (batch, head) pairs, parts the number of goroutines that
+	// may take part; claimed counts the pairs handed out.
+	pairs, parts int
+	claimed      atomic.Int64
 }
 
-// run runs j over its b·nh pairs.
+// run runs j over its b·nh pairs. Each goroutine of the pool that joins claims runs of
+// consecutive pairs until none are left, each run a share of what remains (guided
+// scheduling: long runs first, for locality, single pairs at the end), so a goroutine that gets
+// less of the CPU (another process on the machine) holds up the call by about one pair rather
+// than by its whole share; every pair is computed the same way wherever it runs.
 func (r *attentionRunner) run(j attentionJob, b int) {
-	if n := maxChunks(); len(r.slots) < n {
+	n := maxChunks()
+	if len(r.slots) < n {
 		r.slots = make([]attentionSlot, n)
 	}
 	r.next.Store(0)
+	r.pairs = b * j.nh
+	r.parts = min(n, r.pairs)
+	r.claimed.Store(0)
 	j.r = r
 	r.job = j
-	runChunks(&r.job, b*j.nh, 1, &r.split)
+	runChunks(&r.job, r.parts, 1, &r.split)
+}
+
+// claim returns the next run of unclaimed pairs [lo, hi), empty when none is left.
+func (r *attentionRunner) claim() (lo, hi int) {
+	for {
+		c := int(r.claimed.Load())
+		if c >= r.pairs {
+			return r.pairs, r.pairs
+		}
+		n := max(1, (r.pairs-c)/(2*r.parts))
+		if r.claimed.CompareAndSwap(int64(c), int64(c+n)) {
+			return c, c + n
+		}
+	}
 }
 
 // attentionSlot is the per-goroutine scratch of one (batch, head) pair.
@@ -136,75 +166,171 @@ type attentionJob struct {
 
 // AttentionRowBlock is the number of query rows per block. Query rows [i0, i1) attend to keys
 // [0, i1) only, so blocking the rows skips most of the masked upper triangle that a full T×T
-// product would compute (about 3/8 of the attention products at T = 128).
+// product would compute (about 3/8 of the attention products at T = 128); the kernel's 8-row
+// tiles skip most of the rest (the masked half of each block's diagonal square).
 const AttentionRowBlock = 32
 
-func (j *attentionJob) runChunk(lo, hi int) {
+// runChunk runs pairs as they are claimed (the range only counts the goroutines taking part),
+// claiming the next run before the last pair of the current one so that the rows of each
+// pair's successor can be prefetched.
+func (j *attentionJob) runChunk(_, _ int) {
 	hs := j.c / j.nh
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	s := &j.r.slots[j.r.next.Add(1)-1]
 	s.ensure(j.t, hs)
-	for bh := lo; bh < hi; bh++ {
-		if j.lens != nil {
-			j.maskedPair(s, bh, hs, scale)
-		} else {
-			j.causalPair(s, bh, hs, scale)
+	lo, hi := j.r.claim()
+	for lo < hi {
+		next, nhi := lo+1, hi
+		if next == hi {
+			next, nhi = j.r.claim()
+		}
+		j.pair(s, lo, hs, scale, next)
+		lo, hi = next, nhi
+	}
+}
+
+// prefetchPair asks for rows [r0, r1) of pair bh's q, k and v, and of its output gradient in
+// the backward pass, to be brought into L2 while the pair before it runs (a block of rows at a
+// time, so that the prefetches do not queue up behind each other): in a training step they come
+// from memory. (Prefetching the rows the pair writes gained nothing measurable.)
+func (j *attentionJob) prefetchPair(bh, hs, r0, r1 int) {
+	c, t := j.c, j.t
+	b, h := bh/j.nh, bh%j.nh
+	base := (b*t+r0)*3*c + h*hs
+	for i := range 3 {
+		prefetchRows(j.qkv[base+i*c:], 3*c, r1-r0, hs)
+	}
+	if j.backward {
+		prefetchRows(j.out[(b*t+r0)*c+h*hs:], c, r1-r0, hs)
+	}
+}
+
+// keyRange says which keys each query row of a pair attends to: row i sees keys [0, end(i)),
+// end(i) = base + inc·i. Causal attention is base 1, inc 1; key-masked attention over n valid
+// keys is base n, inc 0. Everything that differs between the two lives here.
+type keyRange struct{ base, inc int }
+
+func (k keyRange) end(i int) int { return k.base + k.inc*i }
+
+// keys returns pair bh's key range.
+func (j *attentionJob) keys(bh int) keyRange {
+	if j.lens != nil {
+		return keyRange{base: min(max(j.lens[bh/j.nh], 1), j.t)}
+	}
+	return keyRange{base: 1, inc: 1}
+}
+
+// scoreSteps shapes a product over the keys of block rows [i0, …) (scores, dP): each tile of
+// tileRows rows covers the keys its last row sees, so that where the rows see more and more
+// keys (causal attention) the masked half of the diagonal square is mostly skipped rather than
+// computed and zeroed. depth is the product's depth (the head size).
+func (k keyRange) scoreSteps(i0, depth int) tileSteps {
+	return tileSteps{nFirst: k.end(i0 + tileRows - 1), nStep: tileRows * k.inc, kFirst: depth}
+}
+
+// keySumSteps shapes a product that sums over the keys of block rows [i0, …) (P·v, dS·k): each
+// row tile sums over the keys its last row sees. width is the product's width (the head size).
+func (k keyRange) keySumSteps(i0, width int) tileSteps {
+	return tileSteps{nFirst: width, kFirst: k.end(i0 + tileRows - 1), kStep: tileRows * k.inc}
+}
+
+// pair runs the attention of one (batch, head) pair, forward or backward, over blocks of
+// AttentionRowBlock query rows. The rows of pair next (if it is one) are prefetched along the
+// way, a block per block.
+func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next int) {
+	c, t := j.c, j.t
+	kr := j.keys(bh)
+	nk := kr.end(t - 1) // keys any row sees: kᵀ (and vᵀ) hold these
+	q, key, v, o, p, stats := j.pairViews(s, bh, hs)
+	transposeHead(s.keysT, key, 3*c, nk, hs)
+	if j.backward {
+		transposeHead(s.valuesT, v, 3*c, nk, hs)
+	}
+	for i0 := 0; i0 < t; i0 += AttentionRowBlock {
+		i1 := min(i0+AttentionRowBlock, t)
+		if next < j.r.pairs {
+			j.prefetchPair(next, hs, i0, i1) // spread over the blocks, so as not to stall
+		}
+		m, e := i1-i0, kr.end(i1-1) // the block's rows see keys [0, e) at most
+		// pb holds the block's scores, then probabilities: kept rows (att) are t wide, zero
+		// beyond each row's keys; scratch rows are zeroed only up to e.
+		pb, w := s.scores, e
+		if stats == nil {
+			pb, w = p[i0*t:], t
+		}
+		scores, sums := kr.scoreSteps(i0, hs), kr.keySumSteps(i0, hs)
+		if !j.backward {
+			st := s.rowStats
+			if stats != nil {
+				st = stats[2*i0:]
+			}
+			// Scores s = q·kᵀ/√hs, the row softmax in place, then out = P·v.
+			tileMulSteps(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, nk, m, e, hs, scale, false, scores)
+			softmaxBlock(pb, t, m, kr.end(i0), kr.inc, w, st)
+			tileMulSteps(o[i0*c:], c, pb, t, 1, v, 3*c, m, hs, e, 1, false, sums)
+			continue
+		}
+		add := stats == nil // Backward adds to dqkv, BackwardStats sets it
+		var st []float32
+		if stats != nil {
+			// Recompute the forward's scores; the softmax backward below turns them into its
+			// probabilities from the row statistics.
+			st = stats[2*i0:]
+			tileMulSteps(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, nk, m, e, hs, scale, false, scores)
+		}
+		// dP = dout·vᵀ, then the softmax backward in place: dS_ij = P_ij (dP_ij − Σ_k P_ik
+		// dP_ik), zero beyond each row's keys.
+		ds := s.dscore
+		tileMulSteps(ds, t, o[i0*c:], c, 1, s.valuesT, nk, m, e, hs, 1, false, scores)
+		softmaxGradBlock(pb, ds, t, m, kr.end(i0), kr.inc, e, st)
+		// dq = dS·k/√hs for the block's rows (no other block reaches them: set where
+		// BackwardStats sets dqkv), then the key and value gradients.
+		dq, dk, dv := j.gradViews(bh, hs)
+		tileMulSteps(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, e, scale, add, sums)
+		j.keyGrads(dv, dk, pb, ds, o, q, kr, i0, i1, hs, scale, add)
+	}
+	if j.backward && stats != nil {
+		// Keys no row sees (padded frames) get no gradient.
+		_, dk, dv := j.gradViews(bh, hs)
+		for i := nk; i < t; i++ {
+			clear(dk[i*3*c : i*3*c+hs])
+			clear(dv[i*3*c : i*3*c+hs])
 		}
 	}
 }
 
-// causalPair runs the causal attention of one (batch, head) pair.
-func (j *attentionJob) causalPair(s *attentionSlot, bh, hs int, scale float32) {
+// keyGrads adds block [i0, i1)'s share of the key and value gradients: dv[j] += Σ_i P_ij dout_i
+// and dk[j] += Σ_i dS_ij q_i/√hs over the block's rows i that see key j. Keys an earlier block
+// reached are added to; the others are set, unless add (Backward) asks to add to all. Keys that
+// every row of the block sees form one product; the rest (the diagonal square of causal
+// attention, kr.inc = 1) another whose tiles of tileRows keys each start at the first row that
+// sees the tile's first key (entries of P and dS beyond a row's keys are zero).
+func (j *attentionJob) keyGrads(dv, dk, pb, ds, o, q []float32, kr keyRange, i0, i1, hs int, scale float32, add bool) {
 	c, t := j.c, j.t
-	q, key, v, o, p, stats := j.pairViews(s, bh, hs)
-	transposeHead(s.keysT, key, 3*c, t, hs)
-	if !j.backward {
-		for i0 := 0; i0 < t; i0 += AttentionRowBlock {
-			i1 := min(i0+AttentionRowBlock, t)
-			pb := p
-			if stats == nil {
-				pb = p[i0*t:]
-			}
-			// Scores s = q·kᵀ/√hs for keys up to i1, the causal row softmax in place (it
-			// zeroes the rest of each row), then out = P·v.
-			tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, i1-i0, i1, hs, scale, false)
-			if stats != nil {
-				causalSoftmaxBlock(pb, t, i1-i0, i1, i0, stats[2*i0:])
-			} else {
-				causalSoftmaxBlock(pb, t, i1-i0, t, i0, s.rowStats)
-			}
-			tileMul(o[i0*c:], c, pb, t, 1, v, 3*c, i1-i0, hs, i1, 1, false)
-		}
-		return
+	// Keys [0, seen) were reached by an earlier block, keys [0, full) are seen by every row
+	// of this one, keys [full, e) by some.
+	seen, full, e := 0, kr.end(i0), kr.end(i1-1)
+	if i0 > 0 {
+		seen = kr.end(i0 - 1)
 	}
-	dq, dk, dv := j.gradViews(bh, hs)
-	transposeHead(s.valuesT, v, 3*c, t, hs)
-	ds := s.dscore
-	add := stats == nil // Backward adds to dqkv, BackwardStats sets it
-	for i0 := 0; i0 < t; i0 += AttentionRowBlock {
-		i1 := min(i0+AttentionRowBlock, t)
-		m := i1 - i0
-		pb, st := p, []float32(nil)
-		if stats == nil {
-			pb = p[i0*t:]
-		} else {
-			// Recompute the forward's scores; the softmax backward below turns them into
-			// its probabilities from the row statistics.
-			st = stats[2*i0:]
-			tileMul(pb, t, q[i0*3*c:], 3*c, 1, s.keysT, t, m, i1, hs, scale, false)
-		}
-		// dP = dout·vᵀ over keys [0, i1), then the softmax backward in place:
-		// dS_ij = P_ij (dP_ij − Σ_k P_ik dP_ik), zero above the diagonal.
-		tileMul(ds, t, o[i0*c:], c, 1, s.valuesT, t, m, i1, hs, 1, false)
-		causalSoftmaxGradBlock(pb, ds, t, m, i1, i0, st)
-		// dq += dS·k/√hs, dv += Pᵀ·dout, dk += dSᵀ·q/√hs. Block i0 is the only one
-		// to reach dq's rows [i0, i1) and the first to reach dk's and dv's, so where
-		// BackwardStats sets dqkv those rows are set rather than added to.
-		tileMul(dq[i0*3*c:], 3*c, ds, t, 1, key, 3*c, m, hs, i1, scale, add)
-		tileMul(dv, 3*c, pb, 1, t, o[i0*c:], c, i0, hs, m, 1, true)
-		tileMul(dv[i0*3*c:], 3*c, pb[i0:], 1, t, o[i0*c:], c, m, hs, m, 1, add)
-		tileMul(dk, 3*c, ds, 1, t, q[i0*3*c:], 3*c, i0, hs, m, scale, true)
-		tileMul(dk[i0*3*c:], 3*c, ds[i0:], 1, t, q[i0*3*c:], 3*c, m, hs, m, scale, add)
+	if kr.inc > 0 {
+		full = seen // keys [seen, e) go in the trapezoid, tiles aligned with the rows'
+	}
+	keyGrad := func(k0, k1, r0 int, acc bool, st tileSteps) {
+		a, m, depth := (r0-i0)*t+k0, k1-k0, i1-r0
+		st.kFirst = depth
+		tileMulSteps(dv[k0*3*c:], 3*c, pb[a:], 1, t, o[r0*c:], c, m, hs, depth, 1, acc, st)
+		tileMulSteps(dk[k0*3*c:], 3*c, ds[a:], 1, t, q[r0*3*c:], 3*c, m, hs, depth, scale, acc, st)
+	}
+	if seen > 0 {
+		keyGrad(0, min(seen, full), i0, true, tileSteps{nFirst: hs})
+	}
+	if full > seen {
+		keyGrad(seen, full, i0, add, tileSteps{nFirst: hs})
+	}
+	if e > full {
+		// Key tile g starts tileRows·g keys after full, so its first row does too.
+		keyGrad(full, e, max(i0, full-kr.base+1), add, tileSteps{nFirst: hs, pStep: tileRows})
 	}
 }
 

@@ -2,13 +2,13 @@
 
 package nn
 
-// tileMulAVX512 is tileMulGeneric with add as 0 or 1, over m, n ≥ 1 and k ≥ 0, the extents
+// tileStepsAVX512 is tileStepsGeneric with add as 0 or 1, over m, n ≥ 1 and k ≥ 0, the extents
 // checked by the caller.
 //
 //go:noescape
-func tileMulAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int)
+func tileStepsAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int, nFirst, nStep, kFirst, kStep, pStep int)
 
-func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) bool {
+func tileStepsArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool, st tileSteps) bool {
 	if !hasAVX512 {
 		return false
 	}
@@ -16,7 +16,7 @@ func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, l
 	if add {
 		ad = 1
 	}
-	tileMulAVX512(&c[0], ldc, &a[0], rsa, csa, &b[0], ldb, m, n, k, alpha, ad)
+	tileStepsAVX512(&c[0], ldc, &a[0], rsa, csa, &b[0], ldb, m, n, k, alpha, ad, st.nFirst, st.nStep, st.kFirst, st.kStep, st.pStep)
 	return true
 }
 
@@ -46,27 +46,27 @@ func transposeArch(dst, src []float32, ld, t, hs int) bool {
 	return true
 }
 
-// causalSoftmaxBlockAVX512 is causalSoftmaxBlock's loop over m ≥ 1 rows, the extents checked
-// by the caller.
+// softmaxBlockAVX512 is softmaxBlock's loop over m ≥ 1 rows, the extents checked by the
+// caller.
 //
 //go:noescape
-func causalSoftmaxBlockAVX512(p *float32, ld, m, n, first int, stats *float32, c *[len(elementwiseConsts)]float32)
+func softmaxBlockAVX512(p *float32, ld, m, l0, inc, w int, stats *float32, c *[len(elementwiseConsts)]float32)
 
-// causalSoftmaxGradBlockAVX512 is causalSoftmaxGradBlock's loop over m ≥ 1 rows; stats nil
-// means p holds probabilities already.
+// softmaxGradBlockAVX512 is softmaxGradBlock's loop over m ≥ 1 rows; stats nil means p holds
+// probabilities already.
 //
 //go:noescape
-func causalSoftmaxGradBlockAVX512(p, ds *float32, ld, m, n, first int, stats *float32, c *[len(elementwiseConsts)]float32)
+func softmaxGradBlockAVX512(p, ds *float32, ld, m, l0, inc, w int, stats *float32, c *[len(elementwiseConsts)]float32)
 
-func causalSoftmaxBlockArch(p []float32, ld, m, n, first int, stats []float32) bool {
+func softmaxBlockArch(p []float32, ld, m, l0, inc, w int, stats []float32) bool {
 	if !hasAVX512 {
 		return false
 	}
-	causalSoftmaxBlockAVX512(&p[0], ld, m, n, first, &stats[0], &elementwiseConsts)
+	softmaxBlockAVX512(&p[0], ld, m, l0, inc, w, &stats[0], &elementwiseConsts)
 	return true
 }
 
-func causalSoftmaxGradBlockArch(p, ds []float32, ld, m, n, first int, stats []float32) bool {
+func softmaxGradBlockArch(p, ds []float32, ld, m, l0, inc, w int, stats []float32) bool {
 	if !hasAVX512 {
 		return false
 	}
@@ -74,6 +74,14 @@ func causalSoftmaxGradBlockArch(p, ds []float32, ld, m, n, first int, stats []fl
 	if stats != nil {
 		st = &stats[0]
 	}
-	causalSoftmaxGradBlockAVX512(&p[0], &ds[0], ld, m, n, first, st, &elementwiseConsts)
+	softmaxGradBlockAVX512(&p[0], &ds[0], ld, m, l0, inc, w, st, &elementwiseConsts)
 	return true
 }
+
+// prefetchRowsAsm is prefetchRows' loop; it reads nothing architecturally, so it needs no
+// bounds.
+//
+//go:noescape
+func prefetchRowsAsm(p *float32, ld, rows, n int)
+
+func prefetchRowsArch(p []float32, ld, rows, n int) { prefetchRowsAsm(&p[0], ld, rows, n) }

@@ -3,23 +3,52 @@ package nn
 import (
 	"fmt"
 	"math"
+	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
-// TestTileMul checks tileMul (assembly where the CPU has it) against a float64 product on
-// shapes that cover the 8-row and single-row tiles, the 32- and 16-wide column blocks with
-// every kind of tail, transposed and strided A, and both the set and the accumulate modes; and
-// the assembly against the Go twin (bit for bit but for a double-rounding tie of the Go
-// twin's float64 FMA, so within 1 ulp of Σ|a·b| per step).
+// TestTileMul checks tileMul and tileMulSteps (assembly where the CPU has it) against a
+// float64 product on shapes that cover the 8-row and single-row tiles, the 32- and 16-wide
+// column blocks with every kind of tail, transposed and strided A, both the set and the
+// accumulate modes, and row tiles whose columns grow, whose depth grows and whose depth starts
+// later (the triangles of causal attention); and the assembly against the Go twin bit for bit.
 func TestTileMul(t *testing.T) {
-	for _, tc := range []struct{ m, n, k int }{
+	type shape struct{ m, n, k int }
+	cases := []struct {
+		shape
+		st tileSteps
+	}{}
+	for _, sh := range []shape{
 		{1, 1, 1}, {8, 16, 16}, {8, 32, 32}, {16, 128, 32}, {32, 16, 64}, {9, 33, 5},
 		{7, 15, 3}, {13, 47, 17}, {40, 20, 12}, {3, 64, 1}, {17, 100, 9}, {5, 8, 0},
 	} {
+		cases = append(cases, struct {
+			shape
+			st tileSteps
+		}{sh, tileSteps{nFirst: sh.n, kFirst: sh.k}})
+	}
+	for _, c := range []struct {
+		shape
+		st tileSteps
+	}{
+		{shape{32, 128, 32}, tileSteps{nFirst: 104, nStep: 8, kFirst: 32}}, // causal scores, last block
+		{shape{32, 32, 32}, tileSteps{nFirst: 8, nStep: 8, kFirst: 32}},    // causal scores, first block
+		{shape{6, 70, 20}, tileSteps{nFirst: 72, nStep: 8, kFirst: 20}},    // a partial block
+		{shape{27, 40, 9}, tileSteps{nFirst: 5, nStep: 8, kFirst: 9}},      // single-row tail tiles
+		{shape{32, 32, 128}, tileSteps{nFirst: 32, kFirst: 104, kStep: 8}}, // P·v
+		{shape{32, 16, 40}, tileSteps{nFirst: 16, kFirst: 16, kStep: 8}},
+		{shape{32, 32, 32}, tileSteps{nFirst: 32, kFirst: 32, pStep: 8}}, // dv, dk on the diagonal
+		{shape{20, 20, 13}, tileSteps{nFirst: 20, kFirst: 13, pStep: 8}}, // depth 13, 5, then none
+		{shape{11, 48, 30}, tileSteps{nFirst: 3, nStep: 16, kFirst: 10, kStep: 8, pStep: 2}},
+	} {
+		cases = append(cases, c)
+	}
+	for _, tc := range cases {
 		for _, trans := range []bool{false, true} {
 			for _, add := range []bool{false, true} {
-				name := fmt.Sprintf("%dx%dx%d/trans=%v/add=%v", tc.m, tc.n, tc.k, trans, add)
-				m, n, k := tc.m, tc.n, tc.k
+				name := fmt.Sprintf("%dx%dx%d/%+v/trans=%v/add=%v", tc.m, tc.n, tc.k, tc.st, trans, add)
+				m, n, k, st := tc.m, tc.n, tc.k, tc.st
 				lda, ldb, ldc := k+3, n+5, n+2
 				rsa, csa := lda, 1
 				if trans {
@@ -40,23 +69,22 @@ func TestTileMul(t *testing.T) {
 				}
 				const alpha = 0.37
 				got := append([]float32(nil), c0...)
-				mags := make([]float64, len(got))
-				tileMul(got, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add)
+				tileMulSteps(got, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st)
 				for i := range m {
+					g := i / tileRows
+					ng, p0, k1 := min(n, st.nFirst+g*st.nStep), g*st.pStep, min(k, st.kFirst+g*st.kStep)
 					for j := range ldc {
 						idx := i*ldc + j
-						if j >= n {
+						if j >= ng {
 							if math.Float32bits(got[idx]) != math.Float32bits(c0[idx]) {
 								t.Fatalf("%s: c[%d][%d] outside the tile changed", name, i, j)
 							}
 							continue
 						}
-						var want, mag float64
-						for p := range k {
+						var want float64
+						for p := p0; p < k1; p++ {
 							want += float64(a[i*rsa+p*csa]) * float64(b[p*ldb+j])
-							mag += math.Abs(float64(a[i*rsa+p*csa]) * float64(b[p*ldb+j]))
 						}
-						mags[idx] = mag
 						want *= alpha
 						if add {
 							want += float64(c0[idx])
@@ -67,12 +95,8 @@ func TestTileMul(t *testing.T) {
 					}
 				}
 				gen := append([]float32(nil), c0...)
-				tileMulGeneric(gen, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add)
-				for i, g := range gen {
-					if d := math.Abs(float64(got[i]) - float64(g)); d > 0x1p-23*float64(k)*(mags[i]*alpha+math.Abs(float64(g))) {
-						t.Fatalf("%s: assembly c = %v, Go %v", name, got[i], g)
-					}
-				}
+				tileStepsGeneric(gen, ldc, a, rsa, csa, b, ldb, m, n, k, alpha, add, st)
+				sameBits(t, name+": assembly and Go", len(gen), got, gen)
 			}
 		}
 	}
@@ -99,26 +123,28 @@ func TestTransposeHead(t *testing.T) {
 	}
 }
 
-// TestCausalSoftmaxBlocks checks the block softmax and its backward (assembly where the CPU has
-// it) against their Go twins bit for bit, on blocks with whole and partial vectors, with the
-// probabilities recomputed from the statistics and given; and the probabilities against a
-// float64 softmax.
-func TestCausalSoftmaxBlocks(t *testing.T) {
-	for _, tc := range []struct{ m, n, first, ld int }{
-		{1, 1, 0, 1}, {32, 32, 0, 32}, {32, 128, 96, 130}, {6, 70, 64, 70}, {16, 40, 20, 48}, {3, 17, 14, 17},
+// TestSoftmaxBlocks checks the block softmax and its backward (assembly where the CPU has it)
+// against their Go twins bit for bit, on blocks with whole and partial vectors, rows whose
+// lengths grow (causal) or stay the same (masked), with the probabilities recomputed from the
+// statistics and given; and the probabilities against a float64 softmax.
+func TestSoftmaxBlocks(t *testing.T) {
+	for _, tc := range []struct{ m, l0, inc, w, ld int }{
+		{1, 1, 1, 1, 1}, {32, 1, 1, 32, 32}, {32, 97, 1, 128, 130}, {6, 65, 1, 70, 70}, {16, 21, 1, 40, 48},
+		{3, 15, 1, 17, 17}, {8, 9, 1, 24, 24}, {32, 20, 0, 20, 32}, {5, 7, 0, 33, 33}, {4, 1, 0, 1, 3},
+		{45, 3, 1, 50, 52}, {70, 18, 0, 18, 20}, // more rows than the assembly backward takes at once
 	} {
-		scores := elementwiseInputs(tc.m*tc.ld, uint64(tc.n))
+		scores := elementwiseInputs(tc.m*tc.ld, uint64(tc.w+tc.l0))
 		for i := range scores {
 			scores[i] = finiteMod(scores[i], 20)
 		}
 		got, want := append([]float32(nil), scores...), append([]float32(nil), scores...)
 		gs, ws := make([]float32, 2*tc.m), make([]float32, 2*tc.m)
-		causalSoftmaxBlock(got, tc.ld, tc.m, tc.n, tc.first, gs)
-		causalSoftmaxBlockGeneric(want, tc.ld, tc.m, tc.n, tc.first, ws)
+		softmaxBlock(got, tc.ld, tc.m, tc.l0, tc.inc, tc.w, gs)
+		softmaxBlockGeneric(want, tc.ld, tc.m, tc.l0, tc.inc, tc.w, ws)
 		sameBits(t, fmt.Sprintf("%v softmax", tc), len(want), got, want)
 		sameBits(t, fmt.Sprintf("%v stats", tc), len(ws), gs, ws)
 		for r := range tc.m {
-			l := tc.first + r + 1
+			l := tc.l0 + r*tc.inc
 			row := scores[r*tc.ld : r*tc.ld+l]
 			mx := math.Inf(-1)
 			for _, v := range row {
@@ -128,10 +154,13 @@ func TestCausalSoftmaxBlocks(t *testing.T) {
 			for _, v := range row {
 				z += math.Exp(float64(v) - mx)
 			}
-			for i := range tc.n {
+			for i := range tc.ld {
 				w := 0.0
-				if i < l {
+				switch {
+				case i < l:
 					w = math.Exp(float64(row[i])-mx) / z
+				case i >= tc.w:
+					w = float64(scores[r*tc.ld+i]) // beyond the width: untouched
 				}
 				if d := math.Abs(float64(got[r*tc.ld+i]) - w); d > 1e-6 {
 					t.Fatalf("%v: p[%d][%d] = %v, want %v", tc, r, i, got[r*tc.ld+i], w)
@@ -150,13 +179,32 @@ func TestCausalSoftmaxBlocks(t *testing.T) {
 			}
 			gp, wp := append([]float32(nil), p0...), append([]float32(nil), p0...)
 			gd, wd := append([]float32(nil), dp...), append([]float32(nil), dp...)
-			causalSoftmaxGradBlock(gp, gd, tc.ld, tc.m, tc.n, tc.first, st)
-			causalSoftmaxGradBlockGeneric(wp, wd, tc.ld, tc.m, tc.n, tc.first, st)
+			softmaxGradBlock(gp, gd, tc.ld, tc.m, tc.l0, tc.inc, tc.w, st)
+			softmaxGradBlockGeneric(wp, wd, tc.ld, tc.m, tc.l0, tc.inc, tc.w, st)
 			sameBits(t, fmt.Sprintf("%v recompute=%v p", tc, recompute), len(wp), gp, wp)
 			sameBits(t, fmt.Sprintf("%v recompute=%v ds", tc, recompute), len(wd), gd, wd)
 			if recompute {
 				for r := range tc.m {
-					sameBits(t, fmt.Sprintf("%v recomputed p row %d", tc, r), tc.n, gp[r*tc.ld:], want[r*tc.ld:])
+					sameBits(t, fmt.Sprintf("%v recomputed p row %d", tc, r), tc.w, gp[r*tc.ld:], want[r*tc.ld:])
+				}
+			}
+			for r := range tc.m {
+				l := tc.l0 + r*tc.inc
+				for i := range tc.ld {
+					var wantDS float64
+					switch {
+					case i < l:
+						var dot float64
+						for k := range l {
+							dot += float64(want[r*tc.ld+k]) * float64(dp[r*tc.ld+k])
+						}
+						wantDS = float64(want[r*tc.ld+i]) * (float64(dp[r*tc.ld+i]) - dot)
+					case i >= tc.w:
+						wantDS = float64(dp[r*tc.ld+i])
+					}
+					if d := math.Abs(float64(gd[r*tc.ld+i]) - wantDS); d > 1e-5 {
+						t.Fatalf("%v recompute=%v: ds[%d][%d] = %v, want %v", tc, recompute, r, i, gd[r*tc.ld+i], wantDS)
+					}
 				}
 			}
 		}
@@ -169,4 +217,47 @@ func finiteMod(x float32, m float64) float32 {
 		return 0
 	}
 	return float32(math.Mod(float64(x), m))
+}
+
+// TestFMA32 checks fma32 against a·b + c computed exactly (big.Float) and rounded once to
+// float32, on random operands and on cases where the float64 sum alone would round twice.
+func TestFMA32(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	check := func(a, b, c float32) {
+		t.Helper()
+		x := new(big.Float).SetPrec(200).SetFloat64(float64(a))
+		x.Mul(x, new(big.Float).SetPrec(200).SetFloat64(float64(b)))
+		x.Add(x, new(big.Float).SetPrec(200).SetFloat64(float64(c)))
+		want, _ := x.Float32()
+		if got := fma32(a, b, c); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("fma32(%v, %v, %v) = %v, want %v", a, b, c, got, want)
+		}
+	}
+	for range 100000 {
+		a := float32(r.NormFloat64() * math.Exp2(float64(r.IntN(20)-10)))
+		b := float32(r.NormFloat64() * math.Exp2(float64(r.IntN(20)-10)))
+		c := float32(r.NormFloat64() * math.Exp2(float64(r.IntN(60)-30)))
+		check(a, b, c)
+	}
+	// 1 + 2⁻²⁴ (a float32 tie) plus a tiny c: the float64 sum rounds to the tie, then to even.
+	check(1+0x1p-23, 1+0x1p-23, -0x1p-23+0x1p-70)
+	check(1, 1, 0x1p-24+0x1p-60)
+	check(1, 1, 0x1p-24-0x1p-60)
+}
+
+// TestExpFMA32 checks the attention softmaxes' exponential against math.Exp over its range
+// (relative error below 3e-7) and its clamping.
+func TestExpFMA32(t *testing.T) {
+	for x := -87.0; x <= 87; x += 0.0137 {
+		got, want := float64(expFMA32(float32(x))), math.Exp(float64(float32(x)))
+		if d := math.Abs(got-want) / want; d > 3e-7 {
+			t.Fatalf("expFMA32(%v) = %v, want %v (relative error %.2g)", x, got, want, d)
+		}
+	}
+	if got := expFMA32(-1000); got <= 0 || got != expFMA32(-87) {
+		t.Fatalf("expFMA32(-1000) = %v, want the clamped expFMA32(-87) = %v", got, expFMA32(-87))
+	}
+	if got := expFMA32(float32(math.NaN())); !math.IsNaN(float64(got)) {
+		t.Fatalf("expFMA32(NaN) = %v", got)
+	}
 }

@@ -4,7 +4,7 @@
 
 // Every loop here performs the operations of its Go twin (fastexp.go, gelu.go, layernorm.go,
 // attention_kernels.go) in the same order, without fused multiply-adds, so the results are the
-// same bits; the one exception is tileMulAVX512 (see the note above it). Z16–Z29 hold the
+// same bits; the one exception is tileStepsAVX512 (see the note above it). Z16–Z29 hold the
 // constants of elementwiseConsts; Z0–Z3 are the scratch of EXP.
 
 // LOADEXP broadcasts the exponential's constants from the table at SI: Z16, Z17 the clamp,
@@ -57,6 +57,28 @@
 	VPADDD Z29, Z1, Z1 \
 	VPSLLD $23, Z1, Z1 \
 	VMULPS Z1, Z2, Z0
+
+// EXPFMA sets Z0 = expFMA32(Z0), the attention softmaxes' exponential: EXP's method with its
+// multiply-adds fused (one rounding each) and 2ⁿ applied by VSCALEFPS (exact, as the power's
+// product). Z1–Z3 are scratch.
+#define EXPFMA \
+	VMAXPS Z0, Z16, Z0 \
+	VMINPS Z0, Z17, Z0 \
+	VMOVAPS Z19, Z1 \
+	VFMADD231PS Z18, Z0, Z1 \
+	VCVTTPS2DQ Z1, Z1 \
+	VPSUBD Z20, Z1, Z1 \
+	VCVTDQ2PS Z1, Z2 \
+	VFNMADD231PS Z21, Z2, Z0 \
+	VFNMADD231PS Z22, Z2, Z0 \
+	VMOVAPS Z28, Z3 \
+	VFMADD213PS Z27, Z0, Z3 \
+	VFMADD213PS Z26, Z0, Z3 \
+	VFMADD213PS Z25, Z0, Z3 \
+	VFMADD213PS Z24, Z0, Z3 \
+	VFMADD213PS Z23, Z0, Z3 \
+	VFMADD213PS Z23, Z0, Z3 \
+	VSCALEFPS Z2, Z3, Z0
 
 // LANEMASK sets K1 to the lanes left of the CX elements still to do (all 16 when CX ≥ 16).
 #define LANEMASK \
@@ -718,6 +740,20 @@ sexploop:
 	VMOVUPS acc1, K2, 64(CX) \
 	ADDQ R14, CX
 
+// SET2 is STORE2 when not accumulating: c = alpha·acc, nothing read back.
+#define SET2(acc0, acc1) \
+	VMULPS Z31, acc0, acc0 \
+	VMULPS Z31, acc1, acc1 \
+	VMOVUPS acc0, K1, (CX) \
+	VMOVUPS acc1, K2, 64(CX) \
+	ADDQ R14, CX
+
+// SET1 is SET2 for a 16-wide tile.
+#define SET1(acc0) \
+	VMULPS Z31, acc0, acc0 \
+	VMOVUPS acc0, K1, (CX) \
+	ADDQ R14, CX
+
 // STORE1 is STORE2 for a 16-wide tile.
 #define STORE1(acc0) \
 	VMULPS Z31, acc0, acc0 \
@@ -747,13 +783,21 @@ sexploop:
 	VPXORD Z14, Z14, Z14 \
 	VPXORD Z15, Z15, Z15
 
-// func tileMulAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int)
+// func tileStepsAVX512(c *float32, ldc int, a *float32, rsa, csa int, b *float32, ldb int, m, n, k int, alpha float32, add int, nFirst, nStep, kFirst, kStep, pStep int)
 //
-// Register use: DX the B columns of the current column block, R9 the columns left, DI and SI
-// the C and A rows of the current row block, R10 the rows left; in a tile AX (rows 0–3) and R8
-// (rows 4–7) walk A along p, BX walks B, CX counts p. R11 = rsa·4, R12 = csa·4, R13 = ldb·4,
-// R14 = ldc·4, R15 = 3·rsa·4. Z0–Z15 accumulate, Z16–Z19 are scratch, Z31 is alpha.
-TEXT ·tileMulAVX512(SB), NOSPLIT, $0-96
+// tileMulSteps: row tile g (rows 8g to 8g+7, or the single rows past the last whole tile, g
+// counted the same way) covers columns [0, min(n, nFirst + g·nStep)) and sums p over
+// [g·pStep, min(k, kFirst + g·kStep)); its A rows start g·pStep·csa on and its B rows
+// g·pStep·ldb on. Register tiles of 8×32, 8×16, 1×32 and 1×16 accumulate by fused
+// multiply-adds with embedded broadcasts of A, row tile outer (its A rows stay in L1 across the
+// column blocks), column block inner.
+//
+// Register use: R9 the column block j0, R10 the tile's first row r0, SI the tile's depth; per
+// block AX (rows 0–3) and R8 (rows 4–7) walk A, BX walks B, CX counts p, DI is the block's C
+// corner, DX is scratch. R11 = rsa·4, R12 = csa·4, R13 = ldb·4, R14 = ldc·4,
+// R15 = 3·rsa·4. Z0–Z15 accumulate, Z16–Z19 are scratch, Z31 is alpha; K1, K2 (and K3, K4
+// when adding) mask the block's columns.
+TEXT ·tileStepsAVX512(SB), NOSPLIT, $32-136
 	MOVQ ldc+8(FP), R14
 	SHLQ $2, R14
 	MOVQ rsa+24(FP), R11
@@ -764,50 +808,90 @@ TEXT ·tileMulAVX512(SB), NOSPLIT, $0-96
 	SHLQ $2, R13
 	LEAQ (R11)(R11*2), R15
 	VBROADCASTSS alpha+80(FP), Z31
-	MOVQ b+40(FP), DX
-	MOVQ n+64(FP), R9
-	TESTQ R9, R9
-	JLE done
+	XORQ R10, R10
 
-colloop:
-	MOVQ n+64(FP), AX // DI = c + j0, SI = a, R10 = m
-	SUBQ R9, AX
-	SHLQ $2, AX
-	MOVQ c+0(FP), DI
-	ADDQ AX, DI
-	MOVQ a+16(FP), SI
-	MOVQ m+56(FP), R10
-	MOVQ R9, CX // K1, K2: the columns of this block
+tsrow:
+	// A row tile at r0 (g = r0/8): its columns nT = min(n, nFirst + g·nStep) kept at 24(SP),
+	// its depth (SI) from p0 = g·pStep to min(k, kFirst + g·kStep), and the corners of its A
+	// (a + r0·rsa + p0·csa), B (b + p0·ldb) and C (c + r0·ldc) kept at 0, 8 and 16(SP).
+	MOVQ R10, DX
+	SHRQ $3, DX
+	MOVQ nStep+104(FP), AX
+	IMULQ DX, AX
+	ADDQ nFirst+96(FP), AX
+	MOVQ n+64(FP), CX
+	CMPQ AX, CX
+	CMOVQGT CX, AX
+	MOVQ AX, 24(SP)
+	MOVQ kStep+120(FP), SI
+	IMULQ DX, SI
+	ADDQ kFirst+112(FP), SI
+	MOVQ k+72(FP), CX
+	CMPQ SI, CX
+	CMOVQGT CX, SI
+	IMULQ pStep+128(FP), DX
+	SUBQ DX, SI
+	MOVQ DX, BX
+	IMULQ R13, BX
+	ADDQ b+40(FP), BX
+	MOVQ BX, 8(SP)
+	IMULQ R12, DX
+	MOVQ R10, AX
+	IMULQ R11, AX
+	ADDQ DX, AX
+	ADDQ a+16(FP), AX
+	MOVQ AX, 0(SP)
+	MOVQ R10, DI
+	IMULQ R14, DI
+	ADDQ c+0(FP), DI
+	MOVQ DI, 16(SP)
+	XORQ R9, R9
+
+tsblock:
+	// The block's columns: cols = nT − j0, at most 32 (K1, K2; K3, K4 when adding); none
+	// left: the next row tile.
+	MOVQ 24(SP), CX
+	SUBQ R9, CX
+	JLE tsnextrow
+	CMPQ CX, $32
+	JLT tspartial
+	KXNORW K1, K1, K1
+	KXNORW K2, K2, K2
+	JMP tsmasked
+
+tspartial:
+	MOVQ CX, DX // LANEMASK uses AX and CX
 	SUBQ $16, CX
 	JGE 2(PC)
 	XORQ CX, CX
 	LANEMASK
 	KMOVW K1, K2
-	MOVQ R9, CX
+	MOVQ DX, CX
 	LANEMASK
-	KXORW K3, K3, K3 // K3, K4: the columns read back when accumulating
-	KXORW K4, K4, K4
-	MOVQ add+88(FP), AX
-	TESTQ AX, AX
-	JZ 3(PC)
+
+tsmasked:
 	KMOVW K1, K3
 	KMOVW K2, K4
-	CMPQ R9, $16
-	JLE narrow
+	MOVQ 0(SP), AX
+	MOVQ 8(SP), BX
+	LEAQ (BX)(R9*4), BX
+	MOVQ 16(SP), DI
+	LEAQ (DI)(R9*4), DI
+	MOVQ m+56(FP), DX
+	SUBQ R10, DX
+	CMPQ DX, $8
+	JLT tsone
+	LEAQ (AX)(R11*4), R8
+	KORTESTW K2, K2
+	JZ tsnarrow8
 
-wide:
-	CMPQ R10, $8
-	JLT widerest
-	MOVQ SI, AX
-	LEAQ (SI)(R11*4), R8
-	MOVQ DX, BX
-	MOVQ k+72(FP), CX
 	ZEROACC8
 	ZEROACC8HI
+	MOVQ SI, CX
 	TESTQ CX, CX
-	JLE wide8store
+	JLE tswide8store
 
-wide8loop:
+tswide8loop:
 	VMOVUPS.Z (BX), K1, Z16
 	VMOVUPS.Z 64(BX), K2, Z17
 	ROW2((AX), Z0, Z1)
@@ -822,10 +906,24 @@ wide8loop:
 	ADDQ R12, R8
 	ADDQ R13, BX
 	DECQ CX
-	JNZ wide8loop
+	JNZ tswide8loop
 
-wide8store:
+tswide8store:
 	MOVQ DI, CX
+	MOVQ add+88(FP), DX
+	TESTQ DX, DX
+	JNZ tswide8add
+	SET2(Z0, Z1)
+	SET2(Z2, Z3)
+	SET2(Z4, Z5)
+	SET2(Z6, Z7)
+	SET2(Z8, Z9)
+	SET2(Z10, Z11)
+	SET2(Z12, Z13)
+	SET2(Z14, Z15)
+	JMP tsnext8
+
+tswide8add:
 	STORE2(Z0, Z1)
 	STORE2(Z2, Z3)
 	STORE2(Z4, Z5)
@@ -834,57 +932,18 @@ wide8store:
 	STORE2(Z10, Z11)
 	STORE2(Z12, Z13)
 	STORE2(Z14, Z15)
-	LEAQ (SI)(R11*8), SI
-	LEAQ (DI)(R14*8), DI
-	SUBQ $8, R10
-	JMP wide
 
-widerest:
-	TESTQ R10, R10
-	JLE nextcol
-	MOVQ SI, AX
-	MOVQ DX, BX
-	MOVQ k+72(FP), CX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	TESTQ CX, CX
-	JLE wide1store
+tsnext8:
+	ADDQ $32, R9
+	JMP tsblock
 
-wide1loop:
-	VMOVUPS.Z (BX), K1, Z16
-	VMOVUPS.Z 64(BX), K2, Z17
-	ROW2((AX), Z0, Z1)
-	ADDQ R12, AX
-	ADDQ R13, BX
-	DECQ CX
-	JNZ wide1loop
-
-wide1store:
-	MOVQ DI, CX
-	STORE2(Z0, Z1)
-	ADDQ R11, SI
-	ADDQ R14, DI
-	DECQ R10
-	JMP widerest
-
-nextcol:
-	ADDQ $128, DX
-	SUBQ $32, R9
-	JG colloop
-	JMP done
-
-narrow: // the last column block, at most 16 wide
-	CMPQ R10, $8
-	JLT narrowrest
-	MOVQ SI, AX
-	LEAQ (SI)(R11*4), R8
-	MOVQ DX, BX
-	MOVQ k+72(FP), CX
+tsnarrow8:
 	ZEROACC8
+	MOVQ SI, CX
 	TESTQ CX, CX
-	JLE narrow8store
+	JLE tsnarrow8store
 
-narrow8loop:
+tsnarrow8loop:
 	VMOVUPS.Z (BX), K1, Z16
 	ROW1((AX), Z0)
 	ROW1((AX)(R11*1), Z1)
@@ -898,10 +957,24 @@ narrow8loop:
 	ADDQ R12, R8
 	ADDQ R13, BX
 	DECQ CX
-	JNZ narrow8loop
+	JNZ tsnarrow8loop
 
-narrow8store:
+tsnarrow8store:
 	MOVQ DI, CX
+	MOVQ add+88(FP), DX
+	TESTQ DX, DX
+	JNZ tsnarrow8add
+	SET1(Z0)
+	SET1(Z1)
+	SET1(Z2)
+	SET1(Z3)
+	SET1(Z4)
+	SET1(Z5)
+	SET1(Z6)
+	SET1(Z7)
+	JMP tsnext8
+
+tsnarrow8add:
 	STORE1(Z0)
 	STORE1(Z1)
 	STORE1(Z2)
@@ -910,38 +983,46 @@ narrow8store:
 	STORE1(Z5)
 	STORE1(Z6)
 	STORE1(Z7)
-	LEAQ (SI)(R11*8), SI
-	LEAQ (DI)(R14*8), DI
-	SUBQ $8, R10
-	JMP narrow
+	JMP tsnext8
 
-narrowrest:
-	TESTQ R10, R10
-	JLE done
-	MOVQ SI, AX
-	MOVQ DX, BX
-	MOVQ k+72(FP), CX
+tsone: // a single row past the last whole tile
 	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ SI, CX
 	TESTQ CX, CX
-	JLE narrow1store
+	JLE tsonestore
 
-narrow1loop:
+tsoneloop:
 	VMOVUPS.Z (BX), K1, Z16
-	ROW1((AX), Z0)
+	VMOVUPS.Z 64(BX), K2, Z17
+	ROW2((AX), Z0, Z1)
 	ADDQ R12, AX
 	ADDQ R13, BX
 	DECQ CX
-	JNZ narrow1loop
+	JNZ tsoneloop
 
-narrow1store:
+tsonestore:
 	MOVQ DI, CX
-	STORE1(Z0)
-	ADDQ R11, SI
-	ADDQ R14, DI
-	DECQ R10
-	JMP narrowrest
+	MOVQ add+88(FP), DX
+	TESTQ DX, DX
+	JNZ tsoneadd
+	SET2(Z0, Z1)
+	JMP tsnext8
 
-done:
+tsoneadd:
+	STORE2(Z0, Z1)
+	JMP tsnext8
+
+tsnextrow: // the tile's columns are done: the next tile (8 rows on, or 1 past the last whole one)
+	MOVQ m+56(FP), DX
+	SUBQ R10, DX
+	CMPQ DX, $8
+	JLT 3(PC)
+	ADDQ $8, R10
+	JMP 2(PC)
+	INCQ R10
+	CMPQ R10, m+56(FP)
+	JLT tsrow
 	VZEROUPPER
 	RET
 
@@ -1021,19 +1102,19 @@ tcolloop:
 	SUBQ $16, CX \
 	JG -10(PC)
 
-// func causalSoftmaxBlockAVX512(p *float32, ld, m, n, first int, stats *float32, c *[18]float32)
+// func softmaxBlockAVX512(p *float32, ld, m, l0, inc, w int, stats *float32, c *[18]float32)
 //
-// Row r of the m rows at p (stride ld): l = first+r+1 scores become probabilities, columns
-// [l, n) become 0, and stats[2r], stats[2r+1] get the row maximum and 1/sum.
-TEXT ·causalSoftmaxBlockAVX512(SB), NOSPLIT, $0-56
+// Row r of the m rows at p (stride ld): l = l0 + r·inc scores become probabilities, columns
+// [l, w) become 0, and stats[2r], stats[2r+1] get the row maximum and 1/sum.
+TEXT ·softmaxBlockAVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), R12
 	MOVQ ld+8(FP), R11
 	SHLQ $2, R11
 	MOVQ m+16(FP), R8
-	MOVQ first+32(FP), R9
-	INCQ R9 // l of the first row
-	MOVQ stats+40(FP), BX
-	MOVQ c+48(FP), SI
+	MOVQ l0+24(FP), R9 // l of the first row
+	MOVQ inc+32(FP), R10
+	MOVQ stats+48(FP), BX
+	MOVQ c+56(FP), SI
 	LOADEXP
 	VPXORD Z7, Z7, Z7
 csbrow:
@@ -1050,7 +1131,7 @@ csbexp:
 	LANEMASK
 	VMOVUPS.Z (DI), K1, Z0
 	VSUBPS Z5, Z0, Z0
-	EXP
+	EXPFMA
 	VMOVUPS Z0, K1, (DI)
 	VADDPS Z0, Z10, K1, Z10
 	ADDQ $64, DI
@@ -1065,32 +1146,33 @@ csbexp:
 	MOVQ R9, CX
 	SCALEROW
 	LEAQ (R12)(R9*4), DX
-	MOVQ n+24(FP), CX
+	MOVQ w+40(FP), CX
 	SUBQ R9, CX
 	CLEARTAIL
 	ADDQ R11, R12
 	ADDQ $8, BX
-	INCQ R9
+	ADDQ R10, R9
 	DECQ R8
 	JNZ csbrow
 	VZEROUPPER
 	RET
 
-// func causalSoftmaxGradBlockAVX512(p, ds *float32, ld, m, n, first int, stats *float32, c *[18]float32)
+// func softmaxGradBlockAVX512(p, ds *float32, ld, m, l0, inc, w int, stats *float32, c *[18]float32)
 //
-// Row r of the m rows at p and ds (stride ld), l = first+r+1: if stats is not nil, p's l scores
-// become the probabilities exp(s − stats[2r])·stats[2r+1] and its columns [l, n) 0; then
-// dot = Σ p·ds over the l columns (16 float32 lanes) and ds = p·(ds − dot), its columns [l, n) 0.
-TEXT ·causalSoftmaxGradBlockAVX512(SB), NOSPLIT, $0-64
+// Row r of the m rows at p and ds (stride ld), l = l0 + r·inc: if stats is not nil, p's l
+// scores become the probabilities exp(s − stats[2r])·stats[2r+1] and its columns [l, w) 0;
+// then dot = Σ p·ds over the l columns (16 float32 lanes) and ds = p·(ds − dot), its columns
+// [l, w) 0.
+TEXT ·softmaxGradBlockAVX512(SB), NOSPLIT, $0-72
 	MOVQ p+0(FP), R12
 	MOVQ ds+8(FP), R13
 	MOVQ ld+16(FP), R11
 	SHLQ $2, R11
 	MOVQ m+24(FP), R8
-	MOVQ first+40(FP), R9
-	INCQ R9
-	MOVQ stats+48(FP), BX
-	MOVQ c+56(FP), SI
+	MOVQ l0+32(FP), R9
+	MOVQ inc+40(FP), R14
+	MOVQ stats+56(FP), BX
+	MOVQ c+64(FP), SI
 	LOADEXP
 	VPXORD Z7, Z7, Z7
 csgrow:
@@ -1107,7 +1189,7 @@ csgrec:
 	LANEMASK
 	VMOVUPS.Z (DI), K1, Z0
 	VSUBPS Z30, Z0, Z0
-	EXP
+	EXPFMA
 	VMULPS Z31, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS.Z (DX), K1, Z1
@@ -1118,7 +1200,7 @@ csgrec:
 	SUBQ $16, CX
 	JG csgrec
 	LEAQ (R12)(R9*4), DX
-	MOVQ n+32(FP), CX
+	MOVQ w+48(FP), CX
 	SUBQ R9, CX
 	CLEARTAIL
 	ADDQ $8, BX
@@ -1157,12 +1239,12 @@ csgds:
 	SUBQ $16, CX
 	JG csgds
 	LEAQ (R13)(R9*4), DX
-	MOVQ n+32(FP), CX
+	MOVQ w+48(FP), CX
 	SUBQ R9, CX
 	CLEARTAIL
 	ADDQ R11, R12
 	ADDQ R11, R13
-	INCQ R9
+	ADDQ R14, R9
 	DECQ R8
 	JNZ csgrow
 	VZEROUPPER

@@ -17,12 +17,12 @@ func layerNormBackwardRowArch(dx, dy, x, g []float32, mean, rstd float32) bool {
 func layerNormParamGradsArch(dg, db, dy, x, mean, rstd []float32, ld, rows int) bool {
 	return false
 }
-func tileMulArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool) bool {
+func tileStepsArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32, ldb int, m, n, k int, alpha float32, add bool, st tileSteps) bool {
 	return false
 }
-func transposeArch(dst, src []float32, ld, t, hs int) bool                          { return false }
-func causalSoftmaxBlockArch(p []float32, ld, m, n, first int, stats []float32) bool { return false }
-func causalSoftmaxGradBlockArch(p, ds []float32, ld, m, n, first int, stats []float32) bool {
+func transposeArch(dst, src []float32, ld, t, hs int) bool                      { return false }
+func softmaxBlockArch(p []float32, ld, m, l0, inc, w int, stats []float32) bool { return false }
+func softmaxGradBlockArch(p, ds []float32, ld, m, l0, inc, w int, stats []float32) bool {
 	return false
 }
 func scaleArch(dst, src []float32, a float32) bool          { return false }
@@ -30,3 +30,4 @@ func addRowsArch(y, res, b []float32) bool                  { return false }
 func sumRowsArch(db, dy []float32, ld, rows int) bool       { return false }
 func geluBiasForwardArch(y, sig, x, b []float32) bool       { return false }
 func geluBiasBackwardArch(dx, dy, x, b, sig []float32) bool { return false }
+func prefetchRowsArch(p []float32, ld, rows, n int)         {}
