@@ -71,10 +71,13 @@ func gptStepProducts(d, layers, tokens int) []stepProduct {
 		if i+1 < layers {
 			next = blocks[i+1].in
 		}
-		fwd("qkv", d, 3*d, k.ln1, k.wQKV, k.qkv, 1, cp(k.ln1, k.in))
-		fwd("proj", d, d, k.attOut, k.wProj, k.mid, 1, cp(k.attOut, k.qkv[:bt*d]))
+		// LayerNorm writes ln1, then the bias pass starts qkv.
+		fwd("qkv", d, 3*d, k.ln1, k.wQKV, k.qkv, 1, func() { copy(k.ln1, k.in); clear(k.qkv) })
+		// Attention writes attOut, then the bias pass starts mid as in + b.
+		fwd("proj", d, d, k.attOut, k.wProj, k.mid, 1, func() { copy(k.attOut, k.qkv); copy(k.mid, k.in) })
 		fwd("fc", d, 4*d, k.ln2, k.wFc, k.fc, 0, cp(k.ln2, k.mid))
-		fwd("fcout", 4*d, d, k.fcGelu, k.wOut, next, 1, cp(k.fcGelu, k.fc))
+		// GELU writes fcGelu, then the bias pass starts the next block's input as mid + b.
+		fwd("fcout", 4*d, d, k.fcGelu, k.wOut, next, 1, func() { copy(k.fcGelu, k.fc); copy(next, k.mid) })
 	}
 	fwd("head", d, 256, lnf, wHead, logits, 0, cp(lnf, final))
 	bwd("head", d, 256, lnf, wHead, gHead, dLogits, dLn, cp(dLogits, logits))
