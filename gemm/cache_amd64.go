@@ -38,3 +38,9 @@ func l2Size() int {
 	}
 	return 0
 }
+
+// prefetchRows asks the caches for rows rows of lines cache lines each, starting at p and
+// stride floats apart, without waiting for them.
+//
+//go:noescape
+func prefetchRows(p *float32, rows, stride, lines int)

@@ -12,3 +12,28 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL CX, ecx+16(FP)
 	MOVL DX, edx+20(FP)
 	RET
+
+// func prefetchRows(p *float32, rows, stride, lines int)
+TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ rows+8(FP), CX
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ lines+24(FP), BX
+	TESTQ CX, CX
+	JZ   done
+	TESTQ BX, BX
+	JZ   done
+row:
+	MOVQ SI, DI
+	MOVQ BX, AX
+line:
+	PREFETCHT0 (DI)
+	ADDQ $64, DI
+	DECQ AX
+	JNZ  line
+	ADDQ DX, SI
+	DECQ CX
+	JNZ  row
+done:
+	RET

@@ -108,33 +108,48 @@ func gen(sb *strings.Builder, k kernel) {
 	w("DECQ CX")
 	w("JNZ %s_loop", k.name)
 	fmt.Fprintf(sb, "%s_store:\n", k.name)
-	w("VBROADCASTSS alpha+56(FP), %s", r(k.alphaReg))
+	// rows emits body for every vector of the tile, moving R9 down one row of C per row.
+	rows := func(body func(row, v int)) {
+		for row := 0; row < k.mr; row++ {
+			for v := 0; v < k.nv; v++ {
+				body(row, v)
+			}
+			if row < k.mr-1 {
+				w("ADDQ R10, R9")
+			}
+		}
+		w("VZEROUPPER")
+		w("RET")
+	}
+	// alpha == 1 skips the multiplications by alpha and beta == 1, which round nothing:
+	// C + 1·acc in one fused operation is the sum C + acc rounded once.
+	w("MOVL alpha+56(FP), DX")
 	w("MOVL beta+60(FP), AX")
+	w("CMPL DX, $0x3f800000")
+	w("JNE %s_scaled", k.name)
+	w("TESTL $0x7fffffff, AX")
+	w("JZ %s_plain", k.name)
+	w("CMPL AX, $0x3f800000")
+	w("JNE %s_scaled", k.name)
+	rows(func(row, v int) {
+		w("VADDPS %d(R9), %s, %s", v*vb, acc(row, v), acc(row, v))
+		w("VMOVUPS %s, %d(R9)", acc(row, v), v*vb)
+	})
+	fmt.Fprintf(sb, "%s_plain:\n", k.name)
+	rows(func(row, v int) { w("VMOVUPS %s, %d(R9)", acc(row, v), v*vb) })
+	fmt.Fprintf(sb, "%s_scaled:\n", k.name)
+	w("VBROADCASTSS alpha+56(FP), %s", r(k.alphaReg))
 	w("ANDL $0x7fffffff, AX")
 	w("JZ %s_overwrite", k.name)
 	w("VBROADCASTSS beta+60(FP), %s", r(k.betaReg))
-	for row := 0; row < k.mr; row++ {
-		for v := 0; v < k.nv; v++ {
-			w("VMULPS %d(R9), %s, %s", v*vb, r(k.betaReg), r(k.tmpReg))
-			w("VFMADD231PS %s, %s, %s", r(k.alphaReg), acc(row, v), r(k.tmpReg))
-			w("VMOVUPS %s, %d(R9)", r(k.tmpReg), v*vb)
-		}
-		if row < k.mr-1 {
-			w("ADDQ R10, R9")
-		}
-	}
-	w("VZEROUPPER")
-	w("RET")
+	rows(func(row, v int) {
+		w("VMULPS %d(R9), %s, %s", v*vb, r(k.betaReg), r(k.tmpReg))
+		w("VFMADD231PS %s, %s, %s", r(k.alphaReg), acc(row, v), r(k.tmpReg))
+		w("VMOVUPS %s, %d(R9)", r(k.tmpReg), v*vb)
+	})
 	fmt.Fprintf(sb, "%s_overwrite:\n", k.name)
-	for row := 0; row < k.mr; row++ {
-		for v := 0; v < k.nv; v++ {
-			w("VMULPS %s, %s, %s", r(k.alphaReg), acc(row, v), acc(row, v))
-			w("VMOVUPS %s, %d(R9)", acc(row, v), v*vb)
-		}
-		if row < k.mr-1 {
-			w("ADDQ R10, R9")
-		}
-	}
-	w("VZEROUPPER")
-	w("RET")
+	rows(func(row, v int) {
+		w("VMULPS %s, %s, %s", r(k.alphaReg), acc(row, v), acc(row, v))
+		w("VMOVUPS %s, %d(R9)", acc(row, v), v*vb)
+	})
 }

@@ -17,7 +17,7 @@ func kernelAVX512(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha
 func kernelAVX2(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 var (
-	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, pack: packAVX512, packRows: packRows12AVX512, directA: true, fmaLoop: fmaLoopAVX512, fmaLoopFlops: 768}
+	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, pack: packAVX512, packRows: packRows12AVX512, packRowsB: packRows32AVX512, directA: true, fmaLoop: fmaLoopAVX512, fmaLoopFlops: 768}
 	avx2Kernel   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, directA: true, fmaLoop: fmaLoopAVX2, fmaLoopFlops: 192}
 )
 
@@ -74,6 +74,14 @@ func packAVX512(dst, src *float32, kb, ps, rs, rows, w int) bool {
 //
 //go:noescape
 func packRows12AVX512(dst, src *float32, kb, lda, panels, ps int)
+
+// packRows32AVX512 packs whole panels of a non-transposed op(B) for the 32-column micro-kernel
+// straight from rows of B: for p < kb, j < panels, r < 32, dst[j*kb*32+p*32+r] =
+// src[p*ldb+j*32+r]. It reads each row of B once, sequentially, where panel-by-panel packing
+// reads it in 128-byte pieces a row apart.
+//
+//go:noescape
+func packRows32AVX512(dst, src *float32, kb, ldb, panels int)
 
 // fmaLoopAVX512 runs n iterations of 24 independent 16-lane FMAs.
 //

@@ -170,3 +170,40 @@ rows12_tail_panel:
 rows12_done:
 	VZEROUPPER
 	RET
+
+// func packRows32AVX512(dst, src *float32, kb, ldb, panels int)
+// For p < kb, j < panels, r < 32: dst[j*kb*32+p*32+r] = src[p*ldb+j*32+r], reading each row of
+// src once, sequentially.
+TEXT ·packRows32AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ kb+16(FP), DX
+	MOVQ ldb+24(FP), R10
+	SHLQ $2, R10
+	MOVQ panels+32(FP), R8
+	MOVQ DX, R11
+	SHLQ $7, R11
+	TESTQ R8, R8
+	JZ rows32_done
+	TESTQ DX, DX
+	JZ rows32_done
+rows32_row:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R8, CX
+rows32_panel:
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	ADDQ $128, AX
+	ADDQ R11, BX
+	DECQ CX
+	JNZ rows32_panel
+	ADDQ R10, SI
+	ADDQ $128, DI
+	DECQ DX
+	JNZ rows32_row
+rows32_done:
+	VZEROUPPER
+	RET

@@ -43,3 +43,40 @@ func TestPackPanelMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestPackBRowsMatchesPanels checks that packing a non-transposed op(B) row by row (packRowsB)
+// gives the panels of the panel-by-panel packing bit for bit, with whole panels and a partial
+// last one, and that prefetchRows reads nothing it should not (up to the last line of src).
+func TestPackBRowsMatchesPanels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	const ldb = 150
+	src := make([]float32, 60*ldb)
+	for i := range src {
+		src[i] = float32(rng.NormFloat64())
+	}
+	for _, mk := range asmKernels() {
+		if mk.packRowsB == nil {
+			continue
+		}
+		panelOnly := *mk
+		panelOnly.packRowsB = nil
+		for _, c := range []struct{ p0, kb, j0, nb int }{
+			{0, 1, 0, 32}, {0, 60, 0, 128}, {3, 41, 5, 140}, {7, 16, 100, 50}, {2, 9, 0, 20},
+		} {
+			size := roundUp(c.nb, mk.nr) * c.kb
+			got, want := make([]float32, size), make([]float32, size)
+			for i := range got {
+				got[i], want[i] = float32(math.NaN()), float32(math.NaN())
+			}
+			packB(mk, false, src, ldb, c.p0, c.kb, c.j0, c.nb, got)
+			packB(&panelOnly, false, src, ldb, c.p0, c.kb, c.j0, c.nb, want)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s %+v: dst[%d] = %v, want %v", mk.name, c, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	prefetchRows(&src[len(src)-ldb], 1, ldb, (ldb+15)/16+1) // a hint: never faults
+	prefetchRows(&src[0], 0, ldb, 3)
+}

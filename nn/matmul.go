@@ -19,20 +19,36 @@ type matmulJob struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	splitM         bool
+	splitM         bool            // cut C's rows (else its columns)
+	unit           int             // rows or columns per unit of the split
+	nunits         int             // units of the split, 1 when the product runs whole
 	ep             gemm.Epilogue   // run on each finished block of C, or nil (see matmulEpilogue)
 	chunkEps       []chunkEpilogue // per unit: ep shifted to the chunk starting there
 }
 
-// Blocks of a split product: multiples of every micro-kernel's tile (12×32, 6×16, 4×4) so that
-// the blocks cut C where the kernel's own tiles do.
+// The micro-tile the split counts in: every micro-kernel's tile (12×32, 6×16, 4×4) divides it,
+// so a column split at a multiple of matmulColUnit cuts C where every kernel's panels do.
+// matmulRowUnits are the row units plan tries, in order of preference: multiples of 32 rows
+// first, so that chunks start where 32-row blocks of a per-row pass do, when that makes the
+// largest chunk no larger.
+var matmulRowUnits = []int{96, 32, 12}
+
+// matmulEpilogueRowUnits are the row units of a product with an epilogue: multiples of
+// GELUBiasRowBlock only, so that with gemm's row cache block (96 rows) every epilogue block
+// holds whole blocks of the bias gradient's row sums (see geluGradEpilogue).
+var matmulEpilogueRowUnits = []int{96}
+
+// rowUnits are the row units plan tries for j.
+func (j *matmulJob) rowUnits() []int {
+	if j.ep != nil {
+		return matmulEpilogueRowUnits
+	}
+	return matmulRowUnits
+}
+
 const (
-	matmulRowUnit = 48
-	// matmulEpilogueRowUnit is the row block of a product with an epilogue: also a multiple of
-	// GELUBiasRowBlock, so that with gemm's row cache block (96 rows) every epilogue block
-	// holds whole blocks of the bias gradient's row sums (see geluGradEpilogue).
-	matmulEpilogueRowUnit = 96
-	matmulColUnit         = 32
+	matmulTileM   = 12
+	matmulColUnit = 32
 	// matmulMinFlops is the smallest product worth splitting.
 	matmulMinFlops = 1 << 20
 )
@@ -66,13 +82,14 @@ func matmulEpilogue(job *matmulJob, s *chunkSplitter, transA, transB bool, m, n,
 		gemm.SgemmEpilogue(gemm.Default, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
-	*job = matmulJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, beta: beta, splitM: m >= n,
+	*job = matmulJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, beta: beta,
 		ep: ep, chunkEps: job.chunkEps}
-	if u := job.units(); ep != nil && len(job.chunkEps) < u {
-		job.chunkEps = make([]chunkEpilogue, u)
+	job.plan(maxChunks())
+	if ep != nil && len(job.chunkEps) < job.nunits {
+		job.chunkEps = make([]chunkEpilogue, job.nunits)
 	}
-	if u := job.units(); u > 1 {
-		runChunks(job, u, 1, s)
+	if job.nunits > 1 {
+		runChunks(job, job.nunits, 1, s)
 	} else {
 		job.runChunk(0, 1)
 	}
@@ -83,11 +100,11 @@ func (j *matmulJob) runChunk(lo, hi int) {
 	a, b, c := j.a, j.b, j.c
 	i0, j0 := 0, 0
 	switch {
-	case hi-lo == j.units():
+	case hi-lo == j.nunits:
 		// The whole product.
 	case j.splitM:
-		i0 = lo * j.rowUnit()
-		m = min(hi*j.rowUnit(), j.m) - i0
+		i0 = lo * j.unit
+		m = min(hi*j.unit, j.m) - i0
 		if j.transA { // A is stored k×m
 			a = a[i0:]
 		} else {
@@ -95,8 +112,8 @@ func (j *matmulJob) runChunk(lo, hi int) {
 		}
 		c = c[i0*j.ldc:]
 	default:
-		j0 = lo * matmulColUnit
-		n = min(hi*matmulColUnit, j.n) - j0
+		j0 = lo * j.unit
+		n = min(hi*j.unit, j.n) - j0
 		if j.transB { // B is stored n×k
 			b = b[j0*j.ldb:]
 		} else {
@@ -113,14 +130,6 @@ func (j *matmulJob) runChunk(lo, hi int) {
 	gemm.SgemmBatchedEpilogue(gemm.Default, j.transA, j.transB, m, n, j.k, j.alpha, a, j.lda, oneItem, b, j.ldb, oneItem, j.beta, c, j.ldc, oneItem, ep)
 }
 
-// rowUnit is the row block of j's split (see matmulEpilogueRowUnit).
-func (j *matmulJob) rowUnit() int {
-	if j.ep != nil {
-		return matmulEpilogueRowUnit
-	}
-	return matmulRowUnit
-}
-
 // chunkEpilogue passes the blocks of a chunk of a split product, which starts at row i0 and
 // column j0 of C, on to ep in the coordinates of the whole C.
 type chunkEpilogue struct {
@@ -132,21 +141,68 @@ func (e *chunkEpilogue) Block(item, i0, i1, j0, j1 int) {
 	e.ep.Block(item, e.i0+i0, e.i0+i1, e.j0+j0, e.j0+j1)
 }
 
-// units is the number of blocks the product is cut into: 1 below matmulMinFlops, and 1 where
-// a block would be so thin (other side × depth ≤ 8) that gemm would take its unblocked path
-// for it, which could round differently from the whole product.
-func (j *matmulJob) units() int {
-	if 2*j.m*j.n*j.k < matmulMinFlops {
-		return 1
+// plan chooses how runChunks cuts the product for parts goroutines: C's rows or its columns,
+// and the unit, so that the largest chunk costs least. A chunk's cost counts its micro-tiles
+// and what it reads around them: every chunk of a row split packs all of op(B), and every
+// chunk of a column split reads all of op(A), so a weight gradient dyᵀ·x (depth = tokens,
+// both sides small) is cut along the side whose duplicate costs less (see matmulChunkCost).
+// The product runs whole below matmulMinFlops, and where a block would be so thin (other side
+// × depth ≤ 8) that gemm would take its unblocked path for it, which could round differently
+// from the whole product.
+func (j *matmulJob) plan(parts int) {
+	j.splitM, j.unit, j.nunits = j.m >= j.n, 1, 1
+	if parts < 2 || 2*j.m*j.n*j.k < matmulMinFlops || j.n*j.k <= 8 || j.m*j.k <= 8 {
+		return
 	}
-	if j.splitM {
-		if j.n*j.k <= 8 {
-			return 1
+	best := -1
+	try := func(splitM bool, unit int) {
+		dim := j.n
+		if splitM {
+			dim = j.m
 		}
-		return (j.m + j.rowUnit() - 1) / j.rowUnit()
+		units := (dim + unit - 1) / unit
+		p := min(parts, units)
+		if p < 2 {
+			return
+		}
+		largest := 0 // cost of the largest chunk, as runChunks cuts the units
+		for i := range p {
+			lo, hi := i*units/p*unit, min((i+1)*units/p*unit, dim)
+			if splitM {
+				largest = max(largest, matmulChunkCost(hi-lo, j.n))
+			} else {
+				largest = max(largest, matmulChunkCost(j.m, hi-lo))
+			}
+		}
+		if best < 0 || largest < best {
+			best, j.splitM, j.unit, j.nunits = largest, splitM, unit, units
+		}
 	}
-	if j.m*j.k <= 8 {
-		return 1
+	// Candidates in order of preference (a later one wins only if cheaper): the longer side
+	// first, and row units that are multiples of 32 before the 12-row micro-tile.
+	if j.m >= j.n {
+		for _, u := range j.rowUnits() {
+			try(true, u)
+		}
+		try(false, matmulColUnit)
+	} else {
+		try(false, matmulColUnit)
+		for _, u := range j.rowUnits() {
+			try(true, u)
+		}
 	}
-	return (j.n + matmulColUnit - 1) / matmulColUnit
+	if best < 0 {
+		j.splitM, j.unit, j.nunits = j.m >= j.n, 1, 1
+	}
 }
+
+// matmulChunkCost estimates the time of a chunk computing m rows and n columns of C, per unit
+// of depth: 24 cycles per 12×32 micro-tile (one 16-lane fused multiply-add per cycle), about
+// 1.7 cycles per value of op(B) packed (the n columns, whole panels) and 1 per value of op(A)
+// read, as measured on the GPT's weight-gradient products with operands coming from memory.
+func matmulChunkCost(m, n int) int {
+	tiles := (m + matmulTileM - 1) / matmulTileM * ((n + matmulColUnit - 1) / matmulColUnit)
+	return 240*tiles + 17*roundUp(n, matmulColUnit) + 10*m
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }

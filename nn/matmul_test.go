@@ -44,12 +44,16 @@ func TestMatmulMatchesSgemm(t *testing.T) {
 				matmul(&job, &s, tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, beta, got, n)
 				bitsEqual(t, name+" pool", got, want)
 				if splitsExactly(gemm.Default) {
-					// Every block on its own, in reverse order.
-					copy(got, c0)
-					for u := job.units() - 1; u >= 0; u-- {
-						job.runChunk(u, u+1)
+					// Every block on its own, in reverse order, as the split for 2, 3 and
+					// 5 goroutines cuts the product.
+					for _, parts := range []int{2, 3, 5} {
+						job.plan(parts)
+						copy(got, c0)
+						for u := job.nunits - 1; u >= 0; u-- {
+							job.runChunk(u, u+1)
+						}
+						bitsEqual(t, fmt.Sprintf("%s blocks of %d parts", name, parts), got, want)
 					}
-					bitsEqual(t, name+" blocks", got, want)
 				}
 				// The split allocates nothing in steady state (gemm's buffers come from a pool
 				// that a garbage collection may empty now and then, hence the average over 20
@@ -62,6 +66,34 @@ func TestMatmulMatchesSgemm(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestMatmulPlan checks the split of the GPT's products over two goroutines: chunks of equal
+// micro-tile counts where the shape allows, and weight gradients cut along the side that
+// duplicates less packing.
+func TestMatmulPlan(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		transA       bool
+		m, n, k      int
+		splitM       bool
+		unit, nunits int
+	}{
+		{"qkv forward", false, 4096, 384, 128, true, 32, 128}, // 2048 rows each
+		{"fc input gradient", false, 4096, 128, 512, true, 32, 128},
+		{"proj weight gradient", true, 128, 128, 4096, false, 32, 4}, // 48/80 rows would be 7 tiles against 6
+		{"fc weight gradient", true, 512, 128, 4096, true, 32, 16},   // columns would pack all of op(A) twice
+		{"fcout weight gradient", true, 128, 512, 4096, false, 32, 16},
+		{"qkv weight gradient", true, 384, 128, 4096, true, 96, 4},
+		{"too small", false, 64, 64, 64, true, 1, 1},
+		{"thin", false, 1 << 20, 1, 1, true, 1, 1},
+	} {
+		j := matmulJob{transA: tc.transA, m: tc.m, n: tc.n, k: tc.k}
+		j.plan(2)
+		if j.splitM != tc.splitM || j.unit != tc.unit || j.nunits != tc.nunits {
+			t.Errorf("%s (%d×%d×%d): splitM=%v unit=%d units=%d, want %v %d %d", tc.name, tc.m, tc.n, tc.k, j.splitM, j.unit, j.nunits, tc.splitM, tc.unit, tc.nunits)
 		}
 	}
 }
