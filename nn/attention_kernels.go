@@ -159,9 +159,10 @@ func softmaxBlockGeneric(p []float32, ld, m, l0, inc, w int, stats []float32) {
 // softmaxGradBlock is the softmax backward of m rows: row r of p and ds (stride ld) has
 // l = l0 + r·inc valid columns. If stats is not nil, p holds the scores and first becomes the
 // probabilities softmaxBlock computed (from its stats; columns [l, w) 0). Then
-// ds = p ⊙ (ds − Σ p⊙ds) over the l columns, the dot product summed in 16 float32 lanes, and
-// ds's columns [l, w) become 0.
-func softmaxGradBlock(p, ds []float32, ld, m, l0, inc, w int, stats []float32) {
+// ds = p ⊙ (ds − dot) over the l columns, and ds's columns [l, w) become 0. dot is dots[r] if
+// dots is not nil (the row's dout·out, equal to Σ p⊙ds: with stats, the whole row is then one
+// pass), else Σ p⊙ds summed in 16 float32 lanes.
+func softmaxGradBlock(p, ds []float32, ld, m, l0, inc, w int, stats, dots []float32) {
 	if m <= 0 {
 		return
 	}
@@ -170,28 +171,67 @@ func softmaxGradBlock(p, ds []float32, ld, m, l0, inc, w int, stats []float32) {
 	if stats != nil {
 		_ = stats[2*m-1]
 	}
-	if !softmaxGradBlockArch(p, ds, ld, m, l0, inc, w, stats) {
-		softmaxGradBlockGeneric(p, ds, ld, m, l0, inc, w, stats)
+	if dots != nil {
+		_ = dots[m-1]
+	}
+	if !softmaxGradBlockArch(p, ds, ld, m, l0, inc, w, stats, dots) {
+		softmaxGradBlockGeneric(p, ds, ld, m, l0, inc, w, stats, dots)
 	}
 }
 
 // softmaxGradBlockGeneric is softmaxGradBlock in Go.
-func softmaxGradBlockGeneric(p, ds []float32, ld, m, l0, inc, w int, stats []float32) {
+func softmaxGradBlockGeneric(p, ds []float32, ld, m, l0, inc, w int, stats, dots []float32) {
 	for r := range m {
 		prow, drow, l := p[r*ld:r*ld+w], ds[r*ld:r*ld+w], l0+r*inc
 		if stats != nil {
 			softmaxRecomputeGeneric(prow[:l], stats[2*r], stats[2*r+1])
 			clear(prow[l:])
 		}
-		var lanes [16]float32
-		for i, pv := range prow[:l] {
-			lanes[i%16] += float32(pv * drow[i])
+		var dot float32
+		if dots != nil {
+			dot = dots[r]
+		} else {
+			var lanes [16]float32
+			for i, pv := range prow[:l] {
+				lanes[i%16] += float32(pv * drow[i])
+			}
+			dot = reduce16f32(&lanes)
 		}
-		dot := reduce16f32(&lanes)
 		for i, pv := range prow[:l] {
 			drow[i] = pv * (drow[i] - dot)
 		}
 		clear(drow[l:])
+	}
+}
+
+// rowDots sets d[r] = Σ_i a[r·lda+i]·b[r·ldb+i] for r < m, i < n: the softmax backward's
+// per-row dout·out. Each row's products are accumulated by fused multiply-adds into 16 float32
+// lanes (element i into lane i mod 16), which reduce16f32 sums, as the assembly does.
+func rowDots(d, a []float32, lda int, b []float32, ldb, m, n int) {
+	if m <= 0 {
+		return
+	}
+	_ = d[m-1]
+	if n <= 0 {
+		clear(d[:m])
+		return
+	}
+	_, _ = a[(m-1)*lda+n-1], b[(m-1)*ldb+n-1]
+	if rowDotsArch(d, a, lda, b, ldb, m, n) {
+		return
+	}
+	rowDotsGeneric(d, a, lda, b, ldb, m, n)
+}
+
+// rowDotsGeneric is rowDots in Go.
+func rowDotsGeneric(d, a []float32, lda int, b []float32, ldb, m, n int) {
+	for r := range m {
+		ar, br := a[r*lda:r*lda+n], b[r*ldb:r*ldb+n]
+		var lanes [16]float32
+		for i, x := range ar {
+			lanes[i%16] = fma32(x, br[i], lanes[i%16])
+		}
+		d[r] = reduce16f32(&lanes)
 	}
 }
 
