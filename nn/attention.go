@@ -22,8 +22,8 @@ import (
 // probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ, and BackwardStats
 // recomputes the same probabilities bit for bit from them. Forward and Backward are the same
 // computation keeping the probabilities att[B, H, T, T] instead, for callers that want to read
-// them. The exponential is expApprox32's method with fused multiply-adds; every assembly kernel
-// has a Go twin (build tag purego) that gives the same bits.
+// them. The exponential is the package's (expFMA32, with fused multiply-adds); every assembly
+// kernel has a Go twin (build tag purego) that gives the same bits.
 type CausalSelfAttention struct {
 	C, Heads int
 

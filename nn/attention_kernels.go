@@ -1,7 +1,5 @@
 package nn
 
-import "math"
-
 // The inner kernels of CausalSelfAttention: a small matrix product read in place (no packing),
 // the recomputation of a softmax row from its saved statistics and a head's transpose. Each has
 // an AVX-512 twin (attention_amd64.s) that performs the same operations in the same order.
@@ -243,40 +241,4 @@ func reduce16f32(l *[16]float32) float32 {
 	}
 	s4 := [4]float32{s8[0] + s8[4], s8[1] + s8[5], s8[2] + s8[6], s8[3] + s8[7]}
 	return (s4[0] + s4[2]) + (s4[1] + s4[3])
-}
-
-// expFMA32 is the exponential of the attention softmaxes: expApprox32's method (the same
-// constants and polynomial) with every multiply-add fused into one rounding (fma32) and 2ⁿ
-// applied as an exact product, as its AVX-512 twin computes it with fused multiply-adds. It is
-// a little more accurate than expApprox32 and about 40% fewer vector instructions.
-func expFMA32(v float32) float32 {
-	if v < expMin {
-		v = expMin
-	} else if v > expMax {
-		v = expMax
-	}
-	n := int32(fma32(v, math.Log2E, 128.5)) - 128 // round to nearest; the sum is positive, so truncation floors
-	fn := float32(n)
-	r := fma32(-fn, ln2Hi, v) // fn·ln2Hi is exact, so this is v − fn·ln2Hi rounded once
-	r = fma32(-fn, ln2Lo, r)
-	p := fma32(1.0/720, r, 1.0/120)
-	p = fma32(p, r, 1.0/24)
-	p = fma32(p, r, 1.0/6)
-	p = fma32(p, r, 1.0/2)
-	p = fma32(p, r, 1)
-	p = fma32(p, r, 1)
-	return p * math.Float32frombits(uint32(n+127)<<23)
-}
-
-// fma32 returns a·b + c rounded once to float32, as a float32 fused multiply-add does. a·b is
-// exact in float64; the float64 sum is rounded to odd (its last bit set when inexact, from the
-// exact error of the sum), which makes the final rounding to float32 the correct one.
-func fma32(a, b, c float32) float32 {
-	ab, cd := float64(a)*float64(b), float64(c)
-	s := ab + cd
-	bv := s - ab
-	if e := (ab - (s - bv)) + (cd - bv); e != 0 && math.Float64bits(s)&1 == 0 {
-		s = math.Nextafter(s, math.Copysign(math.Inf(1), e))
-	}
-	return float32(s)
 }

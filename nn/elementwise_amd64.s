@@ -3,13 +3,14 @@
 #include "textflag.h"
 
 // Every loop here performs the operations of its Go twin (fastexp.go, gelu.go, layernorm.go,
-// attention_kernels.go) in the same order, without fused multiply-adds, so the results are the
-// same bits; the one exception is tileStepsAVX512 (see the note above it). Z16–Z29 hold the
-// constants of elementwiseConsts; Z0–Z3 are the scratch of EXP.
+// attention_kernels.go) in the same order, so the results are the same bits: where a loop fuses
+// a multiply-add (the exponential, the product kernel, the row dot products) its twin uses
+// fma32, and elsewhere neither fuses. Z16–Z28 hold the constants of elementwiseConsts; Z0–Z3
+// are the scratch of EXP.
 
 // LOADEXP broadcasts the exponential's constants from the table at SI: Z16, Z17 the clamp,
 // Z18 log₂e, Z19 128.5, Z20 int32 128, Z21 ln2Hi, Z22 ln2Lo, Z23–Z28 the Taylor coefficients
-// 1, 1/2, 1/6, 1/24, 1/120, 1/720, Z29 int32 127.
+// 1, 1/2, 1/6, 1/24, 1/120, 1/720.
 #define LOADEXP \
 	VBROADCASTSS 0(SI), Z16 \
 	VBROADCASTSS 4(SI), Z17 \
@@ -24,44 +25,13 @@
 	VBROADCASTSS 40(SI), Z27 \
 	VBROADCASTSS 44(SI), Z28 \
 	MOVL $128, AX \
-	VPBROADCASTD AX, Z20 \
-	MOVL $127, AX \
-	VPBROADCASTD AX, Z29
+	VPBROADCASTD AX, Z20
 
 // EXP sets Z0 = expApprox32(Z0): clamp (NaN passes), n = int32(v·log₂e + 128.5) − 128,
-// r = v − n·ln2Hi − n·ln2Lo, the Taylor polynomial by Horner, times 2ⁿ.
+// r = v − n·ln2Hi − n·ln2Lo, the Taylor polynomial by Horner, times 2ⁿ; every multiply-add
+// fused (one rounding each, as fma32 in the Go twin) and 2ⁿ applied by VSCALEFPS (exact, as
+// the power's product). Z1–Z3 are scratch.
 #define EXP \
-	VMAXPS Z0, Z16, Z0 \
-	VMINPS Z0, Z17, Z0 \
-	VMULPS Z18, Z0, Z1 \
-	VADDPS Z19, Z1, Z1 \
-	VCVTTPS2DQ Z1, Z1 \
-	VPSUBD Z20, Z1, Z1 \
-	VCVTDQ2PS Z1, Z2 \
-	VMULPS Z21, Z2, Z3 \
-	VSUBPS Z3, Z0, Z0 \
-	VMULPS Z22, Z2, Z3 \
-	VSUBPS Z3, Z0, Z0 \
-	VMULPS Z28, Z0, Z2 \
-	VADDPS Z27, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z26, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z25, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z24, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z23, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z23, Z2, Z2 \
-	VPADDD Z29, Z1, Z1 \
-	VPSLLD $23, Z1, Z1 \
-	VMULPS Z1, Z2, Z0
-
-// EXPFMA sets Z0 = expFMA32(Z0), the attention softmaxes' exponential: EXP's method with its
-// multiply-adds fused (one rounding each) and 2ⁿ applied by VSCALEFPS (exact, as the power's
-// product). Z1–Z3 are scratch.
-#define EXPFMA \
 	VMAXPS Z0, Z16, Z0 \
 	VMINPS Z0, Z17, Z0 \
 	VMOVAPS Z19, Z1 \
@@ -1131,7 +1101,7 @@ csbexp:
 	LANEMASK
 	VMOVUPS.Z (DI), K1, Z0
 	VSUBPS Z5, Z0, Z0
-	EXPFMA
+	EXP
 	VMOVUPS Z0, K1, (DI)
 	VADDPS Z0, Z10, K1, Z10
 	ADDQ $64, DI
@@ -1163,7 +1133,7 @@ csbexp:
 	LANEMASK \
 	VMOVUPS.Z (DI), K1, Z0 \
 	VSUBPS Z30, Z0, Z0 \
-	EXPFMA \
+	EXP \
 	VMULPS Z31, Z0, Z0 \
 	VMOVUPS Z0, K1, (DI) \
 	VMOVUPS.Z (DX), K1, Z1
