@@ -283,7 +283,8 @@ func TestGELUBiasArchMatchesGeneric(t *testing.T) {
 // TestGELUAccuracy checks GELU's forward and backward (assembly where the CPU has it; the Go
 // twin gives the same bits, TestGELUArchMatchesGeneric) against the tanh form and its
 // derivative in float64 on a dense grid of [−12, 12]: y within 1e-6 relative (plus 1e-9
-// absolute, for the tails where y is tiny), gelu′ within 3e-6 absolute (σ's rounding in 1 − σ).
+// absolute, for the tails where y is tiny), gelu′ within 3e-6 absolute (σ's rounding, in
+// 1 − σ, dominates).
 func TestGELUAccuracy(t *testing.T) {
 	var x []float32
 	for v := -12.0; v <= 12; v += 0.0007 {
