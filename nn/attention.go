@@ -20,7 +20,8 @@ import (
 // once per pair). Within a block each 8-row tile of the kernel covers only the keys its last
 // row sees, so most of the masked half of the diagonal square is skipped. The T×T
 // probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ, and BackwardStats
-// recomputes the same probabilities bit for bit from them. Forward and Backward are the same
+// recomputes the same probabilities bit for bit from them (BackwardStatsOut, given the forward
+// output too, takes the softmax backward's row sums from it). Forward and Backward are the same
 // computation keeping the probabilities att[B, H, T, T] instead, for callers that want to read
 // them. The exponential is the package's (expFMA32, with fused multiply-adds); every assembly
 // kernel has a Go twin (build tag purego) that gives the same bits.
