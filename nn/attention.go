@@ -20,10 +20,11 @@ import (
 // once per pair). Within a block each 8-row tile of the kernel covers only the keys its last
 // row sees, so most of the masked half of the diagonal square is skipped. The T×T
 // probabilities are not kept: ForwardStats saves each row's maximum and 1/Σ, and BackwardStats
-// recomputes the same probabilities bit for bit from them. Forward and Backward are the same
+// recomputes the same probabilities bit for bit from them (BackwardStatsOut, given the forward
+// output too, takes the softmax backward's row sums from it). Forward and Backward are the same
 // computation keeping the probabilities att[B, H, T, T] instead, for callers that want to read
-// them. The exponential is expApprox32's method with fused multiply-adds; every assembly kernel
-// has a Go twin (build tag purego) that gives the same bits.
+// them. The exponential is the package's (expFMA32, with fused multiply-adds); every assembly
+// kernel has a Go twin (build tag purego) that gives the same bits.
 type CausalSelfAttention struct {
 	C, Heads int
 
@@ -83,6 +84,7 @@ type attentionSlot struct {
 	keysT, valuesT []float32 // [hs, T]
 	scores, dscore []float32 // [AttentionRowBlock, T]
 	rowStats       []float32 // [AttentionRowBlock, 2] when the caller keeps probabilities
+	dots           []float32 // [AttentionRowBlock]: dout·out per row, when out is given
 }
 
 func (s *attentionSlot) ensure(t, hs int) {
@@ -93,7 +95,7 @@ func (s *attentionSlot) ensure(t, hs int) {
 		s.scores, s.dscore = make([]float32, n), make([]float32, n)
 	}
 	if s.rowStats == nil {
-		s.rowStats = make([]float32, 2*AttentionRowBlock)
+		s.rowStats, s.dots = make([]float32, 2*AttentionRowBlock), make([]float32, AttentionRowBlock)
 	}
 }
 
@@ -151,6 +153,22 @@ func (a *CausalSelfAttention) BackwardStats(dqkv, dout, qkv, stats []float32, b,
 	a.runner.run(attentionJob{c: a.C, nh: a.Heads, backward: true, t: t, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}, b)
 }
 
+// BackwardStatsOut is BackwardStats given also the forward output out[B, T, C] that
+// ForwardStats wrote with these qkv and stats. The softmax backward needs, per query row i,
+// Σ_j P_ij·dP_ij, which equals dout_i·out_i (out_i = Σ_j P_ij v_j and dP_ij = dout_i·v_j):
+// BackwardStatsOut takes that dot product over the head's columns before the row's keys, as
+// FlashAttention does, so that the probabilities are recomputed and turned into the score
+// gradient in one pass instead of two. The result agrees with BackwardStats up to rounding
+// (the two sums round differently), not bit for bit; like BackwardStats it sets dqkv and gives
+// the same bits whatever GOMAXPROCS is.
+func (a *CausalSelfAttention) BackwardStatsOut(dqkv, dout, qkv, out, stats []float32, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_, _ = stats[a.StatsLen(b, t)-1], out[b*t*a.C-1]
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, backward: true, t: t, out: dout, fwd: out, stats: stats, qkv: qkv, dqkv: dqkv}, b)
+}
+
 type attentionJob struct {
 	r        *attentionRunner
 	c, nh    int // features and heads
@@ -160,8 +178,10 @@ type attentionJob struct {
 	// (MaskedSelfAttention) instead of causal.
 	lens []int
 	// out is the output in the forward pass and its gradient in the backward pass. Exactly
-	// one of att (the probabilities) and stats (their row statistics) is set.
-	out, att, stats, qkv, dqkv []float32
+	// one of att (the probabilities) and stats (their row statistics) is set. fwd, if not nil
+	// (backward with stats only), is the forward's output, from which each row's Σ P⊙dP is
+	// taken as dout·out.
+	out, att, stats, qkv, dqkv, fwd []float32
 }
 
 // AttentionRowBlock is the number of query rows per block. Query rows [i0, i1) attend to keys
@@ -202,6 +222,9 @@ func (j *attentionJob) prefetchPair(bh, hs, r0, r1 int) {
 	}
 	if j.backward {
 		prefetchRows(j.out[(b*t+r0)*c+h*hs:], c, r1-r0, hs)
+	}
+	if j.fwd != nil {
+		prefetchRows(j.fwd[(b*t+r0)*c+h*hs:], c, r1-r0, hs)
 	}
 }
 
@@ -271,7 +294,12 @@ func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next in
 			continue
 		}
 		add := stats == nil // Backward adds to dqkv, BackwardStats sets it
-		var st []float32
+		var st, dots []float32
+		if j.fwd != nil {
+			// Σ_k P_ik dP_ik = dout_i·out_i, before the scores.
+			dots = s.dots
+			rowDots(dots, o[i0*c:], c, j.fwd[(bh/j.nh*t+i0)*c+bh%j.nh*hs:], c, m, hs)
+		}
 		if stats != nil {
 			// Recompute the forward's scores; the softmax backward below turns them into its
 			// probabilities from the row statistics.
@@ -282,7 +310,7 @@ func (j *attentionJob) pair(s *attentionSlot, bh, hs int, scale float32, next in
 		// dP_ik), zero beyond each row's keys.
 		ds := s.dscore
 		tileMulSteps(ds, t, o[i0*c:], c, 1, s.valuesT, nk, m, e, hs, 1, false, scores)
-		softmaxGradBlock(pb, ds, t, m, kr.end(i0), kr.inc, e, st)
+		softmaxGradBlock(pb, ds, t, m, kr.end(i0), kr.inc, e, st, dots)
 		// dq = dS·k/√hs for the block's rows (no other block reaches them: set where
 		// BackwardStats sets dqkv), then the key and value gradients.
 		dq, dk, dv := j.gradViews(bh, hs)

@@ -53,10 +53,24 @@ func transposeArch(dst, src []float32, ld, t, hs int) bool {
 func softmaxBlockAVX512(p *float32, ld, m, l0, inc, w int, stats *float32, c *[len(elementwiseConsts)]float32)
 
 // softmaxGradBlockAVX512 is softmaxGradBlock's loop over m ≥ 1 rows; stats nil means p holds
-// probabilities already.
+// probabilities already, dots nil that each row's dot product is summed from p and ds.
 //
 //go:noescape
-func softmaxGradBlockAVX512(p, ds *float32, ld, m, l0, inc, w int, stats *float32, c *[len(elementwiseConsts)]float32)
+func softmaxGradBlockAVX512(p, ds *float32, ld, m, l0, inc, w int, stats, dots *float32, c *[len(elementwiseConsts)]float32)
+
+// rowDotsAVX512 is rowDots' loop over m ≥ 1 rows of n ≥ 1 floats, the extents checked by the
+// caller.
+//
+//go:noescape
+func rowDotsAVX512(d, a *float32, lda int, b *float32, ldb, m, n int)
+
+func rowDotsArch(d, a []float32, lda int, b []float32, ldb, m, n int) bool {
+	if !hasAVX512 {
+		return false
+	}
+	rowDotsAVX512(&d[0], &a[0], lda, &b[0], ldb, m, n)
+	return true
+}
 
 func softmaxBlockArch(p []float32, ld, m, l0, inc, w int, stats []float32) bool {
 	if !hasAVX512 {
@@ -66,15 +80,18 @@ func softmaxBlockArch(p []float32, ld, m, l0, inc, w int, stats []float32) bool 
 	return true
 }
 
-func softmaxGradBlockArch(p, ds []float32, ld, m, l0, inc, w int, stats []float32) bool {
+func softmaxGradBlockArch(p, ds []float32, ld, m, l0, inc, w int, stats, dots []float32) bool {
 	if !hasAVX512 {
 		return false
 	}
-	var st *float32
+	var st, dt *float32
 	if stats != nil {
 		st = &stats[0]
 	}
-	softmaxGradBlockAVX512(&p[0], &ds[0], ld, m, l0, inc, w, st, &elementwiseConsts)
+	if dots != nil {
+		dt = &dots[0]
+	}
+	softmaxGradBlockAVX512(&p[0], &ds[0], ld, m, l0, inc, w, st, dt, &elementwiseConsts)
 	return true
 }
 

@@ -77,7 +77,13 @@ func BenchmarkMaskedSelfAttentionStats(b *testing.B) {
 // (32 sequences of 128 tokens, C = 128, 4 heads, 4 layers): ForwardStats of every layer, then
 // BackwardStats in reverse, each layer on its own buffers (about 66 MB in all, more than the
 // last-level cache), so that, as in the step, the rows come from memory rather than cache.
-func BenchmarkCausalSelfAttentionStep(b *testing.B) {
+func BenchmarkCausalSelfAttentionStep(b *testing.B) { benchmarkAttentionStep(b, false) }
+
+// BenchmarkCausalSelfAttentionStepOut is BenchmarkCausalSelfAttentionStep with
+// BackwardStatsOut (the row sums Σ P⊙dP taken as dout·out), as models/gpt runs it.
+func BenchmarkCausalSelfAttentionStepOut(b *testing.B) { benchmarkAttentionStep(b, true) }
+
+func benchmarkAttentionStep(b *testing.B, withOut bool) {
 	const bs, t, c, nh, layers = 32, 128, 128, 4, 4
 	a := nn.NewCausalSelfAttention(c, nh)
 	type layer struct{ qkv, out, stats, dout, dqkv []float32 }
@@ -95,7 +101,11 @@ func BenchmarkCausalSelfAttentionStep(b *testing.B) {
 		}
 		for i := layers - 1; i >= 0; i-- {
 			l := ls[i]
-			a.BackwardStats(l.dqkv, l.dout, l.qkv, l.stats, bs, t)
+			if withOut {
+				a.BackwardStatsOut(l.dqkv, l.dout, l.qkv, l.out, l.stats, bs, t)
+			} else {
+				a.BackwardStats(l.dqkv, l.dout, l.qkv, l.stats, bs, t)
+			}
 		}
 	}
 }

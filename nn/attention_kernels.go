@@ -1,7 +1,5 @@
 package nn
 
-import "math"
-
 // The inner kernels of CausalSelfAttention: a small matrix product read in place (no packing),
 // the recomputation of a softmax row from its saved statistics and a head's transpose. Each has
 // an AVX-512 twin (attention_amd64.s) that performs the same operations in the same order.
@@ -159,9 +157,10 @@ func softmaxBlockGeneric(p []float32, ld, m, l0, inc, w int, stats []float32) {
 // softmaxGradBlock is the softmax backward of m rows: row r of p and ds (stride ld) has
 // l = l0 + r·inc valid columns. If stats is not nil, p holds the scores and first becomes the
 // probabilities softmaxBlock computed (from its stats; columns [l, w) 0). Then
-// ds = p ⊙ (ds − Σ p⊙ds) over the l columns, the dot product summed in 16 float32 lanes, and
-// ds's columns [l, w) become 0.
-func softmaxGradBlock(p, ds []float32, ld, m, l0, inc, w int, stats []float32) {
+// ds = p ⊙ (ds − dot) over the l columns, and ds's columns [l, w) become 0. dot is dots[r] if
+// dots is not nil (the row's dout·out, equal to Σ p⊙ds: with stats, the whole row is then one
+// pass), else Σ p⊙ds summed in 16 float32 lanes.
+func softmaxGradBlock(p, ds []float32, ld, m, l0, inc, w int, stats, dots []float32) {
 	if m <= 0 {
 		return
 	}
@@ -170,28 +169,67 @@ func softmaxGradBlock(p, ds []float32, ld, m, l0, inc, w int, stats []float32) {
 	if stats != nil {
 		_ = stats[2*m-1]
 	}
-	if !softmaxGradBlockArch(p, ds, ld, m, l0, inc, w, stats) {
-		softmaxGradBlockGeneric(p, ds, ld, m, l0, inc, w, stats)
+	if dots != nil {
+		_ = dots[m-1]
+	}
+	if !softmaxGradBlockArch(p, ds, ld, m, l0, inc, w, stats, dots) {
+		softmaxGradBlockGeneric(p, ds, ld, m, l0, inc, w, stats, dots)
 	}
 }
 
 // softmaxGradBlockGeneric is softmaxGradBlock in Go.
-func softmaxGradBlockGeneric(p, ds []float32, ld, m, l0, inc, w int, stats []float32) {
+func softmaxGradBlockGeneric(p, ds []float32, ld, m, l0, inc, w int, stats, dots []float32) {
 	for r := range m {
 		prow, drow, l := p[r*ld:r*ld+w], ds[r*ld:r*ld+w], l0+r*inc
 		if stats != nil {
 			softmaxRecomputeGeneric(prow[:l], stats[2*r], stats[2*r+1])
 			clear(prow[l:])
 		}
-		var lanes [16]float32
-		for i, pv := range prow[:l] {
-			lanes[i%16] += float32(pv * drow[i])
+		var dot float32
+		if dots != nil {
+			dot = dots[r]
+		} else {
+			var lanes [16]float32
+			for i, pv := range prow[:l] {
+				lanes[i%16] += float32(pv * drow[i])
+			}
+			dot = reduce16f32(&lanes)
 		}
-		dot := reduce16f32(&lanes)
 		for i, pv := range prow[:l] {
 			drow[i] = pv * (drow[i] - dot)
 		}
 		clear(drow[l:])
+	}
+}
+
+// rowDots sets d[r] = Σ_i a[r·lda+i]·b[r·ldb+i] for r < m, i < n: the softmax backward's
+// per-row dout·out. Each row's products are accumulated by fused multiply-adds into 16 float32
+// lanes (element i into lane i mod 16), which reduce16f32 sums, as the assembly does.
+func rowDots(d, a []float32, lda int, b []float32, ldb, m, n int) {
+	if m <= 0 {
+		return
+	}
+	_ = d[m-1]
+	if n <= 0 {
+		clear(d[:m])
+		return
+	}
+	_, _ = a[(m-1)*lda+n-1], b[(m-1)*ldb+n-1]
+	if rowDotsArch(d, a, lda, b, ldb, m, n) {
+		return
+	}
+	rowDotsGeneric(d, a, lda, b, ldb, m, n)
+}
+
+// rowDotsGeneric is rowDots in Go.
+func rowDotsGeneric(d, a []float32, lda int, b []float32, ldb, m, n int) {
+	for r := range m {
+		ar, br := a[r*lda:r*lda+n], b[r*ldb:r*ldb+n]
+		var lanes [16]float32
+		for i, x := range ar {
+			lanes[i%16] = fma32(x, br[i], lanes[i%16])
+		}
+		d[r] = reduce16f32(&lanes)
 	}
 }
 
@@ -203,40 +241,4 @@ func reduce16f32(l *[16]float32) float32 {
 	}
 	s4 := [4]float32{s8[0] + s8[4], s8[1] + s8[5], s8[2] + s8[6], s8[3] + s8[7]}
 	return (s4[0] + s4[2]) + (s4[1] + s4[3])
-}
-
-// expFMA32 is the exponential of the attention softmaxes: expApprox32's method (the same
-// constants and polynomial) with every multiply-add fused into one rounding (fma32) and 2ⁿ
-// applied as an exact product, as its AVX-512 twin computes it with fused multiply-adds. It is
-// a little more accurate than expApprox32 and about 40% fewer vector instructions.
-func expFMA32(v float32) float32 {
-	if v < expMin {
-		v = expMin
-	} else if v > expMax {
-		v = expMax
-	}
-	n := int32(fma32(v, math.Log2E, 128.5)) - 128 // round to nearest; the sum is positive, so truncation floors
-	fn := float32(n)
-	r := fma32(-fn, ln2Hi, v) // fn·ln2Hi is exact, so this is v − fn·ln2Hi rounded once
-	r = fma32(-fn, ln2Lo, r)
-	p := fma32(1.0/720, r, 1.0/120)
-	p = fma32(p, r, 1.0/24)
-	p = fma32(p, r, 1.0/6)
-	p = fma32(p, r, 1.0/2)
-	p = fma32(p, r, 1)
-	p = fma32(p, r, 1)
-	return p * math.Float32frombits(uint32(n+127)<<23)
-}
-
-// fma32 returns a·b + c rounded once to float32, as a float32 fused multiply-add does. a·b is
-// exact in float64; the float64 sum is rounded to odd (its last bit set when inexact, from the
-// exact error of the sum), which makes the final rounding to float32 the correct one.
-func fma32(a, b, c float32) float32 {
-	ab, cd := float64(a)*float64(b), float64(c)
-	s := ab + cd
-	bv := s - ab
-	if e := (ab - (s - bv)) + (cd - bv); e != 0 && math.Float64bits(s)&1 == 0 {
-		s = math.Nextafter(s, math.Copysign(math.Inf(1), e))
-	}
-	return float32(s)
 }

@@ -172,17 +172,31 @@ func TestSoftmaxBlocks(t *testing.T) {
 		for i := range dp {
 			dp[i] = finiteMod(dp[i], 5)
 		}
-		for _, recompute := range []bool{false, true} {
-			p0, st := want, []float32(nil)
+		// The row dot products Σ p·dp, given (as dout·out would give them) in float64 rounded
+		// to float32.
+		dots := make([]float32, tc.m)
+		for r := range tc.m {
+			var dot float64
+			for k := range tc.l0 + r*tc.inc {
+				dot += float64(want[r*tc.ld+k]) * float64(dp[r*tc.ld+k])
+			}
+			dots[r] = float32(dot)
+		}
+		for _, v := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			recompute, given := v[0], v[1]
+			p0, st, dt := want, []float32(nil), []float32(nil)
 			if recompute {
 				p0, st = scores, ws
 			}
+			if given {
+				dt = dots
+			}
 			gp, wp := append([]float32(nil), p0...), append([]float32(nil), p0...)
 			gd, wd := append([]float32(nil), dp...), append([]float32(nil), dp...)
-			softmaxGradBlock(gp, gd, tc.ld, tc.m, tc.l0, tc.inc, tc.w, st)
-			softmaxGradBlockGeneric(wp, wd, tc.ld, tc.m, tc.l0, tc.inc, tc.w, st)
-			sameBits(t, fmt.Sprintf("%v recompute=%v p", tc, recompute), len(wp), gp, wp)
-			sameBits(t, fmt.Sprintf("%v recompute=%v ds", tc, recompute), len(wd), gd, wd)
+			softmaxGradBlock(gp, gd, tc.ld, tc.m, tc.l0, tc.inc, tc.w, st, dt)
+			softmaxGradBlockGeneric(wp, wd, tc.ld, tc.m, tc.l0, tc.inc, tc.w, st, dt)
+			sameBits(t, fmt.Sprintf("%v recompute=%v dots=%v p", tc, recompute, given), len(wp), gp, wp)
+			sameBits(t, fmt.Sprintf("%v recompute=%v dots=%v ds", tc, recompute, given), len(wd), gd, wd)
 			if recompute {
 				for r := range tc.m {
 					sameBits(t, fmt.Sprintf("%v recomputed p row %d", tc, r), tc.w, gp[r*tc.ld:], want[r*tc.ld:])
@@ -203,9 +217,50 @@ func TestSoftmaxBlocks(t *testing.T) {
 						wantDS = float64(dp[r*tc.ld+i])
 					}
 					if d := math.Abs(float64(gd[r*tc.ld+i]) - wantDS); d > 1e-5 {
-						t.Fatalf("%v recompute=%v: ds[%d][%d] = %v, want %v", tc, recompute, r, i, gd[r*tc.ld+i], wantDS)
+						t.Fatalf("%v recompute=%v dots=%v: ds[%d][%d] = %v, want %v", tc, recompute, given, r, i, gd[r*tc.ld+i], wantDS)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestRowDots checks rowDots (assembly where the CPU has it) against its Go twin bit for bit
+// and against a float64 dot product, on rows with whole and partial vectors and strided rows.
+func TestRowDots(t *testing.T) {
+	for _, tc := range []struct{ m, n, lda, ldb int }{
+		{1, 1, 1, 1}, {3, 15, 17, 15}, {4, 16, 16, 48}, {5, 17, 20, 17}, {32, 32, 96, 32},
+		{7, 40, 40, 41}, {2, 100, 100, 103}, {6, 0, 4, 4},
+	} {
+		a := elementwiseInputs(tc.m*tc.lda+1, uint64(tc.n+1))
+		b := elementwiseInputs(tc.m*tc.ldb+1, uint64(tc.n+2))
+		for i := range a {
+			a[i] = finiteMod(a[i], 4)
+		}
+		for i := range b {
+			b[i] = finiteMod(b[i], 4)
+		}
+		got, want := make([]float32, tc.m+1), make([]float32, tc.m+1)
+		got[tc.m], want[tc.m] = 7, 7
+		for i := range tc.m {
+			got[i], want[i] = 5, 5 // overwritten
+		}
+		rowDots(got, a, tc.lda, b, tc.ldb, tc.m, tc.n)
+		if tc.n > 0 {
+			rowDotsGeneric(want, a, tc.lda, b, tc.ldb, tc.m, tc.n)
+		} else {
+			clear(want[:tc.m])
+		}
+		sameBits(t, fmt.Sprintf("%v", tc), len(want), got, want)
+		for r := range tc.m {
+			var dot, mag float64
+			for i := range tc.n {
+				x := float64(a[r*tc.lda+i]) * float64(b[r*tc.ldb+i])
+				dot, mag = dot+x, mag+math.Abs(x)
+			}
+			// float32 sums of n terms: within n·2⁻²⁴ of the sum of magnitudes.
+			if d := math.Abs(float64(got[r]) - dot); d > float64(tc.n+1)*0x1p-24*mag {
+				t.Fatalf("%v: row %d: %v, want %v", tc, r, got[r], dot)
 			}
 		}
 	}

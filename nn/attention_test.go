@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/fadam-go/fadam/nn"
@@ -147,5 +148,87 @@ func TestCausalSelfAttentionEmpty(t *testing.T) {
 		a.Backward(nil, nil, nil, nil, nil, bt[0], bt[1])
 		a.ForwardStats(nil, nil, nil, bt[0], bt[1])
 		a.BackwardStats(nil, nil, nil, nil, bt[0], bt[1])
+		a.BackwardStatsOut(nil, nil, nil, nil, nil, bt[0], bt[1])
+	}
+}
+
+// TestSelfAttentionBackwardStatsOut checks BackwardStatsOut, which takes each row's Σ P⊙dP as
+// dout·out, for the causal and the padded attention: against BackwardStats (the same gradient
+// with the sum over the keys; different rounding, so within 2e-5 relative) on shapes with
+// partial tiles, several row blocks and padded keys; the same bits for GOMAXPROCS 1, 2 and 3
+// and no allocation; and the finite-difference check on the small shapes.
+func TestSelfAttentionBackwardStatsOut(t *testing.T) {
+	for _, tc := range []struct {
+		b, t, c, heads int
+		lens           []int // nil: causal
+	}{
+		{3, 75, 40, 2, nil},
+		{2, 64, 64, 4, nil},
+		{1, 40, 96, 3, nil},
+		{2, 9, 12, 3, nil},
+		{3, 70, 40, 2, []int{70, 33, 32}},
+		{2, 7, 8, 2, []int{7, 3}},
+		{2, 6, 8, 1, []int{0, 40}},
+	} {
+		b, tt, c, nh := tc.b, tc.t, tc.c, tc.heads
+		qkv := substrateRand(b*tt*3*c, 1, 1)
+		dout := substrateRand(b*tt*c, 1, 2)
+		ca, ma := nn.NewCausalSelfAttention(c, nh), nn.NewMaskedSelfAttention(c, nh)
+		out, stats := make([]float32, b*tt*c), make([]float32, ca.StatsLen(b, tt))
+		forward := func() {
+			if tc.lens == nil {
+				ca.ForwardStats(out, stats, qkv, b, tt)
+			} else {
+				ma.ForwardStats(out, stats, qkv, tc.lens, b, tt)
+			}
+		}
+		backward := func(dqkv, dout []float32, withOut bool) {
+			switch {
+			case tc.lens == nil && withOut:
+				ca.BackwardStatsOut(dqkv, dout, qkv, out, stats, b, tt)
+			case tc.lens == nil:
+				ca.BackwardStats(dqkv, dout, qkv, stats, b, tt)
+			case withOut:
+				ma.BackwardStatsOut(dqkv, dout, qkv, out, stats, tc.lens, b, tt)
+			default:
+				ma.BackwardStats(dqkv, dout, qkv, stats, tc.lens, b, tt)
+			}
+		}
+		forward()
+		ref := make([]float32, len(qkv))
+		backward(ref, dout, false)
+		want := make([]float64, len(ref))
+		for i, g := range ref {
+			want[i] = float64(g)
+		}
+		var first []float32
+		got := make([]float32, len(qkv))
+		for _, procs := range []int{1, 2, 3} {
+			prev := runtime.GOMAXPROCS(procs)
+			copy(got, substrateRand(len(qkv), 1, 9)) // overwritten: BackwardStatsOut sets dqkv
+			backward(got, dout, true)
+			runtime.GOMAXPROCS(prev)
+			substrateClose(t, "dqkv", got, want, 2e-5)
+			if first == nil {
+				first = append([]float32(nil), got...)
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("%v: GOMAXPROCS=%d: dqkv[%d] = %v, %v with GOMAXPROCS=1", tc, procs, i, got[i], first[i])
+				}
+			}
+		}
+		if allocs := testing.AllocsPerRun(3, func() { backward(got, dout, true) }); allocs != 0 {
+			t.Fatalf("%v: %v allocations per backward", tc, allocs)
+		}
+
+		if tt > 10 {
+			continue // the finite differences are slow on the large shapes
+		}
+		w := substrateRand(len(out), 1, 3)
+		loss := func() float64 { forward(); return substrateDot(w, out) }
+		loss()
+		backward(got, w, true)
+		substrateGradcheck(t, "qkv", loss, qkv, got, 1e-2, 2e-2)
 	}
 }

@@ -3,13 +3,14 @@
 #include "textflag.h"
 
 // Every loop here performs the operations of its Go twin (fastexp.go, gelu.go, layernorm.go,
-// attention_kernels.go) in the same order, without fused multiply-adds, so the results are the
-// same bits; the one exception is tileStepsAVX512 (see the note above it). Z16–Z29 hold the
-// constants of elementwiseConsts; Z0–Z3 are the scratch of EXP.
+// attention_kernels.go) in the same order, so the results are the same bits: where a loop fuses
+// a multiply-add (the exponential, the product kernel, the row dot products) its twin uses
+// fma32, and elsewhere neither fuses. Z16–Z28 hold the constants of elementwiseConsts; Z0–Z3
+// are the scratch of EXP.
 
 // LOADEXP broadcasts the exponential's constants from the table at SI: Z16, Z17 the clamp,
 // Z18 log₂e, Z19 128.5, Z20 int32 128, Z21 ln2Hi, Z22 ln2Lo, Z23–Z28 the Taylor coefficients
-// 1, 1/2, 1/6, 1/24, 1/120, 1/720, Z29 int32 127.
+// 1, 1/2, 1/6, 1/24, 1/120, 1/720.
 #define LOADEXP \
 	VBROADCASTSS 0(SI), Z16 \
 	VBROADCASTSS 4(SI), Z17 \
@@ -24,44 +25,13 @@
 	VBROADCASTSS 40(SI), Z27 \
 	VBROADCASTSS 44(SI), Z28 \
 	MOVL $128, AX \
-	VPBROADCASTD AX, Z20 \
-	MOVL $127, AX \
-	VPBROADCASTD AX, Z29
+	VPBROADCASTD AX, Z20
 
 // EXP sets Z0 = expApprox32(Z0): clamp (NaN passes), n = int32(v·log₂e + 128.5) − 128,
-// r = v − n·ln2Hi − n·ln2Lo, the Taylor polynomial by Horner, times 2ⁿ.
+// r = v − n·ln2Hi − n·ln2Lo, the Taylor polynomial by Horner, times 2ⁿ; every multiply-add
+// fused (one rounding each, as fma32 in the Go twin) and 2ⁿ applied by VSCALEFPS (exact, as
+// the power's product). Z1–Z3 are scratch.
 #define EXP \
-	VMAXPS Z0, Z16, Z0 \
-	VMINPS Z0, Z17, Z0 \
-	VMULPS Z18, Z0, Z1 \
-	VADDPS Z19, Z1, Z1 \
-	VCVTTPS2DQ Z1, Z1 \
-	VPSUBD Z20, Z1, Z1 \
-	VCVTDQ2PS Z1, Z2 \
-	VMULPS Z21, Z2, Z3 \
-	VSUBPS Z3, Z0, Z0 \
-	VMULPS Z22, Z2, Z3 \
-	VSUBPS Z3, Z0, Z0 \
-	VMULPS Z28, Z0, Z2 \
-	VADDPS Z27, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z26, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z25, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z24, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z23, Z2, Z2 \
-	VMULPS Z0, Z2, Z2 \
-	VADDPS Z23, Z2, Z2 \
-	VPADDD Z29, Z1, Z1 \
-	VPSLLD $23, Z1, Z1 \
-	VMULPS Z1, Z2, Z0
-
-// EXPFMA sets Z0 = expFMA32(Z0), the attention softmaxes' exponential: EXP's method with its
-// multiply-adds fused (one rounding each) and 2ⁿ applied by VSCALEFPS (exact, as the power's
-// product). Z1–Z3 are scratch.
-#define EXPFMA \
 	VMAXPS Z0, Z16, Z0 \
 	VMINPS Z0, Z17, Z0 \
 	VMOVAPS Z19, Z1 \
@@ -1131,7 +1101,7 @@ csbexp:
 	LANEMASK
 	VMOVUPS.Z (DI), K1, Z0
 	VSUBPS Z5, Z0, Z0
-	EXPFMA
+	EXP
 	VMOVUPS Z0, K1, (DI)
 	VADDPS Z0, Z10, K1, Z10
 	ADDQ $64, DI
@@ -1157,13 +1127,24 @@ csbexp:
 	VZEROUPPER
 	RET
 
-// func softmaxGradBlockAVX512(p, ds *float32, ld, m, l0, inc, w int, stats *float32, c *[18]float32)
+// RECOMPUTEP sets, for the lanes of K1 (LANEMASK) at DI, the probabilities Z0 =
+// exp(s − Z30)·Z31 from the scores s there, stores them back, and loads Z1 from DX.
+#define RECOMPUTEP \
+	LANEMASK \
+	VMOVUPS.Z (DI), K1, Z0 \
+	VSUBPS Z30, Z0, Z0 \
+	EXP \
+	VMULPS Z31, Z0, Z0 \
+	VMOVUPS Z0, K1, (DI) \
+	VMOVUPS.Z (DX), K1, Z1
+
+// func softmaxGradBlockAVX512(p, ds *float32, ld, m, l0, inc, w int, stats, dots *float32, c *[18]float32)
 //
 // Row r of the m rows at p and ds (stride ld), l = l0 + r·inc: if stats is not nil, p's l
 // scores become the probabilities exp(s − stats[2r])·stats[2r+1] and its columns [l, w) 0;
-// then dot = Σ p·ds over the l columns (16 float32 lanes) and ds = p·(ds − dot), its columns
-// [l, w) 0.
-TEXT ·softmaxGradBlockAVX512(SB), NOSPLIT, $0-72
+// dot is dots[r] if dots is not nil, else Σ p·ds over the l columns (16 float32 lanes); then
+// ds = p·(ds − dot), its columns [l, w) 0. With both stats and dots the row is one pass.
+TEXT ·softmaxGradBlockAVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), R12
 	MOVQ ds+8(FP), R13
 	MOVQ ld+16(FP), R11
@@ -1172,39 +1153,60 @@ TEXT ·softmaxGradBlockAVX512(SB), NOSPLIT, $0-72
 	MOVQ l0+32(FP), R9
 	MOVQ inc+40(FP), R14
 	MOVQ stats+56(FP), BX
-	MOVQ c+64(FP), SI
+	MOVQ dots+64(FP), R10
+	MOVQ c+72(FP), SI
 	LOADEXP
 	VPXORD Z7, Z7, Z7
 csgrow:
 	VPXORD Z10, Z10, Z10
 	TESTQ BX, BX
-	JZ csgdot
-	// Recompute the probabilities and, in the same pass, dot = Σ p·ds over the l columns.
+	JZ csgnostats
 	VBROADCASTSS (BX), Z30
 	VBROADCASTSS 4(BX), Z31
+	ADDQ $8, BX
 	MOVQ R12, DI
 	MOVQ R13, DX
 	MOVQ R9, CX
+	TESTQ R10, R10
+	JZ csgrec
+	// The dot product is given: recompute p and set ds = p·(ds − dot) in one pass.
+	VBROADCASTSS (R10), Z10
+	ADDQ $4, R10
+csgone:
+	RECOMPUTEP
+	VSUBPS Z10, Z1, Z1
+	VMULPS Z1, Z0, Z1
+	VMOVUPS Z1, K1, (DX)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG csgone
+	JMP csgptail
 csgrec:
-	LANEMASK
-	VMOVUPS.Z (DI), K1, Z0
-	VSUBPS Z30, Z0, Z0
-	EXPFMA
-	VMULPS Z31, Z0, Z0
-	VMOVUPS Z0, K1, (DI)
-	VMOVUPS.Z (DX), K1, Z1
+	// Recompute the probabilities and, in the same pass, dot = Σ p·ds over the l columns.
+	RECOMPUTEP
 	VMULPS Z1, Z0, Z0
 	VADDPS Z0, Z10, K1, Z10
 	ADDQ $64, DI
 	ADDQ $64, DX
 	SUBQ $16, CX
 	JG csgrec
+csgptail:
+	// Zero p's columns [l, w); the row is done but for ds's tail if its dot product was
+	// given (R10 is then not nil).
 	LEAQ (R12)(R9*4), DX
 	MOVQ w+48(FP), CX
 	SUBQ R9, CX
 	CLEARTAIL
-	ADDQ $8, BX
+	TESTQ R10, R10
+	JNZ csgtail
 	JMP csgsum
+csgnostats:
+	TESTQ R10, R10
+	JZ csgdot
+	VBROADCASTSS (R10), Z10
+	ADDQ $4, R10
+	JMP csgapply
 csgdot:
 	// dot = Σ p·ds over the l columns.
 	MOVQ R12, DI
@@ -1223,6 +1225,7 @@ csgdotloop:
 csgsum:
 	HSUMPS
 	VBROADCASTSS X10, Z10
+csgapply:
 	// ds = p·(ds − dot), then zero columns [l, n).
 	MOVQ R12, DI
 	MOVQ R13, DX
@@ -1238,6 +1241,7 @@ csgds:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	JG csgds
+csgtail:
 	LEAQ (R13)(R9*4), DX
 	MOVQ w+48(FP), CX
 	SUBQ R9, CX
@@ -1247,6 +1251,44 @@ csgds:
 	ADDQ R14, R9
 	DECQ R8
 	JNZ csgrow
+	VZEROUPPER
+	RET
+
+// func rowDotsAVX512(d, a *float32, lda int, b *float32, ldb, m, n int)
+//
+// d[r] = Σ_i a[r·lda+i]·b[r·ldb+i] over i < n for the m rows: fused multiply-adds into 16
+// lanes, summed by HSUMPS (the tree of reduce16f32).
+TEXT ·rowDotsAVX512(SB), NOSPLIT, $0-56
+	MOVQ d+0(FP), R8
+	MOVQ a+8(FP), R12
+	MOVQ lda+16(FP), R11
+	SHLQ $2, R11
+	MOVQ b+24(FP), R13
+	MOVQ ldb+32(FP), R14
+	SHLQ $2, R14
+	MOVQ m+40(FP), R9
+	MOVQ n+48(FP), R10
+rdrow:
+	VPXORD Z10, Z10, Z10
+	MOVQ R12, DI
+	MOVQ R13, DX
+	MOVQ R10, CX
+rdloop:
+	LANEMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VFMADD231PS Z1, Z0, K1, Z10
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG rdloop
+	HSUMPS
+	VMOVSS X10, (R8)
+	ADDQ $4, R8
+	ADDQ R11, R12
+	ADDQ R14, R13
+	DECQ R9
+	JNZ rdrow
 	VZEROUPPER
 	RET
 

@@ -22,12 +22,13 @@ func tileStepsArch(c []float32, ldc int, a []float32, rsa, csa int, b []float32,
 }
 func transposeArch(dst, src []float32, ld, t, hs int) bool                      { return false }
 func softmaxBlockArch(p []float32, ld, m, l0, inc, w int, stats []float32) bool { return false }
-func softmaxGradBlockArch(p, ds []float32, ld, m, l0, inc, w int, stats []float32) bool {
+func softmaxGradBlockArch(p, ds []float32, ld, m, l0, inc, w int, stats, dots []float32) bool {
 	return false
 }
-func scaleArch(dst, src []float32, a float32) bool          { return false }
-func addRowsArch(y, res, b []float32) bool                  { return false }
-func sumRowsArch(db, dy []float32, ld, rows int) bool       { return false }
-func geluBiasForwardArch(y, sig, x, b []float32) bool       { return false }
-func geluBiasBackwardArch(dx, dy, x, b, sig []float32) bool { return false }
-func prefetchRowsArch(p []float32, ld, rows, n int)         {}
+func rowDotsArch(d, a []float32, lda int, b []float32, ldb, m, n int) bool { return false }
+func scaleArch(dst, src []float32, a float32) bool                         { return false }
+func addRowsArch(y, res, b []float32) bool                                 { return false }
+func sumRowsArch(db, dy []float32, ld, rows int) bool                      { return false }
+func geluBiasForwardArch(y, sig, x, b []float32) bool                      { return false }
+func geluBiasBackwardArch(dx, dy, x, b, sig []float32) bool                { return false }
+func prefetchRowsArch(p []float32, ld, rows, n int)                        {}

@@ -39,9 +39,9 @@ func sameBits(t *testing.T, what string, n int, got, want []float32) {
 // lengths covers whole vectors, every tail and several vectors with a tail.
 var elementwiseLengths = []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 100, 1000, 4099}
 
-// TestExpArchMatchesGeneric checks the assembly exponential against its Go twin bit for bit.
-// The Go loop must not be compiled with fused multiply-adds for this to hold (GOAMD64 v1/v2,
-// the default); with FMA fusing the two agree to 2 ulp.
+// TestExpArchMatchesGeneric checks the assembly exponential against its Go twin bit for bit
+// (the twin fuses its multiply-adds explicitly, with fma32, so this holds whatever GOAMD64
+// allows the compiler).
 func TestExpArchMatchesGeneric(t *testing.T) {
 	for _, n := range elementwiseLengths {
 		x := elementwiseInputs(n, uint64(n))
@@ -59,7 +59,8 @@ func TestExpArchMatchesGeneric(t *testing.T) {
 }
 
 // TestGELUArchMatchesGeneric checks the assembly GELU forward and backward against their Go
-// twins bit for bit (see TestExpArchMatchesGeneric for the FMA caveat).
+// twins bit for bit. The Go loops outside the exponential must not be compiled with fused
+// multiply-adds for this to hold (GOAMD64 v1/v2, the default).
 func TestGELUArchMatchesGeneric(t *testing.T) {
 	for _, n := range elementwiseLengths {
 		x := elementwiseInputs(n, uint64(n))
@@ -117,6 +118,17 @@ func TestSoftmaxRowArchMatchesGeneric(t *testing.T) {
 		}
 		if math.Abs(total-1) > 1e-5 {
 			t.Fatalf("n=%d: softmax sums to %v", n, total)
+		}
+		// Against a float64 softmax: within 2e-6 relative.
+		var z float64
+		for _, v := range x {
+			z += math.Exp(float64(v) - float64(wmx))
+		}
+		for i, v := range x {
+			p := math.Exp(float64(v)-float64(wmx)) / z
+			if d := math.Abs(float64(got[i]) - p); d > 2e-6*p {
+				t.Fatalf("n=%d: p[%d] = %v, want %v", n, i, got[i], p)
+			}
 		}
 	}
 }
@@ -266,4 +278,43 @@ func TestGELUBiasArchMatchesGeneric(t *testing.T) {
 		geluBiasBackwardGeneric(wdx, dy, x, b, wsig)
 		sameBits(t, "gelu+bias backward", n, dx, wdx)
 	}
+}
+
+// TestGELUAccuracy checks GELU's forward and backward (assembly where the CPU has it; the Go
+// twin gives the same bits, TestGELUArchMatchesGeneric) against the tanh form and its
+// derivative in float64 on a dense grid of [−12, 12]: y within 1e-6 relative (plus 1e-9
+// absolute, for the tails where y is tiny), gelu′ within 3e-6 absolute (σ's rounding, in
+// 1 − σ, dominates).
+func TestGELUAccuracy(t *testing.T) {
+	var x []float32
+	for v := -12.0; v <= 12; v += 0.0007 {
+		x = append(x, float32(v))
+	}
+	n := len(x)
+	y, sig, dx, ones := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	var g GELU
+	g.Forward(y, sig, x)
+	g.BackwardSet(dx, ones, x, sig)
+	worstY, worstD := 0.0, 0.0
+	for i, xf := range x {
+		v := float64(xf)
+		u := geluScale * (v + geluCubic*v*v*v)
+		th := math.Tanh(u)
+		want := 0.5 * v * (1 + th)
+		wantD := 0.5*(1+th) + 0.5*v*(1-th*th)*geluScale*(1+3*geluCubic*v*v)
+		ey := math.Abs(float64(y[i])-want) / (math.Abs(want) + 1e-3)
+		if math.Abs(float64(y[i])-want) > 1e-6*math.Abs(want)+1e-9 {
+			t.Fatalf("gelu(%v) = %v, want %v", xf, y[i], want)
+		}
+		if d := math.Abs(float64(dx[i]) - wantD); d > 3e-6 {
+			t.Fatalf("gelu′(%v) = %v, want %v", xf, dx[i], wantD)
+		} else {
+			worstD = math.Max(worstD, d)
+		}
+		worstY = math.Max(worstY, ey)
+	}
+	t.Logf("worst: y %.3g relative (to |y| + 1e-3), gelu′ %.3g absolute", worstY, worstD)
 }

@@ -72,3 +72,15 @@ func (a *MaskedSelfAttention) BackwardStats(dqkv, dout, qkv, stats []float32, le
 	_, _ = stats[a.StatsLen(b, t)-1], lens[b-1]
 	a.runner.run(attentionJob{c: a.C, nh: a.Heads, backward: true, t: t, lens: lens, out: dout, stats: stats, qkv: qkv, dqkv: dqkv}, b)
 }
+
+// BackwardStatsOut is BackwardStats given also the forward output out[B, T, C] that
+// ForwardStats wrote with these qkv, stats and lens: each row's Σ_j P_ij·dP_ij is taken as
+// dout_i·out_i (see CausalSelfAttention.BackwardStatsOut), one pass over each block fewer. The
+// result agrees with BackwardStats up to rounding, not bit for bit.
+func (a *MaskedSelfAttention) BackwardStatsOut(dqkv, dout, qkv, out, stats []float32, lens []int, b, t int) {
+	if b <= 0 || t <= 0 {
+		return
+	}
+	_, _, _ = stats[a.StatsLen(b, t)-1], lens[b-1], out[b*t*a.C-1]
+	a.runner.run(attentionJob{c: a.C, nh: a.Heads, backward: true, t: t, lens: lens, out: dout, fwd: out, stats: stats, qkv: qkv, dqkv: dqkv}, b)
+}

@@ -115,5 +115,6 @@ func TestMaskedSelfAttentionEmpty(t *testing.T) {
 		a.Backward(nil, nil, nil, nil, nil, nil, bt[0], bt[1])
 		a.ForwardStats(nil, nil, nil, nil, bt[0], bt[1])
 		a.BackwardStats(nil, nil, nil, nil, nil, bt[0], bt[1])
+		a.BackwardStatsOut(nil, nil, nil, nil, nil, nil, bt[0], bt[1])
 	}
 }

@@ -317,7 +317,7 @@ func (m *Model) Backward() {
 
 		k.proj.BackwardSet(m.dAttOut, m.dRes, a.attOut, bt)
 		m.lap(PhaseMatmul)
-		k.attn.BackwardStats(m.dQKV, m.dAttOut, a.qkv, a.attStats, b, t)
+		k.attn.BackwardStatsOut(m.dQKV, m.dAttOut, a.qkv, a.attOut, a.attStats, b, t)
 		m.lap(PhaseAttention)
 		k.qkv.BackwardSet(m.dLn, m.dQKV, a.ln1, bt)
 		m.lap(PhaseMatmul)
