@@ -258,7 +258,7 @@ func (m *Model) Backward() {
 		// x1 = x + proj(att(qkv(ln1(x)))).
 		clear(m.dattOut)
 		bl.proj.Backward(m.dattOut, m.dx, a.attOut, r)
-		bl.att.BackwardStats(m.dqkv, m.dattOut, a.qkv, a.attStats, m.lens2, b, t2)
+		bl.att.BackwardStatsOut(m.dqkv, m.dattOut, a.qkv, a.attOut, a.attStats, m.lens2, b, t2)
 		clear(m.dln)
 		bl.qkv.Backward(m.dln, m.dqkv, a.ln1, r)
 		bl.ln1.Backward(m.dx, m.dln, a.x, a.ln1Mean, a.ln1Rstd, r)
