@@ -19,11 +19,7 @@ type microKernel struct {
 	// fn reads A[r][p] at a[r*csa+p*rsa]: packed panels have rsa = mr, csa = 1; a kernel
 	// with directA set also reads full panels of A in place (rsa = 1, csa = lda, or
 	// transposed rsa = lda, csa = 1), which saves packing A and measured no slower.
-	fn func(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
-	// sweep, if set, computes n full tiles down C against one B panel in one call, exactly as
-	// n calls of fn would: tile t reads A from a + t·astep and writes the mr rows of C from
-	// c + t·mr·ldc. See sweepTiles.
-	sweep   func(k int, a *float32, rsa, csa, astep int, b, c *float32, ldc, n int, alpha, beta float32)
+	fn      func(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 	directA bool
 	// pack, if set, packs one panel (see packPanel) and reports whether it could; the
 	// portable loops run otherwise.
@@ -336,18 +332,19 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 						bpan = &t.packed.data[(jc+jr)/nr*t.packed.stride+(t.packedP0+pc)*nr]
 					}
 					nrb := min(nr, nb-jr)
-					ir := 0
-					if full := (mb - tail) / mr; nrb == nr && full > 0 {
-						// The full tiles of the column panel in one sweep down C.
-						apan, rsa, csa, astep := t.aPanel(a, ws, mode, ic, 0, pc, ps, ldCopy)
-						mk.sweepTiles(kb, apan, rsa, csa, astep, bpan, &c[ic*t.ldc+jc+jr], t.ldc, full, t.alpha, beta)
-						ir = full * mr
-					}
-					for ; ir < mb; ir += mr {
+					for ir := 0; ir < mb; ir += mr {
 						mrb := min(mr, mb-ir)
 						apan, rsa, csa := &ws.ap[tailOff], mr, 1
-						if mrb == mr {
-							apan, rsa, csa, _ = t.aPanel(a, ws, mode, ic, ir, pc, ps, ldCopy)
+						switch {
+						case mrb < mr:
+						case mode == aPacked:
+							apan = &ws.ap[ir/mr*ps]
+						case mode == aCopied:
+							apan, rsa, csa = &ws.ap[ir*ldCopy], 1, ldCopy
+						case t.transA: // op(A)[i][p] = a[p*lda+i]
+							apan, rsa, csa = &a[pc*t.lda+ic+ir], t.lda, 1
+						default:
+							apan, rsa, csa = &a[(ic+ir)*t.lda+pc], 1, t.lda
 						}
 						ci := (ic+ir)*t.ldc + jc + jr
 						if mrb == mr && nrb == nr {
@@ -375,35 +372,6 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 				}
 			}
 		}
-	}
-}
-
-// aPanel returns where the micro-kernel reads the full mr-row panel of op(A) at row ir of the
-// block at rows ic, depth pc (A[r][p] at apan[r*csa+p*rsa], see microKernel.fn), and astep,
-// the distance in floats to the next panel down.
-func (t *task) aPanel(a []float32, ws *workspace, mode aMode, ic, ir, pc, ps, ldCopy int) (apan *float32, rsa, csa, astep int) {
-	mr := t.mk.mr
-	switch {
-	case mode == aPacked:
-		return &ws.ap[ir/mr*ps], mr, 1, ps
-	case mode == aCopied:
-		return &ws.ap[ir*ldCopy], 1, ldCopy, mr * ldCopy
-	case t.transA: // op(A)[i][p] = a[p*lda+i]
-		return &a[pc*t.lda+ic+ir], t.lda, 1, mr
-	}
-	return &a[(ic+ir)*t.lda+pc], 1, t.lda, mr * t.lda
-}
-
-// sweepTiles computes n full tiles down C against one B panel, tile i reading A from
-// a + i·astep and writing rows i·mr:(i+1)·mr of the tile column at c: with mk.sweep in one
-// call, otherwise with one call of mk.fn per tile. Both compute every tile exactly as fn does.
-func (mk *microKernel) sweepTiles(k int, a *float32, rsa, csa, astep int, b, c *float32, ldc, n int, alpha, beta float32) {
-	if mk.sweep != nil {
-		mk.sweep(k, a, rsa, csa, astep, b, c, ldc, n, alpha, beta)
-		return
-	}
-	for i := 0; i < n; i++ {
-		mk.fn(k, (*float32)(unsafe.Add(unsafe.Pointer(a), i*astep*4)), rsa, csa, b, (*float32)(unsafe.Add(unsafe.Pointer(c), i*mk.mr*ldc*4)), ldc, alpha, beta)
 	}
 }
 

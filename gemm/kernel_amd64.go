@@ -11,26 +11,14 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func kernelAVX512(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
-// kernelAVX512Sweep runs kernelAVX512 over n tiles down C against one B panel (see
-// microKernel.sweep).
-//
-//go:noescape
-func kernelAVX512Sweep(k int, a *float32, rsa, csa, astep int, b, c *float32, ldc, n int, alpha, beta float32)
-
-// kernelAVX2Sweep runs kernelAVX2 over n tiles down C against one B panel (see
-// microKernel.sweep).
-//
-//go:noescape
-func kernelAVX2Sweep(k int, a *float32, rsa, csa, astep int, b, c *float32, ldc, n int, alpha, beta float32)
-
 // kernelAVX2 computes a 6×16 tile of C from packed panels (see microKernel).
 //
 //go:noescape
 func kernelAVX2(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 var (
-	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, sweep: kernelAVX512Sweep, pack: packAVX512, packRows: packRows12AVX512, packRowsB: packRows32AVX512, directA: true, fmaLoop: fmaLoopAVX512, fmaLoopFlops: 768}
-	avx2Kernel   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, sweep: kernelAVX2Sweep, directA: true, fmaLoop: fmaLoopAVX2, fmaLoopFlops: 192}
+	avx512Kernel = &microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, pack: packAVX512, packRows: packRows12AVX512, packRowsB: packRows32AVX512, directA: true, fmaLoop: fmaLoopAVX512, fmaLoopFlops: 768}
+	avx2Kernel   = &microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, directA: true, fmaLoop: fmaLoopAVX2, fmaLoopFlops: 192}
 )
 
 // asmKernels lists the assembly micro-kernels this CPU can run, fastest first.
