@@ -43,6 +43,8 @@ func (e *geluGradEpilogue) reset(dx, pre, b, sig []float32, n, rows int, sums bo
 	}
 }
 
+// Block turns rows i0:i1, columns j0:j1 of dx into the pre-activation gradient and sums the
+// 32-row blocks that lie whole inside it into partial.
 func (e *geluGradEpilogue) Block(_, i0, i1, j0, j1 int) {
 	for i := i0; i < i1; i++ {
 		lo, hi := i*e.n+j0, i*e.n+j1

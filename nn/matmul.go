@@ -137,6 +137,7 @@ type chunkEpilogue struct {
 	i0, j0 int
 }
 
+// Block passes a block of the chunk on to e.ep, shifted by the chunk's origin.
 func (e *chunkEpilogue) Block(item, i0, i1, j0, j1 int) {
 	e.ep.Block(item, e.i0+i0, e.i0+i1, e.j0+j0, e.j0+j1)
 }
