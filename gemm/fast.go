@@ -188,7 +188,6 @@ type workspace struct {
 	ap   []float32 // A block packed, mc (rounded up to mr) × kc, or copied (see aCopied)
 	bp   []float32 // packed B block, kc × nc (rounded up to nr)
 	edge []float32 // mr×nr staging tile for partial tiles at the matrix edge
-	item int       // the batch item being computed (0 for one product), for the epilogue
 }
 
 var wsPool sync.Pool
@@ -269,24 +268,22 @@ func (t *task) block(i int, ws *workspace) {
 			t.finish(i, 0, t.m, 0, t.n)
 			return
 		}
-		ws.item = i
-		t.gemm(a, b, c, 0, t.m, 0, t.n, ws)
+		t.gemm(i, a, b, c, 0, t.m, 0, t.n, ws)
 		return
 	}
-	ws.item = 0
 	i0, i1, j0, j1 := 0, t.m, 0, t.n
 	if t.splitM {
 		i0, i1 = i*t.bsize, min((i+1)*t.bsize, t.m)
 	} else {
 		j0, j1 = i*t.bsize, min((i+1)*t.bsize, t.n)
 	}
-	t.gemm(t.a, t.b, t.c, i0, i1, j0, j1, ws)
+	t.gemm(0, t.a, t.b, t.c, i0, i1, j0, j1, ws)
 }
 
-// gemm computes rows i0:i1 and columns j0:j1 of C with the blocked loop: for each column block
-// jc and depth block pc, pack B once, then for each row block ic pack A and sweep the
-// micro-kernel over it.
-func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
+// gemm computes rows i0:i1 and columns j0:j1 of C (of batch item item, for the epilogue) with
+// the blocked loop: for each column block jc and depth block pc, pack B once, then for each row
+// block ic pack A and sweep the micro-kernel over it.
+func (t *task) gemm(item int, a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 	mk := t.mk
 	mr, nr := mk.mr, mk.nr
 	mc := roundUp(blocks.mc, mr)
@@ -368,7 +365,7 @@ func (t *task) gemm(a, b, c []float32, i0, i1, j0, j1 int, ws *workspace) {
 				// The epilogue (see epilogue.go): after the last depth block, rows ic:ic+mb
 				// and columns jc:jc+nb of C are final and still in L1/L2.
 				if pc+kb == t.k {
-					t.finish(ws.item, ic, ic+mb, jc, jc+nb)
+					t.finish(item, ic, ic+mb, jc, jc+nb)
 				}
 			}
 		}

@@ -192,9 +192,6 @@ func (j *matmulJob) plan(parts int) {
 			try(true, u)
 		}
 	}
-	if best < 0 {
-		j.splitM, j.unit, j.nunits = j.m >= j.n, 1, 1
-	}
 }
 
 // matmulChunkCost estimates the time of a chunk computing m rows and n columns of C, per unit
