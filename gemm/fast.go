@@ -59,6 +59,22 @@ func blockingFor(l2 int) blocking {
 	return blocking{kc: 256, mc: 192, nc: 1024}
 }
 
+// DepthBlock returns the depth of the blocks in which kern sums a product, or 0 when kern is
+// not Fast (whose blocking is known). Fast computes every element of C as a chain over the
+// depth blocks of the product, in increasing depth: C = beta·C + alpha·S₀, then C = C + alpha·S₁,
+// C = C + alpha·S₂, …, where S_b is the sum over block b accumulated from zero and each step is
+// one rounding. So with alpha = 1, a product cut along its depth at multiples of DepthBlock
+// gives the bits of the whole product when its first part is computed into C with the
+// caller's beta and every later block on its own (beta = 0, into a buffer of its own), those
+// blocks then added to C one at a time in increasing depth. The value can change between calls
+// only when a test switches the blocking.
+func DepthBlock(kern Kernel) int {
+	if _, ok := asFast(kern); ok {
+		return blocks.kc
+	}
+	return 0
+}
+
 // Below these sizes the call runs on one goroutine (handoff costs more than it saves), and
 // tiny products skip packing altogether.
 const (
