@@ -12,7 +12,8 @@ import (
 // computed into C with the caller's beta and every later block on its own with beta = 0 (into
 // a buffer holding NaN, which must not survive), then added to C block by block in increasing
 // depth, gives the bits of the whole product, in every transposition, with full and partial
-// tiles, a last block one step deep, and a first part of one or several blocks.
+// tiles, a last block one step deep, and a first part of one or several blocks; and that
+// SgemmPartials gives those blocks' products in one call.
 func TestDepthBlockSplit(t *testing.T) {
 	if got := DepthBlock(Gonum{}); got != 0 {
 		t.Fatalf("DepthBlock(Gonum{}) = %d, want 0", got)
@@ -49,6 +50,20 @@ func TestDepthBlockSplit(t *testing.T) {
 							name := fmt.Sprintf("%s/l2=%d/%dx%dx%d/tA=%v/tB=%v/beta=%v/first=%d", mk.name, l2, m, n, k, tr[0], tr[1], beta, first)
 							got := append([]float32(nil), c0...)
 							part := make([]float32, m*n)
+							// The same blocks from one SgemmPartials call, over NaN.
+							p0 := first * kb
+							ap, bp := a[p0:], b[p0:]
+							if tr[0] {
+								ap = a[p0*lda:]
+							}
+							if !tr[1] {
+								bp = b[p0*ldb:]
+							}
+							parts := make([]float32, (kblocks-first)*m*n)
+							for i := range parts {
+								parts[i] = float32(math.NaN())
+							}
+							SgemmPartials(f, tr[0], tr[1], m, n, k-p0, 1, ap, lda, bp, ldb, parts)
 							for blk := 0; blk < kblocks; blk++ {
 								p0, p1 := blk*kb, min((blk+1)*kb, k)
 								if blk == 0 {
@@ -71,6 +86,12 @@ func TestDepthBlockSplit(t *testing.T) {
 									part[i] = float32(math.NaN())
 								}
 								f.Sgemm(tr[0], tr[1], m, n, p1-p0, 1, as, lda, bs, ldb, 0, part, n)
+								slot := parts[(blk-first)*m*n : (blk-first+1)*m*n]
+								for i := range part {
+									if math.Float32bits(slot[i]) != math.Float32bits(part[i]) {
+										t.Fatalf("%s: SgemmPartials block %d [%d] = %v, want %v", name, blk, i, slot[i], part[i])
+									}
+								}
 								for i := range got {
 									got[i] += part[i]
 								}
@@ -98,4 +119,61 @@ func strides(transA, transB bool, m, n, k int) (lda, ldb int) {
 		ldb = k
 	}
 	return lda, ldb
+}
+
+// TestSgemmPartialsEdges checks SgemmPartials with alpha ≠ 1 (each block scaled as Sgemm
+// scales it), alpha = 0 (+0 over NaN, as Sgemm), tiny blocks (never the unblocked path a tiny Sgemm
+// takes: the same bits as the blocks of a whole product), and its panics.
+func TestSgemmPartialsEdges(t *testing.T) {
+	kb := DepthBlock(Fast{})
+	rng := rand.New(rand.NewPCG(9, 10))
+	const m, n = 3, 5
+	k := 2*kb + 1 // the last block one step deep: 30 FLOPs
+	a, b := make([]float32, m*k), make([]float32, k*n)
+	for _, x := range [][]float32{a, b} {
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+	}
+	for _, alpha := range []float32{0.5, 0, 1} {
+		parts := make([]float32, 3*m*n)
+		for i := range parts {
+			parts[i] = float32(math.NaN())
+		}
+		SgemmPartials(Fast{}, true, false, m, n, k, alpha, a, m, b, n, parts)
+		// The whole product with beta = 0, rebuilt from the blocks, must match (alpha = 1),
+		// and each block must be alpha times the alpha = 1 block (exact for 0.5 and 0).
+		whole := make([]float32, m*n)
+		Fast{}.Sgemm(true, false, m, n, k, 1, a, m, b, n, 0, whole, n)
+		ones := make([]float32, 3*m*n)
+		SgemmPartials(Fast{}, true, false, m, n, k, 1, a, m, b, n, ones)
+		for i := range whole {
+			if got := ones[i] + ones[m*n+i] + ones[2*m*n+i]; math.Float32bits(got) != math.Float32bits(whole[i]) {
+				t.Fatalf("blocks add to %v at %d, the whole product is %v", got, i, whole[i])
+			}
+		}
+		for i := range parts {
+			want := alpha * ones[i]
+			if alpha == 0 {
+				want = 0 // as Sgemm with alpha = 0 and beta = 0 gives: +0, not −0
+			}
+			if math.Float32bits(parts[i]) != math.Float32bits(want) {
+				t.Fatalf("alpha=%v: [%d] = %v, want %v", alpha, i, parts[i], want)
+			}
+		}
+	}
+	for name, f := range map[string]func(){
+		"gonum":       func() { SgemmPartials(Gonum{}, true, false, m, n, k, 1, a, m, b, n, make([]float32, 3*m*n)) },
+		"short parts": func() { SgemmPartials(Fast{}, true, false, m, n, k, 1, a, m, b, n, make([]float32, 3*m*n-1)) },
+		"short a":     func() { SgemmPartials(Fast{}, true, false, m, n, k, 1, a[1:], m, b, n, make([]float32, 3*m*n)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
 }

@@ -296,34 +296,34 @@ func (j *matmulJob) runDepthSplit(s *chunkSplitter) {
 }
 
 // runDepthChunk computes chunk i of a depth split: blocks [b0, b1) of the depth, the first
-// chunk's straight into C with the caller's beta, every other block into its own slot.
+// chunk's straight into C with the caller's beta, every other block into its own slot (one
+// gemm.SgemmPartials call).
 func (j *matmulJob) runDepthChunk(i int) {
 	b0, b1 := i*j.kblocks/j.kparts, (i+1)*j.kblocks/j.kparts
 	if b0 == 0 {
-		j.depthProduct(0, min(b1*j.kb, j.k), j.beta, j.c, j.ldc)
+		j.depthProduct(min(b1*j.kb, j.k), j.beta)
 		return
 	}
-	mn := j.m * j.n
-	for b := b0; b < b1; b++ {
-		p0 := b * j.kb
-		j.depthProduct(p0, min(p0+j.kb, j.k)-p0, 0, j.partials[(b-j.kfirst)*mn:(b-j.kfirst+1)*mn], j.n)
-	}
+	p0, mn := b0*j.kb, j.m*j.n
+	a, b := j.depthOperands(p0)
+	gemm.SgemmPartials(gemm.Default, j.transA, j.transB, j.m, j.n, min(b1*j.kb, j.k)-p0, 1, a, j.lda, b, j.ldb, j.partials[(b0-j.kfirst)*mn:(b1-j.kfirst)*mn])
 }
 
-// depthProduct computes C = op(A)·op(B) + beta·C over depth [p0, p0+kd) on this goroutine.
-func (j *matmulJob) depthProduct(p0, kd int, beta float32, c []float32, ldc int) {
-	a, b := j.a, j.b
-	if j.transA { // A is stored k×m
-		a = a[p0*j.lda:]
-	} else {
-		a = a[p0:]
+// depthProduct computes C = op(A)·op(B) + beta·C over depth [0, kd) on this goroutine.
+func (j *matmulJob) depthProduct(kd int, beta float32) {
+	gemm.SgemmBatched(gemm.Default, j.transA, j.transB, j.m, j.n, kd, 1, j.a, j.lda, oneItem, j.b, j.ldb, oneItem, beta, j.c, j.ldc, oneItem)
+}
+
+// depthOperands returns A and B from depth p0 on.
+func (j *matmulJob) depthOperands(p0 int) (a, b []float32) {
+	a, b = j.a[p0:], j.b[p0:] // op(A) = A, op(B) = Bᵀ: the depth runs along their rows
+	if j.transA {             // A is stored k×m
+		a = j.a[p0*j.lda:]
 	}
-	if j.transB { // B is stored n×k
-		b = b[p0:]
-	} else {
-		b = b[p0*j.ldb:]
+	if !j.transB { // B is stored k×n
+		b = j.b[p0*j.ldb:]
 	}
-	gemm.SgemmBatched(gemm.Default, j.transA, j.transB, j.m, j.n, kd, 1, a, j.lda, oneItem, b, j.ldb, oneItem, beta, c, ldc, oneItem)
+	return a, b
 }
 
 // foldRows adds the partial products to rows [lo, hi) of C in increasing depth.
