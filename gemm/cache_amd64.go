@@ -50,4 +50,6 @@ func prefetchRowsTo(p *float32, rows, stride, lines int, l2 bool)
 func prefetchRows(p *float32, rows, stride, lines int) { prefetchRowsTo(p, rows, stride, lines, false) }
 
 // prefetchRowsL2 is prefetchRowsTo into L2.
-func prefetchRowsL2(p *float32, rows, stride, lines int) { prefetchRowsTo(p, rows, stride, lines, true) }
+func prefetchRowsL2(p *float32, rows, stride, lines int) {
+	prefetchRowsTo(p, rows, stride, lines, true)
+}
