@@ -176,7 +176,8 @@ func (e *chunkEpilogue) Block(item, i0, i1, j0, j1 int) {
 // and the unit, so that the largest chunk costs least. A chunk's cost counts its micro-tiles
 // and what it reads around them: every chunk of a row split packs all of op(B), and every
 // chunk of a column split reads all of op(A), so a weight gradient dyᵀ·x (depth = tokens,
-// both sides small) is cut along the side whose duplicate costs less (see matmulChunkCost).
+// both sides small) is cut along the side whose duplicate costs less (see matmulChunkCost),
+// unless cutting its depth instead, which duplicates neither, costs less still (planDepth).
 // The product runs whole below matmulMinFlops, and where a block would be so thin (other side
 // × depth ≤ 8) that gemm would take its unblocked path for it, which could round differently
 // from the whole product.
