@@ -171,6 +171,26 @@ func TestRowsMethodsMatchWholeBatch(t *testing.T) {
 				l.FinishBackwardRowsGELU(gotDb)
 				sameRowBits(t, "BackwardRowsSetGELU dx", gotDx, wantDx)
 				sameRowBits(t, "FinishBackwardRowsGELU db", gotDb, wantDb)
+
+				// Without σ kept: the forward's y, and the backward recomputing σ.
+				scratch := make([][]float32, (rows+tc.block-1)/tc.block)
+				for i := range scratch {
+					scratch[i] = make([]float32, in)
+				}
+				clear(gotAct)
+				run(func(lo, hi int) { g.ForwardBiasRowsNoSig(gotAct, pre, b, scratch[lo/tc.block], lo, hi) })
+				sameRowBits(t, "ForwardBiasRowsNoSig y", gotAct, act)
+				clear(gotDx)
+				clear(gotDb) // the bias sums alone, with σ recomputed and with it kept
+				l.StartBackwardRowsGELU(gotDx, pre, b, nil, rows, true)
+				run(func(lo, hi int) { l.BackwardRowsSetGELU(dy, lo, hi) })
+				l.FinishBackwardRowsGELU(gotDb)
+				sameRowBits(t, "BackwardRowsSetGELU without sig, dx", gotDx, wantDx)
+				onlySums := make([]float32, in)
+				l.StartBackwardRowsGELU(gotDx, pre, b, sig, rows, true)
+				run(func(lo, hi int) { l.BackwardRowsSetGELU(dy, lo, hi) })
+				l.FinishBackwardRowsGELU(onlySums)
+				sameRowBits(t, "BackwardRowsSetGELU without sig, db", gotDb, onlySums)
 			}
 
 			// LayerNorm forward and backward.

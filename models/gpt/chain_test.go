@@ -16,6 +16,10 @@ func layerwiseStep(m *Model, inputs, targets []int32) float64 {
 	bt := b * t
 	copy(m.tokens, inputs)
 	copy(m.targets, targets)
+	sigs := make([][]float32, len(m.blocks)) // GELU's σ, which the model itself does not keep
+	for l := range sigs {
+		sigs[l] = make([]float32, bt*4*cfg.D)
+	}
 	m.emb.Forward(m.acts[0].in, m.tokens, b, t)
 	for l := range m.blocks {
 		k, a := m.blocks[l], &m.acts[l]
@@ -25,7 +29,7 @@ func layerwiseStep(m *Model, inputs, targets []int32) float64 {
 		k.proj.ForwardResidual(a.mid, a.in, a.attOut, bt)
 		k.ln2.Forward(a.ln2, a.ln2Mean, a.ln2Rstd, a.mid, bt)
 		k.fc.ForwardNoBias(a.fc, a.ln2, bt)
-		k.gelu.ForwardBias(a.fcGelu, a.fcSig, a.fc, k.fc.B.Value)
+		k.gelu.ForwardBias(a.fcGelu, sigs[l], a.fc, k.fc.B.Value)
 		next := m.out
 		if l+1 < len(m.blocks) {
 			next = m.acts[l+1].in
@@ -45,7 +49,7 @@ func layerwiseStep(m *Model, inputs, targets []int32) float64 {
 	m.lnf.Backward(m.dRes, m.dLn, m.out, m.lnfMean, m.lnfRstd, bt)
 	for l := len(m.blocks) - 1; l >= 0; l-- {
 		k, a := m.blocks[l], &m.acts[l]
-		k.fcOut.BackwardSetGELU(m.dFc, m.dRes, a.fcGelu, bt, a.fc, k.fc.B.Value, a.fcSig, k.fc.B.Grad)
+		k.fcOut.BackwardSetGELU(m.dFc, m.dRes, a.fcGelu, bt, a.fc, k.fc.B.Value, sigs[l], k.fc.B.Grad)
 		k.fc.BackwardSetNoBias(m.dLn, m.dFc, a.ln2, bt)
 		k.ln2.Backward(m.dRes, m.dLn, a.mid, a.ln2Mean, a.ln2Rstd, bt)
 		k.proj.BackwardSet(m.dAttOut, m.dRes, a.attOut, bt)

@@ -74,7 +74,7 @@ type blockActs struct {
 	attOut                []float32 // [BT, C] before the projection
 	mid                   []float32 // residual stream after attention [BT, C]
 	ln2, ln2Mean, ln2Rstd []float32
-	fc, fcGelu, fcSig     []float32 // [BT, 4C]: fc·ln2 without its bias, gelu(fc + bias) and its σ
+	fc, fcGelu            []float32 // [BT, 4C]: fc·ln2 without its bias, and gelu(fc + bias)
 }
 
 // Model is a byte-level GPT with its activation and gradient buffers.
@@ -98,11 +98,12 @@ type Model struct {
 	dAttOut, dQKV            []float32
 	dFc, dLogits             []float32
 
-	linears    []*nn.Linear // every Linear, for packing their weights once per pass
-	rows       nn.RowBlocks
-	fwd        fwdChain
-	bwd        bwdChain
-	blockTimes []PhaseTimes // per block of rows of a chain, its stages' times (phase timing only)
+	linears     []*nn.Linear // every Linear, for packing their weights once per pass
+	rows        nn.RowBlocks
+	fwd         fwdChain
+	bwd         bwdChain
+	blockTimes  []PhaseTimes // per block of rows of a chain, its stages' times (phase timing only)
+	geluScratch [][]float32  // per block of rows of a chain, one row of GELU's σ (not kept)
 
 	// phases, if set, receives the time of each kind of work; mark is the end of the last lap.
 	phases *PhaseTimes
@@ -189,7 +190,7 @@ func New(cfg Config, seed uint64) (*Model, error) {
 			in: buf(bt * c), ln1: buf(bt * c), ln1Mean: buf(bt), ln1Rstd: buf(bt),
 			qkv: buf(bt * 3 * c), attStats: buf(b.attn.StatsLen(cfg.Batch, cfg.Ctx)), attOut: buf(bt * c),
 			mid: buf(bt * c), ln2: buf(bt * c), ln2Mean: buf(bt), ln2Rstd: buf(bt),
-			fc: buf(bt * 4 * c), fcGelu: buf(bt * 4 * c), fcSig: buf(bt * 4 * c),
+			fc: buf(bt * 4 * c), fcGelu: buf(bt * 4 * c),
 		})
 	}
 	m.lnf = nn.NewLayerNorm("lnf", c)
@@ -210,6 +211,9 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	m.linears = append(m.linears, m.head)
 	m.fwd.m, m.bwd.m = m, m
 	m.blockTimes = make([]PhaseTimes, (bt+rowBlock-1)/rowBlock)
+	for range m.blockTimes {
+		m.geluScratch = append(m.geluScratch, buf(4*c))
+	}
 
 	m.init(seed)
 	// Pack once here so that the packed copies' memory is New's, as MemoryBytes counts it.
@@ -376,7 +380,9 @@ func (j *fwdChain) RunRows(lo, hi int) {
 		st.lap(PhaseLayerNorm)
 		k.fc.ForwardRowsNoBias(a.fc, a.ln2, lo, hi)
 		st.lap(PhaseMatmul)
-		k.gelu.ForwardBiasRows(a.fcGelu, a.fcSig, a.fc, k.fc.B.Value, lo, hi) // fc's bias, then GELU
+		// fc's bias, then GELU; σ is not kept (the backward recomputes it): writing it out and
+		// reading it back cost 8% of the d=128 step
+		k.gelu.ForwardBiasRowsNoSig(a.fcGelu, a.fc, k.fc.B.Value, m.geluScratch[lo/rowBlock], lo, hi)
 		st.lap(PhaseGELU)
 		next := m.out
 		if l+1 < len(m.blocks) {
@@ -426,7 +432,7 @@ func (m *Model) Backward() {
 		}
 		if l > 0 {
 			k, a := m.blocks[l-1], &m.acts[l-1]
-			k.fcOut.StartBackwardRowsGELU(m.dFc, a.fc, k.fc.B.Value, a.fcSig, bt, true)
+			k.fcOut.StartBackwardRowsGELU(m.dFc, a.fc, k.fc.B.Value, nil, bt, true)
 			k.ln2.StartBackwardRows(bt)
 		}
 		m.runChain(&m.bwd, l)

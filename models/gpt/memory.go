@@ -28,7 +28,7 @@ func (c Config) MemoryBytes() float64 {
 	att := 2 * float64(c.Batch) * float64(c.Heads) * float64(c.Ctx)
 	geluBias := math.Ceil(bt/nn.GELUBiasRowBlock) * 4 * d // the MLP bias gradient's partial sums
 	lnSums := math.Ceil(bt/nn.LayerNormRowBlock) * 2 * d  // a LayerNorm's parameter gradients' partial sums
-	perBlock := 20*bt*d + 4*bt + att + geluBias + 2*lnSums
+	perBlock := 16*bt*d + 4*bt + att + geluBias + 2*lnSums
 	global := 14*bt*d + 4*bt + 3*bt*v + lnSums
 	params := 2 * float64(Vocab*c.D+c.Ctx*c.D+2*c.D+Vocab*c.D)
 	params += 2 * float64(c.Layers) * (12*d*d + 13*d)
