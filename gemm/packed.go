@@ -51,6 +51,20 @@ func (f Fast) PackB(dst *PackedB, trans bool, k, n int, b []float32, ldb int) {
 // and columns of op(B). op(A) is m×k as in Sgemm. It panics when B' lies outside the packed
 // operand, when b was packed for another micro-kernel, or on the arguments Sgemm rejects.
 func (f Fast) SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, b *PackedB, p0 int, beta float32, c []float32, ldc int) {
+	f.sgemmPacked(transA, m, n, k, alpha, a, lda, b, p0, beta, c, ldc, nil, false)
+}
+
+// SgemmPackedSerial is SgemmPacked computed on the calling goroutine alone, with ep (nil: none)
+// run on each block of C as it is finished (see Epilogue; item is 0). It suits a caller that
+// already runs independent blocks of rows on its own goroutines, each multiplying its rows by
+// one operand packed once for all of them: every element of C gets the bits SgemmPacked and
+// Sgemm give it, whichever rows a call covers.
+func (f Fast) SgemmPackedSerial(transA bool, m, n, k int, alpha float32, a []float32, lda int, b *PackedB, p0 int, beta float32, c []float32, ldc int, ep Epilogue) {
+	f.sgemmPacked(transA, m, n, k, alpha, a, lda, b, p0, beta, c, ldc, ep, true)
+}
+
+// sgemmPacked is SgemmPacked with an epilogue, on one goroutine if serial.
+func (f Fast) sgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, lda int, b *PackedB, p0 int, beta float32, c []float32, ldc int, ep Epilogue, serial bool) {
 	if p0 < 0 || k < 0 || n < 0 || p0+k > b.k || n > b.n {
 		panic(fmt.Sprintf("gemm: rows [%d, %d) and %d columns of a packed %d×%d operand", p0, p0+k, n, b.k, b.n))
 	}
@@ -76,17 +90,23 @@ func (f Fast) SgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, 
 	}
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
+		if ep != nil {
+			ep.Block(0, 0, m, 0, n)
+		}
 		return
 	}
 	if 2*m*n*k <= naiveMaxFlops {
 		b.naive(transA, m, n, k, alpha, a, lda, p0, beta, c, ldc)
+		if ep != nil {
+			ep.Block(0, 0, m, 0, n)
+		}
 		return
 	}
 	t := taskPool.Get().(*task)
 	*t = task{mk: mk, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta, c: c, ldc: ldc,
-		packed: b, packedP0: p0}
+		packed: b, packedP0: p0, ep: ep}
 	nw := 1
-	if 2*m*n*k >= parallelMinFlops {
+	if !serial && 2*m*n*k >= parallelMinFlops {
 		nw = runtimeProcs()
 	}
 	t.split(nw)

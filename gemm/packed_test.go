@@ -9,7 +9,7 @@ import (
 // TestSgemmPackedMatchesSgemm checks SgemmPacked on a row range of a packed operand against
 // Sgemm on the same rows and columns, bit for bit, for every micro-kernel: partial tiles, depths
 // beyond the k block, widths beyond the n block, both layouts of A and of B, and products large enough to
-// split over goroutines.
+// split over goroutines; and SgemmPackedSerial, whose epilogue must see each element once.
 func TestSgemmPackedMatchesSgemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range []struct {
@@ -47,10 +47,33 @@ func TestSgemmPackedMatchesSgemm(t *testing.T) {
 						boff = tc.p0
 					}
 					f.Sgemm(transA, transB, tc.m, tc.n, tc.k, 0.75, a.data, a.ld, b.data[boff:], b.ld, 0.5, want.data, want.ld)
+					serial := newMatrix(rng, tc.m, tc.n, 1, 0)
+					copy(serial.data, got.data)
 					f.SgemmPacked(transA, tc.m, tc.n, tc.k, 0.75, a.data, a.ld, &pb, tc.p0, 0.5, got.data, got.ld)
-					for i := range want.data {
-						if math.Float32bits(got.data[i]) != math.Float32bits(want.data[i]) && !(math.IsNaN(float64(got.data[i])) && math.IsNaN(float64(want.data[i]))) {
-							t.Fatalf("%s %+v transA=%v transB=%v: C[%d] = %v, Sgemm gives %v", Name(kern), tc, transA, transB, i, got.data[i], want.data[i])
+					// The serial variant, with an epilogue that must see every element
+					// of C once, after its last depth block.
+					seen := make([]int, tc.m*tc.n)
+					ep := EpilogueFunc(func(item, i0, i1, j0, j1 int) {
+						for i := i0; i < i1; i++ {
+							for j := j0; j < j1; j++ {
+								if serial.data[i*serial.ld+j] != want.data[i*want.ld+j] {
+									t.Errorf("epilogue saw C[%d,%d] before it was final", i, j)
+								}
+								seen[i*tc.n+j]++
+							}
+						}
+					})
+					f.SgemmPackedSerial(transA, tc.m, tc.n, tc.k, 0.75, a.data, a.ld, &pb, tc.p0, 0.5, serial.data, serial.ld, ep)
+					for i, v := range seen {
+						if v != 1 {
+							t.Fatalf("%s %+v: the epilogue saw C[%d] %d times", Name(kern), tc, i, v)
+						}
+					}
+					for _, g := range []matrix{got, serial} {
+						for i := range want.data {
+							if math.Float32bits(g.data[i]) != math.Float32bits(want.data[i]) && !(math.IsNaN(float64(g.data[i])) && math.IsNaN(float64(want.data[i]))) {
+								t.Fatalf("%s %+v transA=%v transB=%v: C[%d] = %v, Sgemm gives %v", Name(kern), tc, transA, transB, i, g.data[i], want.data[i])
+							}
 						}
 					}
 				}

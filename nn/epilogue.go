@@ -46,9 +46,28 @@ func (e *geluGradEpilogue) reset(dx, pre, b, sig []float32, n, rows int, sums bo
 // Block turns rows i0:i1, columns j0:j1 of dx into the pre-activation gradient and sums the
 // 32-row blocks that lie whole inside it into partial.
 func (e *geluGradEpilogue) Block(_, i0, i1, j0, j1 int) {
+	e.blockScratch(i0, i1, j0, j1, nil)
+}
+
+// blockScratch is Block, recomputing σ into scratch (2·(j1−j0) floats at least, owned by
+// the calling goroutine) when e keeps no sig: the forward's kernel on the same pre and b, so σ
+// gets the bits the forward gave it.
+func (e *geluGradEpilogue) blockScratch(i0, i1, j0, j1 int, scratch []float32) {
 	for i := i0; i < i1; i++ {
 		lo, hi := i*e.n+j0, i*e.n+j1
-		dx, pre, sig := e.dx[lo:hi], e.pre[lo:hi], e.sig[lo:hi]
+		dx, pre := e.dx[lo:hi], e.pre[lo:hi]
+		var sig []float32
+		if e.sig != nil {
+			sig = e.sig[lo:hi]
+		} else {
+			w := hi - lo
+			sig = scratch[w : 2*w]
+			if e.b == nil {
+				geluForwardRow(scratch[:w], sig, pre)
+			} else {
+				geluBiasForwardRow(scratch[:w], sig, pre, e.b[j0:j1])
+			}
+		}
 		switch {
 		case e.b == nil:
 			if !geluBackwardArch(dx, dx, pre, sig, false) {

@@ -91,16 +91,18 @@ type geluBiasJob struct {
 	y, dy, x, sig, b []float32
 	partial          []float32 // per block of rows, its column sums of dx
 	rows             int
+	scratch          []float32 // ForwardBiasRowsNoSig: one row's σ, not kept
 }
 
 func (j *geluBiasJob) runChunk(lo, hi int) {
 	n := len(j.b)
 	if !j.backward {
 		for r := lo; r < hi; r++ {
-			y, sig, x := j.y[r*n:(r+1)*n], j.sig[r*n:(r+1)*n], j.x[r*n:(r+1)*n]
-			if !geluBiasForwardArch(y, sig, x, j.b) {
-				geluBiasForwardGeneric(y, sig, x, j.b)
+			sig := j.scratch // σ not kept: every row's goes to the same scratch
+			if sig == nil {
+				sig = j.sig[r*n : (r+1)*n]
 			}
+			geluBiasForwardRow(j.y[r*n:(r+1)*n], sig, j.x[r*n:(r+1)*n], j.b)
 		}
 		return
 	}
@@ -156,6 +158,21 @@ func (j *geluJob) runChunk(lo, hi int) {
 		return
 	}
 	geluBackwardGeneric(j.y[lo:hi], j.dy[lo:hi], x, sig, j.add)
+}
+
+// geluForwardRow sets y = gelu(x) and sig over one run of elements (the bits of Forward).
+func geluForwardRow(y, sig, x []float32) {
+	if len(x) > 0 && geluForwardArch(y, sig, x) {
+		return
+	}
+	geluForwardGeneric(y, sig, x)
+}
+
+// geluBiasForwardRow sets y = gelu(x + b) and sig over one row (the bits of ForwardBias).
+func geluBiasForwardRow(y, sig, x, b []float32) {
+	if !geluBiasForwardArch(y, sig, x, b) {
+		geluBiasForwardGeneric(y, sig, x, b)
+	}
 }
 
 // geluForwardGeneric sets y = x·σ and sig = σ = σ(2u(x)) in Go.

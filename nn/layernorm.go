@@ -93,18 +93,10 @@ func (ln *LayerNorm) Backward(dx, dy, x, mean, rstd []float32, rows int) {
 	if rows <= 0 || c <= 0 {
 		return
 	}
-	blocks := (rows + LayerNormRowBlock - 1) / LayerNormRowBlock
-	if len(ln.partial) < blocks*2*c {
-		ln.partial = make([]float32, blocks*2*c)
-	}
+	ln.StartBackwardRows(rows)
 	ln.bwd = layerNormBackward{ln: ln, dx: dx, dy: dy, x: x, mean: mean, rstd: rstd, rows: rows}
-	runChunks(&ln.bwd, blocks, minChunk(max(1, layerNormMinRows/LayerNormRowBlock)), &ln.split)
-	dg, db := ln.G.Grad[:c], ln.B.Grad[:c]
-	for k := range blocks {
-		p := ln.partial[k*2*c : (k+1)*2*c]
-		ResidualAdd(dg, dg, p[:c])
-		ResidualAdd(db, db, p[c:])
-	}
+	runChunks(&ln.bwd, (rows+LayerNormRowBlock-1)/LayerNormRowBlock, minChunk(max(1, layerNormMinRows/LayerNormRowBlock)), &ln.split)
+	ln.FinishBackwardRows(rows)
 }
 
 // LayerNormRowBlock is the number of rows whose parameter gradients LayerNorm.Backward sums

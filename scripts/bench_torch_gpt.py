@@ -17,7 +17,11 @@ With --fadam PATH it also runs `PATH bench --train` on each model, alternating w
 model by model so both see the same machine load, and prints a Markdown table of the two. With
 --rounds N it measures every model N times, alternating which program goes first, and the table
 gives the medians and the median (and range) of the per-round ratios: on a shared machine one
-round's ratio moves with the load of the moment.
+round's ratio moves with the load of the moment. On Linux each measurement also reports the share
+of the CPUs' time the hypervisor stole meanwhile (from /proc/stat, in ‰); rounds where either
+program saw more than --max-steal are left out of the medians (all are kept if none is below).
+The table gives both programs' share of the machine's peak (FLOPs per token and peak from
+`fadam bench --train`).
 
     python3 scripts/bench_torch_gpt.py --threads 2
     go build -o /tmp/fadam ./cmd/fadam && python3 scripts/bench_torch_gpt.py --fadam /tmp/fadam
@@ -129,6 +133,26 @@ def blas_libraries():
     return sorted(libs)
 
 
+def cpu_steal():
+    """Returns (steal, total) jiffies of all CPUs from /proc/stat, or None where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if len(fields) < 9 or fields[0] != "cpu":
+        return None
+    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def steal_permille(before, after):
+    """The stolen share of the CPUs' time between two cpu_steal readings, in ‰ (None if unknown)."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return 1000 * (after[0] - before[0]) / (after[1] - before[1])
+
+
 def run_fadam(binary, size, heads, steps, warmup):
     d, layers, ctx, batch = size
     cmd = [binary, "bench", "--train", f"--sizes={d}x{layers}x{ctx}x{batch}", f"--heads={heads}",
@@ -136,7 +160,10 @@ def run_fadam(binary, size, heads, steps, warmup):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     tokens = float(re.search(r"^fadam-go .* tokens/s (\S+)", out, re.M).group(1))
     share = re.search(r"share of peak (\S+)", out)
-    return tokens, (share.group(1) if share else "n/a"), out
+    mflop = re.search(r"([\d.]+) MFLOP/token", out)
+    peak = re.search(r"^peak ([\d.]+) GFLOP/s", out, re.M)
+    flops = float(mflop.group(1)) * 1e6 if mflop else None
+    return tokens, (share.group(1) if share else "n/a"), flops, (float(peak.group(1)) * 1e9 if peak else None), out
 
 
 def main():
@@ -150,6 +177,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=1,
                     help="with --fadam: measure every model this many times, alternating which program goes first, "
                          "and report the median of each and of the per-round ratios")
+    ap.add_argument("--max-steal", type=float, default=30, metavar="PERMILLE",
+                    help="with --fadam: leave rounds where the hypervisor stole more than this share (‰) of the CPUs' "
+                         "time from either program out of the medians")
     args = ap.parse_args()
     if args.rounds < 1:
         raise SystemExit(f"--rounds={args.rounds}: must be at least 1")
@@ -164,19 +194,28 @@ def main():
         if d % args.heads:
             raise SystemExit(f"d={d} is not a multiple of --heads={args.heads}")
     rounds = args.rounds if args.fadam else 1
-    results = {size: [] for size in sizes}  # per round: (fadam tokens/s, torch tokens/s, share)
+    results = {size: [] for size in sizes}  # per round: a dict of both programs' measurements
+
+    def fmt_steal(st):
+        return "" if st is None else f"  (steal {st:.0f}‰)"
 
     def measure_torch(size):
         d, layers, ctx, batch = size
+        before = cpu_steal()
         tokens, step, best = time_torch(torch, d, layers, args.heads, ctx, batch, args.steps, args.warmup)
-        print(f"pytorch   d={d} layers={layers} heads={args.heads} ctx={ctx} batch={batch}  tokens/s {tokens:.0f}  step {step * 1e3:.2f} ms (fastest {best * 1e3:.2f})", flush=True)
-        return tokens
+        st = steal_permille(before, cpu_steal())
+        print(f"pytorch   d={d} layers={layers} heads={args.heads} ctx={ctx} batch={batch}  tokens/s {tokens:.0f}  step {step * 1e3:.2f} ms (fastest {best * 1e3:.2f}){fmt_steal(st)}", flush=True)
+        return tokens, st
 
     def measure_fadam(size):
-        go_tokens, share, out = run_fadam(args.fadam, size, args.heads, args.steps, args.warmup)
+        before = cpu_steal()
+        go_tokens, share, flops, peak, out = run_fadam(args.fadam, size, args.heads, args.steps, args.warmup)
+        st = steal_permille(before, cpu_steal())
         sys.stdout.write("".join(l + "\n" for l in out.splitlines() if not l.startswith(("training step", "share of peak ="))))
+        if st is not None:
+            print(f"          steal {st:.0f}‰")
         sys.stdout.flush()
-        return go_tokens, share
+        return go_tokens, share, flops, peak, st
 
     for r in range(rounds):
         if rounds > 1:
@@ -186,29 +225,36 @@ def main():
                 measure_torch(size)
                 continue
             if r % 2 == 0:  # alternate which program runs first, so neither always follows the other
-                torch_tokens = measure_torch(size)
-                go_tokens, share = measure_fadam(size)
+                torch_tokens, torch_steal = measure_torch(size)
+                go_tokens, share, flops, peak, go_steal = measure_fadam(size)
             else:
-                go_tokens, share = measure_fadam(size)
-                torch_tokens = measure_torch(size)
-            results[size].append((go_tokens, torch_tokens, share))
+                go_tokens, share, flops, peak, go_steal = measure_fadam(size)
+                torch_tokens, torch_steal = measure_torch(size)
+            steals = [x for x in (go_steal, torch_steal) if x is not None]
+            results[size].append(dict(go=go_tokens, torch=torch_tokens, share=share, flops=flops, peak=peak,
+                                      steal=max(steals) if steals else None))
     if not args.fadam:
         return
-    print("\n| model (d, layers, ctx, batch) | fadam-go tokens/s | PyTorch + OpenBLAS | ratio | share of peak |")
-    print("| --- | --- | --- | --- | --- |")
+    print("\n| model (d, layers, ctx, batch) | fadam-go tokens/s | PyTorch + OpenBLAS | ratio | share of peak: fadam-go | PyTorch | rounds |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for (d, layers, ctx, batch), runs in results.items():
-        go = statistics.median(x[0] for x in runs)
-        pt = statistics.median(x[1] for x in runs)
-        ratios = sorted(x[0] / x[1] for x in runs)
-        shares = sorted(float(x[2].rstrip("%")) for x in runs if x[2].endswith("%"))
-        if len(runs) == 1:
-            ratio, share = f"{ratios[0]:.2f}×", runs[0][2]
+        quiet = [x for x in runs if x["steal"] is None or x["steal"] <= args.max_steal] or runs
+        go = statistics.median(x["go"] for x in quiet)
+        pt = statistics.median(x["torch"] for x in quiet)
+        ratios = sorted(x["go"] / x["torch"] for x in quiet)
+        shares = sorted(float(x["share"].rstrip("%")) for x in quiet if x["share"].endswith("%"))
+        pt_shares = sorted(100 * x["torch"] * x["flops"] / x["peak"] for x in quiet if x["flops"] and x["peak"])
+        if len(quiet) == 1:
+            ratio = f"{ratios[0]:.2f}×"
         else:
             ratio = f"{statistics.median(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f})"
-            share = f"{statistics.median(shares):.1f}%" if shares else "n/a"
-        print(f"| {d}, {layers}, {ctx}, {batch} | {go:,.0f} | {pt:,.0f} | {ratio} | {share} |")
+        share = f"{statistics.median(shares):.1f}%" if shares else "n/a"
+        pt_share = f"{statistics.median(pt_shares):.1f}%" if pt_shares else "n/a"
+        used = f"{len(quiet)} of {len(runs)}"
+        print(f"| {d}, {layers}, {ctx}, {batch} | {go:,.0f} | {pt:,.0f} | {ratio} | {share} | {pt_share} | {used} |")
     if rounds > 1:
-        print(f"\nmedians over {rounds} rounds; the ratio is the median of the per-round ratios (range in brackets)")
+        print(f"\nmedians over the rounds counted (steal at most {args.max_steal:.0f}‰, or all rounds if none was); "
+              "the ratio is the median of the per-round ratios (range in brackets)")
 
 
 if __name__ == "__main__":
