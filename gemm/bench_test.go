@@ -140,13 +140,7 @@ func benchOperands(transA, transB bool, m, n, k int) (a, b, c []float32, lda, ld
 	for i := range b {
 		b[i] = float32(i%5) * 0.1
 	}
-	lda, ldb = k, n
-	if transA {
-		lda = m
-	}
-	if transB {
-		ldb = k
-	}
+	lda, ldb = strides(transA, transB, m, n, k)
 	return a, b, c, lda, ldb
 }
 

@@ -39,8 +39,17 @@ func l2Size() int {
 	return 0
 }
 
-// prefetchRows asks the caches for rows rows of lines cache lines each, starting at p and
-// stride floats apart, without waiting for them.
+// prefetchRowsTo asks the caches for rows rows of lines cache lines each, starting at p and
+// stride floats apart, without waiting for them: into L1 (PREFETCHT0), or into L2 only
+// (PREFETCHT1) when l2 is set, leaving L1 to the data in use.
 //
 //go:noescape
-func prefetchRows(p *float32, rows, stride, lines int)
+func prefetchRowsTo(p *float32, rows, stride, lines int, l2 bool)
+
+// prefetchRows is prefetchRowsTo into L1.
+func prefetchRows(p *float32, rows, stride, lines int) { prefetchRowsTo(p, rows, stride, lines, false) }
+
+// prefetchRowsL2 is prefetchRowsTo into L2.
+func prefetchRowsL2(p *float32, rows, stride, lines int) {
+	prefetchRowsTo(p, rows, stride, lines, true)
+}

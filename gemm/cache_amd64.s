@@ -13,13 +13,14 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL DX, edx+20(FP)
 	RET
 
-// func prefetchRows(p *float32, rows, stride, lines int)
-TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+// func prefetchRowsTo(p *float32, rows, stride, lines int, l2 bool)
+TEXT ·prefetchRowsTo(SB), NOSPLIT, $0-33
 	MOVQ p+0(FP), SI
 	MOVQ rows+8(FP), CX
 	MOVQ stride+16(FP), DX
 	SHLQ $2, DX
 	MOVQ lines+24(FP), BX
+	MOVBLZX l2+32(FP), R8
 	TESTQ CX, CX
 	JZ   done
 	TESTQ BX, BX
@@ -28,7 +29,13 @@ row:
 	MOVQ SI, DI
 	MOVQ BX, AX
 line:
+	TESTQ R8, R8
+	JNZ  l2
 	PREFETCHT0 (DI)
+	JMP  next
+l2:
+	PREFETCHT1 (DI)
+next:
 	ADDQ $64, DI
 	DECQ AX
 	JNZ  line

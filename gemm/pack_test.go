@@ -46,7 +46,8 @@ func TestPackPanelMatchesGo(t *testing.T) {
 
 // TestPackBRowsMatchesPanels checks that packing a non-transposed op(B) row by row (packRowsB)
 // gives the panels of the panel-by-panel packing bit for bit, with whole panels and a partial
-// last one, and that prefetchRows reads nothing it should not (up to the last line of src).
+// last one, and that prefetchRows and prefetchRowsL2 read nothing they should not (up to the
+// last line of src).
 func TestPackBRowsMatchesPanels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 11))
 	const ldb = 150
@@ -79,4 +80,6 @@ func TestPackBRowsMatchesPanels(t *testing.T) {
 	}
 	prefetchRows(&src[len(src)-ldb], 1, ldb, (ldb+15)/16+1) // a hint: never faults
 	prefetchRows(&src[0], 0, ldb, 3)
+	prefetchRowsL2(&src[len(src)-ldb], 1, ldb, (ldb+15)/16+1)
+	prefetchRowsL2(&src[0], 2, ldb, 0)
 }

@@ -1,13 +1,20 @@
 package nn
 
-import "github.com/fadam-go/fadam/gemm"
+import (
+	"sync"
+
+	"github.com/fadam-go/fadam/gemm"
+)
 
 // matmulJob is one product C = alpha·op(A)·op(B) + beta·C (gemm.Kernel's Sgemm convention)
 // split over the package's worker pool into blocks of C's rows, or of its columns when C is
 // wider than tall. Each block is an independent single-goroutine product through
 // gemm.SgemmBatched with one item, which gives each element the bits a single Sgemm call
 // gives it (every element is one accumulator summed in increasing depth, however C is cut), so
-// the result does not depend on GOMAXPROCS.
+// the result does not depend on GOMAXPROCS. A product with a long depth and a small C (the
+// weight gradients dW += dyᵀ·x, whose depth is the token count) may instead be cut along its
+// depth at multiples of gemm's depth block, with the later blocks' partial products added to C
+// in increasing depth afterwards: that too gives the bits of one Sgemm call (see planDepth).
 //
 // Splitting here rather than inside gemm lets the products share the pool's workers with the
 // layers' other work: a worker that has just finished one layer's chunk is still awake for the
@@ -24,6 +31,15 @@ type matmulJob struct {
 	nunits         int             // units of the split, 1 when the product runs whole
 	ep             gemm.Epilogue   // run on each finished block of C, or nil (see matmulEpilogue)
 	chunkEps       []chunkEpilogue // per unit: ep shifted to the chunk starting there
+
+	// A depth split (see planDepth): the depth cut into kblocks blocks of kb (gemm's depth
+	// block) and those into kparts chunks of whole blocks; the first kfirst blocks are computed
+	// straight into C, every later one into its own m×n slot of partials, which the fold phase
+	// then adds to C in increasing depth.
+	splitK                      bool
+	kb, kblocks, kparts, kfirst int
+	partials                    []float32 // from partialPool while the product runs
+	folding                     bool      // runChunk adds partials to rows of C
 }
 
 // The micro-tile the split counts in: every micro-kernel's tile (12×32, 6×16, 4×4) divides it,
@@ -85,6 +101,10 @@ func matmulEpilogue(job *matmulJob, s *chunkSplitter, transA, transB bool, m, n,
 	*job = matmulJob{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, beta: beta,
 		ep: ep, chunkEps: job.chunkEps}
 	job.plan(maxChunks())
+	if job.splitK {
+		job.runDepthSplit(s)
+		return
+	}
 	if ep != nil && len(job.chunkEps) < job.nunits {
 		job.chunkEps = make([]chunkEpilogue, job.nunits)
 	}
@@ -96,6 +116,16 @@ func matmulEpilogue(job *matmulJob, s *chunkSplitter, transA, transB bool, m, n,
 }
 
 func (j *matmulJob) runChunk(lo, hi int) {
+	if j.splitK {
+		if j.folding {
+			j.foldRows(lo, hi)
+			return
+		}
+		for i := lo; i < hi; i++ {
+			j.runDepthChunk(i)
+		}
+		return
+	}
 	m, n := j.m, j.n
 	a, b, c := j.a, j.b, j.c
 	i0, j0 := 0, 0
@@ -153,12 +183,14 @@ func (e *chunkEpilogue) Block(item, i0, i1, j0, j1 int) {
 // and the unit, so that the largest chunk costs least. A chunk's cost counts its micro-tiles
 // and what it reads around them: every chunk of a row split packs all of op(B), and every
 // chunk of a column split reads all of op(A), so a weight gradient dyᵀ·x (depth = tokens,
-// both sides small) is cut along the side whose duplicate costs less (see matmulChunkCost).
+// both sides small) is cut along the side whose duplicate costs less (see matmulChunkCost),
+// unless cutting its depth instead, which duplicates neither, costs less still (planDepth).
 // The product runs whole below matmulMinFlops, and where a block would be so thin (other side
 // × depth ≤ 8) that gemm would take its unblocked path for it, which could round differently
 // from the whole product.
 func (j *matmulJob) plan(parts int) {
 	j.splitM, j.unit, j.nunits = j.m >= j.n, 1, 1
+	j.splitK, j.kb, j.kblocks, j.kparts, j.kfirst = false, 0, 0, 0, 0
 	if parts < 2 || 2*j.m*j.n*j.k < matmulMinFlops || j.n*j.k <= 8 || j.m*j.k <= 8 {
 		return
 	}
@@ -199,6 +231,147 @@ func (j *matmulJob) plan(parts int) {
 			try(true, u)
 		}
 	}
+	mn := -1
+	if best >= 0 {
+		mn = best * j.k
+	}
+	j.planDepth(parts, mn)
+}
+
+// planDepth considers cutting the product along its depth into parts chunks of whole depth
+// blocks instead, and chooses it if its largest chunk, with its share of the fold, costs less
+// than mn, the cost of the plan's best cut of C (negative when there is none). Each chunk of a
+// depth split computes all of C over its blocks, so nothing is packed or read twice and no
+// chunk ends in partial micro-tiles the whole product does not have; the price is the fold,
+// which adds every block after the first chunk's to C, and a buffer of one m×n product per
+// such block. That suits the weight gradients dW += dyᵀ·x, whose depth is the token count
+// and whose C is small. The bits are those of the whole product (see gemm.DepthBlock), which
+// needs alpha = 1, no epilogue (C is final only after the fold), and blocks large enough
+// that gemm never takes its unblocked path for one.
+func (j *matmulJob) planDepth(parts, mn int) {
+	kb := gemm.DepthBlock(gemm.Default)
+	if kb <= 0 || j.alpha != 1 || j.ep != nil || 2*j.m*j.n <= matmulMinBlockFlops {
+		return
+	}
+	kblocks := (j.k + kb - 1) / kb
+	p := min(parts, kblocks)
+	if p < 2 {
+		return
+	}
+	kfirst := kblocks / p
+	folded := (kblocks - kfirst) * j.m * j.n
+	if folded > matmulMaxPartials {
+		return
+	}
+	largest := 0 // depth of the largest chunk
+	for i := range p {
+		largest = max(largest, min((i+1)*kblocks/p*kb, j.k)-i*kblocks/p*kb)
+	}
+	cost := largest*matmulChunkCost(j.m, j.n) + matmulFoldCost*folded/p
+	if mn >= 0 && cost >= mn {
+		return
+	}
+	j.splitK, j.kb, j.kblocks, j.kparts, j.kfirst = true, kb, kblocks, p, kfirst
+	j.splitM, j.unit, j.nunits = true, 1, 1
+}
+
+const (
+	// matmulMinBlockFlops bounds the FLOPs of one depth step of a product split along its
+	// depth: gemm computes products of at most 256 FLOPs without blocking, which must never
+	// happen to a block of the split (the last one may be one step deep).
+	matmulMinBlockFlops = 256
+	// matmulMaxPartials bounds the partial products of a depth split, in floats: 1 MiB, which
+	// stays in a Zen 4 core's L2 between the chunks and the fold. The GPT's weight gradients
+	// at d=512, whose partials are 2–8 MiB, measured 1–3% slower split along the depth than
+	// cut into blocks of C; the one with 1 MiB (the head's) 3% faster.
+	matmulMaxPartials = 1 << 18
+	// matmulFoldCost is the cost (in matmulChunkCost's units) of adding one element of a
+	// partial product to C: about 0.2 ns (pprof of the GPT's weight gradients at d=128).
+	matmulFoldCost = 7
+	// matmulFoldRows is the fewest rows of C worth folding on another goroutine.
+	matmulFoldRows = 16
+)
+
+// runDepthSplit runs a depth split planned by planDepth: the chunks, then the fold.
+func (j *matmulJob) runDepthSplit(s *chunkSplitter) {
+	j.partials = getPartials((j.kblocks - j.kfirst) * j.m * j.n)
+	j.folding = false
+	runChunks(j, j.kparts, 1, s)
+	j.folding = true
+	runChunks(j, j.m, matmulFoldRows, s)
+	putPartials(j.partials)
+	j.partials = nil
+}
+
+// runDepthChunk computes chunk i of a depth split: blocks [b0, b1) of the depth, the first
+// chunk's straight into C with the caller's beta, every other block into its own slot (one
+// gemm.SgemmPartials call).
+func (j *matmulJob) runDepthChunk(i int) {
+	b0, b1 := i*j.kblocks/j.kparts, (i+1)*j.kblocks/j.kparts
+	if b0 == 0 {
+		j.depthProduct(min(b1*j.kb, j.k), j.beta)
+		return
+	}
+	p0, mn := b0*j.kb, j.m*j.n
+	a, b := j.depthOperands(p0)
+	gemm.SgemmPartials(gemm.Default, j.transA, j.transB, j.m, j.n, min(b1*j.kb, j.k)-p0, 1, a, j.lda, b, j.ldb, j.partials[(b0-j.kfirst)*mn:(b1-j.kfirst)*mn])
+}
+
+// depthProduct computes C = op(A)·op(B) + beta·C over depth [0, kd) on this goroutine.
+func (j *matmulJob) depthProduct(kd int, beta float32) {
+	gemm.SgemmBatched(gemm.Default, j.transA, j.transB, j.m, j.n, kd, 1, j.a, j.lda, oneItem, j.b, j.ldb, oneItem, beta, j.c, j.ldc, oneItem)
+}
+
+// depthOperands returns A and B from depth p0 on.
+func (j *matmulJob) depthOperands(p0 int) (a, b []float32) {
+	a, b = j.a[p0:], j.b[p0:] // op(A) = A, op(B) = Bᵀ: the depth runs along their rows
+	if j.transA {             // A is stored k×m
+		a = j.a[p0*j.lda:]
+	}
+	if !j.transB { // B is stored k×n
+		b = j.b[p0*j.ldb:]
+	}
+	return a, b
+}
+
+// foldRows adds the partial products to rows [lo, hi) of C in increasing depth.
+func (j *matmulJob) foldRows(lo, hi int) {
+	n, mn := j.n, j.m*j.n
+	for r := lo; r < hi; r++ {
+		row := j.c[r*j.ldc : r*j.ldc+n]
+		for s := 0; s < j.kblocks-j.kfirst; s++ {
+			ResidualAdd(row, row, j.partials[s*mn+r*n:s*mn+r*n+n])
+		}
+	}
+}
+
+// partialPool keeps the buffers of depth splits' partial products between products, so that a
+// steady state allocates nothing; it holds one buffer per product running at once.
+var partialPool struct {
+	sync.Mutex
+	free [][]float32
+}
+
+// getPartials returns a buffer of n floats from partialPool, allocating one when the pool's
+// last is too short (which it then drops).
+func getPartials(n int) []float32 {
+	partialPool.Lock()
+	defer partialPool.Unlock()
+	if k := len(partialPool.free); k > 0 {
+		buf := partialPool.free[k-1]
+		partialPool.free = partialPool.free[:k-1]
+		if cap(buf) >= n {
+			return buf[:n]
+		}
+	}
+	return make([]float32, n)
+}
+
+// putPartials returns a buffer of getPartials to the pool.
+func putPartials(buf []float32) {
+	partialPool.Lock()
+	partialPool.free = append(partialPool.free, buf)
+	partialPool.Unlock()
 }
 
 // matmulChunkCost estimates the time of a chunk computing m rows and n columns of C, per unit

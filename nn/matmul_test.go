@@ -15,25 +15,13 @@ import (
 // split product allocates nothing.
 func TestMatmulMatchesSgemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	fill := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64())
-		}
-		return x
-	}
+	fill := func(n int) []float32 { return normals(rng, n) }
 	for _, sh := range [][3]int{{1024, 192, 64}, {64, 64, 1024}, {100, 333, 70}, {333, 100, 300}, {40, 2000, 16}, {7, 9, 5}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 			for _, beta := range []float32{0, 1} {
 				name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/beta=%v", m, n, k, tr[0], tr[1], beta)
-				lda, ldb := k, n
-				if tr[0] {
-					lda = m
-				}
-				if tr[1] {
-					ldb = k
-				}
+				lda, ldb := matmulStrides(tr[0], tr[1], m, n, k)
 				a, b, c0 := fill(m*k), fill(k*n), fill(m*n)
 				want := append([]float32(nil), c0...)
 				gemm.Default.Sgemm(tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, beta, want, n)
