@@ -9,7 +9,7 @@ go test -count=1 ./...
 if [ "$(go env GOARCH)" = amd64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
   GOAMD64=v3 go test -count=1 -run 'Lanes|Portable|GOMAXPROCS' .
 fi
-go test -count=1 -tags purego . ./gemm ./nn
+go test -count=1 -tags purego . ./gemm ./nn ./models/...
 if [ -f gomlx/go.mod ]; then
   (cd gomlx && go vet ./... && GOMLX_BACKEND=go go test -count=1 ./...)
 fi

@@ -59,8 +59,20 @@ func TestModelGradient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.MaxRelErr > 2e-2 && r.MaxAbsErr > 2e-4 {
+		// One element's central difference carries the float32 loss's rounding noise, up to
+		// about 3e-4 at h = 1e-3 in this model (measured with the assembly and the pure-Go
+		// kernels), so elements are held to 2% or 4e-4; the directional derivative below sums
+		// the whole tensor's gradient into one signal far above that noise and is held to 5%
+		// (the ReLU kinks that h = 3e-4 crosses in the convolutions cost up to 1.2%).
+		if r.MaxRelErr > 2e-2 && r.MaxAbsErr > 4e-4 {
 			t.Errorf("%s: gradient mismatch %+v", p.Name, r)
+		}
+		ana, num, err := gradcheck.Directional(loss, p.Value, p.Grad, 3e-4, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(ana-num) > 5e-2*math.Abs(num) {
+			t.Errorf("%s: directional derivative %.6g, finite difference %.6g", p.Name, ana, num)
 		}
 	}
 }
