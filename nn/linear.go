@@ -11,9 +11,9 @@ type Linear struct {
 	bias   linearBiasJob
 	mm     matmulJob
 	split  chunkSplitter
-	gradEp geluGradEpilogue // BackwardSetGELU's epilogue
-	packed packedWeights    // W packed for the Rows methods (rows.go)
-	rowEps []chunkEpilogue  // BackwardRowsSetGELU's epilogues, one per block of GELUBiasRowBlock rows
+	gradEp geluGradEpilogue   // BackwardSetGELU's epilogue
+	packed packedWeights      // W packed for the Rows methods (rows.go)
+	rowEps []geluRowsEpilogue // BackwardRowsSetGELU's epilogues, one per block of GELUBiasRowBlock rows
 }
 
 // linearBiasMinElems is the least bias work (elements of y or dy) worth a second goroutine.

@@ -161,21 +161,14 @@ func (j *matmulJob) runChunk(lo, hi int) {
 }
 
 // chunkEpilogue passes the blocks of a chunk of a split product, which starts at row i0 and
-// column j0 of C, on to ep in the coordinates of the whole C. With recompute set, ep is a
-// *geluGradEpilogue that recomputes σ in scratch (see BackwardRowsSetGELU).
+// column j0 of C, on to ep in the coordinates of the whole C.
 type chunkEpilogue struct {
-	ep        gemm.Epilogue
-	i0, j0    int
-	scratch   []float32
-	recompute bool
+	ep     gemm.Epilogue
+	i0, j0 int
 }
 
 // Block passes a block of the chunk on to e.ep, shifted by the chunk's origin.
 func (e *chunkEpilogue) Block(item, i0, i1, j0, j1 int) {
-	if e.recompute {
-		e.ep.(*geluGradEpilogue).blockScratch(e.i0+i0, e.i0+i1, e.j0+j0, e.j0+j1, e.scratch)
-		return
-	}
 	e.ep.Block(item, e.i0+i0, e.i0+i1, e.j0+j0, e.j0+j1)
 }
 

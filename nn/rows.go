@@ -199,7 +199,7 @@ func (l *Linear) StartBackwardRowsGELU(dx, pre, b, sig []float32, rows int, sums
 	}
 	l.gradEp.reset(dx[:n], pre[:n], b, sig, l.In, rows, sums)
 	if blocks := (rows + GELUBiasRowBlock - 1) / GELUBiasRowBlock; len(l.rowEps) < blocks {
-		l.rowEps = make([]chunkEpilogue, blocks)
+		l.rowEps = make([]geluRowsEpilogue, blocks)
 	}
 	if sig == nil {
 		for k := range l.rowEps {
@@ -208,6 +208,20 @@ func (l *Linear) StartBackwardRowsGELU(dx, pre, b, sig []float32, rows int, sums
 			}
 		}
 	}
+}
+
+// geluRowsEpilogue passes the blocks of one BackwardRowsSetGELU call, which starts at row i0,
+// on to ep in the coordinates of the whole dx, with scratch (owned by the goroutine running the
+// call) for σ where ep recomputes it.
+type geluRowsEpilogue struct {
+	ep      *geluGradEpilogue
+	i0      int
+	scratch []float32
+}
+
+// Block passes a block of the call on to e.ep, shifted by the call's first row.
+func (e *geluRowsEpilogue) Block(_, i0, i1, j0, j1 int) {
+	e.ep.blockScratch(e.i0+i0, e.i0+i1, j0, j1, e.scratch)
 }
 
 // BackwardRowsSetGELU sets rows [lo, hi) of StartBackwardRowsGELU's dx to (dy·W)·gelu′(pre +
@@ -221,7 +235,7 @@ func (l *Linear) BackwardRowsSetGELU(dy []float32, lo, hi int) {
 		panic(fmt.Sprintf("nn: BackwardRowsSetGELU from row %d, not a multiple of %d", lo, GELUBiasRowBlock))
 	}
 	ce := &l.rowEps[lo/GELUBiasRowBlock]
-	*ce = chunkEpilogue{ep: &l.gradEp, i0: lo, scratch: ce.scratch, recompute: l.gradEp.sig == nil}
+	ce.ep, ce.i0 = &l.gradEp, lo
 	l.rowsProduct(false, hi-lo, dy[lo*l.Out:hi*l.Out], 0, l.gradEp.dx[lo*l.In:hi*l.In], ce)
 }
 

@@ -1,12 +1,12 @@
-package nn
+package nn_test
 
 import (
 	"math"
-	"math/rand/v2"
 	"sync"
 	"testing"
 
 	"github.com/fadam-go/fadam/gemm"
+	"github.com/fadam-go/fadam/nn"
 )
 
 // countRows records which rows RunRows was called on.
@@ -26,7 +26,7 @@ func (c *countRows) RunRows(lo, hi int) {
 }
 
 func TestRowBlocksRunsEveryBlockOnce(t *testing.T) {
-	var rb RowBlocks
+	var rb nn.RowBlocks
 	for _, tc := range []struct{ rows, block int }{
 		{0, 4}, {1, 4}, {4, 4}, {5, 4}, {200, 96}, {4096, 96}, {7, 100},
 	} {
@@ -51,46 +51,10 @@ func TestRowBlocksRunsEveryBlockOnce(t *testing.T) {
 	rb.Run(&countRows{}, 10, 0)
 }
 
-// loopKernel is a gemm.Kernel that is not gemm.Fast: a plain triple loop, which gives a block of
-// rows the bits of the whole product.
-type loopKernel struct{}
-
-func (loopKernel) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	for i := range m {
-		for j := range n {
-			var s float32
-			for p := range k {
-				ai, bi := i*lda+p, p*ldb+j
-				if transA {
-					ai = p*lda + i
-				}
-				if transB {
-					bi = j*ldb + p
-				}
-				av, bv := a[ai], b[bi]
-				s += av * bv
-			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * s
-			} else {
-				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
-			}
-		}
-	}
-}
-
 // rowsJob runs f on each block, for the tests below.
 type rowsJob func(lo, hi int)
 
 func (f rowsJob) RunRows(lo, hi int) { f(lo, hi) }
-
-func randSlice(rng *rand.Rand, n int, scale float32) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = scale * float32(rng.NormFloat64())
-	}
-	return x
-}
 
 func sameRowBits(t *testing.T, what string, got, want []float32) {
 	t.Helper()
@@ -108,117 +72,123 @@ func sameRowBits(t *testing.T, what string, got, want []float32) {
 // pool, against the whole-batch method it stands for, bit for bit, with gemm.Fast (packed
 // weights) and with a kernel that is not Fast.
 func TestRowsMethodsMatchWholeBatch(t *testing.T) {
-	saved := gemm.Default
-	defer func() { gemm.Default = saved }()
-	for _, kern := range []gemm.Kernel{saved, loopKernel{}} {
-		gemm.Default = kern
-		for _, tc := range []struct{ rows, in, out, block int }{
-			{200, 32, 96, 96}, {37, 16, 40, 32}, {96, 64, 64, 64}, {300, 48, 20, 96},
-		} {
-			rng := rand.New(rand.NewPCG(uint64(tc.rows), uint64(tc.in)))
-			rows, in, out := tc.rows, tc.in, tc.out
-			var rb RowBlocks
-			run := func(f func(lo, hi int)) { rb.Run(rowsJob(f), rows, tc.block) }
+	for _, kern := range []gemm.Kernel{gemm.Default, naiveKernel{}} {
+		withKernel(kern, func() { checkRowsMethods(t) })
+	}
+}
 
-			l := NewLinear("l", in, out, true)
-			copy(l.W.Value, randSlice(rng, out*in, 0.3))
-			copy(l.B.Value, randSlice(rng, out, 0.3))
-			x, res := randSlice(rng, rows*in, 1), randSlice(rng, rows*out, 1)
+// checkRowsMethods is TestRowsMethodsMatchWholeBatch with the current gemm.Default.
+func checkRowsMethods(t *testing.T) {
+	for _, tc := range []struct{ rows, in, out, block int }{
+		{200, 32, 96, 96}, {37, 16, 40, 32}, {96, 64, 64, 64}, {300, 48, 20, 96},
+	} {
+		seed := uint64(tc.rows*1000 + tc.in)
+		randSlice := func(n int, std float64) []float32 {
+			seed++
+			return substrateRand(n, std, seed)
+		}
+		rows, in, out := tc.rows, tc.in, tc.out
+		var rb nn.RowBlocks
+		run := func(f func(lo, hi int)) { rb.Run(rowsJob(f), rows, tc.block) }
 
-			// Forward, with and without residual, and without bias.
-			l.PackForward()
-			want, got := make([]float32, rows*out), make([]float32, rows*out)
-			l.ForwardResidual(want, res, x, rows)
-			run(func(lo, hi int) { l.ForwardRows(got, res, x, lo, hi) })
-			sameRowBits(t, "ForwardRows with residual", got, want)
-			l.Forward(want, x, rows)
-			run(func(lo, hi int) { l.ForwardRows(got, nil, x, lo, hi) })
-			sameRowBits(t, "ForwardRows", got, want)
-			l.ForwardNoBias(want, x, rows)
-			run(func(lo, hi int) { l.ForwardRowsNoBias(got, x, lo, hi) })
-			sameRowBits(t, "ForwardRowsNoBias", got, want)
+		l := nn.NewLinear("l", in, out, true)
+		copy(l.W.Value, randSlice(out*in, 0.3))
+		copy(l.B.Value, randSlice(out, 0.3))
+		x, res := randSlice(rows*in, 1), randSlice(rows*out, 1)
 
-			// Input gradient; BackwardWeights against BackwardSet's parameter gradients.
-			dy := randSlice(rng, rows*out, 1)
-			l.PackBackward()
-			wantDx, gotDx := make([]float32, rows*in), make([]float32, rows*in)
-			ZeroGrads(l.Params())
-			l.BackwardSet(wantDx, dy, x, rows)
-			wantW, wantB := append([]float32(nil), l.W.Grad...), append([]float32(nil), l.B.Grad...)
-			ZeroGrads(l.Params())
-			run(func(lo, hi int) { l.BackwardRowsSet(gotDx, dy, lo, hi) })
-			l.BackwardWeights(dy, x, rows, true)
-			sameRowBits(t, "BackwardRowsSet", gotDx, wantDx)
-			sameRowBits(t, "BackwardWeights W", l.W.Grad, wantW)
-			sameRowBits(t, "BackwardWeights B", l.B.Grad, wantB)
+		// Forward, with and without residual, and without bias.
+		l.PackForward()
+		want, got := make([]float32, rows*out), make([]float32, rows*out)
+		l.ForwardResidual(want, res, x, rows)
+		run(func(lo, hi int) { l.ForwardRows(got, res, x, lo, hi) })
+		sameRowBits(t, "ForwardRows with residual", got, want)
+		l.Forward(want, x, rows)
+		run(func(lo, hi int) { l.ForwardRows(got, nil, x, lo, hi) })
+		sameRowBits(t, "ForwardRows", got, want)
+		l.ForwardNoBias(want, x, rows)
+		run(func(lo, hi int) { l.ForwardRowsNoBias(got, x, lo, hi) })
+		sameRowBits(t, "ForwardRowsNoBias", got, want)
 
-			// The GELU epilogue: l's input was gelu(pre + b).
-			pre, b := randSlice(rng, rows*in, 1), randSlice(rng, in, 0.5)
-			act, sig := make([]float32, rows*in), make([]float32, rows*in)
-			var g GELU
-			g.ForwardBias(act, sig, pre, b)
-			gotAct, gotSig := make([]float32, rows*in), make([]float32, rows*in)
-			run(func(lo, hi int) { g.ForwardBiasRows(gotAct, gotSig, pre, b, lo, hi) })
-			sameRowBits(t, "ForwardBiasRows y", gotAct, act)
-			sameRowBits(t, "ForwardBiasRows sig", gotSig, sig)
-			if tc.block%GELUBiasRowBlock == 0 {
-				wantDb, gotDb := randSlice(rng, in, 1), make([]float32, in)
-				copy(gotDb, wantDb)
-				ZeroGrads(l.Params())
-				l.BackwardSetGELU(wantDx, dy, act, rows, pre, b, sig, wantDb)
-				l.StartBackwardRowsGELU(gotDx, pre, b, sig, rows, true)
-				run(func(lo, hi int) { l.BackwardRowsSetGELU(dy, lo, hi) })
-				l.FinishBackwardRowsGELU(gotDb)
-				sameRowBits(t, "BackwardRowsSetGELU dx", gotDx, wantDx)
-				sameRowBits(t, "FinishBackwardRowsGELU db", gotDb, wantDb)
+		// Input gradient; BackwardWeights against BackwardSet's parameter gradients.
+		dy := randSlice(rows*out, 1)
+		l.PackBackward()
+		wantDx, gotDx := make([]float32, rows*in), make([]float32, rows*in)
+		nn.ZeroGrads(l.Params())
+		l.BackwardSet(wantDx, dy, x, rows)
+		wantW, wantB := append([]float32(nil), l.W.Grad...), append([]float32(nil), l.B.Grad...)
+		nn.ZeroGrads(l.Params())
+		run(func(lo, hi int) { l.BackwardRowsSet(gotDx, dy, lo, hi) })
+		l.BackwardWeights(dy, x, rows, true)
+		sameRowBits(t, "BackwardRowsSet", gotDx, wantDx)
+		sameRowBits(t, "BackwardWeights W", l.W.Grad, wantW)
+		sameRowBits(t, "BackwardWeights B", l.B.Grad, wantB)
 
-				// Without σ kept: the forward's y, and the backward recomputing σ.
-				scratch := make([][]float32, (rows+tc.block-1)/tc.block)
-				for i := range scratch {
-					scratch[i] = make([]float32, in)
-				}
-				clear(gotAct)
-				run(func(lo, hi int) { g.ForwardBiasRowsNoSig(gotAct, pre, b, scratch[lo/tc.block], lo, hi) })
-				sameRowBits(t, "ForwardBiasRowsNoSig y", gotAct, act)
-				clear(gotDx)
-				clear(gotDb) // the bias sums alone, with σ recomputed and with it kept
-				l.StartBackwardRowsGELU(gotDx, pre, b, nil, rows, true)
-				run(func(lo, hi int) { l.BackwardRowsSetGELU(dy, lo, hi) })
-				l.FinishBackwardRowsGELU(gotDb)
-				sameRowBits(t, "BackwardRowsSetGELU without sig, dx", gotDx, wantDx)
-				onlySums := make([]float32, in)
-				l.StartBackwardRowsGELU(gotDx, pre, b, sig, rows, true)
-				run(func(lo, hi int) { l.BackwardRowsSetGELU(dy, lo, hi) })
-				l.FinishBackwardRowsGELU(onlySums)
-				sameRowBits(t, "BackwardRowsSetGELU without sig, db", gotDb, onlySums)
+		// The nn.GELU epilogue: l's input was gelu(pre + b).
+		pre, b := randSlice(rows*in, 1), randSlice(in, 0.5)
+		act, sig := make([]float32, rows*in), make([]float32, rows*in)
+		var g nn.GELU
+		g.ForwardBias(act, sig, pre, b)
+		gotAct, gotSig := make([]float32, rows*in), make([]float32, rows*in)
+		run(func(lo, hi int) { g.ForwardBiasRows(gotAct, gotSig, pre, b, lo, hi) })
+		sameRowBits(t, "ForwardBiasRows y", gotAct, act)
+		sameRowBits(t, "ForwardBiasRows sig", gotSig, sig)
+		if tc.block%nn.GELUBiasRowBlock == 0 {
+			wantDb, gotDb := randSlice(in, 1), make([]float32, in)
+			copy(gotDb, wantDb)
+			nn.ZeroGrads(l.Params())
+			l.BackwardSetGELU(wantDx, dy, act, rows, pre, b, sig, wantDb)
+			l.StartBackwardRowsGELU(gotDx, pre, b, sig, rows, true)
+			run(func(lo, hi int) { l.BackwardRowsSetGELU(dy, lo, hi) })
+			l.FinishBackwardRowsGELU(gotDb)
+			sameRowBits(t, "BackwardRowsSetGELU dx", gotDx, wantDx)
+			sameRowBits(t, "FinishBackwardRowsGELU db", gotDb, wantDb)
+
+			// Without σ kept: the forward's y, and the backward recomputing σ.
+			scratch := make([][]float32, (rows+tc.block-1)/tc.block)
+			for i := range scratch {
+				scratch[i] = make([]float32, in)
 			}
+			clear(gotAct)
+			run(func(lo, hi int) { g.ForwardBiasRowsNoSig(gotAct, pre, b, scratch[lo/tc.block], lo, hi) })
+			sameRowBits(t, "ForwardBiasRowsNoSig y", gotAct, act)
+			clear(gotDx)
+			clear(gotDb) // the bias sums alone, with σ recomputed and with it kept
+			l.StartBackwardRowsGELU(gotDx, pre, b, nil, rows, true)
+			run(func(lo, hi int) { l.BackwardRowsSetGELU(dy, lo, hi) })
+			l.FinishBackwardRowsGELU(gotDb)
+			sameRowBits(t, "BackwardRowsSetGELU without sig, dx", gotDx, wantDx)
+			onlySums := make([]float32, in)
+			l.StartBackwardRowsGELU(gotDx, pre, b, sig, rows, true)
+			run(func(lo, hi int) { l.BackwardRowsSetGELU(dy, lo, hi) })
+			l.FinishBackwardRowsGELU(onlySums)
+			sameRowBits(t, "BackwardRowsSetGELU without sig, db", gotDb, onlySums)
+		}
 
-			// LayerNorm forward and backward.
-			ln := NewLayerNorm("ln", in)
-			copy(ln.G.Value, randSlice(rng, in, 1))
-			copy(ln.B.Value, randSlice(rng, in, 1))
-			y, mean, rstd := make([]float32, rows*in), make([]float32, rows), make([]float32, rows)
-			gy, gmean, grstd := make([]float32, rows*in), make([]float32, rows), make([]float32, rows)
-			ln.Forward(y, mean, rstd, x, rows)
-			run(func(lo, hi int) { ln.ForwardRows(gy, gmean, grstd, x, lo, hi) })
-			sameRowBits(t, "LayerNorm.ForwardRows y", gy, y)
-			sameRowBits(t, "LayerNorm.ForwardRows mean", gmean, mean)
-			sameRowBits(t, "LayerNorm.ForwardRows rstd", grstd, rstd)
-			if tc.block%LayerNormRowBlock == 0 {
-				dyn := randSlice(rng, rows*in, 1)
-				wantDx := randSlice(rng, rows*in, 1)
-				copy(gotDx, wantDx)
-				ZeroGrads(ln.Params())
-				ln.Backward(wantDx, dyn, x, mean, rstd, rows)
-				wantG, wantBb := append([]float32(nil), ln.G.Grad...), append([]float32(nil), ln.B.Grad...)
-				ZeroGrads(ln.Params())
-				ln.StartBackwardRows(rows)
-				run(func(lo, hi int) { ln.BackwardRows(gotDx, dyn, x, mean, rstd, lo, hi, rows) })
-				ln.FinishBackwardRows(rows)
-				sameRowBits(t, "LayerNorm.BackwardRows dx", gotDx, wantDx)
-				sameRowBits(t, "LayerNorm.BackwardRows G", ln.G.Grad, wantG)
-				sameRowBits(t, "LayerNorm.BackwardRows B", ln.B.Grad, wantBb)
-			}
+		// LayerNorm forward and backward.
+		ln := nn.NewLayerNorm("ln", in)
+		copy(ln.G.Value, randSlice(in, 1))
+		copy(ln.B.Value, randSlice(in, 1))
+		y, mean, rstd := make([]float32, rows*in), make([]float32, rows), make([]float32, rows)
+		gy, gmean, grstd := make([]float32, rows*in), make([]float32, rows), make([]float32, rows)
+		ln.Forward(y, mean, rstd, x, rows)
+		run(func(lo, hi int) { ln.ForwardRows(gy, gmean, grstd, x, lo, hi) })
+		sameRowBits(t, "LayerNorm.ForwardRows y", gy, y)
+		sameRowBits(t, "LayerNorm.ForwardRows mean", gmean, mean)
+		sameRowBits(t, "LayerNorm.ForwardRows rstd", grstd, rstd)
+		if tc.block%nn.LayerNormRowBlock == 0 {
+			dyn := randSlice(rows*in, 1)
+			wantDx := randSlice(rows*in, 1)
+			copy(gotDx, wantDx)
+			nn.ZeroGrads(ln.Params())
+			ln.Backward(wantDx, dyn, x, mean, rstd, rows)
+			wantG, wantBb := append([]float32(nil), ln.G.Grad...), append([]float32(nil), ln.B.Grad...)
+			nn.ZeroGrads(ln.Params())
+			ln.StartBackwardRows(rows)
+			run(func(lo, hi int) { ln.BackwardRows(gotDx, dyn, x, mean, rstd, lo, hi, rows) })
+			ln.FinishBackwardRows(rows)
+			sameRowBits(t, "LayerNorm.BackwardRows dx", gotDx, wantDx)
+			sameRowBits(t, "LayerNorm.BackwardRows G", ln.G.Grad, wantG)
+			sameRowBits(t, "LayerNorm.BackwardRows B", ln.B.Grad, wantBb)
 		}
 	}
 }
@@ -226,10 +196,9 @@ func TestRowsMethodsMatchWholeBatch(t *testing.T) {
 // TestRowsFollowRepackedWeights checks that the Rows products use the weights as of the last
 // PackForward/PackBackward, which is why a caller packs after every change of W.
 func TestRowsFollowRepackedWeights(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	l := NewLinear("l", 16, 24, false)
-	copy(l.W.Value, randSlice(rng, 16*24, 1))
-	x := randSlice(rng, 40*16, 1)
+	l := nn.NewLinear("l", 16, 24, false)
+	copy(l.W.Value, substrateRand(16*24, 1, 1))
+	x := substrateRand(40*16, 1, 2)
 	want, got := make([]float32, 40*24), make([]float32, 40*24)
 	for range 2 {
 		l.PackForward()

@@ -100,8 +100,7 @@ type Model struct {
 
 	linears     []*nn.Linear // every Linear, for packing their weights once per pass
 	rows        nn.RowBlocks
-	fwd         fwdChain
-	bwd         bwdChain
+	chain       chain
 	blockTimes  []PhaseTimes // per block of rows of a chain, its stages' times (phase timing only)
 	geluScratch [][]float32  // per block of rows of a chain, one row of GELU's σ (not kept)
 
@@ -209,7 +208,7 @@ func New(cfg Config, seed uint64) (*Model, error) {
 		m.linears = append(m.linears, k.qkv, k.proj, k.fc, k.fcOut)
 	}
 	m.linears = append(m.linears, m.head)
-	m.fwd.m, m.bwd.m = m, m
+	m.chain.m = m
 	m.blockTimes = make([]PhaseTimes, (bt+rowBlock-1)/rowBlock)
 	for range m.blockTimes {
 		m.geluScratch = append(m.geluScratch, buf(4*c))
@@ -276,15 +275,15 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 	m.lap(PhaseOther)
 	nn.PackLinears(m.linears, true, &m.rows)
 	m.lap(PhaseMatmul)
-	// Everything but attention runs in chains over blocks of rows (see fwdChain): the first
+	// Everything but attention runs in chains over blocks of rows (see forwardRows): the first
 	// block's LayerNorm and qkv projection, then, after each block's attention, the rest of
 	// that block and the next one's LayerNorm and projection.
-	m.runChain(&m.fwd, -1)
+	m.runChain(false, -1)
 	for l := range m.blocks {
 		k, a := m.blocks[l], &m.acts[l]
 		k.attn.ForwardStats(a.attOut, a.attStats, a.qkv, b, t)
 		m.lap(PhaseAttention)
-		m.runChain(&m.fwd, l)
+		m.runChain(false, l)
 	}
 	loss := m.loss.Forward(m.probs, m.logits, m.targets, bt)
 	m.lap(PhaseLoss)
@@ -297,18 +296,28 @@ func (m *Model) Forward(inputs, targets []int32) (float64, error) {
 // d=128 model (4096 rows), 96 and 192 ran alike, 64 and 384 5–10% slower.
 const rowBlock = 96
 
-// chain is a fwdChain or bwdChain, which runChain runs for a layer index.
-type chain interface {
-	nn.RowJob
-	setLayer(l int)
+// chain is the RowJob of runChain: forwardRows or backwardRows of layer index l.
+type chain struct {
+	m        *Model
+	l        int
+	backward bool
+}
+
+// RunRows runs rows [lo, hi) of the chain.
+func (c *chain) RunRows(lo, hi int) {
+	if c.backward {
+		c.m.backwardRows(c.l, lo, hi)
+	} else {
+		c.m.forwardRows(c.l, lo, hi)
+	}
 }
 
 // runChain runs c for layer index l over blocks of rowBlock rows on nn's worker pool. With
 // phase timing on, each block times its stages and the chain's wall time is shared out among
 // the phases in proportion to the time the blocks spent in them.
-func (m *Model) runChain(c chain, l int) {
-	c.setLayer(l)
-	m.rows.Run(c, m.Cfg.Batch*m.Cfg.Ctx, rowBlock)
+func (m *Model) runChain(backward bool, l int) {
+	m.chain.l, m.chain.backward = l, backward
+	m.rows.Run(&m.chain, m.Cfg.Batch*m.Cfg.Ctx, rowBlock)
 	if m.phases == nil {
 		return
 	}
@@ -357,22 +366,13 @@ func (s *stageTimer) lap(p Phase) {
 	s.mark = now
 }
 
-// fwdChain is the forward pass between two attentions, one block of rows at a time: for layer
+// forwardRows is the forward pass between two attentions, one block of rows at a time: for layer
 // l ≥ 0, the attention's output projection and residual add, LayerNorm, the MLP and its
 // residual add; then, for layer l+1, LayerNorm and the qkv projection, or, after the last
 // layer, the final LayerNorm and the head's logits.
-type fwdChain struct {
-	m *Model
-	l int
-}
-
-func (j *fwdChain) setLayer(l int) { j.l = l }
-
-// RunRows runs rows [lo, hi) of the chain.
-func (j *fwdChain) RunRows(lo, hi int) {
-	m := j.m
+func (m *Model) forwardRows(l, lo, hi int) {
 	st := m.startStages(lo)
-	if l := j.l; l >= 0 {
+	if l >= 0 {
 		k, a := m.blocks[l], &m.acts[l]
 		k.proj.ForwardRows(a.mid, a.in, a.attOut, lo, hi) // x + attn(ln1(x))
 		st.lap(PhaseMatmul)
@@ -391,7 +391,7 @@ func (j *fwdChain) RunRows(lo, hi int) {
 		k.fcOut.ForwardRows(next, a.mid, a.fcGelu, lo, hi) // x + mlp(ln2(x))
 		st.lap(PhaseMatmul)
 	}
-	if l := j.l + 1; l < len(m.blocks) {
+	if l := l + 1; l < len(m.blocks) {
 		k, a := m.blocks[l], &m.acts[l]
 		k.ln1.ForwardRows(a.ln1, a.ln1Mean, a.ln1Rstd, a.in, lo, hi)
 		st.lap(PhaseLayerNorm)
@@ -407,7 +407,7 @@ func (j *fwdChain) RunRows(lo, hi int) {
 
 // Backward sets every parameter's Grad to the gradient of the loss of the last Forward.
 //
-// Input gradients run in chains over blocks of rows, like the forward (see bwdChain); each
+// Input gradients run in chains over blocks of rows, like the forward (see backwardRows); each
 // chain's weight gradients, which sum over all rows, follow it as whole products.
 func (m *Model) Backward() {
 	cfg := m.Cfg
@@ -435,7 +435,7 @@ func (m *Model) Backward() {
 			k.fcOut.StartBackwardRowsGELU(m.dFc, a.fc, k.fc.B.Value, nil, bt, true)
 			k.ln2.StartBackwardRows(bt)
 		}
-		m.runChain(&m.bwd, l)
+		m.runChain(true, l)
 
 		if l == len(m.blocks) {
 			m.lnf.FinishBackwardRows(bt)
@@ -463,24 +463,15 @@ func (m *Model) Backward() {
 	m.lap(PhaseOther)
 }
 
-// bwdChain is the backward pass between two attentions, one block of rows at a time: for l =
+// backwardRows is the backward pass between two attentions, one block of rows at a time: for l =
 // len(blocks), the head's input gradient and the final LayerNorm's; for l < len(blocks), layer
 // l's qkv projection and LayerNorm; then, for layer l−1, the MLP's input gradients (GELU's in
 // the epilogue of the product before it), LayerNorm and the attention's output projection, up
 // to the gradient of the attention's output.
-type bwdChain struct {
-	m *Model
-	l int
-}
-
-func (j *bwdChain) setLayer(l int) { j.l = l }
-
-// RunRows runs rows [lo, hi) of the chain.
-func (j *bwdChain) RunRows(lo, hi int) {
-	m := j.m
+func (m *Model) backwardRows(l, lo, hi int) {
 	c, bt := m.Cfg.D, m.Cfg.Batch*m.Cfg.Ctx
 	st := m.startStages(lo)
-	if l := j.l; l == len(m.blocks) {
+	if l == len(m.blocks) {
 		m.head.BackwardRowsSet(m.dLn, m.dLogits, lo, hi)
 		st.lap(PhaseMatmul)
 		clear(m.dRes[lo*c : hi*c])
@@ -494,7 +485,7 @@ func (j *bwdChain) RunRows(lo, hi int) {
 		k.ln1.BackwardRows(m.dRes, m.dLn, a.in, a.ln1Mean, a.ln1Rstd, lo, hi, bt)
 		st.lap(PhaseLayerNorm)
 	}
-	l := j.l - 1
+	l--
 	if l < 0 {
 		return
 	}
