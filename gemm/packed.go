@@ -88,15 +88,12 @@ func (f Fast) sgemmPacked(transA bool, m, n, k int, alpha float32, a []float32, 
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
-		if ep != nil {
-			ep.Block(0, 0, m, 0, n)
+	if k == 0 || alpha == 0 || 2*m*n*k <= naiveMaxFlops {
+		if k == 0 || alpha == 0 {
+			scaleC(m, n, beta, c, ldc)
+		} else {
+			b.naive(transA, m, n, k, alpha, a, lda, p0, beta, c, ldc)
 		}
-		return
-	}
-	if 2*m*n*k <= naiveMaxFlops {
-		b.naive(transA, m, n, k, alpha, a, lda, p0, beta, c, ldc)
 		if ep != nil {
 			ep.Block(0, 0, m, 0, n)
 		}

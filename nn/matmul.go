@@ -301,18 +301,13 @@ func (j *matmulJob) runDepthSplit(s *chunkSplitter) {
 // gemm.SgemmPartials call).
 func (j *matmulJob) runDepthChunk(i int) {
 	b0, b1 := i*j.kblocks/j.kparts, (i+1)*j.kblocks/j.kparts
-	if b0 == 0 {
-		j.depthProduct(min(b1*j.kb, j.k), j.beta)
+	if b0 == 0 { // C = op(A)·op(B) + beta·C over the first chunk's depth
+		gemm.SgemmBatched(gemm.Default, j.transA, j.transB, j.m, j.n, min(b1*j.kb, j.k), 1, j.a, j.lda, oneItem, j.b, j.ldb, oneItem, j.beta, j.c, j.ldc, oneItem)
 		return
 	}
 	p0, mn := b0*j.kb, j.m*j.n
 	a, b := j.depthOperands(p0)
 	gemm.SgemmPartials(gemm.Default, j.transA, j.transB, j.m, j.n, min(b1*j.kb, j.k)-p0, 1, a, j.lda, b, j.ldb, j.partials[(b0-j.kfirst)*mn:(b1-j.kfirst)*mn])
-}
-
-// depthProduct computes C = op(A)·op(B) + beta·C over depth [0, kd) on this goroutine.
-func (j *matmulJob) depthProduct(kd int, beta float32) {
-	gemm.SgemmBatched(gemm.Default, j.transA, j.transB, j.m, j.n, kd, 1, j.a, j.lda, oneItem, j.b, j.ldb, oneItem, beta, j.c, j.ldc, oneItem)
 }
 
 // depthOperands returns A and B from depth p0 on.

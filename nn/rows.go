@@ -201,18 +201,11 @@ func (l *Linear) StartBackwardRowsGELU(dx, pre, b, sig []float32, rows int, sums
 	if blocks := (rows + GELUBiasRowBlock - 1) / GELUBiasRowBlock; len(l.rowEps) < blocks {
 		l.rowEps = make([]geluRowsEpilogue, blocks)
 	}
-	if sig == nil {
-		for k := range l.rowEps {
-			if len(l.rowEps[k].scratch) < 2*l.In {
-				l.rowEps[k].scratch = make([]float32, 2*l.In)
-			}
-		}
-	}
 }
 
 // geluRowsEpilogue passes the blocks of one BackwardRowsSetGELU call, which starts at row i0,
 // on to ep in the coordinates of the whole dx, with scratch (owned by the goroutine running the
-// call) for σ where ep recomputes it.
+// call, made by the first call starting at that row) for σ where ep recomputes it.
 type geluRowsEpilogue struct {
 	ep      *geluGradEpilogue
 	i0      int
@@ -236,6 +229,9 @@ func (l *Linear) BackwardRowsSetGELU(dy []float32, lo, hi int) {
 	}
 	ce := &l.rowEps[lo/GELUBiasRowBlock]
 	ce.ep, ce.i0 = &l.gradEp, lo
+	if l.gradEp.sig == nil && len(ce.scratch) < 2*l.In { // σ recomputed: once per block start
+		ce.scratch = make([]float32, 2*l.In)
+	}
 	l.rowsProduct(false, hi-lo, dy[lo*l.Out:hi*l.Out], 0, l.gradEp.dx[lo*l.In:hi*l.In], ce)
 }
 

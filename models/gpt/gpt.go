@@ -104,9 +104,8 @@ type Model struct {
 	blockTimes  []PhaseTimes // per block of rows of a chain, its stages' times (phase timing only)
 	geluScratch [][]float32  // per block of rows of a chain, one row of GELU's σ (not kept)
 
-	// phases, if set, receives the time of each kind of work; mark is the end of the last lap.
-	phases *PhaseTimes
-	mark   time.Time
+	// laps, if its times are set (SetPhaseTimes), receives the time of each kind of work.
+	laps lapTimer
 }
 
 // Phase is a kind of work in a training step, for the breakdown SetPhaseTimes collects.
@@ -138,24 +137,17 @@ type PhaseTimes [NumPhases]time.Duration
 
 // SetPhaseTimes makes the following Forward and Backward calls add the wall time of each phase
 // to *t (nil stops timing). Timing reads the clock once per layer call and allocates nothing.
-func (m *Model) SetPhaseTimes(t *PhaseTimes) { m.phases = t }
+func (m *Model) SetPhaseTimes(t *PhaseTimes) { m.laps.times = t }
 
 // startLaps starts the clock of a Forward or Backward call.
 func (m *Model) startLaps() {
-	if m.phases != nil {
-		m.mark = time.Now()
+	if m.laps.times != nil {
+		m.laps.mark = time.Now()
 	}
 }
 
 // lap charges the time since the previous lap to phase p.
-func (m *Model) lap(p Phase) {
-	if m.phases == nil {
-		return
-	}
-	now := time.Now()
-	m.phases[p] += now.Sub(m.mark)
-	m.mark = now
-}
+func (m *Model) lap(p Phase) { m.laps.lap(p) }
 
 // New builds a model for cfg with weights drawn deterministically from seed: GPT-2's
 // initialisation (N(0, 0.02²) for weights and embeddings, the two residual output projections
@@ -318,12 +310,12 @@ func (c *chain) RunRows(lo, hi int) {
 func (m *Model) runChain(backward bool, l int) {
 	m.chain.l, m.chain.backward = l, backward
 	m.rows.Run(&m.chain, m.Cfg.Batch*m.Cfg.Ctx, rowBlock)
-	if m.phases == nil {
+	if m.laps.times == nil {
 		return
 	}
 	now := time.Now()
-	wall := now.Sub(m.mark)
-	m.mark = now
+	wall := now.Sub(m.laps.mark)
+	m.laps.mark = now
 	var total time.Duration
 	var sums PhaseTimes
 	for i := range m.blockTimes {
@@ -334,30 +326,31 @@ func (m *Model) runChain(backward bool, l int) {
 		m.blockTimes[i] = PhaseTimes{}
 	}
 	if total <= 0 {
-		m.phases[PhaseMatmul] += wall
+		m.laps.times[PhaseMatmul] += wall
 		return
 	}
 	for p, d := range sums {
-		m.phases[p] += time.Duration(float64(wall) * float64(d) / float64(total))
+		m.laps.times[p] += time.Duration(float64(wall) * float64(d) / float64(total))
 	}
 }
 
-// stageTimer times the stages of one block of rows of a chain, when phase timing is on.
-type stageTimer struct {
+// lapTimer charges the time between its laps to phases: the model's calls, and each block of
+// rows of a chain its own stages.
+type lapTimer struct {
 	times *PhaseTimes // nil: timing off
-	mark  time.Time
+	mark  time.Time   // the end of the last lap
 }
 
 // startStages starts the clock of the block starting at row lo.
-func (m *Model) startStages(lo int) stageTimer {
-	if m.phases == nil {
-		return stageTimer{}
+func (m *Model) startStages(lo int) lapTimer {
+	if m.laps.times == nil {
+		return lapTimer{}
 	}
-	return stageTimer{times: &m.blockTimes[lo/rowBlock], mark: time.Now()}
+	return lapTimer{times: &m.blockTimes[lo/rowBlock], mark: time.Now()}
 }
 
 // lap charges the time since the previous lap to phase p.
-func (s *stageTimer) lap(p Phase) {
+func (s *lapTimer) lap(p Phase) {
 	if s.times == nil {
 		return
 	}
