@@ -77,14 +77,32 @@ func BenchmarkMaskedSelfAttentionStats(b *testing.B) {
 // (32 sequences of 128 tokens, C = 128, 4 heads, 4 layers): ForwardStats of every layer, then
 // BackwardStats in reverse, each layer on its own buffers (about 66 MB in all, more than the
 // last-level cache), so that, as in the step, the rows come from memory rather than cache.
-func BenchmarkCausalSelfAttentionStep(b *testing.B) { benchmarkAttentionStep(b, false) }
+func BenchmarkCausalSelfAttentionStep(b *testing.B) { benchmarkAttentionStep(b, attentionStepD128, false) }
 
 // BenchmarkCausalSelfAttentionStepOut is BenchmarkCausalSelfAttentionStep with
 // BackwardStatsOut (the row sums Σ P⊙dP taken as dout·out), as models/gpt runs it.
-func BenchmarkCausalSelfAttentionStepOut(b *testing.B) { benchmarkAttentionStep(b, true) }
+func BenchmarkCausalSelfAttentionStepOut(b *testing.B) {
+	benchmarkAttentionStep(b, attentionStepD128, true)
+}
 
-func benchmarkAttentionStep(b *testing.B, withOut bool) {
-	const bs, t, c, nh, layers = 32, 128, 128, 4, 4
+// BenchmarkCausalSelfAttentionStep512 is BenchmarkCausalSelfAttentionStepOut at the d=512
+// GPT's shape (8 sequences of 256 tokens, C = 512, 4 heads of 128 columns, 8 layers; about
+// 200 MB of buffers).
+func BenchmarkCausalSelfAttentionStep512(b *testing.B) {
+	benchmarkAttentionStep(b, attentionStepShape{bs: 8, t: 256, c: 512, nh: 4, layers: 8}, true)
+}
+
+// attentionStepShape is the attention of one GPT training step: batch, context, features,
+// heads and layers.
+type attentionStepShape struct{ bs, t, c, nh, layers int }
+
+var attentionStepD128 = attentionStepShape{bs: 32, t: 128, c: 128, nh: 4, layers: 4}
+
+// benchmarkAttentionStep also reports GFLOP/s, counting the six products a layer's attention
+// makes (two forward, four backward; not the backward's recomputed scores) over the keys each
+// 32-row block of queries sees, as the GPT's FLOP count does.
+func benchmarkAttentionStep(b *testing.B, sh attentionStepShape, withOut bool) {
+	bs, t, c, nh, layers := sh.bs, sh.t, sh.c, sh.nh, sh.layers
 	a := nn.NewCausalSelfAttention(c, nh)
 	type layer struct{ qkv, out, stats, dout, dqkv []float32 }
 	ls := make([]layer, layers)
@@ -108,4 +126,11 @@ func benchmarkAttentionStep(b *testing.B, withOut bool) {
 			}
 		}
 	}
+	var pairs float64
+	for i0 := 0; i0 < t; i0 += nn.AttentionRowBlock {
+		i1 := min(i0+nn.AttentionRowBlock, t)
+		pairs += float64((i1 - i0) * i1)
+	}
+	flops := float64(layers*bs) * 6 * 2 * float64(c) * pairs
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
