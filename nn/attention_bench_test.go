@@ -77,7 +77,9 @@ func BenchmarkMaskedSelfAttentionStats(b *testing.B) {
 // (32 sequences of 128 tokens, C = 128, 4 heads, 4 layers): ForwardStats of every layer, then
 // BackwardStats in reverse, each layer on its own buffers (about 66 MB in all, more than the
 // last-level cache), so that, as in the step, the rows come from memory rather than cache.
-func BenchmarkCausalSelfAttentionStep(b *testing.B) { benchmarkAttentionStep(b, attentionStepD128, false) }
+func BenchmarkCausalSelfAttentionStep(b *testing.B) {
+	benchmarkAttentionStep(b, attentionStepD128, false)
+}
 
 // BenchmarkCausalSelfAttentionStepOut is BenchmarkCausalSelfAttentionStep with
 // BackwardStatsOut (the row sums Σ P⊙dP taken as dout·out), as models/gpt runs it.
