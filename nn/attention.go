@@ -190,6 +190,24 @@ type attentionJob struct {
 // tiles skip most of the rest (the masked half of each block's diagonal square).
 const AttentionRowBlock = 32
 
+// CausalAttentionFlops is the nominal number of floating-point operations of causal attention
+// over c features for one sequence of t tokens, forward and backward: six products (q·kᵀ and P·v
+// forward; dP, dq, dk and dv backward), each 2·c per (query, key) pair, over the keys each block
+// of AttentionRowBlock query rows sees (rows [i0, i1) against keys [0, i1)). The backward's
+// recomputed scores are not counted. It is the count behind the GFLOP/s the GPT's training
+// benchmarks report. It is 0 when c or t is not positive.
+func CausalAttentionFlops(c, t int) float64 {
+	if c <= 0 || t <= 0 {
+		return 0
+	}
+	var pairs float64
+	for i0 := 0; i0 < t; i0 += AttentionRowBlock {
+		i1 := min(i0+AttentionRowBlock, t)
+		pairs += float64((i1 - i0) * i1)
+	}
+	return 6 * 2 * float64(c) * pairs
+}
+
 // runChunk runs pairs as they are claimed (the range only counts the goroutines taking part),
 // claiming the next run before the last pair of the current one so that the rows of each
 // pair's successor can be prefetched.

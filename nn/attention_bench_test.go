@@ -100,9 +100,7 @@ type attentionStepShape struct{ bs, t, c, nh, layers int }
 
 var attentionStepD128 = attentionStepShape{bs: 32, t: 128, c: 128, nh: 4, layers: 4}
 
-// benchmarkAttentionStep also reports GFLOP/s, counting the six products a layer's attention
-// makes (two forward, four backward; not the backward's recomputed scores) over the keys each
-// 32-row block of queries sees, as the GPT's FLOP count does.
+// benchmarkAttentionStep also reports GFLOP/s on nn.CausalAttentionFlops's count, the GPT's.
 func benchmarkAttentionStep(b *testing.B, sh attentionStepShape, withOut bool) {
 	bs, t, c, nh, layers := sh.bs, sh.t, sh.c, sh.nh, sh.layers
 	a := nn.NewCausalSelfAttention(c, nh)
@@ -128,11 +126,6 @@ func benchmarkAttentionStep(b *testing.B, sh attentionStepShape, withOut bool) {
 			}
 		}
 	}
-	var pairs float64
-	for i0 := 0; i0 < t; i0 += nn.AttentionRowBlock {
-		i1 := min(i0+nn.AttentionRowBlock, t)
-		pairs += float64((i1 - i0) * i1)
-	}
-	flops := float64(layers*bs) * 6 * 2 * float64(c) * pairs
+	flops := float64(layers*bs) * nn.CausalAttentionFlops(c, t)
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

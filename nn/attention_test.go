@@ -232,3 +232,24 @@ func TestSelfAttentionBackwardStatsOut(t *testing.T) {
 		substrateGradcheck(t, "qkv", loss, qkv, got, 1e-2, 2e-2)
 	}
 }
+
+// TestCausalAttentionFlops checks the count against pairs worked out by hand: a block of 32
+// query rows sees keys up to its last row, so t = 40 has 32·32 + 8·40 = 1,344 pairs.
+func TestCausalAttentionFlops(t *testing.T) {
+	for _, tc := range []struct {
+		c, t int
+		want float64
+	}{
+		{c: 8, t: 1, want: 12 * 8 * 1},
+		{c: 8, t: 32, want: 12 * 8 * 32 * 32},
+		{c: 128, t: 40, want: 12 * 128 * 1344},
+		{c: 512, t: 256, want: 12 * 512 * 36864}, // Σ_b 32·32(b+1), b < 8
+		{c: 0, t: 40, want: 0},
+		{c: 64, t: 0, want: 0},
+		{c: -1, t: 40, want: 0},
+	} {
+		if got := nn.CausalAttentionFlops(tc.c, tc.t); got != tc.want {
+			t.Errorf("CausalAttentionFlops(%d, %d) = %v, want %v", tc.c, tc.t, got, tc.want)
+		}
+	}
+}
